@@ -1,0 +1,232 @@
+#include "sim/explore.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+namespace weft::sim {
+namespace {
+
+std::uint64_t g_shard_index = 0;
+std::uint64_t g_shard_total = 1;
+
+const char* env(const char* name) {
+  const char* v = std::getenv(name);
+  return (v != nullptr && *v != '\0') ? v : nullptr;
+}
+
+std::uint64_t parse_u64(const char* name, const char* value, std::uint64_t min,
+                        std::uint64_t max, const char* what) {
+  const std::string s = value;
+  std::uint64_t out = 0;
+  bool ok = !s.empty();
+  std::size_t i = 0;
+  int base = 10;
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    base = 16;
+    i = 2;
+  }
+  for (; ok && i < s.size(); ++i) {
+    const char c = s[i];
+    int digit;
+    if (c >= '0' && c <= '9') {
+      digit = c - '0';
+    } else if (base == 16 && c >= 'a' && c <= 'f') {
+      digit = c - 'a' + 10;
+    } else if (base == 16 && c >= 'A' && c <= 'F') {
+      digit = c - 'A' + 10;
+    } else {
+      ok = false;
+      break;
+    }
+    const auto b = static_cast<std::uint64_t>(base);
+    if (out > (UINT64_MAX - static_cast<std::uint64_t>(digit)) / b) {
+      ok = false;
+      break;
+    }
+    out = out * b + static_cast<std::uint64_t>(digit);
+  }
+  if (!ok || out < min || out > max) {
+    throw ConfigError(std::string(name) + "='" + s + "' is not valid: " + what +
+                      " (accepted: an integer from " + std::to_string(min) +
+                      " to " + std::to_string(max) +
+                      ", decimal or 0x-hexadecimal)");
+  }
+  return out;
+}
+
+std::string hex(std::uint64_t v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%016" PRIx64, v);
+  return buf;
+}
+
+std::string format_time(Nanos t) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.9gs", static_cast<double>(t.count()) / 1e9);
+  return buf;
+}
+
+std::string shell_quote(const std::string& s) {
+  bool plain = !s.empty();
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) ||
+          std::string_view("_-./=:,+@%").find(c) != std::string_view::npos))
+      plain = false;
+  if (plain) return s;
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  return out + "'";
+}
+
+std::string default_command() {
+  char buf[4096];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "<your test binary>";
+  return shell_quote(std::string(buf, static_cast<std::size_t>(n)));
+}
+
+}  // namespace
+
+void set_shard(std::uint64_t index, std::uint64_t total) {
+  g_shard_total = total == 0 ? 1 : total;
+  g_shard_index = index < g_shard_total ? index : 0;
+}
+
+void apply_environment(ExploreOptions& o) {
+  if (const char* v = env("WEFT_SEED"))
+    o.seed = parse_u64("WEFT_SEED", v, 0, UINT64_MAX, "expected a seed");
+  if (const char* v = env("WEFT_ITERATIONS"))
+    o.iterations = parse_u64("WEFT_ITERATIONS", v, 1, UINT64_MAX,
+                             "expected a number of schedules");
+  if (const char* v = env("WEFT_STRATEGY")) {
+    const std::string s = v;
+    if (s != "portfolio" && s != "pct" && s != "random")
+      throw ConfigError("WEFT_STRATEGY='" + s +
+                        "' is not a strategy (accepted: portfolio, pct, "
+                        "random)");
+    o.strategy = s;
+  }
+  if (const char* v = env("WEFT_PCT_DEPTH"))
+    o.pct_depth = static_cast<int>(
+        parse_u64("WEFT_PCT_DEPTH", v, 1, 32, "expected a PCT bug depth"));
+  if (const char* v = env("WEFT_PCT_STEPS"))
+    o.pct_steps = parse_u64("WEFT_PCT_STEPS", v, 1, UINT64_MAX,
+                            "expected the PCT schedule length estimate k");
+  if (const char* v = env("WEFT_MAX_STEPS"))
+    o.limits.max_steps =
+        parse_u64("WEFT_MAX_STEPS", v, 1, UINT64_MAX, "expected a step limit");
+  if (const char* v = env("WEFT_STACK_SIZE"))
+    o.limits.stack_size =
+        parse_u64("WEFT_STACK_SIZE", v, 16 * 1024, std::uint64_t{1} << 30,
+                  "expected a strand stack size in bytes");
+}
+
+ExploreResult explore(ExploreOptions o, const std::function<void()>& body) {
+  if (o.use_environment) apply_environment(o);
+  if (o.strategy != "portfolio" && o.strategy != "pct" &&
+      o.strategy != "random" && !o.replay)
+    throw ConfigError("strategy '" + o.strategy +
+                      "' is not one of portfolio, pct, random");
+  if (o.command.empty()) o.command = default_command();
+
+  RandomStrategy random;
+  PctStrategy pct(o.pct_depth, o.pct_steps);
+  std::unique_ptr<ReplayStrategy> replay;
+  if (o.replay) replay = std::make_unique<ReplayStrategy>(*o.replay);
+
+  // Which slice of the iterations this shard runs.
+  std::uint64_t first = 0;
+  std::uint64_t last = o.iterations;
+  if (!o.replay && g_shard_total > 1) {
+    first = o.iterations * g_shard_index / g_shard_total;
+    last = o.iterations * (g_shard_index + 1) / g_shard_total;
+  }
+  const bool progress =
+      o.print && isatty(STDERR_FILENO) && last - first >= 2000;
+
+  auto strategy_for = [&](std::uint64_t i) -> Strategy& {
+    if (replay) return *replay;
+    if (o.strategy == "pct") return pct;
+    if (o.strategy == "random") return random;
+    return i % 4 == 3 ? static_cast<Strategy&>(random) : pct;
+  };
+
+  ExploreResult result;
+  Scheduler sched(o.limits);
+  for (std::uint64_t i = first; i < (replay ? first + 1 : last); ++i) {
+    Strategy& strategy = strategy_for(i);
+    const std::uint64_t seed = o.seed + i;
+    RunResult run = sched.run(strategy, seed, body);
+    ++result.schedules;
+    if (progress && result.schedules % 1000 == 0)
+      std::fprintf(stderr, "\rweft: %" PRIu64 "/%" PRIu64 " schedules",
+                   result.schedules, last - first);
+    if (!run.failed()) continue;
+    if (progress) std::fprintf(stderr, "\n");
+
+    result.failure = run.failure;
+    result.seed = seed;
+    result.strategy = strategy.name();
+    result.environment = strategy.environment();
+    result.schedule = std::move(run.schedule);
+    result.digest = digest(result.schedule);
+    result.steps = run.steps;
+
+    std::string determinism;
+    if (o.check_determinism && !replay) {
+      // The same seed must give the same schedule: anything else means the
+      // body depends on something weft does not control.
+      RandomStrategy random2;
+      PctStrategy pct2(o.pct_depth, pct.steps_this_run());
+      Strategy& again = (&strategy == &pct) ? static_cast<Strategy&>(pct2)
+                                            : static_cast<Strategy&>(random2);
+      RunResult second = sched.run(again, seed, body);
+      if (digest(second.schedule) != result.digest ||
+          second.failed() != run.failed()) {
+        determinism =
+            "\nWARNING: running this seed again gave a different schedule "
+            "(digest " +
+            hex(digest(second.schedule)) +
+            "). The body depends on something outside weft's control: real "
+            "threads, clocks, randomness, addresses or global state left "
+            "over from an earlier schedule.";
+      }
+    }
+
+    const Failure& f = *result.failure;
+    result.replay_command = "WEFT_SEED=" + std::to_string(seed) +
+                            " WEFT_ITERATIONS=1 " + result.environment + " " +
+                            o.command;
+    std::string& r = result.report;
+    r = "weft: " + std::string(to_string(f.kind)) + " after " +
+        std::to_string(result.schedules) + " schedule" +
+        (result.schedules == 1 ? "" : "s") + " (strategy " + result.strategy +
+        ", seed " + std::to_string(seed) + ")\n";
+    r += "  at step " + std::to_string(f.step) + ", virtual time " +
+         format_time(f.time);
+    if (!f.strand.empty()) r += ", in strand '" + f.strand + "'";
+    r += "\n  " + f.message + "\n";
+    r += "  schedule: " + std::to_string(result.schedule.size()) +
+         " choices, " + std::to_string(count_preemptions(result.schedule)) +
+         " preemptions, " + std::to_string(result.steps) + " steps, digest " +
+         hex(result.digest) + determinism + "\n";
+    if (!replay) {
+      r += "replay it with:\n  " + result.replay_command + "\n";
+    }
+    if (o.print) std::fputs(r.c_str(), stderr);
+    return result;
+  }
+  return result;
+}
+
+}  // namespace weft::sim

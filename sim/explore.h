@@ -1,0 +1,78 @@
+// explore() runs a test body under many schedules and stops at the first
+// failure, which it reports with the seed, strategy, step, virtual time and
+// one command that replays exactly that schedule. Each schedule is a pure
+// function of (strategy, its seed, the options), never of earlier runs'
+// timing, so a printed seed reproduces on any machine with the same build.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "sim/choice.h"
+#include "sim/scheduler.h"
+
+namespace weft::sim {
+
+struct ExploreOptions {
+  // "portfolio" (PCT d=pct_depth for three schedules in four, random walk
+  // for the fourth), "pct" or "random".
+  std::string strategy = "portfolio";
+  std::uint64_t seed = 0;  // schedule i is seeded seed + i
+  std::uint64_t iterations = 1000;
+  int pct_depth = 3;
+  std::uint64_t pct_steps = 0;  // k for PCT; 0 = learn it from the runs
+  RunLimits limits;
+  // When true (the default), WEFT_* variables override the fields above,
+  // so a printed replay command takes effect whatever the test says.
+  bool use_environment = true;
+  // Replays one recorded schedule instead of exploring (set by the replay
+  // layer from WEFT_REPLAY; empty = explore).
+  std::optional<Schedule> replay;
+  // The command that reruns this exploration, e.g. "./tests --gtest_filter=
+  // Suite.Name"; the replay command is the WEFT_* assignments followed by
+  // this. Default: the program's own name.
+  std::string command;
+  // Print the report of a failure (and progress on a terminal) to stderr.
+  bool print = true;
+  // Re-run the failing schedule and check its digest is the same.
+  bool check_determinism = true;
+};
+
+struct ExploreResult {
+  std::uint64_t schedules = 0;  // schedules run
+  std::optional<Failure> failure;
+  std::uint64_t seed = 0;   // of the failing schedule
+  std::string strategy;     // of the failing schedule ("pct", "random", ...)
+  std::string environment;  // WEFT_* assignments that select it again
+  Schedule schedule;        // the failing schedule
+  std::uint64_t digest = 0;
+  std::uint64_t steps = 0;
+  std::string report;          // the full human-readable report
+  std::string replay_command;  // one line, copy-pasteable
+  bool failed() const { return failure.has_value(); }
+};
+
+// A WEFT_* variable or option with a bad value. The message names the
+// variable, the value and what is accepted.
+class ConfigError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// Applies WEFT_SEED, WEFT_ITERATIONS, WEFT_STRATEGY, WEFT_PCT_DEPTH,
+// WEFT_PCT_STEPS, WEFT_MAX_STEPS and WEFT_STACK_SIZE to `options`.
+// Throws ConfigError on a malformed value.
+void apply_environment(ExploreOptions& options);
+
+ExploreResult explore(ExploreOptions options,
+                      const std::function<void()>& body);
+
+// Splits every exploration's iterations across `total` shards: this
+// process runs the share of shard `index` (set from GTEST_SHARD_INDEX and
+// GTEST_TOTAL_SHARDS by weft::testing::take_over_sharding).
+void set_shard(std::uint64_t index, std::uint64_t total);
+
+}  // namespace weft::sim

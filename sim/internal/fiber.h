@@ -1,0 +1,76 @@
+// Execution contexts for strands: Boost.Context fibers on pooled stacks with
+// a guard page, and the sanitizer annotations every switch needs. Internal:
+// only the Scheduler switches contexts, always through Context::switch_to.
+#pragma once
+
+#include <boost/context/fiber.hpp>
+#include <boost/context/stack_context.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace weft::sim::internal {
+
+// Stacks are mmap'd once, with an inaccessible guard page below the usable
+// range, and reused for later strands: a schedule spawns strands by the
+// thousand, so the pool makes a spawn cost a pointer pop, not a syscall.
+class StackPool {
+ public:
+  explicit StackPool(std::size_t stack_size);
+  ~StackPool();
+  StackPool(const StackPool&) = delete;
+  StackPool& operator=(const StackPool&) = delete;
+
+  boost::context::stack_context allocate();
+  void deallocate(boost::context::stack_context& sctx) noexcept;
+  std::size_t stack_size() const { return stack_size_; }
+
+ private:
+  std::size_t stack_size_;  // usable bytes, page-rounded
+  std::vector<boost::context::stack_context> free_;
+  std::vector<void*> mappings_;
+};
+
+// The allocator handed to boost::context::fiber; copies share one pool.
+struct PooledStackAllocator {
+  StackPool* pool;
+  boost::context::stack_context allocate() { return pool->allocate(); }
+  void deallocate(boost::context::stack_context& sctx) noexcept {
+    pool->deallocate(sctx);
+  }
+};
+
+// One execution context: the thread's own stack (the explorer) or a strand's
+// fiber. Holds the suspended continuation and the sanitizer bookkeeping.
+struct Context {
+  boost::context::fiber fiber;
+  const void* stack_bottom = nullptr;  // lowest usable address
+  std::size_t stack_size = 0;
+  void* asan_fake_stack = nullptr;
+  void* tsan_fiber = nullptr;
+};
+
+// Called on arrival in a context, before anything else runs there: tells
+// the sanitizers the switch finished and stores the continuation of the
+// context we came from into `from_slot`.
+void finish_switch(Context& arrived, Context* from,
+                   boost::context::fiber&& from_fiber);
+
+// Prepares the sanitizers for a switch from `from` to `to`. `dying` is true
+// when `from` will never be resumed (its strand finished).
+void start_switch(Context& from, Context& to, bool dying);
+
+// Creates the sanitizer state of a new strand context.
+void init_strand_context(Context& ctx, const boost::context::stack_context& s);
+void destroy_strand_context(Context& ctx);
+void init_thread_context(Context& ctx);
+
+// Stack-overflow reporting: a SIGSEGV in a guard page is reported with the
+// strand's name and step instead of a bare crash. Installed once per
+// process (not under sanitizers, which report overflows themselves); the
+// alternate signal stack is installed once per thread.
+void install_overflow_handler();
+void set_running_strand(const char* name, const std::uint64_t* step);
+
+}  // namespace weft::sim::internal

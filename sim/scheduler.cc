@@ -1,0 +1,516 @@
+#include "sim/scheduler.h"
+
+#include <cxxabi.h>
+
+#include <algorithm>
+#include <cassert>
+#include <cstdlib>
+#include <exception>
+#include <typeinfo>
+
+namespace weft::sim {
+
+thread_local Scheduler* Scheduler::current_ = nullptr;
+
+std::string_view to_string(FailureKind kind) {
+  switch (kind) {
+    case FailureKind::kAssertion:
+      return "assertion failed";
+    case FailureKind::kException:
+      return "uncaught exception";
+    case FailureKind::kDeadlock:
+      return "deadlock";
+    case FailureKind::kStepLimit:
+      return "step limit exceeded";
+    case FailureKind::kTimeLimit:
+      return "virtual time limit exceeded";
+    case FailureKind::kLeak:
+      return "leaked strands";
+    case FailureKind::kReplayDivergence:
+      return "replay diverged";
+  }
+  return "failure";
+}
+
+namespace {
+
+std::string demangle(const char* name) {
+  int status = 0;
+  char* d = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+  std::string out = (status == 0 && d != nullptr) ? d : name;
+  std::free(d);
+  return out;
+}
+
+std::string format_time(Nanos t) {
+  const auto ns = t.count();
+  if (ns % 1'000'000'000 == 0) return std::to_string(ns / 1'000'000'000) + "s";
+  if (ns % 1'000'000 == 0) return std::to_string(ns / 1'000'000) + "ms";
+  if (ns % 1'000 == 0) return std::to_string(ns / 1'000) + "us";
+  return std::to_string(ns) + "ns";
+}
+
+}  // namespace
+
+Scheduler::Scheduler(RunLimits limits)
+    : limits_(limits), stacks_(limits.stack_size) {
+  internal::install_overflow_handler();
+}
+
+Scheduler::~Scheduler() = default;
+
+std::string Scheduler::name_of(StrandId id, const void* self) {
+  const auto* s = static_cast<const Scheduler*>(self);
+  if (id < s->strands_.size()) return s->strands_[id]->name;
+  return "#" + std::to_string(id);
+}
+
+const std::string& Scheduler::strand_name(StrandId id) const {
+  static const std::string kOutside = "(scheduler)";
+  return id < strands_.size() ? strands_[id]->name : kOutside;
+}
+
+internal::Context& Scheduler::context_of(StrandId id) {
+  return id == kNoStrand ? main_ctx_ : strands_[id]->ctx;
+}
+
+RunResult Scheduler::run(Strategy& strategy, std::uint64_t seed,
+                         const std::function<void()>& body) {
+  strategy_ = &strategy;
+  // Reset the world; strand records and stacks are reused across runs.
+  for (auto& s : strands_) spare_.push_back(std::move(s));
+  strands_.clear();
+  runnable_.clear();
+  current_id_ = kNoStrand;
+  live_user_strands_ = 0;
+  main_finished_ = false;
+  tearing_down_ = false;
+  step_ = 0;
+  now_ = Nanos{0};
+  timer_seq_ = 0;
+  timers_.clear();
+  due_callbacks_.clear();
+  due_next_ = 0;
+  timer_strand_ = kNoStrand;
+  object_ids_ = 0;
+  ++run_id_;
+  schedule_.clear();
+  failure_.reset();
+  if (auto* replay = dynamic_cast<ReplayStrategy*>(strategy_))
+    replay->set_strand_namer(&Scheduler::name_of, this);
+  strategy_->begin(seed);
+
+  Scheduler* const outer = current_;
+  current_ = this;
+  internal::init_thread_context(main_ctx_);
+  internal::set_running_strand("main", &step_);
+
+  spawn_internal("main", body, false);
+  switch_to(0);  // returns when the run is over
+
+  // Tear down: unwind every unfinished strand, newest first, so objects a
+  // parent owns outlive the children that use them.
+  tearing_down_ = true;
+  for (StrandId id = static_cast<StrandId>(strands_.size()); id-- > 0;) {
+    Strand& s = *strands_[id];
+    if (s.state == State::kFinished) continue;
+    s.cancelled = true;
+    switch_to(id);
+  }
+  for (auto& s : strands_) internal::destroy_strand_context(s->ctx);
+  current_ = outer;
+  internal::set_running_strand(nullptr, nullptr);
+
+  strategy_->end(schedule_.size());
+  RunResult result;
+  result.failure = std::move(failure_);
+  result.schedule = schedule_;
+  result.steps = step_;
+  result.end_time = now_;
+  for (auto& s : strands_) result.strand_names.push_back(s->name);
+  return result;
+}
+
+StrandId Scheduler::spawn_internal(std::string name, std::function<void()> body,
+                                   bool system) {
+  const auto id = static_cast<StrandId>(strands_.size());
+  std::unique_ptr<Strand> s;
+  if (!spare_.empty()) {
+    s = std::move(spare_.back());
+    spare_.pop_back();
+    *s = Strand{};
+  } else {
+    s = std::make_unique<Strand>();
+  }
+  s->name = name.empty() ? "strand-" + std::to_string(id) : std::move(name);
+  s->body = std::move(body);
+  s->system = system;
+  boost::context::stack_context sctx = stacks_.allocate();
+  internal::init_strand_context(s->ctx, sctx);
+  // The fiber takes ownership of the stack and gives it back to the pool
+  // when its function returns.
+  s->ctx.fiber = boost::context::fiber(
+      std::allocator_arg,
+      boost::context::preallocated(sctx.sp, sctx.size, sctx),
+      internal::PooledStackAllocator{&stacks_},
+      [this, id](boost::context::fiber&& caller) {
+        return strand_entry(id, std::move(caller));
+      });
+  strands_.push_back(std::move(s));
+  if (!system) ++live_user_strands_;
+  mark_runnable(id);
+  return id;
+}
+
+StrandId Scheduler::spawn(std::string name, std::function<void()> body) {
+  const StrandId id = spawn_internal(std::move(name), std::move(body), false);
+  choice_point(ChoiceKind::kSpawn);
+  return id;
+}
+
+boost::context::fiber Scheduler::strand_entry(StrandId id,
+                                              boost::context::fiber&& caller) {
+  internal::finish_switch(strands_[id]->ctx, switch_from_, std::move(caller));
+  switch_from_ = nullptr;
+  if (!strands_[id]->cancelled) {
+    try {
+      strands_[id]->body();
+    } catch (const StrandCancelled&) {
+      // Torn down at the end of a run: not a failure of the program.
+    } catch (const StrandAborted&) {
+      // WEFT_ASSERT already recorded the failure.
+    } catch (const std::exception& e) {
+      fail(FailureKind::kException,
+           "strand '" + strands_[id]->name + "' threw " +
+               demangle(typeid(e).name()) + ": " + e.what());
+    } catch (...) {
+      fail(FailureKind::kException,
+           "strand '" + strands_[id]->name + "' threw an exception of type " +
+               demangle(abi::__cxa_current_exception_type()->name()));
+    }
+  }
+  // The body's captures die here, on the strand's own stack.
+  strands_[id]->body = nullptr;
+  finish_strand(id);
+
+  StrandId next = kNoStrand;
+  if (!tearing_down_ && !failure_) next = pick(ChoiceKind::kExit);
+  internal::Context& to = context_of(next);
+  current_id_ = next;
+  switch_from_ = nullptr;  // this context never resumes
+  internal::set_running_strand(
+      next == kNoStrand ? "main" : strands_[next]->name.c_str(), &step_);
+  internal::start_switch(strands_[id]->ctx, to, true);
+  return std::move(to.fiber);
+}
+
+void Scheduler::finish_strand(StrandId id) {
+  Strand& s = *strands_[id];
+  mark_not_runnable(id);
+  s.state = State::kFinished;
+  if (!s.system) {
+    --live_user_strands_;
+    if (id == 0) main_finished_ = true;
+  }
+  for (StrandId j : s.joiners) wake(j);
+  s.joiners.clear();
+}
+
+bool Scheduler::finished(StrandId id) const {
+  return strands_[id]->state == State::kFinished;
+}
+
+void Scheduler::switch_to(StrandId next) {
+  const StrandId me = current_id_;
+  internal::Context& from = context_of(me);
+  internal::Context& to = context_of(next);
+  current_id_ = next;
+  switch_from_ = &from;
+  internal::set_running_strand(
+      next == kNoStrand ? "main" : strands_[next]->name.c_str(), &step_);
+  internal::start_switch(from, to, false);
+  assert(to.fiber);
+  boost::context::fiber caller = std::move(to.fiber).resume();
+  // Back in `me`: whoever switched here set current_id_ to us.
+  internal::finish_switch(context_of(me), switch_from_, std::move(caller));
+  switch_from_ = nullptr;
+}
+
+void Scheduler::after_resume() {
+  if (current_id_ != kNoStrand && strands_[current_id_]->cancelled &&
+      std::uncaught_exceptions() == 0)
+    throw StrandCancelled{};
+}
+
+void Scheduler::mark_runnable(StrandId id) {
+  auto it = std::lower_bound(runnable_.begin(), runnable_.end(), id);
+  if (it == runnable_.end() || *it != id) runnable_.insert(it, id);
+  strands_[id]->state = State::kRunnable;
+}
+
+void Scheduler::mark_not_runnable(StrandId id) {
+  auto it = std::lower_bound(runnable_.begin(), runnable_.end(), id);
+  if (it != runnable_.end() && *it == id) runnable_.erase(it);
+}
+
+StrandId Scheduler::pick(ChoiceKind kind) {
+  for (;;) {
+    if (failure_) return kNoStrand;
+    if (live_user_strands_ == 0) return kNoStrand;  // the run is complete
+    if (runnable_.empty()) {
+      if (!advance_time()) {
+        if (!failure_) report_stuck();
+        return kNoStrand;
+      }
+      continue;
+    }
+    std::span<const StrandId> enabled(runnable_);
+    const bool current_enabled =
+        current_id_ != kNoStrand &&
+        strands_[current_id_]->state == State::kRunnable;
+    if (kind == ChoiceKind::kYield && current_enabled && runnable_.size() > 1) {
+      enabled_.clear();
+      for (StrandId id : runnable_)
+        if (id != current_id_) enabled_.push_back(id);
+      enabled = enabled_;
+    }
+    if (enabled.size() == 1) return enabled[0];
+    const ChoicePoint point{
+        kind,    false,       static_cast<std::uint32_t>(enabled.size()),
+        enabled, current_id_, step_};
+    std::uint32_t index = 0;
+    try {
+      index = strategy_->choose(point);
+    } catch (const ReplayDivergence& e) {
+      fail(FailureKind::kReplayDivergence, e.what());
+      return kNoStrand;
+    }
+    if (index >= point.count) index = 0;
+    const StrandId picked = enabled[index];
+    schedule_.push_back(Choice{kind, false, current_id_, point.count, index,
+                               picked, current_enabled && picked != current_id_,
+                               step_});
+    return picked;
+  }
+}
+
+void Scheduler::reschedule(ChoiceKind kind) {
+  const StrandId next = pick(kind);
+  if (next != current_id_) switch_to(next);
+  after_resume();
+}
+
+void Scheduler::choice_point(ChoiceKind kind) {
+  if (tearing_down_) {
+    after_resume();
+    return;
+  }
+  ++step_;
+  if (step_ > limits_.max_steps && !failure_) {
+    fail(FailureKind::kStepLimit,
+         "the schedule exceeded " + std::to_string(limits_.max_steps) +
+             " steps without finishing. This is often a livelock: strands "
+             "that keep retrying without progress, or a spin loop waiting "
+             "for a condition no other strand can make true. Raise "
+             "WEFT_MAX_STEPS if the test is simply long.");
+  }
+  reschedule(kind);
+}
+
+std::uint32_t Scheduler::choose_value(ChoiceKind kind, std::uint32_t count) {
+  if (count <= 1 || tearing_down_) return 0;
+  ++step_;
+  const ChoicePoint point{kind, true, count, {}, current_id_, step_};
+  std::uint32_t value = 0;
+  try {
+    value = strategy_->choose(point);
+  } catch (const ReplayDivergence& e) {
+    fail(FailureKind::kReplayDivergence, e.what());
+    reschedule(kind);  // ends the run
+    return 0;
+  }
+  if (value >= count) value = 0;
+  schedule_.push_back(
+      Choice{kind, true, current_id_, count, value, value, false, step_});
+  return value;
+}
+
+bool Scheduler::block(ChoiceKind kind, const Waitable* on, const char* op,
+                      SourceLocation where) {
+  if (tearing_down_) {
+    after_resume();  // throws unless already unwinding
+    return false;
+  }
+  Strand& s = *strands_[current_id_];
+  s.state = State::kBlocked;
+  s.waiting_on = on;
+  s.wait_op = op;
+  s.wait_where = where;
+  mark_not_runnable(current_id_);
+  ++step_;
+  reschedule(kind);
+  s.waiting_on = nullptr;
+  s.wait_op = nullptr;
+  return true;
+}
+
+bool Scheduler::block_until(ChoiceKind kind, const Waitable* on, const char* op,
+                            SourceLocation where, Nanos deadline) {
+  if (deadline <= now_) {
+    choice_point(kind);
+    return false;
+  }
+  const TimerKey key{deadline, ++timer_seq_};
+  timers_.emplace(key, TimerEntry{current_id_, nullptr});
+  if (!block(kind, on, op, where)) return false;
+  // If the timer is still pending, something else woke us first.
+  return timers_.erase(key) > 0;
+}
+
+void Scheduler::wake(StrandId id) {
+  Strand& s = *strands_[id];
+  if (s.state == State::kBlocked) mark_runnable(id);
+}
+
+void Scheduler::join(StrandId id, SourceLocation where) {
+  choice_point(ChoiceKind::kJoin);
+  struct JoinTarget final : Waitable {
+    const Scheduler* sched;
+    StrandId id;
+    std::string describe() const override {
+      return "the end of strand '" + sched->strand_name(id) + "'";
+    }
+  } target;
+  target.sched = this;
+  target.id = id;
+  while (strands_[id]->state != State::kFinished) {
+    strands_[id]->joiners.push_back(current_id_);
+    if (!block(ChoiceKind::kJoin, &target, "join", where)) return;
+  }
+}
+
+// --- time ------------------------------------------------------------------
+
+void Scheduler::sleep_until(Nanos deadline, SourceLocation where) {
+  if (deadline <= now_) {
+    choice_point(ChoiceKind::kSleep);
+    return;
+  }
+  struct SleepTarget final : Waitable {
+    Nanos until;
+    std::string describe() const override {
+      return "virtual time " + format_time(until);
+    }
+  } target;
+  target.until = deadline;
+  timers_.emplace(TimerKey{deadline, ++timer_seq_},
+                  TimerEntry{current_id_, nullptr});
+  block(ChoiceKind::kSleep, &target, "sleep until", where);
+}
+
+TimerKey Scheduler::add_timer(Nanos deadline, std::function<void()> callback) {
+  TimerKey key{std::max(deadline, now_), ++timer_seq_};
+  timers_.emplace(key, TimerEntry{kNoStrand, std::move(callback)});
+  return key;
+}
+
+bool Scheduler::cancel_timer(TimerKey key) { return timers_.erase(key) > 0; }
+
+bool Scheduler::advance_time() {
+  if (timers_.empty()) return false;
+  const Nanos deadline = timers_.begin()->first.deadline;
+  if (deadline > limits_.max_time) {
+    fail(FailureKind::kTimeLimit,
+         "virtual time would pass " + format_time(limits_.max_time) +
+             " (next deadline " + format_time(deadline) +
+             "). This is often a livelock of timers re-arming each other; "
+             "raise ExploreOptions::max_time if the test is simply long.");
+    return false;
+  }
+  now_ = std::max(now_, deadline);
+  bool callbacks = false;
+  while (!timers_.empty() && timers_.begin()->first.deadline == deadline) {
+    auto node = timers_.extract(timers_.begin());
+    TimerEntry& e = node.mapped();
+    if (e.sleeper != kNoStrand) {
+      wake(e.sleeper);
+    } else {
+      due_callbacks_.push_back(std::move(e.callback));
+      callbacks = true;
+    }
+  }
+  if (callbacks) {
+    if (timer_strand_ == kNoStrand) {
+      timer_strand_ = spawn_internal(
+          "timers", [this] { timer_strand_body(); }, true);
+    } else {
+      wake(timer_strand_);
+    }
+  }
+  return true;
+}
+
+void Scheduler::timer_strand_body() {
+  // One strand fires due callbacks in deadline-then-FIFO order, as a real
+  // timer thread would; a callback that blocks delays the ones after it.
+  struct TimerQueue final : Waitable {
+    std::string describe() const override { return "the next due timer"; }
+  } queue;
+  for (;;) {
+    while (due_next_ < due_callbacks_.size()) {
+      auto cb = std::move(due_callbacks_[due_next_++]);
+      choice_point(ChoiceKind::kTimer);
+      cb();
+    }
+    due_callbacks_.clear();
+    due_next_ = 0;
+    if (!block(ChoiceKind::kTimer, &queue, "wait for", {})) return;
+  }
+}
+
+// --- failures ----------------------------------------------------------------
+
+void Scheduler::fail(FailureKind kind, std::string message,
+                     SourceLocation where) {
+  if (failure_) return;
+  Failure f;
+  f.kind = kind;
+  f.message = std::move(message);
+  if (where.line != 0) f.message += " (at " + where.to_string() + ")";
+  f.strand = current_id_ == kNoStrand ? "" : strands_[current_id_]->name;
+  f.step = step_;
+  f.time = now_;
+  failure_ = std::move(f);
+}
+
+std::string Scheduler::describe_blocked() const {
+  std::string out;
+  for (StrandId id = 0; id < strands_.size(); ++id) {
+    const Strand& s = *strands_[id];
+    if (s.state != State::kBlocked || s.system) continue;
+    out += "  strand '" + s.name + "' (#" + std::to_string(id) + ") waits to " +
+           (s.wait_op ? s.wait_op : "run") + " " +
+           (s.waiting_on ? s.waiting_on->describe() : std::string("?")) +
+           " at " + s.wait_where.to_string() + "\n";
+  }
+  return out;
+}
+
+void Scheduler::report_stuck() {
+  const std::string blocked = describe_blocked();
+  if (main_finished_) {
+    fail(FailureKind::kLeak,
+         "the test body returned but strands are still blocked with nothing "
+         "left to wake them:\n" +
+             blocked +
+             "Join every strand you spawn, and stop workers before the body "
+             "returns.");
+  } else {
+    fail(FailureKind::kDeadlock,
+         "no strand can run and no timer is pending:\n" + blocked +
+             "Look for a cycle of strands each waiting on the next.");
+  }
+  failure_->strand = "";
+}
+
+}  // namespace weft::sim

@@ -1,0 +1,211 @@
+// The Scheduler runs one schedule of a simulation on the calling thread: it
+// owns the strands (fibers), the virtual clock and its timers, and makes
+// every choice through its Strategy. Primitives reach it through
+// Scheduler::current(), which is null outside a simulation; every call
+// below except run() must be made from a strand of the running schedule.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "sim/choice.h"
+#include "sim/internal/fiber.h"
+#include "sim/source_location.h"
+#include "sim/strategy.h"
+
+namespace weft::sim {
+
+using Nanos = std::chrono::nanoseconds;
+
+enum class FailureKind : std::uint8_t {
+  kAssertion = 0,         // WEFT_ASSERT or a GoogleTest expectation
+  kException = 1,         // an exception escaped a strand
+  kDeadlock = 2,          // nothing runnable, no timer pending
+  kStepLimit = 3,         // livelock: too many steps
+  kTimeLimit = 4,         // livelock: virtual time ran past the limit
+  kLeak = 5,              // strands still blocked after the body returned
+  kReplayDivergence = 6,  // the program left the recorded schedule
+};
+std::string_view to_string(FailureKind kind);
+
+struct Failure {
+  FailureKind kind;
+  std::string message;  // the whole story: what, where, blocked strands
+  std::string strand;   // the strand it happened on ("" if none)
+  std::uint64_t step = 0;
+  Nanos time{0};  // virtual time
+};
+
+struct RunLimits {
+  std::uint64_t max_steps = 100'000;
+  Nanos max_time = std::chrono::hours(24 * 365);
+  std::size_t stack_size = 256 * 1024;
+  bool spurious_wakeups = true;
+};
+
+// Anything a strand can block on describes itself for deadlock reports
+// ("mutex 'accounts' held by strand 'writer'").
+class Waitable {
+ public:
+  virtual ~Waitable() = default;
+  virtual std::string describe() const = 0;
+};
+
+struct RunResult {
+  std::optional<Failure> failure;
+  Schedule schedule;
+  std::uint64_t steps = 0;
+  Nanos end_time{0};
+  std::vector<std::string> strand_names;  // by id
+  bool failed() const { return failure.has_value(); }
+};
+
+// Identifies a pending timer: deadline, then creation order (FIFO ties).
+struct TimerKey {
+  Nanos deadline{0};
+  std::uint64_t seq = 0;
+  auto operator<=>(const TimerKey&) const = default;
+};
+
+class Scheduler {
+ public:
+  explicit Scheduler(RunLimits limits);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Runs `body` as strand "main" under one schedule that `strategy` makes,
+  // seeded `seed`. Stacks and strand records are reused across runs.
+  RunResult run(Strategy& strategy, std::uint64_t seed,
+                const std::function<void()>& body);
+
+  static Scheduler* current() { return current_; }
+
+  // --- strands -----------------------------------------------------------
+  StrandId current_strand() const { return current_id_; }
+  const std::string& strand_name(StrandId id) const;
+  // Creates a runnable strand; a choice point (kSpawn) follows.
+  StrandId spawn(std::string name, std::function<void()> body);
+  // Blocks until strand `id` finished (choice point kJoin).
+  void join(StrandId id, SourceLocation where);
+  bool finished(StrandId id) const;
+
+  // --- choices -----------------------------------------------------------
+  // The strategy may switch to another enabled strand here. A kYield point
+  // prefers any other strand, so spin loops make progress.
+  void choice_point(ChoiceKind kind);
+  // Asks the strategy for a value in [0, count), recorded like any choice.
+  std::uint32_t choose_value(ChoiceKind kind, std::uint32_t count);
+  // Suspends the current strand until wake(); returns false when the wait
+  // must be abandoned because the run is being torn down while unwinding.
+  bool block(ChoiceKind kind, const Waitable* on, const char* op,
+             SourceLocation where);
+  // As block(), but also wakes at virtual time `deadline`. Returns whether
+  // the strand was woken before the deadline.
+  bool block_until(ChoiceKind kind, const Waitable* on, const char* op,
+                   SourceLocation where, Nanos deadline);
+  void wake(StrandId id);
+
+  // --- virtual time ------------------------------------------------------
+  Nanos now() const { return now_; }
+  void sleep_until(Nanos deadline, SourceLocation where);
+  TimerKey add_timer(Nanos deadline, std::function<void()> callback);
+  bool cancel_timer(TimerKey key);
+
+  // --- failures ----------------------------------------------------------
+  // Records the first failure; the run stops at the next choice point.
+  void fail(FailureKind kind, std::string message, SourceLocation where = {});
+  bool has_failed() const { return failure_.has_value(); }
+  std::uint64_t step() const { return step_; }
+  bool tearing_down() const { return tearing_down_; }
+  const RunLimits& limits() const { return limits_; }
+  // Ids for default object names, handed out in order within a run.
+  std::uint32_t next_object_id() { return ++object_ids_; }
+  // Counts runs, so handles from an earlier run are recognised as stale.
+  std::uint64_t run_id() const { return run_id_; }
+
+ private:
+  enum class State : std::uint8_t { kRunnable, kBlocked, kFinished };
+  struct Strand {
+    std::string name;
+    std::function<void()> body;
+    internal::Context ctx;
+    State state = State::kRunnable;
+    bool system = false;
+    bool cancelled = false;
+    const Waitable* waiting_on = nullptr;
+    const char* wait_op = nullptr;
+    SourceLocation wait_where;
+    std::vector<StrandId> joiners;
+  };
+  struct TimerEntry {
+    StrandId sleeper = kNoStrand;    // a sleeping strand, or
+    std::function<void()> callback;  // a callback for the timer strand
+  };
+
+  StrandId spawn_internal(std::string name, std::function<void()> body,
+                          bool system);
+  internal::Context& context_of(StrandId id);
+  void switch_to(StrandId next);
+  void after_resume();
+  StrandId pick(ChoiceKind kind);
+  void reschedule(ChoiceKind kind);
+  bool advance_time();
+  void report_stuck();
+  void mark_runnable(StrandId id);
+  void mark_not_runnable(StrandId id);
+  void finish_strand(StrandId id);
+  void timer_strand_body();
+  std::string describe_blocked() const;
+  boost::context::fiber strand_entry(StrandId id,
+                                     boost::context::fiber&& caller);
+  static std::string name_of(StrandId id, const void* self);
+
+  static thread_local Scheduler* current_;
+
+  Strategy* strategy_ = nullptr;
+  RunLimits limits_;
+  internal::StackPool stacks_;
+  internal::Context main_ctx_;
+  internal::Context* switch_from_ = nullptr;
+
+  std::vector<std::unique_ptr<Strand>> strands_;
+  std::vector<std::unique_ptr<Strand>> spare_;
+  std::vector<StrandId> runnable_;  // ascending ids
+  std::vector<StrandId> enabled_;   // scratch for yield filtering
+  StrandId current_id_ = kNoStrand;
+  std::size_t live_user_strands_ = 0;
+  bool main_finished_ = false;
+  bool tearing_down_ = false;
+
+  std::uint64_t step_ = 0;
+  Nanos now_{0};
+  std::uint64_t timer_seq_ = 0;
+  std::map<TimerKey, TimerEntry> timers_;
+  std::vector<std::function<void()>> due_callbacks_;
+  std::size_t due_next_ = 0;
+  StrandId timer_strand_ = kNoStrand;
+  std::uint32_t object_ids_ = 0;
+  std::uint64_t run_id_ = 0;
+
+  Schedule schedule_;
+  std::optional<Failure> failure_;
+};
+
+// Thrown by WEFT_ASSERT after recording the failure, to stop the strand.
+struct StrandAborted {};
+
+// Thrown into a strand to unwind it when its run is torn down. Not derived
+// from std::exception so ordinary handlers let it pass; code that catches
+// (...) must rethrow it.
+struct StrandCancelled {};
+
+}  // namespace weft::sim

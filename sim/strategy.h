@@ -1,0 +1,132 @@
+// A Strategy decides every choice of a schedule through one narrow call,
+// choose(), which answers with an index among the enabled alternatives.
+// Strategies are deterministic functions of their seed and the choice
+// points they are shown; they never read a clock or a pointer value.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sim/choice.h"
+#include "sim/random.h"
+
+namespace weft::sim {
+
+class Strategy {
+ public:
+  virtual ~Strategy() = default;
+
+  // Called before each schedule with that schedule's seed.
+  virtual void begin(std::uint64_t seed) = 0;
+  // The one decision call: returns an index in [0, point.count).
+  virtual std::uint32_t choose(const ChoicePoint& point) = 0;
+  // Called after each schedule with how many recorded choices it made.
+  virtual void end(std::uint64_t /*choices*/) {}
+
+  // Short name as accepted by WEFT_STRATEGY ("random", "pct", "replay").
+  virtual std::string name() const = 0;
+  // Environment assignments that, with WEFT_SEED, select exactly this
+  // strategy again (e.g. "WEFT_STRATEGY=pct WEFT_PCT_DEPTH=3").
+  virtual std::string environment() const = 0;
+};
+
+// Uniform random walk: every enabled alternative equally likely.
+class RandomStrategy final : public Strategy {
+ public:
+  void begin(std::uint64_t seed) override { rng_.reseed(seed); }
+  std::uint32_t choose(const ChoicePoint& point) override;
+  std::string name() const override { return "random"; }
+  std::string environment() const override { return "WEFT_STRATEGY=random"; }
+
+ private:
+  Rng rng_;
+};
+
+// Probabilistic Concurrency Testing (Burckhardt et al., ASPLOS 2010):
+// strands get random distinct priorities; the highest-priority enabled
+// strand runs; at d-1 random change points the running strand drops to the
+// lowest priority. A bug of depth d is found with probability at least
+// 1/(n k^(d-1)) per schedule for n strands and k steps. k is estimated from
+// the longest schedule seen so far unless fixed, and is part of
+// environment() so a printed command replays the same schedule.
+class PctStrategy final : public Strategy {
+ public:
+  explicit PctStrategy(int depth, std::uint64_t fixed_steps = 0);
+  void begin(std::uint64_t seed) override;
+  std::uint32_t choose(const ChoicePoint& point) override;
+  void end(std::uint64_t choices) override;
+  std::string name() const override { return "pct"; }
+  std::string environment() const override;
+  // The k the current (or last) schedule used.
+  std::uint64_t steps_this_run() const { return steps_this_run_; }
+
+ private:
+  void lower(StrandId id);
+
+  int depth_;
+  bool fixed_;
+  std::uint64_t steps_;           // k: the estimated schedule length
+  std::uint64_t steps_this_run_;  // k used by the current schedule
+  Rng rng_;
+  std::vector<StrandId> order_;  // highest priority first
+  std::vector<std::uint64_t> change_points_;
+  std::uint64_t choices_ = 0;
+};
+
+// Raised by ReplayStrategy when the program offers a different choice than
+// the recording holds at the same position.
+class ReplayDivergence : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Replays a recorded schedule, verifying at each choice that the program
+// offers what was recorded (same kind, strand and number of alternatives).
+// Past the end of the recording it either reports a divergence (exact) or
+// continues without preempting (lenient, used when shrinking).
+class ReplayStrategy final : public Strategy {
+ public:
+  explicit ReplayStrategy(Schedule schedule, bool lenient_tail = false);
+  void begin(std::uint64_t) override { next_ = 0; }
+  std::uint32_t choose(const ChoicePoint& point) override;
+  std::string name() const override { return "replay"; }
+  std::string environment() const override { return "WEFT_STRATEGY=replay"; }
+  // Names of strands for divergence messages, filled by the scheduler.
+  void set_strand_namer(std::string (*namer)(StrandId, const void*),
+                        const void* ctx) {
+    namer_ = namer;
+    namer_ctx_ = ctx;
+  }
+
+ private:
+  std::string describe(ChoiceKind kind, bool is_value, StrandId strand,
+                       std::uint32_t count) const;
+  Schedule schedule_;
+  bool lenient_;
+  std::size_t next_ = 0;
+  std::string (*namer_)(StrandId, const void*) = nullptr;
+  const void* namer_ctx_ = nullptr;
+};
+
+// Takes each choice from a list of numbers (value modulo the number of
+// alternatives), then the non-preempting one once the list runs out. Lets
+// RapidCheck or a fuzzer drive the search and shrink a failing schedule: a
+// shorter list of smaller numbers is a schedule with fewer switches.
+class ScriptStrategy final : public Strategy {
+ public:
+  explicit ScriptStrategy(std::vector<std::uint32_t> script)
+      : script_(std::move(script)) {}
+  void begin(std::uint64_t) override { next_ = 0; }
+  std::uint32_t choose(const ChoicePoint& point) override;
+  std::string name() const override { return "script"; }
+  std::string environment() const override { return "WEFT_STRATEGY=script"; }
+
+ private:
+  std::vector<std::uint32_t> script_;
+  std::size_t next_ = 0;
+};
+
+}  // namespace weft::sim

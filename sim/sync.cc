@@ -1,0 +1,268 @@
+#include "sim/sync.h"
+
+#include <algorithm>
+
+#include "sim/check.h"
+
+namespace weft::sim {
+
+void WaitList::add(StrandId id) {
+  if (!contains(id)) ids_.push_back(id);
+}
+
+void WaitList::remove(StrandId id) {
+  auto it = std::find(ids_.begin(), ids_.end(), id);
+  if (it != ids_.end()) ids_.erase(it);
+}
+
+bool WaitList::contains(StrandId id) const {
+  return std::find(ids_.begin(), ids_.end(), id) != ids_.end();
+}
+
+void WaitList::wake_all(Scheduler& s) {
+  for (StrandId id : ids_) s.wake(id);
+  ids_.clear();
+}
+
+void WaitList::wake_at(Scheduler& s, std::size_t index) {
+  const StrandId id = ids_[index];
+  ids_.erase(ids_.begin() + static_cast<std::ptrdiff_t>(index));
+  s.wake(id);
+}
+
+std::string Named::label(const char* kind) const {
+  if (!name_.empty()) return std::string(kind) + " '" + name_ + "'";
+  if (Scheduler* s = Scheduler::current();
+      s != nullptr && run_ != s->run_id()) {
+    run_ = s->run_id();
+    id_ = s->next_object_id();
+  }
+  return std::string(kind) + "#" + std::to_string(id_);
+}
+
+// --- Mutex -----------------------------------------------------------------
+
+void Mutex::lock(SourceLocation where) {
+  Scheduler* s = Scheduler::current();
+  if (s == nullptr) {
+    real_.lock();
+    return;
+  }
+  s->choice_point(ChoiceKind::kLock);
+  const StrandId me = s->current_strand();
+  while (owner_ != kNoStrand) {
+    if (owner_ == me && !s->tearing_down()) {
+      s->fail(FailureKind::kAssertion,
+              "strand '" + s->strand_name(me) + "' locked " + describe() +
+                  " again while holding it (std::mutex is not recursive)",
+              where);
+      throw StrandAborted{};
+    }
+    waiters_.add(me);
+    if (!s->block(ChoiceKind::kLock, this, "lock", where)) return;
+  }
+  owner_ = me;
+}
+
+bool Mutex::try_lock() {
+  Scheduler* s = Scheduler::current();
+  if (s == nullptr) return real_.try_lock();
+  s->choice_point(ChoiceKind::kLock);
+  if (owner_ != kNoStrand) return false;
+  owner_ = s->current_strand();
+  return true;
+}
+
+void Mutex::release(Scheduler& s) {
+  const StrandId me = s.current_strand();
+  if (owner_ != me && !s.tearing_down()) {
+    s.fail(FailureKind::kAssertion, "strand '" + s.strand_name(me) +
+                                        "' unlocked " + describe() +
+                                        ", which it does not hold");
+    throw StrandAborted{};
+  }
+  owner_ = kNoStrand;
+  waiters_.wake_all(s);
+}
+
+void Mutex::unlock() {
+  Scheduler* s = Scheduler::current();
+  if (s == nullptr) {
+    real_.unlock();
+    return;
+  }
+  release(*s);
+  s->choice_point(ChoiceKind::kUnlock);
+}
+
+std::string Mutex::describe() const {
+  std::string d = name_.label("mutex");
+  Scheduler* s = Scheduler::current();
+  if (s != nullptr && owner_ != kNoStrand)
+    d += " held by strand '" + s->strand_name(owner_) + "'";
+  return d;
+}
+
+// --- CondVar ---------------------------------------------------------------
+
+void CondVar::wait(std::unique_lock<Mutex>& lock, SourceLocation where) {
+  Scheduler* s = Scheduler::current();
+  Mutex& m = *lock.mutex();
+  if (s == nullptr) {
+    std::unique_lock<std::mutex> inner(m.real_, std::adopt_lock);
+    real_.wait(inner);
+    inner.release();
+    return;
+  }
+  const StrandId me = s->current_strand();
+  waiters_.add(me);
+  m.release(*s);
+  const bool spurious = s->limits().spurious_wakeups &&
+                        s->choose_value(ChoiceKind::kWait, 2) == 1;
+  if (spurious) {
+    waiters_.remove(me);
+    s->choice_point(ChoiceKind::kWait);
+  } else {
+    while (waiters_.contains(me)) {
+      if (!s->block(ChoiceKind::kWait, this, "be notified by", where)) break;
+    }
+  }
+  m.lock(where);
+}
+
+std::cv_status CondVar::wait_until(std::unique_lock<Mutex>& lock,
+                                   Clock::time_point deadline,
+                                   SourceLocation where) {
+  Scheduler* s = Scheduler::current();
+  Mutex& m = *lock.mutex();
+  if (s == nullptr) {
+    std::unique_lock<std::mutex> inner(m.real_, std::adopt_lock);
+    const auto real_deadline = std::chrono::steady_clock::time_point(
+        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            deadline.time_since_epoch()));
+    const auto st = real_.wait_until(inner, real_deadline);
+    inner.release();
+    return st;
+  }
+  const StrandId me = s->current_strand();
+  waiters_.add(me);
+  m.release(*s);
+  bool notified = false;
+  while (waiters_.contains(me)) {
+    if (!s->block_until(ChoiceKind::kWait, this, "be notified by", where,
+                        deadline.time_since_epoch()))
+      break;  // the deadline passed
+  }
+  notified = !waiters_.contains(me);
+  waiters_.remove(me);
+  m.lock(where);
+  return notified ? std::cv_status::no_timeout : std::cv_status::timeout;
+}
+
+void CondVar::notify_one() {
+  Scheduler* s = Scheduler::current();
+  if (s == nullptr) {
+    real_.notify_one();
+    return;
+  }
+  s->choice_point(ChoiceKind::kNotify);
+  if (waiters_.empty()) return;
+  // Which waiter std::condition_variable wakes is unspecified: a choice.
+  const auto n = static_cast<std::uint32_t>(waiters_.size());
+  waiters_.wake_at(*s, s->choose_value(ChoiceKind::kNotify, n));
+}
+
+void CondVar::notify_all() {
+  Scheduler* s = Scheduler::current();
+  if (s == nullptr) {
+    real_.notify_all();
+    return;
+  }
+  s->choice_point(ChoiceKind::kNotify);
+  waiters_.wake_all(*s);
+}
+
+std::string CondVar::describe() const { return name_.label("condvar"); }
+
+// --- Semaphore ---------------------------------------------------------------
+
+void Semaphore::acquire(SourceLocation where) {
+  Scheduler* s = Scheduler::current();
+  if (s == nullptr) {
+    real_.acquire();
+    return;
+  }
+  s->choice_point(ChoiceKind::kLock);
+  while (count_ == 0) {
+    waiters_.add(s->current_strand());
+    if (!s->block(ChoiceKind::kLock, this, "acquire", where)) return;
+  }
+  --count_;
+}
+
+bool Semaphore::try_acquire() {
+  Scheduler* s = Scheduler::current();
+  if (s == nullptr) return real_.try_acquire();
+  s->choice_point(ChoiceKind::kLock);
+  if (count_ == 0) return false;
+  --count_;
+  return true;
+}
+
+void Semaphore::release(std::ptrdiff_t n) {
+  Scheduler* s = Scheduler::current();
+  if (s == nullptr) {
+    real_.release(n);
+    return;
+  }
+  count_ += n;
+  waiters_.wake_all(*s);
+  s->choice_point(ChoiceKind::kUnlock);
+}
+
+std::string Semaphore::describe() const {
+  return name_.label("semaphore") + " (count " + std::to_string(count_) + ")";
+}
+
+// --- Latch -------------------------------------------------------------------
+
+void Latch::count_down(std::ptrdiff_t n) {
+  Scheduler* s = Scheduler::current();
+  if (s == nullptr) {
+    real_.count_down(n);
+    return;
+  }
+  count_ = std::max<std::ptrdiff_t>(0, count_ - n);
+  if (count_ == 0) waiters_.wake_all(*s);
+  s->choice_point(ChoiceKind::kNotify);
+}
+
+bool Latch::try_wait() const {
+  if (Scheduler::current() == nullptr) return real_.try_wait();
+  return count_ == 0;
+}
+
+void Latch::wait(SourceLocation where) {
+  Scheduler* s = Scheduler::current();
+  if (s == nullptr) {
+    real_.wait();
+    return;
+  }
+  s->choice_point(ChoiceKind::kWait);
+  while (count_ != 0) {
+    waiters_.add(s->current_strand());
+    if (!s->block(ChoiceKind::kWait, this, "pass", where)) return;
+  }
+}
+
+void Latch::arrive_and_wait(std::ptrdiff_t n, SourceLocation where) {
+  count_down(n);
+  wait(where);
+}
+
+std::string Latch::describe() const {
+  return name_.label("latch") + " (" + std::to_string(count_) +
+         " arrivals missing)";
+}
+
+}  // namespace weft::sim

@@ -1,0 +1,142 @@
+// Synchronisation primitives that mirror the standard ones. Outside a
+// simulation each is the std type it wraps (one thread-local check per
+// call); inside one every lock, unlock, wait and notify is a choice point,
+// a blocked strand is reported by name in deadlocks, and misuse (unlocking
+// a mutex one does not hold, relocking one's own) fails the schedule.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <latch>
+#include <mutex>
+#include <semaphore>
+#include <string>
+#include <vector>
+
+#include "sim/clock.h"
+#include "sim/scheduler.h"
+#include "sim/source_location.h"
+
+namespace weft::sim {
+
+// Strands waiting on one object, in arrival order.
+class WaitList {
+ public:
+  void add(StrandId id);
+  void remove(StrandId id);
+  bool contains(StrandId id) const;
+  bool empty() const { return ids_.empty(); }
+  std::size_t size() const { return ids_.size(); }
+  // Wakes every waiter (they retry; the strategy picks who wins).
+  void wake_all(Scheduler& s);
+  // Removes and wakes the waiter at `index`.
+  void wake_at(Scheduler& s, std::size_t index);
+
+ private:
+  std::vector<StrandId> ids_;
+};
+
+// Gives an object its name in reports: the user's, or "<kind>#<n>" with n
+// handed out in order of first use within the run.
+class Named {
+ public:
+  explicit Named(std::string name) : name_(std::move(name)) {}
+  std::string label(const char* kind) const;
+
+ private:
+  std::string name_;
+  mutable std::uint32_t id_ = 0;
+  mutable std::uint64_t run_ = 0;
+};
+
+class Mutex final : public Waitable {
+ public:
+  explicit Mutex(std::string name = {}) : name_(std::move(name)) {}
+  Mutex(const Mutex&) = delete;
+  Mutex& operator=(const Mutex&) = delete;
+
+  void lock(SourceLocation where = SourceLocation::current());
+  bool try_lock();
+  void unlock();
+  std::string describe() const override;
+
+ private:
+  friend class CondVar;
+  // Releases without a choice point: CondVar::wait releases and waits as
+  // one step, as std::condition_variable does.
+  void release(Scheduler& s);
+
+  std::mutex real_;
+  StrandId owner_ = kNoStrand;
+  WaitList waiters_;
+  Named name_;
+};
+
+class CondVar final : public Waitable {
+ public:
+  explicit CondVar(std::string name = {}) : name_(std::move(name)) {}
+  CondVar(const CondVar&) = delete;
+  CondVar& operator=(const CondVar&) = delete;
+
+  // May return spuriously: in a simulation that is a choice of the
+  // strategy (RunLimits::spurious_wakeups), so loops must re-check.
+  void wait(std::unique_lock<Mutex>& lock,
+            SourceLocation where = SourceLocation::current());
+  template <class Predicate>
+  void wait(std::unique_lock<Mutex>& lock, Predicate pred,
+            SourceLocation where = SourceLocation::current()) {
+    while (!pred()) wait(lock, where);
+  }
+  std::cv_status wait_until(std::unique_lock<Mutex>& lock,
+                            Clock::time_point deadline,
+                            SourceLocation where = SourceLocation::current());
+  std::cv_status wait_for(std::unique_lock<Mutex>& lock, Clock::duration d,
+                          SourceLocation where = SourceLocation::current()) {
+    return wait_until(lock, Clock::now() + d, where);
+  }
+  void notify_one();
+  void notify_all();
+  std::string describe() const override;
+
+ private:
+  std::condition_variable real_;
+  WaitList waiters_;
+  Named name_;
+};
+
+class Semaphore final : public Waitable {
+ public:
+  explicit Semaphore(std::ptrdiff_t initial, std::string name = {})
+      : real_(initial), count_(initial), name_(std::move(name)) {}
+  void acquire(SourceLocation where = SourceLocation::current());
+  bool try_acquire();
+  void release(std::ptrdiff_t n = 1);
+  std::string describe() const override;
+
+ private:
+  std::counting_semaphore<> real_;
+  std::ptrdiff_t count_;
+  WaitList waiters_;
+  Named name_;
+};
+
+class Latch final : public Waitable {
+ public:
+  explicit Latch(std::ptrdiff_t expected, std::string name = {})
+      : real_(expected), count_(expected), name_(std::move(name)) {}
+  void count_down(std::ptrdiff_t n = 1);
+  bool try_wait() const;
+  void wait(SourceLocation where = SourceLocation::current());
+  void arrive_and_wait(std::ptrdiff_t n = 1,
+                       SourceLocation where = SourceLocation::current());
+  std::string describe() const override;
+
+ private:
+  std::latch real_;
+  std::ptrdiff_t count_;
+  WaitList waiters_;
+  Named name_;
+};
+
+}  // namespace weft::sim

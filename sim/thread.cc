@@ -1,0 +1,83 @@
+#include "sim/thread.h"
+
+namespace weft::sim {
+
+JoinHandle::JoinHandle(JoinHandle&& o) noexcept
+    : thread_(std::move(o.thread_)),
+      sched_(o.sched_),
+      run_id_(o.run_id_),
+      strand_(o.strand_) {
+  o.strand_ = kNoStrand;
+  o.sched_ = nullptr;
+}
+
+JoinHandle& JoinHandle::operator=(JoinHandle&& o) noexcept {
+  if (this != &o) {
+    if (joinable()) detach();
+    thread_ = std::move(o.thread_);
+    sched_ = o.sched_;
+    run_id_ = o.run_id_;
+    strand_ = o.strand_;
+    o.strand_ = kNoStrand;
+    o.sched_ = nullptr;
+  }
+  return *this;
+}
+
+JoinHandle::~JoinHandle() {
+  if (joinable()) detach();
+}
+
+bool JoinHandle::joinable() const {
+  return thread_.joinable() || strand_ != kNoStrand;
+}
+
+void JoinHandle::detach() {
+  if (thread_.joinable()) thread_.detach();
+  strand_ = kNoStrand;
+  sched_ = nullptr;
+}
+
+void JoinHandle::join(SourceLocation where) {
+  if (thread_.joinable()) {
+    thread_.join();
+    return;
+  }
+  if (strand_ == kNoStrand)
+    throw std::logic_error("join of a non-joinable strand");
+  Scheduler* s = sched_;
+  const StrandId id = strand_;
+  strand_ = kNoStrand;
+  sched_ = nullptr;
+  if (s != Scheduler::current() || s->run_id() != run_id_)
+    throw std::logic_error("join of a strand from another simulation run");
+  s->join(id, where);
+}
+
+JoinHandle spawn(std::string name, std::function<void()> body) {
+  JoinHandle h;
+  if (Scheduler* s = Scheduler::current()) {
+    h.sched_ = s;
+    h.run_id_ = s->run_id();
+    h.strand_ = s->spawn(std::move(name), std::move(body));
+    return h;
+  }
+  h.thread_ = std::thread(std::move(body));
+  return h;
+}
+
+void yield_now() {
+  if (Scheduler* s = Scheduler::current()) {
+    s->choice_point(ChoiceKind::kYield);
+    return;
+  }
+  std::this_thread::yield();
+}
+
+std::string current_strand_name() {
+  if (Scheduler* s = Scheduler::current())
+    return s->strand_name(s->current_strand());
+  return {};
+}
+
+}  // namespace weft::sim

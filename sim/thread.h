@@ -1,0 +1,46 @@
+// Strands as threads: spawn() starts one (a std::thread outside a
+// simulation, a fiber inside, where the spawn is a choice point), join()
+// waits for it (kJoin), yield_now() offers the scheduler a switch and, in a
+// simulation, prefers another strand so spin loops make progress.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "sim/scheduler.h"
+#include "sim/source_location.h"
+
+namespace weft::sim {
+
+// Owns a spawned strand or thread. Destroying a joinable handle detaches.
+class JoinHandle {
+ public:
+  JoinHandle() = default;
+  JoinHandle(JoinHandle&&) noexcept;
+  JoinHandle& operator=(JoinHandle&&) noexcept;
+  ~JoinHandle();
+
+  void join(SourceLocation where = SourceLocation::current());
+  bool joinable() const;
+  void detach();
+
+ private:
+  friend JoinHandle spawn(std::string, std::function<void()>);
+  std::thread thread_;
+  Scheduler* sched_ = nullptr;
+  std::uint64_t run_id_ = 0;
+  StrandId strand_ = kNoStrand;
+};
+
+JoinHandle spawn(std::string name, std::function<void()> body);
+inline JoinHandle spawn(std::function<void()> body) {
+  return spawn(std::string(), std::move(body));
+}
+
+void yield_now();
+
+// The running strand's name ("main", a spawn name), or "" outside.
+std::string current_strand_name();
+
+}  // namespace weft::sim
