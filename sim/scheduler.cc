@@ -236,9 +236,9 @@ void Scheduler::switch_to(StrandId next) {
   switch_from_ = nullptr;
 }
 
-void Scheduler::after_resume() {
-  if (current_id_ != kNoStrand && strands_[current_id_]->cancelled &&
-      std::uncaught_exceptions() == 0)
+void Scheduler::after_resume(bool may_unwind) {
+  if (may_unwind && current_id_ != kNoStrand &&
+      strands_[current_id_]->cancelled && std::uncaught_exceptions() == 0)
     throw StrandCancelled{};
 }
 
@@ -294,15 +294,15 @@ StrandId Scheduler::pick(ChoiceKind kind) {
   }
 }
 
-void Scheduler::reschedule(ChoiceKind kind) {
+void Scheduler::reschedule(ChoiceKind kind, bool may_unwind) {
   const StrandId next = pick(kind);
   if (next != current_id_) switch_to(next);
-  after_resume();
+  after_resume(may_unwind);
 }
 
-void Scheduler::choice_point(ChoiceKind kind) {
+void Scheduler::choice_point(ChoiceKind kind, bool may_unwind) {
   if (tearing_down_) {
-    after_resume();
+    after_resume(may_unwind);
     return;
   }
   ++step_;
@@ -314,7 +314,7 @@ void Scheduler::choice_point(ChoiceKind kind) {
              "for a condition no other strand can make true. Raise "
              "WEFT_MAX_STEPS if the test is simply long.");
   }
-  reschedule(kind);
+  reschedule(kind, may_unwind);
 }
 
 std::uint32_t Scheduler::choose_value(ChoiceKind kind, std::uint32_t count) {

@@ -100,8 +100,11 @@ class Scheduler {
 
   // --- choices -----------------------------------------------------------
   // The strategy may switch to another enabled strand here. A kYield point
-  // prefers any other strand, so spin loops make progress.
-  void choice_point(ChoiceKind kind);
+  // prefers any other strand, so spin loops make progress. Operations that
+  // run in destructors (unlock, release) pass may_unwind = false: if the run
+  // is torn down while they wait, they return and the strand is unwound at
+  // its next choice point instead, never from inside a noexcept destructor.
+  void choice_point(ChoiceKind kind, bool may_unwind = true);
   // Asks the strategy for a value in [0, count), recorded like any choice.
   std::uint32_t choose_value(ChoiceKind kind, std::uint32_t count);
   // Suspends the current strand until wake(); returns false when the wait
@@ -155,9 +158,9 @@ class Scheduler {
                           bool system);
   internal::Context& context_of(StrandId id);
   void switch_to(StrandId next);
-  void after_resume();
+  void after_resume(bool may_unwind = true);
   StrandId pick(ChoiceKind kind);
-  void reschedule(ChoiceKind kind);
+  void reschedule(ChoiceKind kind, bool may_unwind = true);
   bool advance_time();
   void report_stuck();
   void mark_runnable(StrandId id);

@@ -53,7 +53,8 @@ void Mutex::lock(SourceLocation where) {
   while (owner_ != kNoStrand) {
     if (owner_ == me && !s->tearing_down()) {
       s->fail(FailureKind::kAssertion,
-              "strand '" + s->strand_name(me) + "' locked " + describe() +
+              "strand '" + s->strand_name(me) + "' locked " +
+                  name_.label("mutex") +
                   " again while holding it (std::mutex is not recursive)",
               where);
       throw StrandAborted{};
@@ -76,10 +77,12 @@ bool Mutex::try_lock() {
 void Mutex::release(Scheduler& s) {
   const StrandId me = s.current_strand();
   if (owner_ != me && !s.tearing_down()) {
+    // No throw: unlock runs in destructors. The run ends at the next
+    // choice point.
     s.fail(FailureKind::kAssertion, "strand '" + s.strand_name(me) +
-                                        "' unlocked " + describe() +
+                                        "' unlocked " + name_.label("mutex") +
                                         ", which it does not hold");
-    throw StrandAborted{};
+    return;
   }
   owner_ = kNoStrand;
   waiters_.wake_all(s);
@@ -92,7 +95,7 @@ void Mutex::unlock() {
     return;
   }
   release(*s);
-  s->choice_point(ChoiceKind::kUnlock);
+  s->choice_point(ChoiceKind::kUnlock, /*may_unwind=*/false);
 }
 
 std::string Mutex::describe() const {
@@ -217,7 +220,7 @@ void Semaphore::release(std::ptrdiff_t n) {
   }
   count_ += n;
   waiters_.wake_all(*s);
-  s->choice_point(ChoiceKind::kUnlock);
+  s->choice_point(ChoiceKind::kUnlock, /*may_unwind=*/false);
 }
 
 std::string Semaphore::describe() const {
@@ -234,7 +237,7 @@ void Latch::count_down(std::ptrdiff_t n) {
   }
   count_ = std::max<std::ptrdiff_t>(0, count_ - n);
   if (count_ == 0) waiters_.wake_all(*s);
-  s->choice_point(ChoiceKind::kNotify);
+  s->choice_point(ChoiceKind::kNotify, /*may_unwind=*/false);
 }
 
 bool Latch::try_wait() const {

@@ -1,0 +1,154 @@
+#include "sim/explore.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "sim/gtest.h"
+#include "sim/weft.h"
+
+namespace weft::sim {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Sets an environment variable for one scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    setenv(name, value, 1);
+  }
+  ~ScopedEnv() { unsetenv(name_); }
+
+ private:
+  const char* name_;
+};
+
+std::string config_error_for(const char* name, const char* value) {
+  ScopedEnv env(name, value);
+  ExploreOptions o;
+  try {
+    apply_environment(o);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ExploreEnvironment, MalformedSeedNamesTheVariableAndTheAcceptedValues) {
+  const std::string e = config_error_for("WEFT_SEED", "abc");
+  EXPECT_THAT(e, HasSubstr("WEFT_SEED='abc'"));
+  EXPECT_THAT(e, HasSubstr("decimal or 0x-hexadecimal"));
+}
+
+TEST(ExploreEnvironment, UnknownStrategyListsTheStrategies) {
+  const std::string e = config_error_for("WEFT_STRATEGY", "nope");
+  EXPECT_THAT(e, HasSubstr("WEFT_STRATEGY='nope'"));
+  EXPECT_THAT(e, HasSubstr("portfolio, pct, random"));
+}
+
+TEST(ExploreEnvironment, OutOfRangeNumbersAreRefused) {
+  EXPECT_THAT(config_error_for("WEFT_ITERATIONS", "0"),
+              HasSubstr("WEFT_ITERATIONS='0'"));
+  EXPECT_THAT(config_error_for("WEFT_PCT_DEPTH", "99"),
+              HasSubstr("from 1 to 32"));
+  EXPECT_THAT(config_error_for("WEFT_MAX_STEPS", "-5"),
+              HasSubstr("WEFT_MAX_STEPS='-5'"));
+  EXPECT_THAT(config_error_for("WEFT_SEED", "99999999999999999999999"),
+              HasSubstr("WEFT_SEED"));
+}
+
+TEST(ExploreEnvironment, WellFormedValuesOverrideTheOptions) {
+  ScopedEnv seed("WEFT_SEED", "0x10");
+  ScopedEnv iterations("WEFT_ITERATIONS", "7");
+  ScopedEnv strategy("WEFT_STRATEGY", "random");
+  ExploreOptions o;
+  apply_environment(o);
+  EXPECT_EQ(o.seed, 16u);
+  EXPECT_EQ(o.iterations, 7u);
+  EXPECT_EQ(o.strategy, "random");
+}
+
+TEST(ExploreEnvironment, ABadVariableFailsTheGoogleTestWithItsMessage) {
+  ScopedEnv env("WEFT_STRATEGY", "nope");
+  EXPECT_NONFATAL_FAILURE(weft::testing::explore([] {}),
+                          "WEFT_STRATEGY='nope'");
+}
+
+TEST(Explore, ShardsSplitTheScheduleRangeBetweenThem) {
+  std::uint64_t total = 0;
+  for (std::uint64_t shard = 0; shard < 4; ++shard) {
+    set_shard(shard, 4);
+    ExploreOptions o;
+    o.iterations = 103;
+    o.use_environment = false;
+    total += explore(o, [] { yield_now(); }).schedules;
+  }
+  set_shard(0, 1);
+  EXPECT_EQ(total, 103u);
+}
+
+TEST(Explore, AnUnfailingBodyRunsEverySchedule) {
+  ExploreOptions o;
+  o.iterations = 300;
+  o.use_environment = false;
+  const auto r = explore(o, [] {
+    auto a = spawn([] { yield_now(); });
+    a.join();
+  });
+  EXPECT_FALSE(r.failed());
+  EXPECT_EQ(r.schedules, 300u);
+}
+
+TEST(Explore, ReportSaysWhatWhereAndHowToReplay) {
+  ExploreOptions o;
+  o.iterations = 100;
+  o.use_environment = false;
+  o.print = false;
+  o.command = "./my_test --gtest_filter=A.B";
+  const auto r = explore(o, [] {
+    Atomic<int> x{0};
+    auto a = spawn("writer", [&] { x.store(1); });
+    WEFT_ASSERT_MSG(x.load() == 0, "writer ran first");
+    a.join();
+  });
+  ASSERT_TRUE(r.failed());
+  EXPECT_THAT(r.report, HasSubstr("assertion failed after"));
+  EXPECT_THAT(r.report, HasSubstr("seed " + std::to_string(r.seed)));
+  EXPECT_THAT(r.report, HasSubstr("at step "));
+  EXPECT_THAT(r.report, HasSubstr("virtual time 0s"));
+  EXPECT_THAT(r.report, HasSubstr("in strand 'main'"));
+  EXPECT_THAT(r.report, HasSubstr("writer ran first"));
+  EXPECT_THAT(r.report, HasSubstr("explore_test.cc:"));
+  EXPECT_THAT(r.replay_command, HasSubstr("WEFT_ITERATIONS=1"));
+  EXPECT_THAT(r.replay_command,
+              ::testing::EndsWith("./my_test --gtest_filter=A.B"));
+  EXPECT_THAT(r.report, ::testing::Not(HasSubstr("WARNING")));
+}
+
+TEST(Explore, ABodyThatDependsOnStateOutsideWeftIsFlaggedNondeterministic) {
+  static int runs = 0;
+  runs = 0;
+  ExploreOptions o;
+  o.iterations = 100;
+  o.use_environment = false;
+  o.print = false;
+  o.strategy = "random";
+  const auto r = explore(o, [] {
+    // Behaves differently every time it runs: a global counter decides.
+    const int extra = ++runs;
+    Atomic<int> x{0};
+    auto a = spawn("a", [&] {
+      for (int i = 0; i < extra % 3; ++i) x.fetch_add(1);
+    });
+    a.join();
+    WEFT_ASSERT(runs % 5 != 0);
+  });
+  ASSERT_TRUE(r.failed());
+  EXPECT_THAT(r.report, HasSubstr("WARNING: running this seed again gave a "
+                                  "different schedule"));
+}
+
+}  // namespace
+}  // namespace weft::sim
