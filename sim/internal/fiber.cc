@@ -72,7 +72,7 @@ void write_num(unsigned long long v) {
   write_str(buf + i);
 }
 
-void on_segv(int sig, siginfo_t* info, void*) {
+[[maybe_unused]] void on_segv(int sig, siginfo_t* info, void*) {
   const auto addr = reinterpret_cast<std::uintptr_t>(info->si_addr);
   const std::size_t page = page_size();
   const int n = g_guard_count.load();

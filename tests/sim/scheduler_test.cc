@@ -237,8 +237,9 @@ TEST(Scheduler, VirtualTimeLimitReportsLivelockOfTimers) {
 
 TEST(Scheduler, StrandStillBlockedWhenTheBodyReturnsIsReportedAsLeaked) {
   auto body = [] {
-    auto* m = new Mutex("forgotten");
-    auto* cv = new CondVar("never-notified");
+    // Owned by the strand, freed when teardown unwinds it.
+    auto m = std::make_shared<Mutex>("forgotten");
+    auto cv = std::make_shared<CondVar>("never-notified");
     spawn("waiter", [m, cv] {
       std::unique_lock lock(*m);
       for (;;) cv->wait(lock);
