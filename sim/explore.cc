@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <memory>
 
+#include "sim/shrink.h"
+
 namespace weft::sim {
 namespace {
 
@@ -203,6 +205,18 @@ ExploreResult explore(ExploreOptions o, const std::function<void()>& body) {
       }
     }
 
+    std::string shrunk;
+    if (o.shrink && !replay) {
+      const ShrinkResult s = sim::shrink(result.schedule, *result.failure, body,
+                                         o.limits, o.shrink_runs);
+      shrunk = "  shrunk: " + std::to_string(s.schedule.size()) + " choices, " +
+               std::to_string(count_preemptions(s.schedule)) +
+               " preemptions (from " + std::to_string(result.schedule.size()) +
+               " and " + std::to_string(count_preemptions(result.schedule)) +
+               ") in " + std::to_string(s.runs) + " runs\n";
+      result.shrunk = s.schedule;
+    }
+
     const Failure& f = *result.failure;
     result.replay_command = "WEFT_SEED=" + std::to_string(seed) +
                             " WEFT_ITERATIONS=1 " + result.environment + " " +
@@ -219,7 +233,7 @@ ExploreResult explore(ExploreOptions o, const std::function<void()>& body) {
     r += "  schedule: " + std::to_string(result.schedule.size()) +
          " choices, " + std::to_string(count_preemptions(result.schedule)) +
          " preemptions, " + std::to_string(result.steps) + " steps, digest " +
-         hex(result.digest) + determinism + "\n";
+         hex(result.digest) + determinism + "\n" + shrunk;
     if (!replay) {
       r += "replay it with:\n  " + result.replay_command + "\n";
     }

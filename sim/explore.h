@@ -39,6 +39,9 @@ struct ExploreOptions {
   bool print = true;
   // Re-run the failing schedule and check its digest is the same.
   bool check_determinism = true;
+  // Shrink the failing schedule (fewer preemptions, then fewer choices).
+  bool shrink = true;
+  std::uint64_t shrink_runs = 2000;
 };
 
 struct ExploreResult {
@@ -48,6 +51,8 @@ struct ExploreResult {
   std::string strategy;     // of the failing schedule ("pct", "random", ...)
   std::string environment;  // WEFT_* assignments that select it again
   Schedule schedule;        // the failing schedule
+  // The shrunk schedule (replay with a lenient tail), if shrinking ran.
+  std::optional<Schedule> shrunk;
   std::uint64_t digest = 0;
   std::uint64_t steps = 0;
   std::string report;          // the full human-readable report
