@@ -44,10 +44,17 @@ struct Failure {
   Nanos time{0};  // virtual time
 };
 
+// Sanitizers make frames much larger; strands get room for that.
+#if defined(WEFT_ASAN) || defined(WEFT_TSAN)
+inline constexpr std::size_t kDefaultStackSize = 1024 * 1024;
+#else
+inline constexpr std::size_t kDefaultStackSize = 256 * 1024;
+#endif
+
 struct RunLimits {
   std::uint64_t max_steps = 100'000;
   Nanos max_time = std::chrono::hours(24 * 365);
-  std::size_t stack_size = 256 * 1024;
+  std::size_t stack_size = kDefaultStackSize;
   bool spurious_wakeups = true;
 };
 

@@ -18,6 +18,12 @@
 #include <sanitizer/tsan_interface.h>
 #endif
 
+#if defined(WEFT_TSAN)
+#define WEFT_NO_TSAN __attribute__((no_sanitize("thread")))
+#else
+#define WEFT_NO_TSAN
+#endif
+
 namespace weft::sim::internal {
 namespace {
 
@@ -157,7 +163,12 @@ void init_thread_context(Context& ctx) {
 #endif
 }
 
-void start_switch(Context& from, Context& to, bool dying) {
+// ThreadSanitizer keeps a shadow call stack per fiber and pushes/pops it on
+// every instrumented call and return. The two switch helpers are therefore
+// not instrumented, and a dying strand does not switch fibers itself: its
+// last returns pop its own shadow stack (balancing the entry pushed when it
+// was first resumed), and the context it lands in switches on arrival.
+WEFT_NO_TSAN void start_switch(Context& from, Context& to, bool dying) {
 #if defined(WEFT_ASAN)
   __sanitizer_start_switch_fiber(dying ? nullptr : &from.asan_fake_stack,
                                  to.stack_bottom, to.stack_size);
@@ -166,14 +177,18 @@ void start_switch(Context& from, Context& to, bool dying) {
   (void)dying;
 #endif
 #if defined(WEFT_TSAN)
-  __tsan_switch_to_fiber(to.tsan_fiber, 0);
+  if (!dying) __tsan_switch_to_fiber(to.tsan_fiber, 0);
 #else
   (void)to;
 #endif
 }
 
-void finish_switch(Context& arrived, Context* from,
-                   boost::context::fiber&& from_fiber) {
+WEFT_NO_TSAN void finish_switch(Context& arrived, Context* from,
+                                boost::context::fiber&& from_fiber) {
+#if defined(WEFT_TSAN)
+  if (__tsan_get_current_fiber() != arrived.tsan_fiber)
+    __tsan_switch_to_fiber(arrived.tsan_fiber, 0);
+#endif
 #if defined(WEFT_ASAN)
   const void* bottom = nullptr;
   std::size_t size = 0;
