@@ -149,7 +149,8 @@ ExploreResult explore(ExploreOptions o, const std::function<void()>& body) {
   // Which slice of the iterations this shard runs.
   std::uint64_t first = 0;
   std::uint64_t last = o.iterations;
-  if (!o.replay && g_shard_total > 1) {
+  // A replay command runs one schedule: every shard runs it whole.
+  if (!o.replay && g_shard_total > 1 && o.iterations >= g_shard_total) {
     first = o.iterations * g_shard_index / g_shard_total;
     last = o.iterations * (g_shard_index + 1) / g_shard_total;
   }
@@ -218,9 +219,14 @@ ExploreResult explore(ExploreOptions o, const std::function<void()>& body) {
     }
 
     const Failure& f = *result.failure;
-    result.replay_command = "WEFT_SEED=" + std::to_string(seed) +
-                            " WEFT_ITERATIONS=1 " + result.environment + " " +
-                            o.command;
+    result.replay_command =
+        o.use_environment
+            ? "WEFT_SEED=" + std::to_string(seed) + " WEFT_ITERATIONS=1 " +
+                  result.environment + " " + o.command
+            : "(this exploration ignores WEFT_* variables: set "
+              "ExploreOptions::seed = " +
+                  std::to_string(seed) + ", iterations = 1 and " +
+                  result.environment + ")";
     std::string& r = result.report;
     r = "weft: " + std::string(to_string(f.kind)) + " after " +
         std::to_string(result.schedules) + " schedule" +

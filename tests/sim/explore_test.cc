@@ -104,7 +104,6 @@ TEST(Explore, AnUnfailingBodyRunsEverySchedule) {
 TEST(Explore, ReportSaysWhatWhereAndHowToReplay) {
   ExploreOptions o;
   o.iterations = 100;
-  o.use_environment = false;
   o.print = false;
   o.command = "./my_test --gtest_filter=A.B";
   const auto r = explore(o, [] {
@@ -125,6 +124,24 @@ TEST(Explore, ReportSaysWhatWhereAndHowToReplay) {
   EXPECT_THAT(r.replay_command,
               ::testing::EndsWith("./my_test --gtest_filter=A.B"));
   EXPECT_THAT(r.report, ::testing::Not(HasSubstr("WARNING")));
+}
+
+TEST(Explore, WithoutTheEnvironmentTheReportSaysHowToSelectTheSchedule) {
+  ExploreOptions o;
+  o.iterations = 100;
+  o.use_environment = false;
+  o.print = false;
+  const auto r = explore(o, [] {
+    Atomic<int> x{0};
+    auto a = spawn("writer", [&] { x.store(1); });
+    WEFT_ASSERT(x.load() == 0);
+    a.join();
+  });
+  ASSERT_TRUE(r.failed());
+  EXPECT_THAT(
+      r.replay_command,
+      HasSubstr("ignores WEFT_* variables: set ExploreOptions::seed = " +
+                std::to_string(r.seed)));
 }
 
 TEST(Explore, ABodyThatDependsOnStateOutsideWeftIsFlaggedNondeterministic) {

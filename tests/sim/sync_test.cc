@@ -57,7 +57,8 @@ ExploreOptions options(const char* strategy, std::uint64_t iterations) {
   ExploreOptions o;
   o.strategy = strategy;
   o.iterations = iterations;
-  o.use_environment = false;  // these tests state their own budget
+  // The environment still applies (as for any weft test), so the replay
+  // commands these tests print work when pasted.
   return o;
 }
 
