@@ -2,7 +2,9 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "sim/gtest.h"
@@ -87,6 +89,39 @@ TEST(Explore, ShardsSplitTheScheduleRangeBetweenThem) {
   }
   set_shard(0, 1);
   EXPECT_EQ(total, 103u);
+}
+
+// Run by the test below in child processes, as one shard of a CI matrix.
+TEST(ExploreShardPrinter, PrintsHowManySchedulesThisShardRan) {
+  ExploreOptions o;
+  o.iterations = 90;
+  const auto r = weft::testing::explore([] { yield_now(); }, o);
+  EXPECT_GT(r.schedules, 0u);
+  if (std::getenv("WEFT_TEST_PRINT_SCHEDULES") != nullptr)
+    std::printf("schedules=%llu\n",
+                static_cast<unsigned long long>(r.schedules));
+}
+
+TEST(Explore, GoogleTestShardVariablesSplitOneExplorationAcrossProcesses) {
+  unsigned long long total = 0;
+  for (int shard = 0; shard < 3; ++shard) {
+    const std::string cmd =
+        "WEFT_TEST_PRINT_SCHEDULES=1 GTEST_TOTAL_SHARDS=3 GTEST_SHARD_INDEX=" +
+        std::to_string(shard) + " /proc/" + std::to_string(getpid()) +
+        "/exe --gtest_filter=ExploreShardPrinter.* 2>/dev/null";
+    FILE* p = popen(cmd.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    char line[256];
+    unsigned long long ran = 0;
+    while (std::fgets(line, sizeof line, p) != nullptr)
+      std::sscanf(line, "schedules=%llu", &ran);
+    EXPECT_EQ(pclose(p), 0);
+    // Every shard runs the test (GoogleTest alone would run it on one),
+    // each its third of the schedules.
+    EXPECT_EQ(ran, 30u) << "shard " << shard;
+    total += ran;
+  }
+  EXPECT_EQ(total, 90u);
 }
 
 TEST(Explore, AnUnfailingBodyRunsEverySchedule) {
