@@ -10,7 +10,7 @@
 
 namespace weft::sim {
 
-thread_local Scheduler* Scheduler::current_ = nullptr;
+constinit thread_local Scheduler* Scheduler::current_ = nullptr;
 
 std::string_view to_string(FailureKind kind) {
   switch (kind) {

@@ -179,7 +179,7 @@ class Scheduler {
                                      boost::context::fiber&& caller);
   static std::string name_of(StrandId id, const void* self);
 
-  static thread_local Scheduler* current_;
+  constinit static thread_local Scheduler* current_;
 
   Strategy* strategy_ = nullptr;
   RunLimits limits_;
