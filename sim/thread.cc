@@ -66,14 +66,6 @@ JoinHandle spawn(std::string name, std::function<void()> body) {
   return h;
 }
 
-void yield_now() {
-  if (Scheduler* s = Scheduler::current()) {
-    s->choice_point(ChoiceKind::kYield);
-    return;
-  }
-  std::this_thread::yield();
-}
-
 std::string current_strand_name() {
   if (Scheduler* s = Scheduler::current())
     return s->strand_name(s->current_strand());
