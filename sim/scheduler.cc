@@ -70,8 +70,14 @@ const std::string& Scheduler::strand_name(StrandId id) const {
   return id < strands_.size() ? strands_[id]->name : kOutside;
 }
 
-internal::Context& Scheduler::context_of(StrandId id) {
-  return id == kNoStrand ? main_ctx_ : strands_[id]->ctx;
+void Scheduler::step_limit_exceeded() {
+  if (failure_) return;
+  fail(FailureKind::kStepLimit,
+       "the schedule exceeded " + std::to_string(limits_.max_steps) +
+           " steps without finishing. This is often a livelock: strands "
+           "that keep retrying without progress, or a spin loop waiting "
+           "for a condition no other strand can make true. Raise "
+           "WEFT_MAX_STEPS if the test is simply long.");
 }
 
 RunResult Scheduler::run(Strategy& strategy, std::uint64_t seed,
@@ -220,30 +226,6 @@ bool Scheduler::finished(StrandId id) const {
   return strands_[id]->state == State::kFinished;
 }
 
-// Inlined into its callers: every frame between a strand's call into the
-// scheduler and the jump costs a mispredicted return on the other side.
-[[gnu::always_inline]] inline void Scheduler::switch_to(StrandId next) {
-  const StrandId me = current_id_;
-  internal::Context& from = context_of(me);
-  internal::Context& to = context_of(next);
-  current_id_ = next;
-  switch_from_ = &from;
-  internal::set_running_strand(
-      next == kNoStrand ? "main" : strands_[next]->name.c_str(), &step_);
-  internal::start_switch(from, to, false);
-  assert(to.fiber);
-  boost::context::fiber caller = std::move(to.fiber).resume();
-  // Back in `me`: whoever switched here set current_id_ to us.
-  internal::finish_switch(context_of(me), switch_from_, std::move(caller));
-  switch_from_ = nullptr;
-}
-
-void Scheduler::after_resume(bool may_unwind) {
-  if (may_unwind && current_id_ != kNoStrand &&
-      strands_[current_id_]->cancelled && std::uncaught_exceptions() == 0)
-    throw StrandCancelled{};
-}
-
 void Scheduler::mark_runnable(StrandId id) {
   auto it = std::lower_bound(runnable_.begin(), runnable_.end(), id);
   if (it == runnable_.end() || *it != id) runnable_.insert(it, id);
@@ -294,30 +276,6 @@ StrandId Scheduler::pick(ChoiceKind kind) {
                                step_});
     return picked;
   }
-}
-
-[[gnu::always_inline]] inline void Scheduler::reschedule(ChoiceKind kind,
-                                                         bool may_unwind) {
-  const StrandId next = pick(kind);
-  if (next != current_id_) switch_to(next);
-  after_resume(may_unwind);
-}
-
-void Scheduler::choice_point(ChoiceKind kind, bool may_unwind) {
-  if (tearing_down_) {
-    after_resume(may_unwind);
-    return;
-  }
-  ++step_;
-  if (step_ > limits_.max_steps && !failure_) {
-    fail(FailureKind::kStepLimit,
-         "the schedule exceeded " + std::to_string(limits_.max_steps) +
-             " steps without finishing. This is often a livelock: strands "
-             "that keep retrying without progress, or a spin loop waiting "
-             "for a condition no other strand can make true. Raise "
-             "WEFT_MAX_STEPS if the test is simply long.");
-  }
-  reschedule(kind, may_unwind);
 }
 
 std::uint32_t Scheduler::choose_value(ChoiceKind kind, std::uint32_t count) {

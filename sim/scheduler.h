@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -24,6 +25,11 @@
 namespace weft::sim {
 
 using Nanos = std::chrono::nanoseconds;
+
+// Thrown into a strand to unwind it when its run is torn down. Not derived
+// from std::exception so ordinary handlers let it pass; code that catches
+// (...) must rethrow it.
+struct StrandCancelled {};
 
 enum class FailureKind : std::uint8_t {
   kAssertion = 0,         // WEFT_ASSERT or a GoogleTest expectation
@@ -166,6 +172,7 @@ class Scheduler {
   internal::Context& context_of(StrandId id);
   void switch_to(StrandId next);
   void after_resume(bool may_unwind = true);
+  void step_limit_exceeded();
   StrandId pick(ChoiceKind kind);
   void reschedule(ChoiceKind kind, bool may_unwind = true);
   bool advance_time();
@@ -210,12 +217,54 @@ class Scheduler {
   std::optional<Failure> failure_;
 };
 
+// --- the switch path, inline ---------------------------------------------
+// The path from a primitive to the fiber jump is inline: every frame left
+// between a strand's call into weft and the jump returns, on the far side,
+// through a return address the CPU did not predict, and that dominated the
+// cost of a choice point (docs/performance.md).
+
+inline internal::Context& Scheduler::context_of(StrandId id) {
+  return id == kNoStrand ? main_ctx_ : strands_[id]->ctx;
+}
+
+inline void Scheduler::switch_to(StrandId next) {
+  const StrandId me = current_id_;
+  internal::Context& from = context_of(me);
+  internal::Context& to = context_of(next);
+  current_id_ = next;
+  switch_from_ = &from;
+  internal::set_running_strand(
+      next == kNoStrand ? "main" : strands_[next]->name.c_str(), &step_);
+  internal::start_switch(from, to, false);
+  boost::context::fiber caller = std::move(to.fiber).resume();
+  // Back in `me`: whoever switched here set current_id_ to us.
+  internal::finish_switch(context_of(me), switch_from_, std::move(caller));
+  switch_from_ = nullptr;
+}
+
+inline void Scheduler::after_resume(bool may_unwind) {
+  if (may_unwind && current_id_ != kNoStrand &&
+      strands_[current_id_]->cancelled && std::uncaught_exceptions() == 0)
+    throw StrandCancelled{};
+}
+
+inline void Scheduler::reschedule(ChoiceKind kind, bool may_unwind) {
+  const StrandId next = pick(kind);
+  if (next != current_id_) switch_to(next);
+  after_resume(may_unwind);
+}
+
+inline void Scheduler::choice_point(ChoiceKind kind, bool may_unwind) {
+  if (tearing_down_) [[unlikely]] {
+    after_resume(may_unwind);
+    return;
+  }
+  if (++step_ > limits_.max_steps) [[unlikely]]
+    step_limit_exceeded();
+  reschedule(kind, may_unwind);
+}
+
 // Thrown by WEFT_ASSERT after recording the failure, to stop the strand.
 struct StrandAborted {};
-
-// Thrown into a strand to unwind it when its run is torn down. Not derived
-// from std::exception so ordinary handlers let it pass; code that catches
-// (...) must rethrow it.
-struct StrandCancelled {};
 
 }  // namespace weft::sim

@@ -59,9 +59,6 @@ void unregister_guard(void* lo) {
   }
 }
 
-thread_local const char* t_strand_name = nullptr;
-thread_local const std::uint64_t* t_step = nullptr;
-
 void write_str(const char* s) {
   const ssize_t ignored = write(STDERR_FILENO, s, std::strlen(s));
   (void)ignored;
@@ -168,6 +165,7 @@ void init_thread_context(Context& ctx) {
 // not instrumented, and a dying strand does not switch fibers itself: its
 // last returns pop its own shadow stack (balancing the entry pushed when it
 // was first resumed), and the context it lands in switches on arrival.
+#if defined(WEFT_ASAN) || defined(WEFT_TSAN)
 WEFT_NO_TSAN void start_switch(Context& from, Context& to, bool dying) {
 #if defined(WEFT_ASAN)
   __sanitizer_start_switch_fiber(dying ? nullptr : &from.asan_fake_stack,
@@ -205,6 +203,8 @@ WEFT_NO_TSAN void finish_switch(Context& arrived, Context* from,
   if (from != nullptr) from->fiber = std::move(from_fiber);
 }
 
+#endif  // sanitizers
+
 void install_overflow_handler() {
 #if !defined(WEFT_ASAN) && !defined(WEFT_TSAN)
   static std::once_flag once;
@@ -228,11 +228,6 @@ void install_overflow_handler() {
     sigaltstack(&ss, nullptr);
   }
 #endif
-}
-
-void set_running_strand(const char* name, const std::uint64_t* step) {
-  t_strand_name = name;
-  t_step = step;
 }
 
 }  // namespace weft::sim::internal

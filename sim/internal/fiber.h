@@ -53,13 +53,22 @@ struct Context {
 
 // Called on arrival in a context, before anything else runs there: tells
 // the sanitizers the switch finished and stores the continuation of the
-// context we came from into `from_slot`.
-void finish_switch(Context& arrived, Context* from,
-                   boost::context::fiber&& from_fiber);
-
+// context we came from into `from`.
 // Prepares the sanitizers for a switch from `from` to `to`. `dying` is true
 // when `from` will never be resumed (its strand finished).
+// Without sanitizers both are inline and nearly empty: they sit on the
+// hottest path of the scheduler.
+#if defined(WEFT_ASAN) || defined(WEFT_TSAN)
+void finish_switch(Context& arrived, Context* from,
+                   boost::context::fiber&& from_fiber);
 void start_switch(Context& from, Context& to, bool dying);
+#else
+inline void finish_switch(Context&, Context* from,
+                          boost::context::fiber&& from_fiber) {
+  if (from != nullptr) from->fiber = std::move(from_fiber);
+}
+inline void start_switch(Context&, Context&, bool) {}
+#endif
 
 // Creates the sanitizer state of a new strand context.
 void init_strand_context(Context& ctx, const boost::context::stack_context& s);
@@ -71,6 +80,12 @@ void init_thread_context(Context& ctx);
 // process (not under sanitizers, which report overflows themselves); the
 // alternate signal stack is installed once per thread.
 void install_overflow_handler();
-void set_running_strand(const char* name, const std::uint64_t* step);
+// What the overflow handler reports: the running strand and its step.
+inline thread_local const char* t_strand_name = nullptr;
+inline thread_local const std::uint64_t* t_step = nullptr;
+inline void set_running_strand(const char* name, const std::uint64_t* step) {
+  t_strand_name = name;
+  t_step = step;
+}
 
 }  // namespace weft::sim::internal
