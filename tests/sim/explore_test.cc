@@ -9,6 +9,7 @@
 
 #include "sim/gtest.h"
 #include "sim/weft.h"
+#include "tests/sim/child_process.h"
 
 namespace weft::sim {
 namespace {
@@ -105,21 +106,15 @@ TEST(ExploreShardPrinter, PrintsHowManySchedulesThisShardRan) {
 TEST(Explore, GoogleTestShardVariablesSplitOneExplorationAcrossProcesses) {
   unsigned long long total = 0;
   for (int shard = 0; shard < 3; ++shard) {
-    const std::string cmd =
+    const auto ran = testing::run_child_and_read(
         "WEFT_TEST_PRINT_SCHEDULES=1 GTEST_TOTAL_SHARDS=3 GTEST_SHARD_INDEX=" +
-        std::to_string(shard) + " /proc/" + std::to_string(getpid()) +
-        "/exe --gtest_filter=ExploreShardPrinter.* 2>/dev/null";
-    FILE* p = popen(cmd.c_str(), "r");
-    ASSERT_NE(p, nullptr);
-    char line[256];
-    unsigned long long ran = 0;
-    while (std::fgets(line, sizeof line, p) != nullptr)
-      std::sscanf(line, "schedules=%llu", &ran);
-    EXPECT_EQ(pclose(p), 0);
+            std::to_string(shard),
+        "ExploreShardPrinter.*", "schedules");
     // Every shard runs the test (GoogleTest alone would run it on one),
     // each its third of the schedules.
-    EXPECT_EQ(ran, 30u) << "shard " << shard;
-    total += ran;
+    ASSERT_TRUE(ran.has_value()) << "shard " << shard;
+    EXPECT_EQ(*ran, 30u) << "shard " << shard;
+    total += *ran;
   }
   EXPECT_EQ(total, 90u);
 }

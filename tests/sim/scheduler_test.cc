@@ -12,6 +12,7 @@
 
 #include "sim/gtest.h"
 #include "sim/weft.h"
+#include "tests/sim/child_process.h"
 
 namespace weft::sim {
 namespace {
@@ -94,17 +95,10 @@ TEST(Scheduler, SameSeedGivesIdenticalDigestInTwoSeparateProcesses) {
   RandomStrategy r;
   const std::uint64_t here = digest_of(r, 12345, busy_body);
   for (int process = 0; process < 2; ++process) {
-    const std::string cmd =
-        "WEFT_TEST_PRINT_DIGEST=1 /proc/" + std::to_string(getpid()) +
-        "/exe --gtest_filter=SchedulerDigestPrinter.* 2>/dev/null";
-    FILE* p = popen(cmd.c_str(), "r");
-    ASSERT_NE(p, nullptr);
-    char line[256];
-    unsigned long long there = 0;
-    while (std::fgets(line, sizeof line, p) != nullptr)
-      std::sscanf(line, "digest=%llu", &there);
-    EXPECT_EQ(pclose(p), 0);
-    EXPECT_EQ(there, here) << "process " << process;
+    const auto there = testing::run_child_and_read(
+        "WEFT_TEST_PRINT_DIGEST=1", "SchedulerDigestPrinter.*", "digest");
+    ASSERT_TRUE(there.has_value()) << "process " << process;
+    EXPECT_EQ(*there, here) << "process " << process;
   }
 }
 
