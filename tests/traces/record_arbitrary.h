@@ -1,0 +1,71 @@
+// RapidCheck generators for trace records.
+#pragma once
+
+#include <rapidcheck.h>
+
+#include "traces/record.h"
+
+namespace rc {
+
+template <>
+struct Arbitrary<weft::traces::ChoiceRecord> {
+  static Gen<weft::traces::ChoiceRecord> arbitrary() {
+    return gen::build<weft::traces::ChoiceRecord>(
+        gen::set(&weft::traces::ChoiceRecord::kind),
+        gen::set(&weft::traces::ChoiceRecord::is_value),
+        gen::set(&weft::traces::ChoiceRecord::strand),
+        gen::set(&weft::traces::ChoiceRecord::count),
+        gen::set(&weft::traces::ChoiceRecord::chosen),
+        gen::set(&weft::traces::ChoiceRecord::picked),
+        gen::set(&weft::traces::ChoiceRecord::preemption),
+        gen::set(&weft::traces::ChoiceRecord::step));
+  }
+};
+
+template <>
+struct Arbitrary<weft::traces::StrandRecord> {
+  static Gen<weft::traces::StrandRecord> arbitrary() {
+    using S = weft::traces::StrandRecord;
+    return gen::build<S>(
+        gen::set(&S::event, gen::element(S::Event::kSpawn, S::Event::kExit)),
+        gen::set(&S::strand), gen::set(&S::parent), gen::set(&S::step),
+        gen::set(&S::time_ns), gen::set(&S::name));
+  }
+};
+
+template <>
+struct Arbitrary<weft::traces::EventRecord> {
+  static Gen<weft::traces::EventRecord> arbitrary() {
+    using E = weft::traces::EventRecord;
+    return gen::build<E>(
+        gen::set(&E::kind, gen::element(E::Kind::kWorkItem, E::Kind::kMessage,
+                                        E::Kind::kTimer, E::Kind::kIoReady,
+                                        E::Kind::kFault, E::Kind::kWakeup)),
+        gen::set(&E::strand), gen::set(&E::peer), gen::set(&E::step),
+        gen::set(&E::time_ns), gen::set(&E::value), gen::set(&E::detail));
+  }
+};
+
+template <>
+struct Arbitrary<weft::traces::FailureRecord> {
+  static Gen<weft::traces::FailureRecord> arbitrary() {
+    using F = weft::traces::FailureRecord;
+    return gen::build<F>(gen::set(&F::kind), gen::set(&F::strand),
+                         gen::set(&F::step), gen::set(&F::time_ns),
+                         gen::set(&F::message));
+  }
+};
+
+template <>
+struct Arbitrary<weft::traces::Record> {
+  static Gen<weft::traces::Record> arbitrary() {
+    using R = weft::traces::Record;
+    return gen::oneOf(
+        gen::cast<R>(gen::arbitrary<weft::traces::ChoiceRecord>()),
+        gen::cast<R>(gen::arbitrary<weft::traces::StrandRecord>()),
+        gen::cast<R>(gen::arbitrary<weft::traces::EventRecord>()),
+        gen::cast<R>(gen::arbitrary<weft::traces::FailureRecord>()));
+  }
+};
+
+}  // namespace rc

@@ -1,0 +1,78 @@
+// The records a trace holds, as plain values, and their byte encoding: a
+// tag byte then varint fields. Records carry no scheduling logic; sim and
+// replay convert their own types to and from these.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "traces/varint.h"
+
+namespace weft::traces {
+
+// One scheduler decision (mirrors weft::sim::Choice).
+struct ChoiceRecord {
+  std::uint8_t kind = 0;
+  bool is_value = false;
+  std::uint32_t strand = 0;
+  std::uint32_t count = 0;
+  std::uint32_t chosen = 0;
+  std::uint32_t picked = 0;
+  bool preemption = false;
+  std::uint64_t step = 0;
+  friend bool operator==(const ChoiceRecord&, const ChoiceRecord&) = default;
+};
+
+struct StrandRecord {
+  enum class Event : std::uint8_t { kSpawn = 0, kExit = 1 };
+  Event event = Event::kSpawn;
+  std::uint32_t strand = 0;
+  std::uint32_t parent = 0;
+  std::uint64_t step = 0;
+  std::uint64_t time_ns = 0;
+  std::string name;
+  friend bool operator==(const StrandRecord&, const StrandRecord&) = default;
+};
+
+struct EventRecord {
+  enum class Kind : std::uint8_t {
+    kWorkItem = 0,
+    kMessage = 1,
+    kTimer = 2,
+    kIoReady = 3,
+    kFault = 4,
+    kWakeup = 5,
+  };
+  Kind kind = Kind::kWorkItem;
+  std::uint32_t strand = 0;
+  std::uint32_t peer = 0;  // the other strand of a message or wake-up
+  std::uint64_t step = 0;
+  std::uint64_t time_ns = 0;
+  std::uint64_t value = 0;
+  std::string detail;
+  friend bool operator==(const EventRecord&, const EventRecord&) = default;
+};
+
+struct FailureRecord {
+  std::uint8_t kind = 0;
+  std::uint32_t strand = 0;
+  std::uint64_t step = 0;
+  std::uint64_t time_ns = 0;
+  std::string message;
+  friend bool operator==(const FailureRecord&, const FailureRecord&) = default;
+};
+
+using Record =
+    std::variant<ChoiceRecord, StrandRecord, EventRecord, FailureRecord>;
+
+// Tags 0-3 are the records above; 4-63 are reserved for later kinds of
+// this major version (allocator logs), so an unknown tag is an error.
+void encode(const Record& record, std::string& out);
+
+// Decodes one record; nullopt if the bytes are malformed or the tag is
+// unknown (the caller reports where).
+std::optional<Record> decode(ByteReader& in);
+
+}  // namespace weft::traces

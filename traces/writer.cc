@@ -1,0 +1,101 @@
+#include "traces/writer.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <cerrno>
+#include <system_error>
+
+#include "traces/varint.h"
+
+namespace weft::traces {
+
+std::string TraceHeader::get(const std::string& key) const {
+  for (const auto& [k, v] : metadata)
+    if (k == key) return v;
+  return "";
+}
+
+TraceWriter::TraceWriter(const std::string& path, const TraceHeader& header,
+                         WriterOptions options)
+    : path_(path), options_(options) {
+  if (options_.records_per_frame == 0) options_.records_per_frame = 1;
+  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0)
+    throw std::system_error(errno, std::generic_category(),
+                            "cannot create trace file " + path);
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel,
+                         options_.compression_level);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1);
+  cctx_ = cctx;
+
+  std::string bytes(kMagic, sizeof kMagic);
+  bytes.push_back(static_cast<char>(header.version_major));
+  bytes.push_back(static_cast<char>(header.version_minor));
+  bytes.push_back(static_cast<char>(header.kind));
+  put_varint(bytes, header.metadata.size());
+  for (const auto& [k, v] : header.metadata) {
+    put_varint(bytes, k.size());
+    bytes += k;
+    put_varint(bytes, v.size());
+    bytes += v;
+  }
+  write_all(bytes);
+}
+
+TraceWriter::~TraceWriter() {
+  try {
+    close();
+  } catch (...) {
+    // A destructor cannot report; close() explicitly to see errors.
+  }
+}
+
+void TraceWriter::append(const Record& record) {
+  encode(record, pending_);
+  if (++pending_count_ >= options_.records_per_frame) flush();
+}
+
+void TraceWriter::flush() {
+  if (pending_count_ == 0 || fd_ < 0) return;
+  std::string content;
+  put_varint(content, pending_count_);
+  content += pending_;
+  std::string frame(ZSTD_compressBound(content.size()), '\0');
+  const std::size_t n =
+      ZSTD_compress2(static_cast<ZSTD_CCtx*>(cctx_), frame.data(), frame.size(),
+                     content.data(), content.size());
+  if (ZSTD_isError(n))
+    throw std::runtime_error(path_ + ": zstd: " + ZSTD_getErrorName(n));
+  frame.resize(n);
+  write_all(frame);
+  pending_.clear();
+  pending_count_ = 0;
+}
+
+void TraceWriter::close() {
+  if (fd_ < 0) return;
+  flush();
+  ::close(fd_);
+  fd_ = -1;
+  ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(cctx_));
+  cctx_ = nullptr;
+}
+
+void TraceWriter::write_all(const std::string& bytes) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::system_error(errno, std::generic_category(),
+                              "cannot write trace file " + path_);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace weft::traces
