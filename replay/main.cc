@@ -18,8 +18,7 @@ int run_demo(const std::string& name, std::uint64_t iterations) {
       std::cerr << "  " << d.name << "  " << d.summary << "\n";
     return 2;
   }
-  std::cout << "weft demo " << demo->name << ": " << demo->summary
-            << std::endl;
+  std::cout << "weft demo " << demo->name << ": " << demo->summary << std::endl;
   weft::sim::ExploreOptions options;
   options.iterations = iterations;
   char self[4096];
