@@ -1,6 +1,4 @@
 // The weft command.
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
@@ -21,11 +19,7 @@ int run_demo(const std::string& name, std::uint64_t iterations) {
   std::cout << "weft demo " << demo->name << ": " << demo->summary << std::endl;
   weft::sim::ExploreOptions options;
   options.iterations = iterations;
-  char self[4096];
-  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  options.command =
-      (n > 0 ? std::string(self, static_cast<std::size_t>(n)) : "weft") +
-      " demo " + demo->name;
+  options.command = weft::sim::this_program("weft") + " demo " + demo->name;
   weft::sim::ExploreResult r;
   try {
     r = weft::sim::explore(options, demo->body);

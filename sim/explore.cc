@@ -90,14 +90,14 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
-std::string default_command() {
+}  // namespace
+
+std::string this_program(const std::string& fallback) {
   char buf[4096];
   const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return "<your test binary>";
+  if (n <= 0) return fallback;
   return shell_quote(std::string(buf, static_cast<std::size_t>(n)));
 }
-
-}  // namespace
 
 void set_shard(std::uint64_t index, std::uint64_t total) {
   g_shard_total = total == 0 ? 1 : total;
@@ -139,7 +139,7 @@ ExploreResult explore(ExploreOptions o, const std::function<void()>& body) {
       o.strategy != "random" && !o.replay)
     throw ConfigError("strategy '" + o.strategy +
                       "' is not one of portfolio, pct, random");
-  if (o.command.empty()) o.command = default_command();
+  if (o.command.empty()) o.command = this_program("<your test binary>");
 
   RandomStrategy random;
   PctStrategy pct(o.pct_depth, o.pct_steps);

@@ -75,6 +75,10 @@ void apply_environment(ExploreOptions& options);
 ExploreResult explore(ExploreOptions options,
                       const std::function<void()>& body);
 
+// The running binary's path, shell-quoted for a printed command, or
+// `fallback` if it cannot be found. Replay commands start with it.
+std::string this_program(const std::string& fallback);
+
 // Splits every exploration's iterations across `total` shards: this
 // process runs the share of shard `index` (set from GTEST_SHARD_INDEX and
 // GTEST_TOTAL_SHARDS by weft::testing::take_over_sharding).

@@ -51,11 +51,7 @@ class StrandFailureReporter
 
 inline std::string current_test_command() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  sim::ExploreOptions defaults;
-  std::string cmd;
-  char buf[4096];
-  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  cmd = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "<test binary>";
+  std::string cmd = sim::this_program("<test binary>");
   if (info != nullptr)
     cmd += std::string(" --gtest_filter=") + info->test_suite_name() + "." +
            info->name();

@@ -3,7 +3,6 @@
 #include <cxxabi.h>
 
 #include <algorithm>
-#include <cassert>
 #include <cstdlib>
 #include <exception>
 #include <typeinfo>

@@ -53,8 +53,7 @@ class PlanStrategy final : public Strategy {
       used_ = 0;
     }
     // Past the plan: keep the current strand running.
-    const int i = index_of(point.current);
-    return i >= 0 ? static_cast<std::uint32_t>(i) : 0;
+    return non_preempting(point);
   }
   std::string name() const override { return "plan"; }
   std::string environment() const override { return ""; }

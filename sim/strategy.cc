@@ -3,15 +3,12 @@
 #include <algorithm>
 
 namespace weft::sim {
-namespace {
-// The choice that keeps the current strand running when it can.
 std::uint32_t non_preempting(const ChoicePoint& point) {
   if (point.is_value) return 0;
   for (std::uint32_t i = 0; i < point.strands.size(); ++i)
     if (point.strands[i] == point.current) return i;
   return 0;
 }
-}  // namespace
 
 std::uint32_t RandomStrategy::choose(const ChoicePoint& point) {
   return static_cast<std::uint32_t>(rng_.below(point.count));

@@ -15,6 +15,11 @@
 
 namespace weft::sim {
 
+// The choice that keeps the current strand running when it is enabled,
+// else the first alternative (value 0 for a value choice): what every
+// strategy does where it has nothing to say.
+std::uint32_t non_preempting(const ChoicePoint& point);
+
 class Strategy {
  public:
   virtual ~Strategy() = default;
