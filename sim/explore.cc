@@ -6,8 +6,10 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 
+#include "sim/schedule_trace.h"
 #include "sim/shrink.h"
 
 namespace weft::sim {
@@ -90,6 +92,100 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
+std::string file_name_part(const std::string& s) {
+  std::string out;
+  for (char c : s)
+    out += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+            c == '-' || c == '_')
+               ? c
+               : '_';
+  return out.empty() ? "explore" : out;
+}
+
+std::string byte_size(std::uintmax_t n) {
+  char buf[32];
+  if (n < 10 * 1024)
+    std::snprintf(buf, sizeof buf, "%ju B", n);
+  else
+    std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(n) / 1024);
+  return buf;
+}
+
+// Runs `strategy` once more with a recorder on, writing `path`. The run is
+// a replay of a schedule that failed, so it fails the same way.
+RunResult record_run(Scheduler& sched, const std::string& path,
+                     const traces::TraceHeader& header, Strategy& strategy,
+                     std::uint64_t seed, const std::function<void()>& body) {
+  ScheduleRecorder recorder(path, header);
+  sched.set_observer(&recorder);
+  RunResult run;
+  try {
+    run = sched.run(strategy, seed, body);
+  } catch (...) {
+    sched.set_observer(nullptr);
+    throw;
+  }
+  sched.set_observer(nullptr);
+  recorder.close();
+  return run;
+}
+
+// Writes the failing schedule (and its shrunk form) as trace files and
+// fills the result's paths and trace replay command; returns the report's
+// lines about them.
+std::string write_traces(Scheduler& sched, const ExploreOptions& o,
+                         ExploreResult& result,
+                         const std::function<void()>& body) {
+  namespace fs = std::filesystem;
+  std::string lines;
+  try {
+    fs::create_directories(o.trace_dir);
+    const fs::path base =
+        fs::absolute(fs::path(o.trace_dir) / (file_name_part(o.name) + "-seed" +
+                                              std::to_string(result.seed)));
+    traces::TraceHeader h;
+    h.kind = traces::TraceKind::kSchedule;
+    h.metadata = {{"test", o.name},
+                  {"seed", std::to_string(result.seed)},
+                  {"strategy", result.strategy},
+                  {"command", o.command},
+                  {"failure", std::string(to_string(result.failure->kind))}};
+    add_build_metadata(h);
+
+    auto one = [&](const std::string& path, const Schedule& s, bool lenient,
+                   const char* what) {
+      ReplayStrategy strategy(s, lenient);
+      const RunResult run =
+          record_run(sched, path, h, strategy, result.seed, body);
+      lines += std::string("  ") + what + ": " + path + " (" +
+               std::to_string(run.schedule.size()) + " choices, " +
+               std::to_string(count_preemptions(run.schedule)) +
+               " preemptions, " + std::to_string(run.steps) + " steps, " +
+               byte_size(fs::file_size(path)) + ")\n";
+      if (!run.failed() || run.failure->kind != result.failure->kind)
+        lines +=
+            "  WARNING: recording that trace did not fail the same way; the "
+            "body depends on something outside weft's control\n";
+    };
+    const std::string path = base.string() + ".weft";
+    one(path, result.schedule, false, "trace");
+    result.trace_path = path;
+    std::string best = path;
+    if (result.shrunk) {
+      const std::string shrunk = base.string() + ".shrunk.weft";
+      one(shrunk, *result.shrunk, true, "shrunk trace");
+      result.shrunk_trace_path = shrunk;
+      best = shrunk;
+    }
+    result.trace_replay_command =
+        "WEFT_REPLAY=" + shell_quote(best) + " " + o.command;
+  } catch (const std::exception& e) {
+    lines +=
+        "  (could not write the trace files: " + std::string(e.what()) + ")\n";
+  }
+  return lines;
+}
+
 }  // namespace
 
 std::string this_program(const std::string& fallback) {
@@ -127,6 +223,8 @@ void apply_environment(ExploreOptions& o) {
   if (const char* v = env("WEFT_MAX_STEPS"))
     o.limits.max_steps =
         parse_u64("WEFT_MAX_STEPS", v, 1, UINT64_MAX, "expected a step limit");
+  if (const char* v = env("WEFT_REPLAY")) o.replay_file = v;
+  if (const char* v = std::getenv("WEFT_TRACE_DIR")) o.trace_dir = v;
   if (const char* v = env("WEFT_STACK_SIZE"))
     o.limits.stack_size =
         parse_u64("WEFT_STACK_SIZE", v, 16 * 1024, std::uint64_t{1} << 30,
@@ -140,11 +238,26 @@ ExploreResult explore(ExploreOptions o, const std::function<void()>& body) {
     throw ConfigError("strategy '" + o.strategy +
                       "' is not one of portfolio, pct, random");
   if (o.command.empty()) o.command = this_program("<your test binary>");
+  if (!o.replay_file.empty()) {
+    try {
+      ScheduleTrace t = read_schedule(o.replay_file);
+      o.replay = std::move(t.schedule);
+      o.replay_lenient = !t.complete;
+      if (!t.complete && o.print)
+        std::fprintf(stderr,
+                     "weft: %s lost its tail; replaying the %zu choices "
+                     "that survive, then running on\n",
+                     o.replay_file.c_str(), o.replay->size());
+    } catch (const std::exception& e) {
+      throw ConfigError("WEFT_REPLAY: " + std::string(e.what()));
+    }
+  }
 
   RandomStrategy random;
   PctStrategy pct(o.pct_depth, o.pct_steps);
   std::unique_ptr<ReplayStrategy> replay;
-  if (o.replay) replay = std::make_unique<ReplayStrategy>(*o.replay);
+  if (o.replay)
+    replay = std::make_unique<ReplayStrategy>(*o.replay, o.replay_lenient);
 
   // Which slice of the iterations this shard runs.
   std::uint64_t first = 0;
@@ -218,6 +331,10 @@ ExploreResult explore(ExploreOptions o, const std::function<void()>& body) {
       result.shrunk = s.schedule;
     }
 
+    std::string traces;
+    if (!replay && !o.trace_dir.empty())
+      traces = write_traces(sched, o, result, body);
+
     const Failure& f = *result.failure;
     result.replay_command =
         o.use_environment
@@ -239,9 +356,15 @@ ExploreResult explore(ExploreOptions o, const std::function<void()>& body) {
     r += "  schedule: " + std::to_string(result.schedule.size()) +
          " choices, " + std::to_string(count_preemptions(result.schedule)) +
          " preemptions, " + std::to_string(result.steps) + " steps, digest " +
-         hex(result.digest) + determinism + "\n" + shrunk;
+         hex(result.digest) + determinism + "\n" + shrunk + traces;
     if (!replay) {
-      r += "replay it with:\n  " + result.replay_command + "\n";
+      if (!result.trace_replay_command.empty())
+        r += "replay it with:\n  " + result.trace_replay_command +
+             "\nor by seed:\n  " + result.replay_command + "\n";
+      else
+        r += "replay it with:\n  " + result.replay_command + "\n";
+    } else if (!o.replay_file.empty()) {
+      r += "  replayed from " + o.replay_file + "\n";
     }
     if (o.print) std::fputs(r.c_str(), stderr);
     return result;

@@ -28,9 +28,18 @@ struct ExploreOptions {
   // When true (the default), WEFT_* variables override the fields above,
   // so a printed replay command takes effect whatever the test says.
   bool use_environment = true;
-  // Replays one recorded schedule instead of exploring (set by the replay
-  // layer from WEFT_REPLAY; empty = explore).
+  // Replays one recorded schedule instead of exploring (empty = explore).
+  // A lenient replay lets the run go on past the recorded choices.
   std::optional<Schedule> replay;
+  bool replay_lenient = false;
+  // Replays the schedule trace in this file (WEFT_REPLAY); overrides
+  // `replay`.
+  std::string replay_file;
+  // The test's name ("Suite.Name"), for trace file names and metadata.
+  std::string name;
+  // Where the failing schedule and its shrunk form are written as trace
+  // files (WEFT_TRACE_DIR); empty: not written.
+  std::string trace_dir = "weft-traces";
   // The command that reruns this exploration, e.g. "./tests --gtest_filter=
   // Suite.Name"; the replay command is the WEFT_* assignments followed by
   // this. Default: the program's own name.
@@ -56,7 +65,12 @@ struct ExploreResult {
   std::uint64_t digest = 0;
   std::uint64_t steps = 0;
   std::string report;          // the full human-readable report
-  std::string replay_command;  // one line, copy-pasteable
+  std::string replay_command;  // one line, copy-pasteable: by seed
+  // The failing schedule and its shrunk form as trace files ("" if not
+  // written), and the command that replays the smaller from its file.
+  std::string trace_path;
+  std::string shrunk_trace_path;
+  std::string trace_replay_command;
   bool failed() const { return failure.has_value(); }
 };
 
@@ -68,7 +82,8 @@ class ConfigError : public std::invalid_argument {
 };
 
 // Applies WEFT_SEED, WEFT_ITERATIONS, WEFT_STRATEGY, WEFT_PCT_DEPTH,
-// WEFT_PCT_STEPS, WEFT_MAX_STEPS and WEFT_STACK_SIZE to `options`.
+// WEFT_PCT_STEPS, WEFT_MAX_STEPS, WEFT_STACK_SIZE, WEFT_REPLAY and
+// WEFT_TRACE_DIR to `options`.
 // Throws ConfigError on a malformed value.
 void apply_environment(ExploreOptions& options);
 

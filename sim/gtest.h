@@ -62,6 +62,11 @@ inline sim::ExploreResult run(sim::ExploreOptions options,
                               const std::function<void()>& body,
                               bool expect_success) {
   if (options.command.empty()) options.command = current_test_command();
+  if (options.name.empty()) {
+    if (const auto* info =
+            ::testing::UnitTest::GetInstance()->current_test_info())
+      options.name = std::string(info->test_suite_name()) + "." + info->name();
+  }
   sim::ExploreResult result;
   std::vector<::testing::TestPartResult> outside;
   std::string config_error;

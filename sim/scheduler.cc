@@ -127,6 +127,7 @@ RunResult Scheduler::run(Strategy& strategy, std::uint64_t seed,
   internal::set_running_strand(nullptr, nullptr);
 
   strategy_->end(schedule_.size());
+  if (observer_ && failure_) observer_->on_failure(*failure_);
   RunResult result;
   result.failure = std::move(failure_);
   result.schedule = schedule_;
@@ -162,6 +163,8 @@ StrandId Scheduler::spawn_internal(std::string name, std::function<void()> body,
         return strand_entry(id, std::move(caller));
       });
   strands_.push_back(std::move(s));
+  if (observer_)
+    observer_->on_spawn(id, current_id_, strands_[id]->name, step_, now_);
   if (!system) ++live_user_strands_;
   mark_runnable(id);
   return id;
@@ -213,6 +216,7 @@ void Scheduler::finish_strand(StrandId id) {
   Strand& s = *strands_[id];
   mark_not_runnable(id);
   s.state = State::kFinished;
+  if (observer_) observer_->on_exit(id, step_, now_);
   if (!s.system) {
     --live_user_strands_;
     if (id == 0) main_finished_ = true;
@@ -257,7 +261,14 @@ StrandId Scheduler::pick(ChoiceKind kind) {
         if (id != current_id_) enabled_.push_back(id);
       enabled = enabled_;
     }
-    if (enabled.size() == 1) return enabled[0];
+    if (enabled.size() == 1) {
+      if (observer_)
+        observer_->on_choice(
+            Choice{kind, false, current_id_, 1, 0, enabled[0],
+                   current_enabled && enabled[0] != current_id_, step_},
+            now_);
+      return enabled[0];
+    }
     const ChoicePoint point{
         kind,    false,       static_cast<std::uint32_t>(enabled.size()),
         enabled, current_id_, step_};
@@ -273,6 +284,7 @@ StrandId Scheduler::pick(ChoiceKind kind) {
     schedule_.push_back(Choice{kind, false, current_id_, point.count, index,
                                picked, current_enabled && picked != current_id_,
                                step_});
+    if (observer_) observer_->on_choice(schedule_.back(), now_);
     return picked;
   }
 }
@@ -292,6 +304,7 @@ std::uint32_t Scheduler::choose_value(ChoiceKind kind, std::uint32_t count) {
   if (value >= count) value = 0;
   schedule_.push_back(
       Choice{kind, true, current_id_, count, value, value, false, step_});
+  if (observer_) observer_->on_choice(schedule_.back(), now_);
   return value;
 }
 
@@ -327,9 +340,13 @@ bool Scheduler::block_until(ChoiceKind kind, const Waitable* on, const char* op,
   return timers_.erase(key) > 0;
 }
 
-void Scheduler::wake(StrandId id) {
+void Scheduler::wake(StrandId id) { wake_from(current_id_, id); }
+
+void Scheduler::wake_from(StrandId waker, StrandId id) {
   Strand& s = *strands_[id];
-  if (s.state == State::kBlocked) mark_runnable(id);
+  if (s.state != State::kBlocked) return;
+  mark_runnable(id);
+  if (observer_) observer_->on_wake(waker, id, step_, now_);
 }
 
 void Scheduler::join(StrandId id, SourceLocation where) {
@@ -393,7 +410,7 @@ bool Scheduler::advance_time() {
     auto node = timers_.extract(timers_.begin());
     TimerEntry& e = node.mapped();
     if (e.sleeper != kNoStrand) {
-      wake(e.sleeper);
+      wake_from(kNoStrand, e.sleeper);
     } else {
       due_callbacks_.push_back(std::move(e.callback));
       callbacks = true;
@@ -404,7 +421,7 @@ bool Scheduler::advance_time() {
       timer_strand_ = spawn_internal(
           "timers", [this] { timer_strand_body(); }, true);
     } else {
-      wake(timer_strand_);
+      wake_from(kNoStrand, timer_strand_);
     }
   }
   return true;
@@ -438,6 +455,7 @@ void Scheduler::fail(FailureKind kind, std::string message,
   f.message = std::move(message);
   if (where.line != 0) f.message += " (at " + where.to_string() + ")";
   f.strand = current_id_ == kNoStrand ? "" : strands_[current_id_]->name;
+  f.strand_id = current_id_;
   f.step = step_;
   f.time = now_;
   failure_ = std::move(f);

@@ -46,6 +46,7 @@ struct Failure {
   FailureKind kind;
   std::string message;  // the whole story: what, where, blocked strands
   std::string strand;   // the strand it happened on ("" if none)
+  StrandId strand_id = kNoStrand;
   std::uint64_t step = 0;
   Nanos time{0};  // virtual time
 };
@@ -88,6 +89,24 @@ struct TimerKey {
   auto operator<=>(const TimerKey&) const = default;
 };
 
+// Watches one run as it happens, to record it (sim/schedule_trace.h). Each
+// call comes from the scheduler between switches; an observer must not
+// call back into the scheduler. Observing changes no choice.
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual void on_spawn(StrandId id, StrandId parent, const std::string& name,
+                        std::uint64_t step, Nanos time) = 0;
+  virtual void on_exit(StrandId id, std::uint64_t step, Nanos time) = 0;
+  // Every pick, forced ones (count 1) included, and every value choice.
+  virtual void on_choice(const Choice& choice, Nanos time) = 0;
+  // `waker` made `woken` runnable (kNoStrand: the clock did).
+  virtual void on_wake(StrandId waker, StrandId woken, std::uint64_t step,
+                       Nanos time) = 0;
+  // Once, at the end of a run that failed.
+  virtual void on_failure(const Failure& failure) = 0;
+};
+
 class Scheduler {
  public:
   explicit Scheduler(RunLimits limits);
@@ -101,6 +120,8 @@ class Scheduler {
                 const std::function<void()>& body);
 
   static Scheduler* current() { return current_; }
+  // Observes the runs that follow (null: none). Not owned.
+  void set_observer(RunObserver* observer) { observer_ = observer; }
 
   // --- strands -----------------------------------------------------------
   StrandId current_strand() const { return current_id_; }
@@ -177,6 +198,7 @@ class Scheduler {
   void reschedule(ChoiceKind kind, bool may_unwind = true);
   bool advance_time();
   void report_stuck();
+  void wake_from(StrandId waker, StrandId id);
   void mark_runnable(StrandId id);
   void mark_not_runnable(StrandId id);
   void finish_strand(StrandId id);
@@ -189,6 +211,7 @@ class Scheduler {
   constinit static thread_local Scheduler* current_;
 
   Strategy* strategy_ = nullptr;
+  RunObserver* observer_ = nullptr;
   RunLimits limits_;
   internal::StackPool stacks_;
   internal::Context main_ctx_;

@@ -14,6 +14,9 @@
 namespace weft::traces {
 
 inline constexpr char kMagic[8] = {'W', 'E', 'F', 'T', 'T', 'R', 'C', '\n'};
+// The skippable zstd frame (magic 0x184D2A50 + 0xE) that precedes each
+// record frame: varint sequence number, varint record count.
+inline constexpr std::uint32_t kFrameInfoMagic = 0x184D2A5E;
 inline constexpr std::uint8_t kVersionMajor = 1;
 inline constexpr std::uint8_t kVersionMinor = 0;
 

@@ -21,6 +21,12 @@ constexpr std::uint64_t kMaxMetadata = 4096;
 // ZSTD_FRAMEHEADERSIZE_MAX, which zstd.h only exposes to static linkers.
 constexpr std::size_t kFrameHeaderMax = 18;
 
+std::uint32_t le32(const char* p) {
+  std::uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
 }  // namespace
 
 TraceReader TraceReader::open(const std::string& path, bool strict) {
@@ -84,6 +90,7 @@ TraceReader TraceReader::open(const std::string& path, bool strict) {
     r.header_.metadata.emplace_back(std::move(kv[0]), std::move(kv[1]));
   }
   r.data_start_ = at();
+  r.summary_.consumed = r.data_start_;
   return r;
 }
 
@@ -94,6 +101,16 @@ Generator<Record> TraceReader::records() {
   std::string buf;  // bytes of the file from `offset` on
   bool eof = false;
   std::string content;
+  std::optional<std::uint64_t> announced;  // by the last frame info
+  std::uint64_t info_offset = 0;           // where that frame info starts
+  auto note_lost = [&](std::uint64_t at, std::uint64_t bytes) {
+    summary_.lost_at = at;
+    summary_.lost_bytes = bytes;
+    if (strict_)
+      throw TraceError(
+          path_, at,
+          "truncated frame (" + std::to_string(bytes) + " bytes lost)");
+  };
 
   auto fill = [&](std::size_t want) {
     while (buf.size() < want && !eof) {
@@ -108,7 +125,11 @@ Generator<Record> TraceReader::records() {
 
   for (;;) {
     fill(kFrameHeaderMax);
-    if (buf.empty()) break;
+    if (buf.empty()) {
+      // A frame info whose frame never landed: the writer died between.
+      if (announced) note_lost(info_offset, offset - info_offset);
+      break;
+    }
     std::size_t size = ZSTD_findFrameCompressedSize(buf.data(), buf.size());
     while (ZSTD_isError(size) &&
            ZSTD_getErrorCode(size) == ZSTD_error_srcSize_wrong && !eof &&
@@ -119,17 +140,37 @@ Generator<Record> TraceReader::records() {
     if (ZSTD_isError(size)) {
       if (ZSTD_getErrorCode(size) == ZSTD_error_srcSize_wrong && eof) {
         // A frame cut short: what a killed writer leaves.
-        summary_.lost_bytes = buf.size();
-        summary_.lost_at = offset;
-        if (strict_)
-          throw TraceError(path_, offset,
-                           "truncated frame (" + std::to_string(buf.size()) +
-                               " bytes lost)");
+        if (announced)
+          note_lost(info_offset, offset + buf.size() - info_offset);
+        else
+          note_lost(offset, buf.size());
         break;
       }
       throw TraceError(
           path_, offset,
           std::string("corrupt frame: ") + ZSTD_getErrorName(size));
+    }
+    const std::uint32_t magic = le32(buf.data());
+    if ((magic & 0xFFFFFFF0u) == 0x184D2A50u) {
+      // A skippable frame: ours carries the next frame's sequence number
+      // and record count; anyone else's is skipped.
+      if (magic == kFrameInfoMagic) {
+        ByteReader meta(buf.data() + 8, size - 8);
+        const auto seq = meta.varint();
+        const auto n = meta.varint();
+        if (!seq || !n || !meta.at_end())
+          throw TraceError(path_, offset, "corrupt frame info");
+        if (*seq != summary_.frames)
+          throw TraceError(path_, offset,
+                           "frame " + std::to_string(*seq) + " where frame " +
+                               std::to_string(summary_.frames) +
+                               " was due: frames are missing or repeated");
+        announced = *n;
+        info_offset = offset;
+      }
+      buf.erase(0, size);
+      offset += size;
+      continue;
     }
     const unsigned long long declared =
         ZSTD_getFrameContentSize(buf.data(), size);
@@ -148,10 +189,17 @@ Generator<Record> TraceReader::records() {
     const auto count = in.varint();
     if (!count || *count > content.size())
       throw TraceError(path_, offset, "corrupt frame: bad record count");
+    if (announced && *announced != *count)
+      throw TraceError(path_, offset,
+                       "frame holds " + std::to_string(*count) +
+                           " records but its frame info says " +
+                           std::to_string(*announced));
+    announced.reset();
     const std::uint64_t frame_offset = offset;
     buf.erase(0, size);
     offset += size;
     ++summary_.frames;
+    summary_.consumed = offset;
     for (std::uint64_t i = 0; i < *count; ++i) {
       auto record = decode(in);
       if (!record)

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "traces/format.h"
@@ -23,6 +24,9 @@ struct ReadSummary {
   std::uint64_t file_bytes = 0;
   std::uint64_t lost_bytes = 0;  // a truncated tail frame
   std::uint64_t lost_at = 0;     // where the lost tail starts
+  // Bytes of the file read so far as whole frames (progress while
+  // iterating; the end of the last complete frame afterwards).
+  std::uint64_t consumed = 0;
 };
 
 class TraceReader {

@@ -10,6 +10,7 @@ enum Tag : std::uint8_t {
   kStrand = 1,
   kEvent = 2,
   kFailure = 3,
+  kTime = 4,
 };
 
 // Strings inside one record are bounded so that a corrupt length cannot
@@ -82,6 +83,10 @@ void encode(const Record& record, std::string& out) {
     put_varint(out, f->step);
     put_varint(out, f->time_ns);
     put_string(out, f->message);
+  } else if (const auto* t = std::get_if<TimeRecord>(&record)) {
+    out.push_back(static_cast<char>(kTime));
+    put_varint(out, t->step);
+    put_varint(out, t->time_ns);
   }
 }
 
@@ -122,6 +127,11 @@ std::optional<Record> decode(ByteReader& in) {
           !get(in, f.time_ns) || !get_string(in, f.message))
         return std::nullopt;
       return f;
+    }
+    case kTime: {
+      TimeRecord t;
+      if (!get(in, t.step) || !get(in, t.time_ns)) return std::nullopt;
+      return t;
     }
     default:
       return std::nullopt;

@@ -64,10 +64,18 @@ struct FailureRecord {
   friend bool operator==(const FailureRecord&, const FailureRecord&) = default;
 };
 
-using Record =
-    std::variant<ChoiceRecord, StrandRecord, EventRecord, FailureRecord>;
+// Virtual time moved to `time_ns` at scheduler step `step`. Written only
+// when time changes, so a record without its own time takes the latest.
+struct TimeRecord {
+  std::uint64_t step = 0;
+  std::uint64_t time_ns = 0;
+  friend bool operator==(const TimeRecord&, const TimeRecord&) = default;
+};
 
-// Tags 0-3 are the records above; 4-63 are reserved for later kinds of
+using Record = std::variant<ChoiceRecord, StrandRecord, EventRecord,
+                            FailureRecord, TimeRecord>;
+
+// Tags 0-4 are the records above; 5-63 are reserved for later kinds of
 // this major version (allocator logs), so an unknown tag is an error.
 void encode(const Record& record, std::string& out);
 

@@ -10,6 +10,13 @@
 #include "traces/varint.h"
 
 namespace weft::traces {
+namespace {
+
+void put_le32(std::string& out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
+}
+
+}  // namespace
 
 std::string TraceHeader::get(const std::string& key) const {
   for (const auto& [k, v] : metadata)
@@ -44,6 +51,8 @@ TraceWriter::TraceWriter(const std::string& path, const TraceHeader& header,
     bytes += v;
   }
   write_all(bytes);
+  if (options_.flush_interval.count() > 0)
+    flusher_ = std::thread([this] { flush_loop(); });
 }
 
 TraceWriter::~TraceWriter() {
@@ -55,30 +64,72 @@ TraceWriter::~TraceWriter() {
 }
 
 void TraceWriter::append(const Record& record) {
+  if (flusher_.joinable()) {
+    std::lock_guard lock(mu_);
+    encode(record, pending_);
+    if (++pending_count_ >= options_.records_per_frame) flush_locked();
+    return;
+  }
   encode(record, pending_);
-  if (++pending_count_ >= options_.records_per_frame) flush();
+  if (++pending_count_ >= options_.records_per_frame) flush_locked();
 }
 
 void TraceWriter::flush() {
+  if (flusher_.joinable()) {
+    std::lock_guard lock(mu_);
+    flush_locked();
+    return;
+  }
+  flush_locked();
+}
+
+void TraceWriter::flush_loop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    cv_.wait_for(lock, options_.flush_interval);
+    flush_locked();
+  }
+}
+
+void TraceWriter::flush_locked() {
   if (pending_count_ == 0 || fd_ < 0) return;
   std::string content;
   put_varint(content, pending_count_);
   content += pending_;
-  std::string frame(ZSTD_compressBound(content.size()), '\0');
+  // The skippable frame first: sequence number and record count, so a
+  // reader can tell a missing or repeated frame from a whole file.
+  std::string meta;
+  put_varint(meta, frames_);
+  put_varint(meta, pending_count_);
+  std::string out;
+  put_le32(out, kFrameInfoMagic);
+  put_le32(out, static_cast<std::uint32_t>(meta.size()));
+  out += meta;
+  const std::size_t at = out.size();
+  out.resize(at + ZSTD_compressBound(content.size()));
   const std::size_t n =
-      ZSTD_compress2(static_cast<ZSTD_CCtx*>(cctx_), frame.data(), frame.size(),
-                     content.data(), content.size());
+      ZSTD_compress2(static_cast<ZSTD_CCtx*>(cctx_), out.data() + at,
+                     out.size() - at, content.data(), content.size());
   if (ZSTD_isError(n))
     throw std::runtime_error(path_ + ": zstd: " + ZSTD_getErrorName(n));
-  frame.resize(n);
-  write_all(frame);
+  out.resize(at + n);
+  write_all(out);
+  ++frames_;
   pending_.clear();
   pending_count_ = 0;
 }
 
 void TraceWriter::close() {
+  if (flusher_.joinable()) {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    flusher_.join();
+  }
   if (fd_ < 0) return;
-  flush();
+  flush_locked();
   ::close(fd_);
   fd_ = -1;
   ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(cctx_));
@@ -88,7 +139,10 @@ void TraceWriter::close() {
 void TraceWriter::write_all(const std::string& bytes) {
   std::size_t done = 0;
   while (done < bytes.size()) {
-    const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
+    std::size_t want = bytes.size() - done;
+    if (options_.write_chunk > 0 && want > options_.write_chunk)
+      want = options_.write_chunk;
+    const ssize_t n = ::write(fd_, bytes.data() + done, want);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw std::system_error(errno, std::generic_category(),

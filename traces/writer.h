@@ -1,12 +1,21 @@
 // TraceWriter appends records to a trace file. Records are batched into
-// frames of `records_per_frame`; each frame is compressed, checksummed and
-// written with one write(2), so a process killed at any moment leaves
-// every earlier frame intact. The bytes written are a function of the
-// header and records alone (determinism checks compare files).
+// frames; a frame closes every `records_per_frame` records, every
+// `flush_interval` (if set) and on close. Each frame is compressed,
+// checksummed, preceded by a small skippable frame with its sequence number
+// and record count, and written at once, so a process killed at any moment
+// leaves every earlier frame intact. Without a flush interval the bytes
+// written are a function of the header and records alone (determinism
+// checks compare files). Not thread-safe, except that the flush thread of a
+// flush interval synchronises with append().
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
+#include <cstdint>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "traces/format.h"
 #include "traces/record.h"
@@ -16,6 +25,13 @@ namespace weft::traces {
 struct WriterOptions {
   std::size_t records_per_frame = 4096;
   int compression_level = 3;
+  // Also close a frame once it has been open this long (0: never). A
+  // background thread does it, so a recorder that goes quiet still lands
+  // what it has; frame boundaries then depend on timing.
+  std::chrono::milliseconds flush_interval{0};
+  // Write at most this many bytes per write(2) (0: a frame at once). For
+  // tests that need a kill to tear a frame, and for slow sinks.
+  std::size_t write_chunk = 0;
 };
 
 class TraceWriter {
@@ -32,16 +48,27 @@ class TraceWriter {
   // Closes the current frame and writes it.
   void flush();
   void close();
+  // Frames written so far.
+  std::uint64_t frames() const { return frames_; }
 
  private:
+  void flush_locked();
   void write_all(const std::string& bytes);
+  void flush_loop();
 
   std::string path_;
   WriterOptions options_;
   int fd_ = -1;
   std::string pending_;  // encoded records of the open frame
   std::size_t pending_count_ = 0;
+  std::uint64_t frames_ = 0;
   void* cctx_ = nullptr;
+
+  // Only with a flush interval.
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread flusher_;
 };
 
 }  // namespace weft::traces

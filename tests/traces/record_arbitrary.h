@@ -57,6 +57,14 @@ struct Arbitrary<weft::traces::FailureRecord> {
 };
 
 template <>
+struct Arbitrary<weft::traces::TimeRecord> {
+  static Gen<weft::traces::TimeRecord> arbitrary() {
+    using T = weft::traces::TimeRecord;
+    return gen::build<T>(gen::set(&T::step), gen::set(&T::time_ns));
+  }
+};
+
+template <>
 struct Arbitrary<weft::traces::Record> {
   static Gen<weft::traces::Record> arbitrary() {
     using R = weft::traces::Record;
@@ -64,7 +72,8 @@ struct Arbitrary<weft::traces::Record> {
         gen::cast<R>(gen::arbitrary<weft::traces::ChoiceRecord>()),
         gen::cast<R>(gen::arbitrary<weft::traces::StrandRecord>()),
         gen::cast<R>(gen::arbitrary<weft::traces::EventRecord>()),
-        gen::cast<R>(gen::arbitrary<weft::traces::FailureRecord>()));
+        gen::cast<R>(gen::arbitrary<weft::traces::FailureRecord>()),
+        gen::cast<R>(gen::arbitrary<weft::traces::TimeRecord>()));
   }
 };
 

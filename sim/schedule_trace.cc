@@ -1,0 +1,176 @@
+#include "sim/schedule_trace.h"
+
+#include <elf.h>
+#include <link.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "traces/reader.h"
+
+#ifndef WEFT_VERSION
+#define WEFT_VERSION "unknown"
+#endif
+
+namespace weft::sim {
+
+traces::ChoiceRecord to_record(const Choice& c) {
+  traces::ChoiceRecord r;
+  r.kind = static_cast<std::uint8_t>(c.kind);
+  r.is_value = c.is_value;
+  r.strand = c.strand;
+  r.count = c.count;
+  r.chosen = c.chosen;
+  r.picked = c.picked;
+  r.preemption = c.preemption;
+  r.step = c.step;
+  return r;
+}
+
+Choice from_record(const traces::ChoiceRecord& r) {
+  return Choice{static_cast<ChoiceKind>(r.kind),
+                r.is_value,
+                r.strand,
+                r.count,
+                r.chosen,
+                r.picked,
+                r.preemption,
+                r.step};
+}
+
+ScheduleRecorder::ScheduleRecorder(const std::string& path,
+                                   const traces::TraceHeader& header)
+    : writer_(path, header) {}
+
+void ScheduleRecorder::advance(std::uint64_t step, Nanos time) {
+  const auto t = static_cast<std::uint64_t>(time.count());
+  if (t == time_ns_) return;
+  time_ns_ = t;
+  writer_.append(traces::TimeRecord{step, t});
+}
+
+void ScheduleRecorder::on_spawn(StrandId id, StrandId parent,
+                                const std::string& name, std::uint64_t step,
+                                Nanos time) {
+  advance(step, time);
+  traces::StrandRecord r;
+  r.event = traces::StrandRecord::Event::kSpawn;
+  r.strand = id;
+  r.parent = parent;
+  r.step = step;
+  r.time_ns = time_ns_;
+  r.name = name;
+  writer_.append(r);
+}
+
+void ScheduleRecorder::on_exit(StrandId id, std::uint64_t step, Nanos time) {
+  advance(step, time);
+  traces::StrandRecord r;
+  r.event = traces::StrandRecord::Event::kExit;
+  r.strand = id;
+  r.parent = kNoStrand;
+  r.step = step;
+  r.time_ns = time_ns_;
+  writer_.append(r);
+}
+
+void ScheduleRecorder::on_choice(const Choice& choice, Nanos time) {
+  advance(choice.step, time);
+  if (choice.count >= 2) ++choices_;
+  writer_.append(to_record(choice));
+}
+
+void ScheduleRecorder::on_wake(StrandId waker, StrandId woken,
+                               std::uint64_t step, Nanos time) {
+  advance(step, time);
+  traces::EventRecord r;
+  r.kind = waker == kNoStrand ? traces::EventRecord::Kind::kTimer
+                              : traces::EventRecord::Kind::kWakeup;
+  r.strand = waker;
+  r.peer = woken;
+  r.step = step;
+  r.time_ns = time_ns_;
+  writer_.append(r);
+}
+
+void ScheduleRecorder::on_failure(const Failure& f) {
+  traces::FailureRecord r;
+  r.kind = static_cast<std::uint8_t>(f.kind);
+  r.strand = f.strand_id;
+  r.step = f.step;
+  r.time_ns = static_cast<std::uint64_t>(f.time.count());
+  r.message = f.message;
+  writer_.append(r);
+}
+
+ScheduleTrace read_schedule(const std::string& path) {
+  auto reader = traces::TraceReader::open(path);
+  ScheduleTrace out;
+  out.header = reader.header();
+  if (out.header.kind != traces::TraceKind::kSchedule)
+    throw traces::TraceError(
+        path, 10,
+        "not a schedule trace (kind " +
+            std::to_string(static_cast<int>(out.header.kind)) +
+            "): only schedules replay");
+  std::uint64_t index = 0;
+  for (const traces::Record& r : reader.records()) {
+    ++index;
+    const auto* c = std::get_if<traces::ChoiceRecord>(&r);
+    if (c == nullptr || c->count < 2) continue;
+    if (c->kind >= kChoiceKindCount || c->chosen >= c->count)
+      throw traces::TraceError(path, reader.summary().consumed,
+                               "record " + std::to_string(index) +
+                                   " is not a valid choice (kind " +
+                                   std::to_string(c->kind) + ", chosen " +
+                                   std::to_string(c->chosen) + " of " +
+                                   std::to_string(c->count) + ")");
+    out.schedule.push_back(from_record(*c));
+  }
+  out.complete = reader.summary().lost_bytes == 0;
+  return out;
+}
+
+namespace {
+
+// The GNU build id of the main program (its NT_GNU_BUILD_ID note), in hex:
+// it names the exact build a trace came from, since a schedule replays only
+// on the build that recorded it.
+int find_build_id(dl_phdr_info* info, std::size_t, void* data) {
+  auto* out = static_cast<std::string*>(data);
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_NOTE) continue;
+    const char* p = reinterpret_cast<const char*>(info->dlpi_addr + ph.p_vaddr);
+    const char* end = p + ph.p_memsz;
+    while (p + sizeof(ElfW(Nhdr)) <= end) {
+      ElfW(Nhdr) note;
+      std::memcpy(&note, p, sizeof note);
+      const char* name = p + sizeof note;
+      const char* desc = name + ((note.n_namesz + 3) & ~3u);
+      if (note.n_type == NT_GNU_BUILD_ID && note.n_namesz == 4 &&
+          std::memcmp(name, "GNU", 4) == 0) {
+        for (unsigned j = 0; j < note.n_descsz; ++j) {
+          char hex[3];
+          std::snprintf(hex, sizeof hex, "%02x",
+                        static_cast<unsigned char>(desc[j]));
+          *out += hex;
+        }
+        return 1;
+      }
+      p = desc + ((note.n_descsz + 3) & ~3u);
+    }
+  }
+  return 1;  // only the main program (listed first) counts
+}
+
+}  // namespace
+
+void add_build_metadata(traces::TraceHeader& header) {
+  std::string id;
+  dl_iterate_phdr(find_build_id, &id);
+  header.metadata.emplace_back("weft_version", WEFT_VERSION);
+  header.metadata.emplace_back("build_id", id.empty() ? "unknown" : id);
+}
+
+}  // namespace weft::sim

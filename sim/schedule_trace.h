@@ -1,0 +1,62 @@
+// Schedule traces: one run of the scheduler written to a trace file (each
+// strand's spawn and exit, every pick including forced ones, wake-ups,
+// virtual time, the failure), and the schedule read back for replay. The
+// file format is traces/'s (docs/trace-format.md); this is the mapping of
+// the scheduler's vocabulary onto its records.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/choice.h"
+#include "sim/scheduler.h"
+#include "traces/format.h"
+#include "traces/record.h"
+#include "traces/writer.h"
+
+namespace weft::sim {
+
+// Records the runs of the scheduler it observes into one file. Owns the
+// writer; close() (or destruction) lands the last frame.
+class ScheduleRecorder final : public RunObserver {
+ public:
+  ScheduleRecorder(const std::string& path, const traces::TraceHeader& header);
+  void close() { writer_.close(); }
+  // Choices with two or more alternatives recorded so far: the schedule.
+  std::uint64_t choices() const { return choices_; }
+
+  void on_spawn(StrandId id, StrandId parent, const std::string& name,
+                std::uint64_t step, Nanos time) override;
+  void on_exit(StrandId id, std::uint64_t step, Nanos time) override;
+  void on_choice(const Choice& choice, Nanos time) override;
+  void on_wake(StrandId waker, StrandId woken, std::uint64_t step,
+               Nanos time) override;
+  void on_failure(const Failure& failure) override;
+
+ private:
+  void advance(std::uint64_t step, Nanos time);
+  traces::TraceWriter writer_;
+  std::uint64_t time_ns_ = 0;
+  std::uint64_t choices_ = 0;
+};
+
+traces::ChoiceRecord to_record(const Choice& choice);
+Choice from_record(const traces::ChoiceRecord& record);
+
+struct ScheduleTrace {
+  traces::TraceHeader header;
+  Schedule schedule;  // the choices with two or more alternatives
+  // False when the file's tail was lost (a writer killed mid-write): the
+  // schedule is a prefix; replay it with a lenient tail.
+  bool complete = true;
+};
+
+// Reads the schedule of a trace file. Throws traces::TraceError (file and
+// byte offset) on bad input or a trace that is not a schedule.
+ScheduleTrace read_schedule(const std::string& path);
+
+// The metadata every schedule trace carries: weft_version and build_id.
+void add_build_metadata(traces::TraceHeader& header);
+
+}  // namespace weft::sim
