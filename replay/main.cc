@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "replay/demos.h"
+#include "replay/trace_command.h"
 #include "sim/explore.h"
 
 namespace {
@@ -20,6 +21,7 @@ int run_demo(const std::string& name, std::uint64_t iterations) {
   weft::sim::ExploreOptions options;
   options.iterations = iterations;
   options.command = weft::sim::this_program("weft") + " demo " + demo->name;
+  options.name = "demo-" + demo->name;
   weft::sim::ExploreResult r;
   try {
     r = weft::sim::explore(options, demo->body);
@@ -33,6 +35,11 @@ int run_demo(const std::string& name, std::uint64_t iterations) {
               << " schedules: the demo expected one\n";
     return 1;
   }
+  if (!r.trace_path.empty())
+    std::cout << "look at it on a timeline:\n  "
+              << weft::sim::this_program("weft")
+              << " trace export --format html " << r.trace_path
+              << "\n  (or --format perfetto for ui.perfetto.dev)\n";
   return 0;
 }
 
@@ -56,7 +63,50 @@ int main(int argc, char** argv) {
   bool list = false;
   demo->add_flag("--list", list, "List the examples");
 
+  auto* trace = app.add_subcommand(
+      "trace", "Print, summarise, verify and export weft trace files");
+  trace->require_subcommand(1);
+  std::string file;
+  auto* show = trace->add_subcommand(
+      "show", "Print a trace's header and records, one per line");
+  weft::replay::ShowOptions show_options;
+  show->add_option("file", file, "The trace file")->required();
+  show->add_option("-n,--limit", show_options.limit,
+                   "Print at most this many records (0: all)")
+      ->capture_default_str();
+  show->add_flag("--forced", show_options.forced,
+                 "Also print picks that had a single alternative");
+  auto* stat = trace->add_subcommand(
+      "stat",
+      "Count records and choices; bytes per choice against the entropy "
+      "bound (sum of log2 of the alternatives)");
+  stat->add_option("file", file, "The trace file")->required();
+  auto* verify = trace->add_subcommand(
+      "verify",
+      "Check every frame's checksum and sequence; exit 1 if the file is "
+      "damaged or cut short");
+  verify->add_option("file", file, "The trace file")->required();
+  auto* exp = trace->add_subcommand(
+      "export",
+      "Write a timeline: Chrome/Perfetto trace-event JSON or a "
+      "self-contained HTML page");
+  std::string format = "perfetto";
+  std::string output;
+  exp->add_option("file", file, "The trace file")->required();
+  exp->add_option("-f,--format", format, "perfetto or html")
+      ->check(CLI::IsMember({"perfetto", "html"}))
+      ->capture_default_str();
+  exp->add_option("-o,--output", output,
+                  "Output file ('-' for stdout; default: the trace's name "
+                  "with .json or .html)");
+
   CLI11_PARSE(app, argc, argv);
+  if (show->parsed())
+    return weft::replay::trace_show(file, show_options, std::cout);
+  if (stat->parsed()) return weft::replay::trace_stat(file, std::cout);
+  if (verify->parsed()) return weft::replay::trace_verify(file, std::cout);
+  if (exp->parsed())
+    return weft::replay::trace_export(file, format, output, std::cout);
   if (demo->parsed()) {
     if (list) {
       for (const auto& d : weft::replay::demos())

@@ -216,7 +216,8 @@ void Scheduler::finish_strand(StrandId id) {
   Strand& s = *strands_[id];
   mark_not_runnable(id);
   s.state = State::kFinished;
-  if (observer_) observer_->on_exit(id, step_, now_);
+  // Teardown (unwinding what a failed run left) is not part of the run.
+  if (observer_ && !tearing_down_) observer_->on_exit(id, step_, now_);
   if (!s.system) {
     --live_user_strands_;
     if (id == 0) main_finished_ = true;
@@ -346,7 +347,7 @@ void Scheduler::wake_from(StrandId waker, StrandId id) {
   Strand& s = *strands_[id];
   if (s.state != State::kBlocked) return;
   mark_runnable(id);
-  if (observer_) observer_->on_wake(waker, id, step_, now_);
+  if (observer_ && !tearing_down_) observer_->on_wake(waker, id, step_, now_);
 }
 
 void Scheduler::join(StrandId id, SourceLocation where) {

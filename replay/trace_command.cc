@@ -1,0 +1,311 @@
+#include "replay/trace_command.h"
+
+#include <unistd.h>
+
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <system_error>
+#include <variant>
+
+#include "replay/timeline.h"
+#include "sim/choice.h"
+#include "sim/scheduler.h"
+#include "traces/reader.h"
+
+namespace weft::replay {
+namespace {
+
+constexpr std::uint32_t kNone = 0xffffffffu;
+
+// "\rweft: reading run.weft 45%" on a terminal, for files big enough to
+// wait for; nothing otherwise.
+class Progress {
+ public:
+  Progress(const std::string& path, std::uint64_t total)
+      : path_(path),
+        total_(total),
+        on_(isatty(STDERR_FILENO) && total >= (8u << 20)) {}
+  ~Progress() {
+    if (on_ && shown_) std::fprintf(stderr, "\r\033[K");
+  }
+  void update(std::uint64_t done) {
+    if (!on_ || total_ == 0) return;
+    const int pct = static_cast<int>(done * 100 / total_);
+    if (pct == last_) return;
+    last_ = pct;
+    shown_ = true;
+    std::fprintf(stderr, "\rweft: reading %s %d%%", path_.c_str(), pct);
+  }
+
+ private:
+  std::string path_;
+  std::uint64_t total_;
+  bool on_;
+  bool shown_ = false;
+  int last_ = -1;
+};
+
+// Runs `f`, turning bad input into a message and status 2.
+template <class F>
+int guarded(const char* verb, F&& f) {
+  try {
+    return f();
+  } catch (const traces::TraceError& e) {
+    std::cerr << "weft trace " << verb << ": " << e.what() << "\n";
+  } catch (const std::system_error& e) {
+    std::cerr << "weft trace " << verb << ": " << e.what() << "\n";
+  }
+  return 2;
+}
+
+std::string kind_name(std::uint8_t kind) {
+  if (kind < sim::kChoiceKindCount)
+    return std::string(sim::to_string(static_cast<sim::ChoiceKind>(kind)));
+  return "kind-" + std::to_string(kind);
+}
+
+std::string seconds(std::uint64_t ns) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9gs", static_cast<double>(ns) / 1e9);
+  return buf;
+}
+
+const char* trace_kind(traces::TraceKind k) {
+  switch (k) {
+    case traces::TraceKind::kSchedule:
+      return "schedule";
+    case traces::TraceKind::kEvents:
+      return "events";
+    case traces::TraceKind::kAllocLog:
+      return "allocator log";
+  }
+  return "?";
+}
+
+std::string event_name(traces::EventRecord::Kind k) {
+  static constexpr std::array<const char*, 6> names = {
+      "work item", "message", "timer", "I/O ready", "fault", "wake-up"};
+  return names[static_cast<std::size_t>(k)];
+}
+
+}  // namespace
+
+int trace_show(const std::string& path, const ShowOptions& options,
+               std::ostream& out) {
+  return guarded("show", [&] {
+    auto reader = traces::TraceReader::open(path);
+    Progress progress(path, reader.summary().file_bytes);
+    std::map<std::uint32_t, std::string> names;
+    auto name = [&](std::uint32_t id) -> std::string {
+      if (id == kNone) return "-";
+      auto it = names.find(id);
+      return "'" + (it == names.end() ? "#" + std::to_string(id) : it->second) +
+             "'";
+    };
+    out << "# " << path << ": " << trace_kind(reader.header().kind)
+        << " trace, format " << int{reader.header().version_major} << "."
+        << int{reader.header().version_minor} << "\n";
+    for (const auto& [k, v] : reader.header().metadata)
+      out << "# " << k << ": " << v << "\n";
+    std::uint64_t time_ns = 0;
+    std::uint64_t shown = 0;
+    std::uint64_t seen = 0;
+    char prefix[64];
+    for (const traces::Record& r : reader.records()) {
+      if (++seen % 65536 == 0) progress.update(reader.summary().consumed);
+      std::string line;
+      std::uint64_t step = 0;
+      if (const auto* t = std::get_if<traces::TimeRecord>(&r)) {
+        time_ns = t->time_ns;
+        step = t->step;
+        line = "time    now " + seconds(time_ns);
+      } else if (const auto* s = std::get_if<traces::StrandRecord>(&r)) {
+        step = s->step;
+        if (s->event == traces::StrandRecord::Event::kSpawn) {
+          names[s->strand] = s->name;
+          line = "spawn   " + name(s->strand) + " #" +
+                 std::to_string(s->strand) + " by " + name(s->parent);
+        } else {
+          line = "exit    " + name(s->strand);
+        }
+      } else if (const auto* c = std::get_if<traces::ChoiceRecord>(&r)) {
+        step = c->step;
+        if (c->count < 2 && !options.forced) continue;
+        if (c->is_value) {
+          line = "value   " + kind_name(c->kind) + " by " + name(c->strand) +
+                 ": " + std::to_string(c->chosen) + " of 0.." +
+                 std::to_string(c->count - 1);
+        } else {
+          line = (c->count < 2 ? "forced  " : "choice  ") + kind_name(c->kind) +
+                 " by " + name(c->strand) + " -> " + name(c->picked) + " (" +
+                 std::to_string(c->chosen + 1) + " of " +
+                 std::to_string(c->count) + ")" +
+                 (c->preemption ? " preemption" : "");
+        }
+      } else if (const auto* e = std::get_if<traces::EventRecord>(&r)) {
+        step = e->step;
+        line = "event   " + event_name(e->kind) + " " + name(e->strand) +
+               " -> " + name(e->peer);
+        if (!e->detail.empty()) line += ": " + e->detail;
+      } else if (const auto* f = std::get_if<traces::FailureRecord>(&r)) {
+        step = f->step;
+        line = "FAILURE in " + name(f->strand) + ": " + f->message;
+      }
+      std::snprintf(prefix, sizeof prefix, "%10llu  %-12s  ",
+                    static_cast<unsigned long long>(step),
+                    seconds(time_ns).c_str());
+      out << prefix << line << "\n";
+      if (options.limit != 0 && ++shown >= options.limit) break;
+    }
+    if (reader.summary().lost_bytes > 0)
+      out << "# the last " << reader.summary().lost_bytes
+          << " bytes (from byte " << reader.summary().lost_at
+          << ") are a frame cut short and were not read\n";
+    return 0;
+  });
+}
+
+int trace_stat(const std::string& path, std::ostream& out) {
+  return guarded("stat", [&] {
+    auto reader = traces::TraceReader::open(path);
+    const std::uint64_t header_bytes = reader.summary().consumed;
+    Progress progress(path, reader.summary().file_bytes);
+    std::uint64_t records = 0, choices = 0, forced = 0, strands = 0, events = 0,
+                  times = 0, failures = 0, encoded = 0;
+    double bits = 0;
+    std::map<std::string, std::uint64_t> by_kind;
+    std::string scratch;
+    for (const traces::Record& r : reader.records()) {
+      if (++records % 65536 == 0) progress.update(reader.summary().consumed);
+      scratch.clear();
+      traces::encode(r, scratch);
+      encoded += scratch.size();
+      if (const auto* c = std::get_if<traces::ChoiceRecord>(&r)) {
+        if (c->count < 2) {
+          ++forced;
+          continue;
+        }
+        ++choices;
+        bits += std::log2(static_cast<double>(c->count));
+        ++by_kind[kind_name(c->kind)];
+      } else if (const auto* s = std::get_if<traces::StrandRecord>(&r)) {
+        if (s->event == traces::StrandRecord::Event::kSpawn) ++strands;
+      } else if (std::holds_alternative<traces::EventRecord>(r)) {
+        ++events;
+      } else if (std::holds_alternative<traces::TimeRecord>(r)) {
+        ++times;
+      } else {
+        ++failures;
+      }
+    }
+    const auto& sum = reader.summary();
+    const std::uint64_t frame_bytes =
+        sum.consumed > header_bytes ? sum.consumed - header_bytes : 0;
+    char buf[256];
+    out << path << ": " << trace_kind(reader.header().kind) << " trace, format "
+        << int{reader.header().version_major} << "."
+        << int{reader.header().version_minor} << "\n";
+    for (const auto& [k, v] : reader.header().metadata)
+      out << "  " << k << ": " << v << "\n";
+    out << "file: " << sum.file_bytes << " bytes (header " << header_bytes
+        << ", " << sum.frames << " frames " << frame_bytes << ", lost "
+        << sum.lost_bytes << ")\n";
+    out << "records: " << records << " (choices " << choices
+        << ", forced picks " << forced << ", strands " << strands << ", events "
+        << events << ", time " << times << ", failures " << failures << ")\n";
+    out << "strands: " << strands << "\n";
+    out << "choices: " << choices << "\n";
+    for (const auto& [k, n] : by_kind) out << "  " << k << ": " << n << "\n";
+    if (choices > 0) {
+      std::snprintf(
+          buf, sizeof buf,
+          "bytes per choice: %.2f in frames (%.2f encoded before "
+          "compression)\n",
+          static_cast<double>(frame_bytes) / static_cast<double>(choices),
+          static_cast<double>(encoded) / static_cast<double>(choices));
+      out << buf;
+      std::snprintf(buf, sizeof buf,
+                    "entropy bound: %.1f bits = %.1f bytes (sum of log2 of "
+                    "the alternatives)\n",
+                    bits, bits / 8);
+      out << buf;
+      if (bits > 0) {
+        std::snprintf(buf, sizeof buf,
+                      "ratio to the bound: %.2fx (frames), %.2fx (whole "
+                      "file)\n",
+                      static_cast<double>(frame_bytes) * 8 / bits,
+                      static_cast<double>(sum.file_bytes) * 8 / bits);
+        out << buf;
+      }
+    }
+    return 0;
+  });
+}
+
+int trace_verify(const std::string& path, std::ostream& out) {
+  return guarded("verify", [&] {
+    auto reader = traces::TraceReader::open(path);
+    Progress progress(path, reader.summary().file_bytes);
+    std::uint64_t n = 0;
+    for (const traces::Record& r : reader.records()) {
+      (void)r;
+      if (++n % 65536 == 0) progress.update(reader.summary().consumed);
+    }
+    const auto& sum = reader.summary();
+    if (sum.lost_bytes > 0) {
+      out << path << ": DAMAGED: " << sum.frames << " frames (" << sum.records
+          << " records) verify, then a frame cut short at byte " << sum.lost_at
+          << ": " << sum.lost_bytes << " bytes lost\n";
+      return 1;
+    }
+    out << path << ": ok: " << sum.frames << " frames, " << sum.records
+        << " records, every checksum verified\n";
+    return 0;
+  });
+}
+
+int trace_export(const std::string& path, const std::string& format,
+                 std::string output, std::ostream& out) {
+  if (format != "perfetto" && format != "html") {
+    std::cerr << "weft trace export: unknown format '" << format
+              << "' (accepted: perfetto, html)\n";
+    return 2;
+  }
+  return guarded("export", [&] {
+    auto reader = traces::TraceReader::open(path);
+    Progress progress(path, reader.summary().file_bytes);
+    const Timeline t = build_timeline(
+        reader, [&](std::uint64_t done) { progress.update(done); });
+    const std::string text =
+        format == "html" ? to_html(t) : to_perfetto_json(t);
+    if (output == "-") {
+      out << text;
+      return 0;
+    }
+    if (output.empty()) {
+      output = path;
+      if (output.size() > 5 && output.ends_with(".weft"))
+        output.resize(output.size() - 5);
+      output += format == "html" ? ".html" : ".json";
+    }
+    std::ofstream file(output, std::ios::binary | std::ios::trunc);
+    file << text;
+    file.close();
+    if (!file) {
+      std::cerr << "weft trace export: cannot write " << output << "\n";
+      return 2;
+    }
+    out << "wrote " << output << " (" << t.lanes.size() << " strands, "
+        << t.slices.size() << " slices, " << t.flows.size() << " arrows)\n";
+    if (reader.summary().lost_bytes > 0)
+      out << "note: " << path << " lost its last "
+          << reader.summary().lost_bytes << " bytes; the export stops there\n";
+    return 0;
+  });
+}
+
+}  // namespace weft::replay
