@@ -1,0 +1,159 @@
+#include "runtime/reactor.h"
+
+#include <cstdio>
+#include <typeinfo>
+
+namespace weft::runtime {
+namespace {
+
+// A reactor call that throws is a bug of the call: in a simulation it
+// fails the schedule; on real threads it is reported and the loop goes on.
+void run_call(const Work& f, const std::string& reactor) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    const std::string what = "a call on reactor '" + reactor + "' threw " +
+                             typeid(e).name() + ": " + e.what();
+    if (sim::Scheduler* s = sim::Scheduler::current()) {
+      s->fail(sim::FailureKind::kException, what);
+      return;
+    }
+    std::fprintf(stderr, "weft: %s\n", what.c_str());
+  }
+}
+
+}  // namespace
+
+Reactor::Reactor(Options options)
+    : options_(std::move(options)),
+      owner_(internal::StrandIdentity::current()),
+      mu_(options_.name + " lock"),
+      wake_(options_.name + " event queue") {}
+
+Reactor::~Reactor() {
+  std::unique_ptr<Team> pool;
+  {
+    std::lock_guard lk(mu_);
+    pool = std::move(pool_);
+  }
+  // ~Team quits and joins (and skips the wait while a failed simulation
+  // run is torn down).
+}
+
+void Reactor::run() {
+  std::unique_lock lk(mu_);
+  owner_ = internal::StrandIdentity::current();
+  while (!stopping_) {
+    if (next_call_ < calls_.size()) {
+      Work f = std::move(calls_[next_call_++]);
+      if (next_call_ == calls_.size()) {
+        calls_.clear();
+        next_call_ = 0;
+      }
+      lk.unlock();
+      run_call(f, options_.name);
+      lk.lock();
+      continue;
+    }
+    if (!timers_.empty() && timers_.begin()->first.first <= sim::Clock::now()) {
+      auto node = timers_.extract(timers_.begin());
+      lk.unlock();
+      run_call(node.mapped(), options_.name);
+      lk.lock();
+      continue;
+    }
+    if (timers_.empty())
+      wake_.wait(lk);
+    else
+      wake_.wait_until(lk, timers_.begin()->first.first);
+  }
+  stopping_ = false;
+  std::unique_ptr<Team> pool = std::move(pool_);
+  lk.unlock();
+  if (pool) {
+    pool->quit();
+    pool->join();
+  }
+}
+
+void Reactor::stop() {
+  std::lock_guard lk(mu_);
+  stopping_ = true;
+  wake_.notify_all();
+}
+
+void Reactor::call_from_thread(Work f) {
+  std::lock_guard lk(mu_);
+  calls_.push_back(std::move(f));
+  wake_.notify_all();
+}
+
+Team& Reactor::thread_pool() {
+  std::lock_guard lk(mu_);
+  if (!pool_) {
+    Team::Options o;
+    o.max_workers = options_.thread_pool_size;
+    o.name = options_.name + "-pool";
+    pool_ = std::make_unique<Team>(std::move(o));
+  }
+  return *pool_;
+}
+
+void Reactor::call_in_thread(Work f) { thread_pool().submit(std::move(f)); }
+
+DelayedCall Reactor::call_later(sim::Clock::duration delay, Work f) {
+  assert_reactor_thread("Reactor::call_later");
+  DelayedCall call;
+  call.reactor_ = this;
+  std::lock_guard lk(mu_);
+  call.key_ = {sim::Clock::now() + delay, ++timer_seq_};
+  timers_.emplace(call.key_, std::move(f));
+  wake_.notify_all();
+  return call;
+}
+
+bool DelayedCall::cancel() {
+  if (reactor_ == nullptr) return false;
+  reactor_->assert_reactor_thread("DelayedCall::cancel");
+  std::lock_guard lk(reactor_->mu_);
+  return reactor_->timers_.erase(key_) > 0;
+}
+
+bool DelayedCall::active() const {
+  if (reactor_ == nullptr) return false;
+  std::lock_guard lk(reactor_->mu_);
+  return reactor_->timers_.count(key_) > 0;
+}
+
+void Reactor::suggest_thread_pool_size(std::size_t n) {
+  std::lock_guard lk(mu_);
+  options_.thread_pool_size = n == 0 ? 1 : n;
+  if (pool_) pool_->set_max_workers(options_.thread_pool_size);
+}
+
+bool Reactor::is_reactor_thread() const {
+  return internal::StrandIdentity::current() == owner_;
+}
+
+void Reactor::assert_reactor_thread(const char* method) const {
+  const auto me = internal::StrandIdentity::current();
+  if (me == owner_) return;
+  const std::string what = std::string(method) +
+                           " must be called on the reactor thread (" +
+                           owner_.describe() + " runs reactor '" +
+                           options_.name + "'), but " + me.describe() +
+                           " called it. Hand the call to the reactor with "
+                           "call_from_thread.";
+  if (sim::Scheduler* s = sim::Scheduler::current()) {
+    s->fail(sim::FailureKind::kAssertion, what);
+    throw sim::StrandAborted{};
+  }
+  throw ReactorThreadError(what);
+}
+
+void Transport::write(const std::string& data) {
+  reactor_.assert_reactor_thread("Transport::write");
+  written_ += data;
+}
+
+}  // namespace weft::runtime
