@@ -41,8 +41,11 @@ Reactor::~Reactor() {
 }
 
 void Reactor::run() {
+  {
+    std::lock_guard owner_lock(owner_mu_);
+    owner_ = internal::StrandIdentity::current();
+  }
   std::unique_lock lk(mu_);
-  owner_ = internal::StrandIdentity::current();
   while (!stopping_) {
     if (next_call_ < calls_.size()) {
       Work f = std::move(calls_[next_call_++]);
@@ -131,16 +134,22 @@ void Reactor::suggest_thread_pool_size(std::size_t n) {
   if (pool_) pool_->set_max_workers(options_.thread_pool_size);
 }
 
+internal::StrandIdentity Reactor::owner() const {
+  std::lock_guard lk(owner_mu_);
+  return owner_;
+}
+
 bool Reactor::is_reactor_thread() const {
-  return internal::StrandIdentity::current() == owner_;
+  return internal::StrandIdentity::current() == owner();
 }
 
 void Reactor::assert_reactor_thread(const char* method) const {
   const auto me = internal::StrandIdentity::current();
-  if (me == owner_) return;
+  const auto owner_id = owner();
+  if (me == owner_id) return;
   const std::string what = std::string(method) +
                            " must be called on the reactor thread (" +
-                           owner_.describe() + " runs reactor '" +
+                           owner_id.describe() + " runs reactor '" +
                            options_.name + "'), but " + me.describe() +
                            " called it. Hand the call to the reactor with "
                            "call_from_thread.";

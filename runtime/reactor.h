@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -159,7 +160,12 @@ class Reactor {
   friend class DelayedCall;
   using TimerKey = std::pair<sim::Clock::time_point, std::uint64_t>;
 
+  internal::StrandIdentity owner() const;
+
   Options options_;
+  // Who runs the loop: written by run(), read by any thread. A plain mutex:
+  // it never blocks for long, so it needs no choice point.
+  mutable std::mutex owner_mu_;
   internal::StrandIdentity owner_;
   sim::Mutex mu_;
   sim::CondVar wake_;

@@ -208,6 +208,7 @@ boost::context::fiber Scheduler::strand_entry(StrandId id,
   switch_from_ = nullptr;  // this context never resumes
   internal::set_running_strand(
       next == kNoStrand ? "main" : strands_[next]->name.c_str(), &step_);
+  internal::swap_exception_state(strands_[id]->ctx, to);
   internal::start_switch(strands_[id]->ctx, to, true);
   return std::move(to.fiber);
 }

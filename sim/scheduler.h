@@ -258,6 +258,7 @@ inline void Scheduler::switch_to(StrandId next) {
   switch_from_ = &from;
   internal::set_running_strand(
       next == kNoStrand ? "main" : strands_[next]->name.c_str(), &step_);
+  internal::swap_exception_state(from, to);
   internal::start_switch(from, to, false);
   boost::context::fiber caller = std::move(to.fiber).resume();
   // Back in `me`: whoever switched here set current_id_ to us.

@@ -3,6 +3,8 @@
 // only the Scheduler switches contexts, always through Context::switch_to.
 #pragma once
 
+#include <cxxabi.h>
+
 #include <boost/context/fiber.hpp>
 #include <boost/context/stack_context.hpp>
 #include <cstddef>
@@ -43,8 +45,19 @@ struct PooledStackAllocator {
 
 // One execution context: the thread's own stack (the explorer) or a strand's
 // fiber. Holds the suspended continuation and the sanitizer bookkeeping.
+// libstdc++'s per-thread exception state (__cxa_eh_globals): the chain
+// of caught exceptions and the count of uncaught ones. It belongs to a
+// stack, not to a thread: a strand switched out while unwinding must not
+// make the next strand see an exception in flight (std::uncaught_exceptions
+// decides whether a torn-down strand unwinds). Each context keeps its own.
+struct ExceptionState {
+  void* caught = nullptr;
+  unsigned int uncaught = 0;
+};
+
 struct Context {
   boost::context::fiber fiber;
+  ExceptionState exceptions;
   const void* stack_bottom = nullptr;  // lowest usable address
   std::size_t stack_size = 0;
   void* asan_fake_stack = nullptr;
@@ -69,6 +82,14 @@ inline void finish_switch(Context&, Context* from,
 }
 inline void start_switch(Context&, Context&, bool) {}
 #endif
+
+// Saves the running context's exception state into `from` and installs
+// `to`'s: call right before switching from `from` to `to`.
+inline void swap_exception_state(Context& from, Context& to) {
+  auto* globals = reinterpret_cast<ExceptionState*>(abi::__cxa_get_globals());
+  from.exceptions = *globals;
+  *globals = to.exceptions;
+}
 
 // Creates the sanitizer state of a new strand context.
 void init_strand_context(Context& ctx, const boost::context::stack_context& s);

@@ -390,3 +390,45 @@ TEST(SchedulerDeathTest, StackOverflowIsReportedWithTheStrandName) {
 
 }  // namespace
 }  // namespace weft::sim
+
+namespace weft::sim {
+namespace {
+
+// A strand switched out while it unwinds (a destructor that waits) must
+// not make other strands see its exception in flight: the exception state
+// of the C++ runtime belongs to each strand's stack.
+TEST(Scheduler, AStrandUnwindingInADestructorDoesNotLeakItsExceptionState) {
+  Scheduler sched(RunLimits{});
+  RandomStrategy random;
+  for (std::uint64_t seed = 0; seed < 50; ++seed) {
+    int seen_by_other = -1;
+    int seen_in_catch = -1;
+    const auto run = sched.run(random, seed, [&] {
+      Atomic<int> phase{0};
+      auto other = spawn("other", [&] {
+        while (phase.load() == 0) yield_now();
+        seen_by_other = std::uncaught_exceptions();
+      });
+      try {
+        struct WaitsInDestructor {
+          Atomic<int>& phase;
+          ~WaitsInDestructor() {
+            phase.store(1);
+            for (int i = 0; i < 5; ++i)
+              yield_now();  // switches while unwinding
+          }
+        } guard{phase};
+        throw std::runtime_error("unwinding");
+      } catch (const std::runtime_error&) {
+        seen_in_catch = std::uncaught_exceptions();
+      }
+      other.join();
+    });
+    ASSERT_FALSE(run.failed()) << run.failure->message;
+    EXPECT_EQ(seen_by_other, 0) << "seed " << seed;
+    EXPECT_EQ(seen_in_catch, 0) << "seed " << seed;
+  }
+}
+
+}  // namespace
+}  // namespace weft::sim

@@ -1,0 +1,296 @@
+#include "runtime/isolate.h"
+
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+#include "runtime/worker.h"
+
+namespace weft::runtime {
+namespace internal {
+
+std::string demangle(const char* name) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> out(
+      abi::__cxa_demangle(name, nullptr, nullptr, &status), std::free);
+  return status == 0 && out ? std::string(out.get()) : std::string(name);
+}
+
+}  // namespace internal
+
+namespace {
+
+// Live isolates by slot. Ids are the lowest free slot, so a simulation
+// that creates the same isolates in the same order gets the same ids.
+std::mutex g_registry_mu;
+std::vector<Isolate*> g_slots(16, nullptr);
+
+}  // namespace
+
+void Isolate::set_max_isolates(std::size_t n) {
+  std::lock_guard lk(g_registry_mu);
+  if (n < 1) n = 1;
+  for (std::size_t i = n; i < g_slots.size(); ++i)
+    if (g_slots[i] != nullptr)
+      throw IsolateError("cannot lower the isolate limit to " +
+                         std::to_string(n) + " while isolate " +
+                         std::to_string(i + 1) + " exists");
+  g_slots.resize(n, nullptr);
+}
+
+std::size_t Isolate::max_isolates() {
+  std::lock_guard lk(g_registry_mu);
+  return g_slots.size();
+}
+
+std::size_t Isolate::live_isolates() {
+  std::lock_guard lk(g_registry_mu);
+  std::size_t n = 0;
+  for (Isolate* i : g_slots) n += i != nullptr;
+  return n;
+}
+
+Isolate::Isolate(Options options) : options_(std::move(options)) {
+  {
+    std::lock_guard lk(g_registry_mu);
+    for (std::size_t i = 0; i < g_slots.size(); ++i) {
+      if (g_slots[i] == nullptr) {
+        g_slots[i] = this;
+        id_ = static_cast<int>(i + 1);
+        break;
+      }
+    }
+    if (id_ == 0)
+      throw IsolateError(
+          "cannot create another isolate: " + std::to_string(g_slots.size()) +
+          " exist, the most allowed at once (raise it with "
+          "Isolate::set_max_isolates)");
+  }
+  name_ =
+      options_.name.empty() ? "isolate-" + std::to_string(id_) : options_.name;
+  driver_ = internal::StrandIdentity::current();
+  strand_ = sim::spawn(name_, [this] { loop(); });
+}
+
+Isolate::~Isolate() {
+  {
+    std::lock_guard lk(mu_);
+    quit_ = true;
+    changed_.notify_all();
+  }
+  if (!tearing_down() && strand_.joinable()) strand_.join();
+  std::lock_guard lk(g_registry_mu);
+  g_slots[static_cast<std::size_t>(id_ - 1)] = nullptr;
+}
+
+void Isolate::loop() {
+  {
+    std::lock_guard lk(guard_mu_);
+    strand_id_ = internal::StrandIdentity::current();
+  }
+  std::unique_lock lk(mu_);
+  for (;;) {
+    changed_.wait(lk, [this] { return !jobs_.empty() || quit_; });
+    if (jobs_.empty()) return;
+    Job job = std::move(jobs_.front());
+    jobs_.pop_front();
+    lk.unlock();
+    if (sim::Scheduler::current() != nullptr &&
+        options_.simulated_dispatch.count() > 0)
+      sim::sleep_for(options_.simulated_dispatch);
+    std::optional<IsolateErrorInfo> error;
+    bool entered = false;
+    try {
+      // On real threads, finding the host inside the state makes this
+      // call's error; in a simulation it fails the schedule.
+      enter_state(job.what.c_str());
+      entered = true;
+      job.run();
+    } catch (const std::exception& e) {
+      error = IsolateErrorInfo{internal::demangle(typeid(e).name()), e.what()};
+    }
+    if (entered) leave_state();
+    lk.lock();
+    error_ = std::move(error);
+    if (error_) {
+      retval_.clear();
+      has_retval_ = false;
+    }
+    if (jobs_.empty()) busy_ = false;
+    changed_.notify_all();
+  }
+}
+
+void Isolate::misuse(const std::string& what) {
+  if (sim::Scheduler* s = sim::Scheduler::current()) {
+    s->fail(sim::FailureKind::kAssertion, what);
+    throw sim::StrandAborted{};
+  }
+  throw IsolateError(what);
+}
+
+void Isolate::enter_state(const char* op) {
+  const auto me = internal::StrandIdentity::current();
+  std::string other, other_op;
+  {
+    std::lock_guard lk(guard_mu_);
+    if (state_depth_ == 0 || state_owner_ == me) {
+      state_owner_ = me;
+      if (state_depth_++ == 0) state_owner_op_ = op;
+      return;
+    }
+    other = state_owner_.describe();
+    other_op = state_owner_op_;
+  }
+  misuse("two strands touched the state of " + name_ + " at once: " +
+         me.describe() + " (" + op + ") while " + other + " (" + other_op +
+         ") held it. An isolate's state belongs to the isolate while a call "
+         "runs: wait() or check is_done() before touching it");
+}
+
+void Isolate::leave_state() {
+  std::lock_guard lk(guard_mu_);
+  if (--state_depth_ == 0) state_owner_ = {};
+}
+
+void Isolate::enter_driver(const char* op) {
+  const auto me = internal::StrandIdentity::current();
+  std::string other, other_op;
+  {
+    std::lock_guard lk(guard_mu_);
+    if (driver_depth_ == 0 || driver_ == me) {
+      driver_ = me;
+      if (driver_depth_++ == 0) driver_op_ = op;
+      return;
+    }
+    other = driver_.describe();
+    other_op = driver_op_;
+  }
+  misuse(name_ + " is driven by one strand at a time: " + me.describe() +
+         " called " + op + " while " + other + " was in " + other_op);
+}
+
+void Isolate::leave_driver() {
+  std::lock_guard lk(guard_mu_);
+  --driver_depth_;
+}
+
+void Isolate::submit(Job job) {
+  Driving drive(this,
+                job.what.starts_with("exec ") ? "exec()" : "submit_call()");
+  std::lock_guard lk(mu_);
+  if (busy_)
+    misuse("submit_call('" + job.what + "') on " + name_ + " while '" +
+           current_ +
+           "' is still running: one call at a time; wait() or check "
+           "is_done() first");
+  busy_ = true;
+  current_ = job.what;
+  error_.reset();
+  retval_.clear();
+  has_retval_ = false;
+  jobs_.push_back(std::move(job));
+  changed_.notify_all();
+}
+
+void Isolate::exec(const Module& module) {
+  submit(Job{"exec '" + module.name() + "'", [this, module] {
+               for (const auto& [n, f] : module.functions_) functions_[n] = f;
+               for (const auto& [n, v] : module.globals_) globals_[n] = v;
+             }});
+  wait();
+}
+
+bool Isolate::is_done() {
+  Driving drive(this, "is_done()");
+  std::lock_guard lk(mu_);
+  return !busy_;
+}
+
+std::optional<IsolateErrorInfo> Isolate::last_error() {
+  Driving drive(this, "last_error()");
+  std::lock_guard lk(mu_);
+  if (busy_)
+    misuse("last_error() read while '" + current_ + "' is still running on " +
+           name_ + ": check is_done() or wait() first");
+  return error_;
+}
+
+std::optional<std::string> Isolate::call_retval(const std::string& type,
+                                                const char* op) {
+  Driving drive(this, op);
+  std::lock_guard lk(mu_);
+  if (busy_)
+    misuse(std::string(op) + " read while '" + current_ +
+           "' is still running on " + name_ +
+           ": check is_done() or wait() first");
+  if (!has_retval_) return std::nullopt;
+  if (type != retval_type_)
+    throw IsolateError(std::string(op) + " asked for " + type + " but '" +
+                       current_ + "' returned " + retval_type_);
+  return retval_;
+}
+
+void Isolate::wait() {
+  Driving drive(this, "wait()");
+  std::unique_lock lk(mu_);
+  changed_.wait(lk, [this] { return !busy_; });
+}
+
+std::string Isolate::receive() {
+  Driving drive(this, "receive()");
+  std::unique_lock lk(mu_);
+  changed_.wait(lk, [this] { return !messages_.empty(); });
+  std::string m = std::move(messages_.front());
+  messages_.pop_front();
+  return m;
+}
+
+std::optional<std::string> Isolate::try_receive() {
+  Driving drive(this, "try_receive()");
+  std::lock_guard lk(mu_);
+  if (messages_.empty()) return std::nullopt;
+  std::string m = std::move(messages_.front());
+  messages_.pop_front();
+  return m;
+}
+
+void Isolate::post(std::string message) {
+  std::lock_guard lk(mu_);
+  messages_.push_back(std::move(message));
+  changed_.notify_all();
+}
+
+std::optional<std::string> Isolate::global_bytes(const std::string& name) {
+  enter_state("get_global()");
+  std::optional<std::string> out;
+  auto it = globals_.find(name);
+  if (it != globals_.end()) out = it->second;
+  // A choice point inside the guarded access: the scheduler may run the
+  // isolate here, as a real thread could.
+  sim::yield_now();
+  leave_state();
+  return out;
+}
+
+void Isolate::set_global_bytes(const std::string& name, std::string bytes) {
+  enter_state("set_global()");
+  sim::yield_now();
+  globals_[name] = std::move(bytes);
+  leave_state();
+}
+
+Isolate* current_isolate() {
+  const auto me = internal::StrandIdentity::current();
+  std::lock_guard lk(g_registry_mu);
+  for (Isolate* i : g_slots) {
+    if (i == nullptr) continue;
+    std::lock_guard g(i->guard_mu_);
+    if (i->strand_id_ == me) return i;
+  }
+  return nullptr;
+}
+
+}  // namespace weft::runtime

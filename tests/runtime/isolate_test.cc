@@ -1,0 +1,297 @@
+#include "runtime/isolate.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <vector>
+
+#include "sim/gtest.h"
+#include "sim/weft.h"
+
+namespace weft::runtime {
+namespace {
+
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+sim::ExploreOptions schedules(std::uint64_t n,
+                              const char* strategy = "portfolio") {
+  sim::ExploreOptions o;
+  o.iterations = n;
+  o.strategy = strategy;
+  o.use_environment = false;
+  o.trace_dir = "";
+  return o;
+}
+
+template <class Body>
+void on_threads_and_simulated(Body body) {
+  body();
+  weft::testing::explore(body, schedules(200));
+}
+
+struct Point {
+  int x = 0, y = 0;
+  template <class A>
+  void serialize(A& a) {
+    a(x, y);
+  }
+  friend bool operator==(const Point&, const Point&) = default;
+};
+
+Module geometry() {
+  return Module("geometry")
+      .def("add",
+           [](Point a, Point b) {
+             return Point{a.x + b.x, a.y + b.y};
+           })
+      .def("fail",
+           [](std::string why) -> int { throw std::invalid_argument(why); })
+      .def("where", [] { return current_isolate()->id(); })
+      .def("bump",
+           [] {
+             Isolate* self = current_isolate();
+             const int n = self->get_global<int>("count").value_or(0) + 1;
+             self->set_global("count", n);
+             return n;
+           })
+      .global("count", 100);
+}
+
+TEST(Isolate, ACallRunsThereAndItsResultComesBackDeserialised) {
+  on_threads_and_simulated([] {
+    Isolate iso;
+    iso.exec(geometry());
+    iso.submit_call("add", Point{1, 2}, Point{10, 20});
+    iso.wait();
+    WEFT_ASSERT(iso.is_done());
+    WEFT_ASSERT(!iso.last_error());
+    WEFT_ASSERT((iso.last_retval<Point>() == Point{11, 22}));
+  });
+}
+
+TEST(Isolate, AThrowingCallSetsLastErrorAndLeavesNoRetval) {
+  on_threads_and_simulated([] {
+    Isolate iso;
+    iso.exec(geometry());
+    iso.submit_call("add", Point{1, 1}, Point{1, 1});
+    iso.wait();
+    iso.submit_call("fail", std::string("no land"));
+    iso.wait();
+    const auto error = iso.last_error();
+    WEFT_ASSERT(error.has_value());
+    WEFT_ASSERT(error->type == "std::invalid_argument");
+    WEFT_ASSERT(error->message == "no land");
+    WEFT_ASSERT(!iso.last_retval<int>().has_value());
+  });
+}
+
+TEST(Isolate, CallingAnUnknownFunctionIsAClearError) {
+  Isolate iso;
+  iso.exec(geometry());
+  iso.submit_call("gen_world", 3);
+  iso.wait();
+  const auto error = iso.last_error();
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->type, "weft::runtime::IsolateError");
+  EXPECT_THAT(error->message,
+              HasSubstr("no function 'gen_world' in isolate-1 (loaded: add, "
+                        "bump, fail, where)"));
+}
+
+TEST(Isolate, AskingForTheWrongResultTypeIsAClearError) {
+  Isolate iso;
+  iso.exec(geometry());
+  iso.submit_call("add", Point{}, Point{});
+  iso.wait();
+  try {
+    iso.last_retval<int>();
+    FAIL() << "a Point was read as an int";
+  } catch (const IsolateError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("asked for int but 'add' returned "));
+    EXPECT_THAT(e.what(), HasSubstr("Point"));
+  }
+}
+
+TEST(Isolate, MoreThanTheLimitAtOnceIsAClearError) {
+  EXPECT_EQ(Isolate::max_isolates(), 16u);
+  {
+    std::vector<std::unique_ptr<Isolate>> all;
+    for (int i = 0; i < 16; ++i) all.push_back(std::make_unique<Isolate>());
+    EXPECT_EQ(Isolate::live_isolates(), 16u);
+    try {
+      Isolate one_more;
+      FAIL() << "a 17th isolate was created";
+    } catch (const IsolateError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("16 exist, the most allowed at once"));
+    }
+  }
+  // The limit is configurable.
+  Isolate::set_max_isolates(2);
+  {
+    Isolate a, b;
+    EXPECT_THROW(Isolate c, IsolateError);
+  }
+  Isolate::set_max_isolates(16);
+  Isolate again;  // slots are free again once isolates are gone
+  EXPECT_EQ(again.id(), 1);
+}
+
+TEST(Isolate, EachIsolateOwnsItsGlobalsAndCurrentIsolateSaysWhere) {
+  on_threads_and_simulated([] {
+    Isolate a, b;
+    a.exec(geometry());
+    b.exec(geometry());
+    a.submit_call("bump");
+    a.wait();
+    a.submit_call("bump");
+    a.wait();
+    WEFT_ASSERT(a.last_retval<int>() == 102);
+    b.submit_call("bump");
+    b.wait();
+    WEFT_ASSERT(b.last_retval<int>() == 101);  // b's own copy
+    WEFT_ASSERT(a.get_global<int>("count") == 102);
+    b.submit_call("where");
+    b.wait();
+    WEFT_ASSERT(b.last_retval<int>() == b.id());
+    WEFT_ASSERT(current_isolate() == nullptr);  // the host is no isolate
+  });
+}
+
+// --- the bug the scheduler finds ---------------------------------------------
+
+// The isolate posts "100%" just before its call returns. The buggy host
+// takes the message to mean the result is ready; the fixed host waits.
+int load_level(bool fixed) {
+  Isolate iso;
+  iso.exec(Module("level").def("load", [](int n) {
+    int sum = 0;
+    for (int i = 1; i <= n; ++i) {
+      sum += i;
+      if (i % 5 == 0)
+        current_isolate()->post(std::to_string(i * 100 / n) + "%");
+    }
+    return sum;
+  }));
+  iso.submit_call("load", 10);
+  while (iso.receive() != "100%") {
+  }
+  if (fixed) iso.wait();
+  return iso.last_retval<int>().value_or(-1);
+}
+
+TEST(IsolateHost, ReadingLastRetvalBeforeTheCallIsDoneIsFound) {
+  const auto r = weft::testing::find_failure(
+      [] { WEFT_ASSERT(load_level(false) == 55); }, schedules(200));
+  ASSERT_TRUE(r.failed()) << "weft missed the early read";
+  EXPECT_EQ(r.failure->kind, sim::FailureKind::kAssertion);
+  EXPECT_THAT(r.failure->message,
+              HasSubstr("last_retval() read while 'load' is still running on "
+                        "isolate-1: check is_done() or wait() first"));
+  EXPECT_THAT(r.report, HasSubstr("replay it with:"));
+  std::printf("found after %llu schedules (strategy %s)\n",
+              static_cast<unsigned long long>(r.schedules), r.strategy.c_str());
+}
+
+TEST(IsolateHost, TheHostThatWaitsPasses2000SchedulesOfEachStrategy) {
+  for (const char* strategy : {"pct", "random"}) {
+    const auto r = weft::testing::explore(
+        [] { WEFT_ASSERT(load_level(true) == 55); }, schedules(2000, strategy));
+    EXPECT_EQ(r.schedules, 2000u) << strategy;
+  }
+  EXPECT_EQ(load_level(true), 55);
+}
+
+TEST(IsolateHost, ASecondCallWhileOneRunsIsAnError) {
+  // Real threads: the first call is held until the second was tried.
+  Isolate iso;
+  sim::Latch tried(1, "tried");
+  iso.exec(Module("m").def("hold", [&tried] {
+    tried.wait();
+    return 1;
+  }));
+  iso.submit_call("hold");
+  try {
+    iso.submit_call("hold");
+    ADD_FAILURE() << "a second call was accepted";
+  } catch (const IsolateError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("while 'hold' is still running"));
+  }
+  tried.count_down();
+  iso.wait();
+  EXPECT_EQ(iso.last_retval<int>(), 1);
+}
+
+// --- two strands on one isolate's state
+// ---------------------------------------
+
+TEST(IsolateState, TheHostTouchingItDuringACallIsFound) {
+  const auto r = weft::testing::find_failure(
+      [] {
+        Isolate iso;
+        iso.exec(geometry());
+        iso.submit_call("bump");
+        iso.set_global("count", 0);  // the bug: the call may be running
+        iso.wait();
+      },
+      schedules(200));
+  ASSERT_TRUE(r.failed()) << "weft missed the shared touch";
+  EXPECT_EQ(r.failure->kind, sim::FailureKind::kAssertion);
+  EXPECT_THAT(r.failure->message,
+              HasSubstr("two strands touched the state of isolate-1 at once"));
+}
+
+TEST(IsolateState, OnRealThreadsTheTouchThrows) {
+  Isolate iso;
+  sim::Latch tried(1, "tried");
+  iso.exec(Module("m").def("hold", [&tried] {
+    current_isolate()->post("started");
+    tried.wait();  // holds the state until the host has tried
+  }));
+  iso.submit_call("hold");
+  EXPECT_EQ(iso.receive(), "started");
+  try {
+    iso.set_global("x", 1);
+    ADD_FAILURE() << "the host wrote the state of a running isolate";
+  } catch (const IsolateError& e) {
+    EXPECT_THAT(e.what(),
+                HasSubstr("two strands touched the state of isolate-1"));
+    EXPECT_THAT(e.what(), HasSubstr("(set_global()) while thread"));
+    EXPECT_THAT(e.what(), HasSubstr("(hold) held it"));
+  }
+  tried.count_down();
+  iso.wait();
+  EXPECT_FALSE(iso.last_error());
+}
+
+TEST(IsolateState, TwoStrandsDrivingOneIsolateAtOnceAreFound) {
+  const auto r = weft::testing::find_failure(
+      [] {
+        Isolate iso;
+        iso.exec(geometry());
+        iso.submit_call("bump");
+        auto other = sim::spawn("ui", [&] { iso.is_done(); });
+        iso.wait();
+        other.join();
+      },
+      schedules(500));
+  ASSERT_TRUE(r.failed());
+  EXPECT_THAT(r.failure->message,
+              HasSubstr("isolate-1 is driven by one strand at a time"));
+}
+
+TEST(Isolate, SameSeedSameSchedule) {
+  sim::Scheduler sched(sim::RunLimits{});
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    sim::PctStrategy pct(3, 100);
+    const auto body = [] { load_level(true); };
+    const auto a = sched.run(pct, seed, body);
+    const auto b = sched.run(pct, seed, body);
+    ASSERT_FALSE(a.failed()) << a.failure->message;
+    EXPECT_EQ(sim::digest(a.schedule), sim::digest(b.schedule)) << seed;
+  }
+}
+
+}  // namespace
+}  // namespace weft::runtime
