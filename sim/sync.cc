@@ -185,7 +185,11 @@ void CondVar::notify_all() {
   waiters_.wake_all(*s);
 }
 
-std::string CondVar::describe() const { return name_.label("condvar"); }
+std::string CondVar::describe() const {
+  std::string d = name_.label("condvar");
+  if (more_) d += " (" + more_() + ")";
+  return d;
+}
 
 // --- Semaphore ---------------------------------------------------------------
 

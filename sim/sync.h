@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <latch>
 #include <mutex>
 #include <semaphore>
@@ -98,8 +99,15 @@ class CondVar final : public Waitable {
   void notify_one();
   void notify_all();
   std::string describe() const override;
+  // Adds what `more` returns to this condition variable's description in
+  // deadlock reports (a component's own account of what its waiters are
+  // waiting for). Called only when a report is made.
+  void set_describer(std::function<std::string()> more) {
+    more_ = std::move(more);
+  }
 
  private:
+  std::function<std::string()> more_;
   std::condition_variable real_;
   WaitList waiters_;
   Named name_;
