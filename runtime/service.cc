@@ -59,7 +59,12 @@ Node::Node(Options options)
       mu_(options_.name + " lock"),
       ready_cv_(options_.name + " ready queue"),
       host_cv_(options_.name + " host calls") {
-  ready_cv_.set_describer([this] { return describe_waits(); });
+  // The node's waits are told once per report: at a host's call when one
+  // is blocked in it, else at the idle workers.
+  ready_cv_.set_describer([this] {
+    return host_calls_.empty() ? "idle; " + describe_waits()
+                               : std::string("idle, no message to deliver");
+  });
   host_cv_.set_describer([this] { return describe_waits(); });
   if (options_.threads == 0) options_.threads = 1;
   for (std::size_t i = 1; i <= options_.threads; ++i)

@@ -19,9 +19,11 @@
 #include "runtime/reactor.h"
 #include "sim/scheduler.h"
 #include "sim/strategy.h"
+#include "tests/bench/plain_queue.h"
 
 namespace {
 
+using weft::bench::PlainQueue;
 using weft::runtime::Reactor;
 
 // N round trips, each started by the previous one's arrival back on the
@@ -51,30 +53,6 @@ void BM_CallInThreadRoundTrip(benchmark::State& state) {
 BENCHMARK(BM_CallInThreadRoundTrip)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
-
-// A mutex + condvar queue of std::function, the plain way.
-class PlainQueue {
- public:
-  void push(std::function<void()> f) {
-    {
-      std::lock_guard lk(mu_);
-      q_.push_back(std::move(f));
-    }
-    cv_.notify_one();
-  }
-  std::function<void()> pop() {
-    std::unique_lock lk(mu_);
-    cv_.wait(lk, [&] { return !q_.empty(); });
-    auto f = std::move(q_.front());
-    q_.pop_front();
-    return f;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> q_;
-};
 
 // Baseline: the same ping-pong between a "reactor" thread and one worker
 // std::thread (created per run, as the reactor's pool is).
