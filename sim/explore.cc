@@ -323,11 +323,14 @@ ExploreResult explore(ExploreOptions o, const std::function<void()>& body) {
     if (o.shrink && !replay) {
       const ShrinkResult s = sim::shrink(result.schedule, *result.failure, body,
                                          o.limits, o.shrink_runs);
-      shrunk = "  shrunk: " + std::to_string(s.schedule.size()) + " choices, " +
-               std::to_string(count_preemptions(s.schedule)) +
-               " preemptions (from " + std::to_string(result.schedule.size()) +
-               " and " + std::to_string(count_preemptions(result.schedule)) +
-               ") in " + std::to_string(s.runs) + " runs\n";
+      // The shrunk schedule pins only a prefix of choices; past it every
+      // choice is the default (keep the current strand running).
+      shrunk = "  shrunk: " + std::to_string(count_preemptions(s.schedule)) +
+               " preemptions and " + std::to_string(s.schedule.size()) +
+               " pinned choices (from " +
+               std::to_string(count_preemptions(result.schedule)) + " and " +
+               std::to_string(result.schedule.size()) + ") in " +
+               std::to_string(s.runs) + " runs\n";
       result.shrunk = s.schedule;
     }
 

@@ -94,17 +94,21 @@ Schedule trimmed(const Schedule& s) {
   return Schedule(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(end));
 }
 
+// Smaller is: fewer preemptions, then fewer steps to the failure, then
+// fewer pinned choices.
 struct Size {
   std::size_t preemptions;
+  std::uint64_t steps;
   std::size_t choices;
   bool operator<(const Size& o) const {
-    return preemptions != o.preemptions ? preemptions < o.preemptions
-                                        : choices < o.choices;
+    if (preemptions != o.preemptions) return preemptions < o.preemptions;
+    if (steps != o.steps) return steps < o.steps;
+    return choices < o.choices;
   }
 };
 
-Size size_of(const Schedule& s) {
-  return {count_preemptions(s), trimmed(s).size()};
+Size size_of(const Schedule& s, std::uint64_t steps) {
+  return {count_preemptions(s), steps, trimmed(s).size()};
 }
 
 }  // namespace
@@ -131,7 +135,8 @@ ShrinkResult shrink(const Schedule& failing, const Failure& failure,
     PlanStrategy strategy(candidate);
     RunResult r = sched.run(strategy, 0, body);
     if (!r.failed() || r.failure->kind != failure.kind) return false;
-    if (!(size_of(r.schedule) < size_of(best.schedule))) return false;
+    if (!(size_of(r.schedule, r.steps) < size_of(best.schedule, best.steps)))
+      return false;
     best.schedule = r.schedule;
     best.failure = *r.failure;
     best.steps = r.steps;
@@ -142,6 +147,19 @@ ShrinkResult shrink(const Schedule& failing, const Failure& failure,
   bool progress = true;
   while (progress && best.runs < max_runs) {
     progress = false;
+    // Drop a segment: its strand's picks are not made there at all, so a
+    // strand that has nothing to do with the failure stops running before
+    // it (fewer steps, and the switches to and from it go).
+    for (std::size_t i = 0; i < plan.segments.size() && best.runs < max_runs;) {
+      Plan dropped = plan;
+      dropped.segments.erase(dropped.segments.begin() +
+                             static_cast<std::ptrdiff_t>(i));
+      if (attempt(dropped)) {
+        progress = true;
+        continue;  // the plan was rebuilt; look at i again
+      }
+      ++i;
+    }
     for (std::size_t i = 0; i < plan.segments.size() && best.runs < max_runs;) {
       // The next segment of the same strand, with others in between.
       std::size_t j = i + 2;
