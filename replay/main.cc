@@ -83,8 +83,9 @@ int main(int argc, char** argv) {
   stat->add_option("file", file, "The trace file")->required();
   auto* verify = trace->add_subcommand(
       "verify",
-      "Check every frame's checksum and sequence; exit 1 if the file is "
-      "damaged or cut short");
+      "Check every frame's checksum and sequence; exit 1 if the file was "
+      "cut short (the complete frames still read), 2 if it is corrupt, "
+      "foreign or unreadable");
   verify->add_option("file", file, "The trace file")->required();
   auto* exp = trace->add_subcommand(
       "export",

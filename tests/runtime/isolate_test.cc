@@ -182,16 +182,63 @@ int load_level(bool fixed) {
 }
 
 TEST(IsolateHost, ReadingLastRetvalBeforeTheCallIsDoneIsFound) {
+  sim::ExploreOptions o = schedules(200);
+  o.use_environment = true;  // so the report prints runnable commands
+  o.trace_dir = ::testing::TempDir() + "weft-isolate-traces";
   const auto r = weft::testing::find_failure(
-      [] { WEFT_ASSERT(load_level(false) == 55); }, schedules(200));
+      [] { WEFT_ASSERT(load_level(false) == 55); }, o);
   ASSERT_TRUE(r.failed()) << "weft missed the early read";
   EXPECT_EQ(r.failure->kind, sim::FailureKind::kAssertion);
   EXPECT_THAT(r.failure->message,
               HasSubstr("last_retval() read while 'load' is still running on "
                         "isolate-1: check is_done() or wait() first"));
-  EXPECT_THAT(r.report, HasSubstr("replay it with:"));
+  EXPECT_THAT(r.replay_command,
+              HasSubstr("WEFT_SEED=" + std::to_string(r.seed)));
+  EXPECT_THAT(r.trace_replay_command, HasSubstr("WEFT_REPLAY="));
   std::printf("found after %llu schedules (strategy %s)\n",
               static_cast<unsigned long long>(r.schedules), r.strategy.c_str());
+  // The trace the command replays fails again, the same way, on the same
+  // schedule.
+  sim::ExploreOptions again = schedules(1);
+  again.replay_file = r.trace_path;
+  const auto replayed = weft::testing::find_failure(
+      [] { WEFT_ASSERT(load_level(false) == 55); }, again);
+  ASSERT_TRUE(replayed.failed());
+  EXPECT_EQ(replayed.failure->message, r.failure->message);
+  EXPECT_EQ(replayed.digest, r.digest);
+}
+
+// A host that assumes a one-second job is done after a second submits
+// the next call at the same virtual instant the job ends: either may
+// come first.
+int two_jobs(bool fixed) {
+  Isolate iso;
+  iso.exec(Module("jobs").def("slow", [](int n) {
+    weft::sleep_for(1s);
+    return n;
+  }));
+  iso.submit_call("slow", 1);
+  weft::sleep_for(1s);
+  if (fixed) iso.wait();
+  iso.submit_call("slow", 2);
+  iso.wait();
+  return iso.last_retval<int>().value_or(-1);
+}
+
+TEST(IsolateHost, ASecondCallWhileOneRunsIsFoundInSimulation) {
+  const auto r = weft::testing::find_failure(
+      [] { WEFT_ASSERT(two_jobs(false) == 2); }, schedules(200));
+  ASSERT_TRUE(r.failed()) << "weft missed the second call";
+  EXPECT_THAT(r.failure->message,
+              HasSubstr("submit_call('slow') on isolate-1 while 'slow' is "
+                        "still running"));
+  std::printf("found after %llu schedules (strategy %s)\n",
+              static_cast<unsigned long long>(r.schedules), r.strategy.c_str());
+  for (const char* strategy : {"pct", "random"}) {
+    const auto fixed = weft::testing::explore(
+        [] { WEFT_ASSERT(two_jobs(true) == 2); }, schedules(2000, strategy));
+    EXPECT_EQ(fixed.schedules, 2000u) << strategy;
+  }
 }
 
 TEST(IsolateHost, TheHostThatWaitsPasses2000SchedulesOfEachStrategy) {
