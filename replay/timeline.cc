@@ -48,6 +48,16 @@ Timeline build_timeline(traces::TraceReader& reader,
   auto ts = [&](std::uint64_t step) {
     return static_cast<double>(time_ns) / 1000.0 + static_cast<double>(step);
   };
+  // Virtual time by step, for an event that names an earlier step (where a
+  // message was sent): (step, time) at each change of time.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> times{{0, 0}};
+  auto ts_at = [&](std::uint64_t step) {
+    auto it = std::upper_bound(
+        times.begin(), times.end(), step,
+        [](std::uint64_t s, const auto& change) { return s < change.first; });
+    const std::uint64_t at = std::prev(it)->second;
+    return static_cast<double>(at) / 1000.0 + static_cast<double>(step);
+  };
   auto lane = [&](std::uint32_t id) -> Lane& {
     // Strand ids are dense (handed out in order); a corrupt huge one is
     // folded onto a lane of its own rather than allocating billions.
@@ -87,6 +97,8 @@ Timeline build_timeline(traces::TraceReader& reader,
     if (progress && ++records % 65536 == 0) progress(reader.summary().consumed);
     if (const auto* tr = std::get_if<traces::TimeRecord>(&r)) {
       time_ns = tr->time_ns;
+      if (tr->step >= times.back().first)
+        times.emplace_back(tr->step, tr->time_ns);
       last_step = std::max(last_step, tr->step);
     } else if (const auto* s = std::get_if<traces::StrandRecord>(&r)) {
       last_step = std::max(last_step, s->step);
@@ -112,8 +124,14 @@ Timeline build_timeline(traces::TraceReader& reader,
     } else if (const auto* e = std::get_if<traces::EventRecord>(&r)) {
       last_step = std::max(last_step, e->step);
       const std::uint32_t peer = lane(e->peer).strand;
-      if (e->kind == traces::EventRecord::Kind::kWakeup ||
-          e->kind == traces::EventRecord::Kind::kMessage) {
+      if (e->kind == traces::EventRecord::Kind::kMessage &&
+          e->value <= e->step) {
+        // Sent by `strand` at step `value`, delivered to the running
+        // `peer` now.
+        t.flows.push_back(Flow{lane(e->strand).strand, peer, ts_at(e->value),
+                               ts(e->step), event_name(e->kind)});
+      } else if (e->kind == traces::EventRecord::Kind::kWakeup ||
+                 e->kind == traces::EventRecord::Kind::kMessage) {
         t.flows.push_back(Flow{lane(e->strand).strand, peer, ts(e->step), -1,
                                event_name(e->kind)});
         if (peer >= waiting.size()) waiting.resize(peer + 1);

@@ -170,6 +170,13 @@ class Reactor {
   sim::Mutex mu_;
   sim::CondVar wake_;
   std::vector<Work> calls_;
+  // Who handed each call over and when (in a simulation), so a recorded
+  // trace draws it as a message arrow to the reactor.
+  struct Sender {
+    sim::StrandId strand = sim::kNoStrand;
+    std::uint64_t step = 0;
+  };
+  std::vector<Sender> senders_;
   std::size_t next_call_ = 0;
   std::map<TimerKey, Work> timers_;
   std::uint64_t timer_seq_ = 0;

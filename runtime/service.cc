@@ -106,6 +106,11 @@ void Node::on(ServiceHandle h, const std::string& type, Handler handler) {
 }
 
 void Node::enqueue_locked(ServiceHandle to, Envelope e) {
+  if (sim::Scheduler* s = sim::Scheduler::current();
+      s != nullptr && !e.from_timer && e.sent_by == sim::kNoStrand) {
+    e.sent_by = s->current_strand();
+    e.sent_at = s->step();
+  }
   if (to == kHost) {
     auto it = host_calls_.find(e.session);
     if (it == host_calls_.end()) return;  // a late reply
@@ -130,6 +135,7 @@ void Node::enqueue(ServiceHandle to, Envelope e) {
 }
 
 void Node::add_timer(sim::Clock::duration d, ServiceHandle h, Envelope e) {
+  e.from_timer = true;
   std::lock_guard lk(mu_);
   timers_.emplace(std::pair{sim::Clock::now() + d, ++timer_seq_},
                   TimerEntry{h, std::move(e)});
@@ -186,6 +192,10 @@ internal::Co* Node::new_co(ServiceHandle h) {
 
 void Node::process(ServiceHandle h, Envelope e) {
   Service& s = service(h);
+  if (sim::Scheduler* sched = sim::Scheduler::current();
+      sched != nullptr && e.sent_by != sim::kNoStrand)
+    sched->note_event(sim::EventKind::kMessage, e.sent_by, e.sent_at,
+                      [&] { return describe(h, e); });
   switch (e.kind) {
     case Envelope::Kind::kRequest: {
       Handler handler;
@@ -349,6 +359,25 @@ std::vector<ServiceStats> Node::stats() {
   std::vector<ServiceStats> out;
   for (const auto& s : services_) out.push_back(s->stats);
   return out;
+}
+
+std::string Node::describe(ServiceHandle to, const Envelope& e) const {
+  const std::string& name = services_[to - 1]->options.name;
+  switch (e.kind) {
+    case Envelope::Kind::kRequest:
+      return "request '" + e.type + "' (session " + std::to_string(e.session) +
+             ") to '" + name + "'";
+    case Envelope::Kind::kResponse:
+      return (e.error.empty() ? "reply to session "
+                              : "error reply to session ") +
+             std::to_string(e.session) + " at '" + name + "'";
+    case Envelope::Kind::kResume:
+      return "wakeup of coroutine " + std::to_string(e.co) + " of '" + name +
+             "'";
+    case Envelope::Kind::kStart:
+      return "fork of coroutine " + std::to_string(e.co) + " in '" + name + "'";
+  }
+  return "message";
 }
 
 std::string Node::describe_waits() {

@@ -303,6 +303,11 @@ class Node {
     std::string payload;
     std::string error;  // of a response
     std::uint64_t co = 0;
+    // Who sent it and when, for the timeline of a recorded simulation
+    // (a message arrow); a timer's resumption is not a message.
+    sim::StrandId sent_by = sim::kNoStrand;
+    std::uint64_t sent_at = 0;
+    bool from_timer = false;
   };
   struct Service {
     ServiceOptions options;
@@ -338,6 +343,8 @@ class Node {
   internal::Co* new_co(ServiceHandle h);
   void add_timer(sim::Clock::duration d, ServiceHandle h, Envelope e);
   std::string describe_waits();
+  // One message, for the timeline.
+  std::string describe(ServiceHandle to, const Envelope& e) const;
   Service& service(ServiceHandle h);
 
   Options options_;

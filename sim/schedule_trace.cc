@@ -93,6 +93,24 @@ void ScheduleRecorder::on_wake(StrandId waker, StrandId woken,
   writer_.append(r);
 }
 
+// A message or work item: `strand` caused it (at step `value`), `peer`
+// saw it at `step`.
+void ScheduleRecorder::on_event(EventKind kind, StrandId from,
+                                std::uint64_t from_step, StrandId to,
+                                std::uint64_t step, Nanos time,
+                                const std::string& detail) {
+  advance(step, time);
+  traces::EventRecord r;
+  r.kind = static_cast<traces::EventRecord::Kind>(kind);
+  r.strand = from;
+  r.peer = to;
+  r.step = step;
+  r.time_ns = time_ns_;
+  r.value = from_step;
+  r.detail = detail;
+  writer_.append(r);
+}
+
 void ScheduleRecorder::on_failure(const Failure& f) {
   traces::FailureRecord r;
   r.kind = static_cast<std::uint8_t>(f.kind);

@@ -32,6 +32,9 @@ class ScheduleRecorder final : public RunObserver {
   void on_choice(const Choice& choice, Nanos time) override;
   void on_wake(StrandId waker, StrandId woken, std::uint64_t step,
                Nanos time) override;
+  void on_event(EventKind kind, StrandId from, std::uint64_t from_step,
+                StrandId to, std::uint64_t step, Nanos time,
+                const std::string& detail) override;
   void on_failure(const Failure& failure) override;
 
  private:

@@ -89,6 +89,15 @@ struct TimerKey {
   auto operator<=>(const TimerKey&) const = default;
 };
 
+// What a component tells the observer happened, beyond the scheduler's own
+// picks and wake-ups (numbered as traces::EventRecord::Kind).
+enum class EventKind : std::uint8_t {
+  kWorkItem = 0,
+  kMessage = 1,
+  kIoReady = 3,
+  kFault = 4,
+};
+
 // Watches one run as it happens, to record it (sim/schedule_trace.h). Each
 // call comes from the scheduler between switches; an observer must not
 // call back into the scheduler. Observing changes no choice.
@@ -103,6 +112,15 @@ class RunObserver {
   // `waker` made `woken` runnable (kNoStrand: the clock did).
   virtual void on_wake(StrandId waker, StrandId woken, std::uint64_t step,
                        Nanos time) = 0;
+  // A component's event (a message delivered, a work item taken), caused
+  // by strand `from` at step `from_step` and seen by the running strand
+  // now. Observers that draw only the schedule ignore it.
+  virtual void on_event(EventKind kind, StrandId from, std::uint64_t from_step,
+                        StrandId to, std::uint64_t step, Nanos time,
+                        const std::string& detail) {
+    (void)kind, (void)from, (void)from_step, (void)to, (void)step, (void)time,
+        (void)detail;
+  }
   // Once, at the end of a run that failed.
   virtual void on_failure(const Failure& failure) = 0;
 };
@@ -161,6 +179,16 @@ class Scheduler {
   // Records the first failure; the run stops at the next choice point.
   void fail(FailureKind kind, std::string message, SourceLocation where = {});
   bool has_failed() const { return failure_.has_value(); }
+  // Tells the observer, if one watches, of a component's event seen by the
+  // running strand (see RunObserver::on_event). Not a choice point: one
+  // branch when nothing observes. `detail` is built only when needed.
+  template <class Detail>
+  void note_event(EventKind kind, StrandId from, std::uint64_t from_step,
+                  Detail&& detail) {
+    if (observer_ != nullptr && !tearing_down_)
+      observer_->on_event(kind, from, from_step, current_id_, step_, now_,
+                          std::string(detail()));
+  }
   std::uint64_t step() const { return step_; }
   bool tearing_down() const { return tearing_down_; }
   const RunLimits& limits() const { return limits_; }

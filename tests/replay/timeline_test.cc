@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "replay/trace_command.h"
+#include "runtime/service.h"
 #include "sim/explore.h"
 #include "sim/schedule_trace.h"
 #include "sim/weft.h"
@@ -79,6 +80,45 @@ TEST(Timeline, OneLanePerStrandSlicesInOrderAndTheFailureMarked) {
                    [](const Marker& m) { return m.kind == "failure"; });
   ASSERT_NE(failure, t.markers.end());
   EXPECT_THAT(failure->text, HasSubstr("lost update"));
+}
+
+// A service call, recorded: the request is a message from the host to the
+// node's worker that delivers it, and the echo's reply wakes the host.
+TEST(Timeline, ServiceMessagesAreArrowsFromTheSenderToTheDeliveringWorker) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("weft-" + std::to_string(getpid()) + "-msg");
+  fs::remove_all(dir);
+  sim::ExploreOptions o;
+  o.iterations = 1;
+  o.use_environment = false;
+  o.print = false;
+  o.shrink = false;
+  o.name = "messages";
+  o.trace_dir = dir.string();
+  const auto r = sim::explore(o, [] {
+    runtime::Node node;
+    const auto echo = node.add_service({.name = "echo"});
+    node.on(echo, "echo",
+            [](runtime::Request& q) -> runtime::Task<std::string> {
+              co_return q.payload();
+            });
+    const std::string got = node.call(echo, "echo", "x");
+    WEFT_ASSERT_MSG(got != "x", "fails on purpose, to be recorded");
+  });
+  ASSERT_TRUE(r.failed());
+  const Timeline t = timeline_of(r.trace_path);
+  std::vector<Flow> messages;
+  for (const Flow& f : t.flows)
+    if (f.kind == "message") messages.push_back(f);
+  ASSERT_EQ(messages.size(), 1u) << "one request, from the host";
+  EXPECT_EQ(t.lanes[messages[0].from].name, "main");
+  EXPECT_THAT(t.lanes[messages[0].to].name, HasSubstr("node-worker-"));
+  EXPECT_LE(messages[0].from_us, messages[0].to_us);
+  // The trace names the message.
+  std::ostringstream shown;
+  ShowOptions show_options;
+  trace_show(r.trace_path, show_options, shown);
+  EXPECT_THAT(shown.str(), HasSubstr("request 'echo' (session 1) to 'echo'"));
 }
 
 TEST(Timeline, PerfettoExportHasATrackPerStrandSlicesAndPairedFlows) {
