@@ -1,0 +1,78 @@
+// `weft trace` on a long file: progress on a terminal, nothing in a log.
+// The command runs as a child, once under script(1) (a pseudo-terminal)
+// and once with its output piped, as CI would capture it.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "traces/writer.h"
+
+namespace weft::replay {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+namespace fs = std::filesystem;
+
+// Output (stdout and stderr) of a shell command.
+std::string run(const std::string& command) {
+  std::string out;
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  if (p == nullptr) return out;
+  std::array<char, 4096> buf;
+  std::size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0)
+    out.append(buf.data(), n);
+  pclose(p);
+  return out;
+}
+
+// A trace of incompressible event details, over the 8 MiB from which the
+// command shows progress.
+std::string long_trace() {
+  const fs::path path = fs::temp_directory_path() /
+                        ("weft-" + std::to_string(getpid()) + "-long.weft");
+  traces::TraceHeader h;
+  h.kind = traces::TraceKind::kEvents;
+  traces::TraceWriter w(path.string(), h);
+  std::uint64_t x = 0x9e3779b97f4a7c15ULL;
+  char hex[40];
+  for (int i = 0; i < 600'000; ++i) {
+    traces::EventRecord e;
+    e.step = static_cast<std::uint64_t>(i);
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    const std::uint64_t y = x * 0x2545f4914f6cdd1dULL;
+    std::snprintf(hex, sizeof hex, "%016llx%016llx",
+                  static_cast<unsigned long long>(x),
+                  static_cast<unsigned long long>(y));
+    e.detail = hex;
+    w.append(e);
+  }
+  w.close();
+  return path.string();
+}
+
+TEST(TraceCommand, ShowsProgressOnATerminalAndNothingInALog) {
+  if (run("command -v script").empty()) GTEST_SKIP() << "no script(1)";
+  const std::string trace = long_trace();
+  ASSERT_GE(fs::file_size(trace), 8u << 20);
+  const std::string verify =
+      std::string(WEFT_BINARY) + " trace verify " + trace;
+
+  const std::string piped = run(verify);
+  EXPECT_THAT(piped, HasSubstr(": ok: "));
+  EXPECT_THAT(piped, Not(HasSubstr("weft: reading"))) << piped;
+
+  const std::string terminal = run("script -qec '" + verify + "' /dev/null");
+  EXPECT_THAT(terminal, HasSubstr(": ok: "));
+  EXPECT_THAT(terminal, HasSubstr("weft: reading " + trace + " ")) << terminal;
+  fs::remove(trace);
+}
+
+}  // namespace
+}  // namespace weft::replay
