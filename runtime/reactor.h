@@ -217,7 +217,10 @@ Deferred<Result<std::invoke_result_t<F&>>> Reactor::defer_to_thread(F f) {
         call_from_thread(
             [d, v = std::move(v)]() mutable { d.callback(std::move(v)); });
       }
-    } catch (const std::exception&) {
+    } catch (const sim::StrandCancelled&) {
+      throw;  // a failed simulation unwinding: not the work's error
+    } catch (...) {
+      // Anything thrown, not only std::exceptions, is the errback's.
       call_from_thread(
           [d, e = std::current_exception()]() mutable { d.errback(e); });
     }

@@ -107,6 +107,27 @@ TEST(Reactor, DeferToThreadDeliversTheResultOrTheErrorOnTheReactor) {
   });
 }
 
+TEST(Reactor, DeferToThreadDeliversAnyThrownValueToTheErrback) {
+  on_threads_and_simulated([] {
+    Reactor r;
+    int thrown = 0;
+    r.call_from_thread([&] {
+      r.defer_to_thread([]() -> int {
+         throw 7;
+       }).add_errback([&](std::exception_ptr e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (int v) {
+          thrown = v;
+        }
+        r.stop();
+      });
+    });
+    r.run();
+    WEFT_ASSERT(thrown == 7);
+  });
+}
+
 TEST(Reactor, BlockingCallFromThreadReturnsRethrowsAndWaitsForADeferred) {
   on_threads_and_simulated([] {
     Reactor r;
