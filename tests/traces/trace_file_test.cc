@@ -194,8 +194,8 @@ TEST(TraceReader, NewerMajorVersionIsRefusedNamingBothVersions) {
   bytes[8] = 2;  // major version
   put_bytes(path, bytes);
   const std::string e = open_error(path);
-  EXPECT_THAT(e, HasSubstr("format version 2.0 is newer than this weft reads "
-                           "(1.0)"));
+  EXPECT_THAT(e, HasSubstr("format version 2.1 is newer than this weft reads "
+                           "(1.1)"));
   EXPECT_THAT(e, HasSubstr("at byte 8"));
   std::remove(path.c_str());
 }
