@@ -50,11 +50,15 @@ bool get_enum(ByteReader& in, E& field, std::uint8_t max) {
 
 }  // namespace
 
-// The variant's alternatives are in tag order, so the tag is the index.
+// The variant's alternatives are in tag order, so the tag is the index
+// (kinds added later, such as allocator-log records, keep this order).
 static_assert(
     std::is_same_v<std::variant_alternative_t<kChoice, Record>, ChoiceRecord> &&
-    std::is_same_v<std::variant_alternative_t<kTime, Record>, TimeRecord> &&
-    std::variant_size_v<Record> == kTime + 1);
+    std::is_same_v<std::variant_alternative_t<kStrand, Record>, StrandRecord> &&
+    std::is_same_v<std::variant_alternative_t<kEvent, Record>, EventRecord> &&
+    std::is_same_v<std::variant_alternative_t<kFailure, Record>,
+                   FailureRecord> &&
+    std::is_same_v<std::variant_alternative_t<kTime, Record>, TimeRecord>);
 
 std::uint8_t tag_of(const Record& record) {
   return static_cast<std::uint8_t>(record.index());
