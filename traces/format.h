@@ -18,7 +18,9 @@ inline constexpr char kMagic[8] = {'W', 'E', 'F', 'T', 'T', 'R', 'C', '\n'};
 // record frame: varint sequence number, varint record count.
 inline constexpr std::uint32_t kFrameInfoMagic = 0x184D2A5E;
 inline constexpr std::uint8_t kVersionMajor = 1;
-inline constexpr std::uint8_t kVersionMinor = 0;
+// Minor 1: frames in the column layout (traces/columns.h); minor 0 files,
+// whose frames hold records row by row, still read.
+inline constexpr std::uint8_t kVersionMinor = 1;
 
 enum class TraceKind : std::uint8_t {
   kSchedule = 0,

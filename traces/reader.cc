@@ -8,6 +8,7 @@
 #include <cstring>
 #include <system_error>
 
+#include "traces/columns.h"
 #include "traces/varint.h"
 
 namespace weft::traces {
@@ -200,6 +201,29 @@ Generator<Record> TraceReader::records() {
     offset += size;
     ++summary_.frames;
     summary_.consumed = offset;
+    if (!in.at_end() &&
+        static_cast<std::uint8_t>(content[in.pos()]) == kColumnMarker) {
+      // Format 1.1: the records come out of the columns one at a time.
+      ColumnDecoder columns;
+      if (!columns.start(content.data() + in.pos() + 1,
+                         content.size() - in.pos() - 1, *count))
+        throw TraceError(path_, frame_offset,
+                         std::string("corrupt frame: ") + columns.error());
+      for (std::uint64_t i = 0; i < *count; ++i) {
+        auto record = columns.next();
+        if (!record)
+          throw TraceError(path_, frame_offset,
+                           "malformed record " + std::to_string(i) +
+                               " in frame: " + columns.error());
+        ++summary_.records;
+        co_yield std::move(*record);
+      }
+      if (!columns.finish())
+        throw TraceError(path_, frame_offset,
+                         std::string("corrupt frame: ") + columns.error());
+      continue;
+    }
+    // Format 1.0: records row by row.
     for (std::uint64_t i = 0; i < *count; ++i) {
       auto record = decode(in);
       if (!record)

@@ -1,6 +1,7 @@
 #include "traces/record.h"
 
 #include <limits>
+#include <type_traits>
 
 namespace weft::traces {
 namespace {
@@ -49,9 +50,33 @@ bool get_enum(ByteReader& in, E& field, std::uint8_t max) {
 
 }  // namespace
 
+// The variant's alternatives are in tag order, so the tag is the index
+// (kinds added later, such as allocator-log records, keep this order).
+static_assert(
+    std::is_same_v<std::variant_alternative_t<kChoice, Record>, ChoiceRecord> &&
+    std::is_same_v<std::variant_alternative_t<kStrand, Record>, StrandRecord> &&
+    std::is_same_v<std::variant_alternative_t<kEvent, Record>, EventRecord> &&
+    std::is_same_v<std::variant_alternative_t<kFailure, Record>,
+                   FailureRecord> &&
+    std::is_same_v<std::variant_alternative_t<kTime, Record>, TimeRecord>);
+
+std::uint8_t tag_of(const Record& record) {
+  return static_cast<std::uint8_t>(record.index());
+}
+
 void encode(const Record& record, std::string& out) {
+  out.push_back(static_cast<char>(tag_of(record)));
+  encode_fields(record, out);
+}
+
+std::optional<Record> decode(ByteReader& in) {
+  const auto tag = in.byte();
+  if (!tag) return std::nullopt;
+  return decode_fields(*tag, in);
+}
+
+void encode_fields(const Record& record, std::string& out) {
   if (const auto* c = std::get_if<ChoiceRecord>(&record)) {
-    out.push_back(static_cast<char>(kChoice));
     put_varint(out, c->kind);
     put_varint(out, (c->is_value ? 1u : 0u) | (c->preemption ? 2u : 0u));
     put_varint(out, c->strand);
@@ -60,7 +85,6 @@ void encode(const Record& record, std::string& out) {
     put_varint(out, c->picked);
     put_varint(out, c->step);
   } else if (const auto* s = std::get_if<StrandRecord>(&record)) {
-    out.push_back(static_cast<char>(kStrand));
     put_varint(out, static_cast<std::uint8_t>(s->event));
     put_varint(out, s->strand);
     put_varint(out, s->parent);
@@ -68,7 +92,6 @@ void encode(const Record& record, std::string& out) {
     put_varint(out, s->time_ns);
     put_string(out, s->name);
   } else if (const auto* e = std::get_if<EventRecord>(&record)) {
-    out.push_back(static_cast<char>(kEvent));
     put_varint(out, static_cast<std::uint8_t>(e->kind));
     put_varint(out, e->strand);
     put_varint(out, e->peer);
@@ -77,23 +100,19 @@ void encode(const Record& record, std::string& out) {
     put_varint(out, e->value);
     put_string(out, e->detail);
   } else if (const auto* f = std::get_if<FailureRecord>(&record)) {
-    out.push_back(static_cast<char>(kFailure));
     put_varint(out, f->kind);
     put_varint(out, f->strand);
     put_varint(out, f->step);
     put_varint(out, f->time_ns);
     put_string(out, f->message);
   } else if (const auto* t = std::get_if<TimeRecord>(&record)) {
-    out.push_back(static_cast<char>(kTime));
     put_varint(out, t->step);
     put_varint(out, t->time_ns);
   }
 }
 
-std::optional<Record> decode(ByteReader& in) {
-  const auto tag = in.byte();
-  if (!tag) return std::nullopt;
-  switch (*tag) {
+std::optional<Record> decode_fields(std::uint8_t tag, ByteReader& in) {
+  switch (tag) {
     case kChoice: {
       ChoiceRecord c;
       std::uint8_t flags = 0;

@@ -76,11 +76,19 @@ using Record = std::variant<ChoiceRecord, StrandRecord, EventRecord,
                             FailureRecord, TimeRecord>;
 
 // Tags 0-4 are the records above; 5-63 are reserved for later kinds of
-// this major version (allocator logs), so an unknown tag is an error.
+// this major version (allocator logs), so an unknown tag is an error. Tag
+// values from 64 up are never records: 64 marks a frame in the column
+// layout (traces/columns.h).
 void encode(const Record& record, std::string& out);
 
 // Decodes one record; nullopt if the bytes are malformed or the tag is
 // unknown (the caller reports where).
 std::optional<Record> decode(ByteReader& in);
+
+// The same coding split in two, for the column layout, which keeps the
+// tags in a column of their own: a record's tag, and its fields alone.
+std::uint8_t tag_of(const Record& record);
+void encode_fields(const Record& record, std::string& out);
+std::optional<Record> decode_fields(std::uint8_t tag, ByteReader& in);
 
 }  // namespace weft::traces

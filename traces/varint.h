@@ -29,6 +29,7 @@ inline std::int64_t unzigzag(std::uint64_t v) {
 // Reads bytes [pos, end) of a buffer; every read says whether it succeeded.
 class ByteReader {
  public:
+  ByteReader() = default;
   ByteReader(const char* data, std::size_t size) : data_(data), size_(size) {}
 
   std::optional<std::uint64_t> varint() {
@@ -56,8 +57,8 @@ class ByteReader {
   bool at_end() const { return pos_ == size_; }
 
  private:
-  const char* data_;
-  std::size_t size_;
+  const char* data_ = nullptr;
+  std::size_t size_ = 0;
   std::size_t pos_ = 0;
 };
 

@@ -40,8 +40,10 @@ TraceWriter::TraceWriter(const std::string& path, const TraceHeader& header,
   cctx_ = cctx;
 
   std::string bytes(kMagic, sizeof kMagic);
-  bytes.push_back(static_cast<char>(header.version_major));
-  bytes.push_back(static_cast<char>(header.version_minor));
+  // The version of what this writer writes, not of the header it was
+  // given (which may come from an older file).
+  bytes.push_back(static_cast<char>(kVersionMajor));
+  bytes.push_back(static_cast<char>(kVersionMinor));
   bytes.push_back(static_cast<char>(header.kind));
   put_varint(bytes, header.metadata.size());
   for (const auto& [k, v] : header.metadata) {
@@ -66,12 +68,12 @@ TraceWriter::~TraceWriter() {
 void TraceWriter::append(const Record& record) {
   if (flusher_.joinable()) {
     std::lock_guard lock(mu_);
-    encode(record, pending_);
-    if (++pending_count_ >= options_.records_per_frame) flush_locked();
+    pending_.add(record);
+    if (pending_.size() >= options_.records_per_frame) flush_locked();
     return;
   }
-  encode(record, pending_);
-  if (++pending_count_ >= options_.records_per_frame) flush_locked();
+  pending_.add(record);
+  if (pending_.size() >= options_.records_per_frame) flush_locked();
 }
 
 void TraceWriter::flush() {
@@ -92,15 +94,15 @@ void TraceWriter::flush_loop() {
 }
 
 void TraceWriter::flush_locked() {
-  if (pending_count_ == 0 || fd_ < 0) return;
-  std::string content;
-  put_varint(content, pending_count_);
-  content += pending_;
+  if (pending_.size() == 0 || fd_ < 0) return;
   // The skippable frame first: sequence number and record count, so a
   // reader can tell a missing or repeated frame from a whole file.
   std::string meta;
   put_varint(meta, frames_);
-  put_varint(meta, pending_count_);
+  put_varint(meta, pending_.size());
+  std::string& content = content_;
+  content.clear();
+  pending_.finish(content);
   std::string out;
   put_le32(out, kFrameInfoMagic);
   put_le32(out, static_cast<std::uint32_t>(meta.size()));
@@ -115,8 +117,6 @@ void TraceWriter::flush_locked() {
   out.resize(at + n);
   write_all(out);
   ++frames_;
-  pending_.clear();
-  pending_count_ = 0;
 }
 
 void TraceWriter::close() {

@@ -5,8 +5,10 @@
 // and record count, and written at once, so a process killed at any moment
 // leaves every earlier frame intact. Without a flush interval the bytes
 // written are a function of the header and records alone (determinism
-// checks compare files). Not thread-safe, except that the flush thread of a
-// flush interval synchronises with append().
+// checks compare files). Frames are written in the column layout
+// (traces/columns.h) and the header always says this format version
+// (kVersionMajor.kVersionMinor), whatever `header` says. Not thread-safe,
+// except that the flush thread of a flush interval synchronises with append().
 #pragma once
 
 #include <chrono>
@@ -17,6 +19,7 @@
 #include <string>
 #include <thread>
 
+#include "traces/columns.h"
 #include "traces/format.h"
 #include "traces/record.h"
 
@@ -59,8 +62,8 @@ class TraceWriter {
   std::string path_;
   WriterOptions options_;
   int fd_ = -1;
-  std::string pending_;  // encoded records of the open frame
-  std::size_t pending_count_ = 0;
+  ColumnEncoder pending_;  // the records of the open frame
+  std::string content_;    // scratch: a frame's content before zstd
   std::uint64_t frames_ = 0;
   void* cctx_ = nullptr;
 

@@ -1,11 +1,14 @@
 // Trace file benchmarks, each beside a baseline in the same binary:
-//  - writing choice records through TraceWriter (varints, zstd frames with
-//    checksums, one write per frame) vs writing the same encoded bytes
-//    with plain fwrite;
+//  - writing choice records through TraceWriter (the column layout, zstd
+//    frames with checksums, one write per frame) vs writing the same
+//    records' row-coded bytes with plain fwrite;
 //  - reading them back through TraceReader's generator vs fread of the
-//    plain bytes;
-//  - bytes per choice of a recorded random schedule of 2 and 8 strands,
-//    and its ratio to the entropy bound (sum of log2 of the alternatives).
+//    plain bytes and a row-wise decode;
+//  - bytes per choice of a random schedule of 2 and 8 strands, synthetic
+//    and recorded, and the file's ratio to the entropy bound (the sum over
+//    choices of log2 of the number of alternatives; target: at most 1.5).
+// MB/s count the records' row-coded bytes, the same for every run, so
+// figures compare across format versions.
 // Run: build-release/tests/bench/traces_bench (see docs/performance.md).
 #include <benchmark/benchmark.h>
 #include <unistd.h>
