@@ -8,7 +8,7 @@
 //    and recorded, and the file's ratio to the entropy bound (the sum over
 //    choices of log2 of the number of alternatives; target: at most 1.5).
 // MB/s count the records' row-coded bytes, the same for every run, so
-// figures compare across format versions.
+// figures compare across format versions; items/s are records/s.
 // Run: build-release/tests/bench/traces_bench (see docs/performance.md).
 #include <benchmark/benchmark.h>
 #include <unistd.h>
@@ -77,6 +77,8 @@ void BM_TraceWrite(benchmark::State& state) {
   }
   state.SetBytesProcessed(
       static_cast<std::int64_t>(state.iterations() * encoded_size(records)));
+  state.SetItemsProcessed(
+      static_cast<std::int64_t>(state.iterations() * kRecords));
   state.counters["file_bytes_per_choice"] =
       static_cast<double>(fs::file_size(path)) / kRecords;
   state.counters["entropy_ratio"] =
@@ -100,6 +102,8 @@ void BM_PlainWrite(benchmark::State& state) {
   }
   state.SetBytesProcessed(
       static_cast<std::int64_t>(state.iterations() * bytes.size()));
+  state.SetItemsProcessed(
+      static_cast<std::int64_t>(state.iterations() * kRecords));
   fs::remove(path);
 }
 BENCHMARK(BM_PlainWrite)->Arg(2)->Arg(8)->Unit(benchmark::kMillisecond);
@@ -121,6 +125,8 @@ void BM_TraceRead(benchmark::State& state) {
   benchmark::DoNotOptimize(sum);
   state.SetBytesProcessed(
       static_cast<std::int64_t>(state.iterations() * encoded_size(records)));
+  state.SetItemsProcessed(
+      static_cast<std::int64_t>(state.iterations() * kRecords));
   fs::remove(path);
 }
 BENCHMARK(BM_TraceRead)->Arg(2)->Arg(8)->Unit(benchmark::kMillisecond);
@@ -151,6 +157,8 @@ void BM_PlainRead(benchmark::State& state) {
   benchmark::DoNotOptimize(sum);
   state.SetBytesProcessed(
       static_cast<std::int64_t>(state.iterations() * bytes.size()));
+  state.SetItemsProcessed(
+      static_cast<std::int64_t>(state.iterations() * kRecords));
   fs::remove(path);
 }
 BENCHMARK(BM_PlainRead)->Arg(2)->Arg(8)->Unit(benchmark::kMillisecond);
