@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <thread>
 
 namespace weft::bench {
 
@@ -32,5 +33,24 @@ class PlainQueue {
   std::condition_variable cv_;
   std::deque<std::function<void()>> q_;
 };
+
+// The baseline round trip: `n` hand-offs from this thread to a fresh
+// std::thread and back, each started by the previous one's return.
+inline void plain_round_trips(int n) {
+  PlainQueue to_worker, to_main;
+  std::thread worker([&] {
+    for (;;) {
+      auto f = to_worker.pop();
+      if (!f) return;
+      f();
+    }
+  });
+  for (int i = 0; i < n; ++i) {
+    to_worker.push([&] { to_main.push([] {}); });
+    to_main.pop()();
+  }
+  to_worker.push(nullptr);
+  worker.join();
+}
 
 }  // namespace weft::bench

@@ -57,22 +57,7 @@ BENCHMARK(BM_CallInThreadRoundTrip)
 // Baseline: the same ping-pong between a "reactor" thread and one worker
 // std::thread (created per run, as the reactor's pool is).
 void BM_PlainThreadRoundTrip(benchmark::State& state) {
-  for (auto _ : state) {
-    PlainQueue to_worker, to_main;
-    std::thread worker([&] {
-      for (;;) {
-        auto f = to_worker.pop();
-        if (!f) return;
-        f();
-      }
-    });
-    for (int i = 0; i < kTrips; ++i) {
-      to_worker.push([&] { to_main.push([] {}); });
-      to_main.pop()();
-    }
-    to_worker.push(nullptr);
-    worker.join();
-  }
+  for (auto _ : state) weft::bench::plain_round_trips(kTrips);
   state.SetItemsProcessed(state.iterations() * kTrips);
 }
 BENCHMARK(BM_PlainThreadRoundTrip)

@@ -68,22 +68,7 @@ BENCHMARK(BM_ServiceCallRet)->Unit(benchmark::kMillisecond)->UseRealTime();
 // Baseline: the same number of round trips between a main thread and one
 // std::thread (created per run, as the node's workers are).
 void BM_PlainThreadRoundTrip(benchmark::State& state) {
-  for (auto _ : state) {
-    PlainQueue to_worker, to_main;
-    std::thread worker([&] {
-      for (;;) {
-        auto f = to_worker.pop();
-        if (!f) return;
-        f();
-      }
-    });
-    for (int i = 0; i < kCalls; ++i) {
-      to_worker.push([&] { to_main.push([] {}); });
-      to_main.pop()();
-    }
-    to_worker.push(nullptr);
-    worker.join();
-  }
+  for (auto _ : state) weft::bench::plain_round_trips(kCalls);
   state.SetItemsProcessed(state.iterations() * kCalls);
 }
 BENCHMARK(BM_PlainThreadRoundTrip)

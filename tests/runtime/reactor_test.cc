@@ -10,6 +10,7 @@
 #include "sim/gtest.h"
 #include "sim/schedule_trace.h"
 #include "sim/weft.h"
+#include "tests/runtime/both_worlds.h"
 
 namespace weft::runtime {
 namespace {
@@ -17,19 +18,8 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-sim::ExploreOptions schedules(std::uint64_t n) {
-  sim::ExploreOptions o;
-  o.iterations = n;
-  o.use_environment = false;
-  o.trace_dir = "";
-  return o;
-}
-
-template <class Body>
-void on_threads_and_simulated(Body body) {
-  body();
-  weft::testing::explore(body, schedules(300));
-}
+using test_support::on_threads_and_simulated;
+using test_support::schedules;
 
 // --- the reactor's contract ------------------------------------------------
 

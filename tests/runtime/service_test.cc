@@ -7,6 +7,7 @@
 
 #include "sim/gtest.h"
 #include "sim/weft.h"
+#include "tests/runtime/both_worlds.h"
 
 namespace weft::runtime {
 namespace {
@@ -14,21 +15,8 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-sim::ExploreOptions schedules(std::uint64_t n,
-                              const char* strategy = "portfolio") {
-  sim::ExploreOptions o;
-  o.iterations = n;
-  o.strategy = strategy;
-  o.use_environment = false;
-  o.trace_dir = "";
-  return o;
-}
-
-template <class Body>
-void on_threads_and_simulated(Body body) {
-  body();
-  weft::testing::explore(body, schedules(200));
-}
+using test_support::on_threads_and_simulated;
+using test_support::schedules;
 
 // --- the basics
 // ----------------------------------------------------------------

@@ -7,26 +7,15 @@
 
 #include "sim/gtest.h"
 #include "sim/weft.h"
+#include "tests/runtime/both_worlds.h"
 
 namespace weft::runtime {
 namespace {
 
 using ::testing::ElementsAre;
 
-sim::ExploreOptions schedules(std::uint64_t n) {
-  sim::ExploreOptions o;
-  o.iterations = n;
-  o.use_environment = false;
-  o.trace_dir = "";
-  return o;
-}
-
-// Each claim runs twice: on real threads, and under the scheduler.
-template <class Body>
-void on_threads_and_simulated(Body body) {
-  body();
-  weft::testing::explore(body, schedules(300));
-}
+using test_support::on_threads_and_simulated;
+using test_support::schedules;
 
 TEST(ThreadWorker, RunsWorkInSubmissionOrderOnItsOwnStrand) {
   on_threads_and_simulated([] {
