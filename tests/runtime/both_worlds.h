@@ -3,10 +3,15 @@
 // and then under a number of schedules.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
+#include <functional>
 
 #include "sim/explore.h"
 #include "sim/gtest.h"
+#include "sim/scheduler.h"
+#include "sim/strategy.h"
 
 namespace weft::runtime::test_support {
 
@@ -27,6 +32,20 @@ template <class Body>
 void on_threads_and_simulated(Body body) {
   body();
   weft::testing::explore(body, schedules(300));
+}
+
+// The determinism claim: seeds 0..19 of PCT (depth 3, `pct_steps`), each
+// run twice, give the same schedule digest, and none fails.
+inline void expect_same_schedule_per_seed(const std::function<void()>& body,
+                                          std::uint64_t pct_steps) {
+  sim::Scheduler sched(sim::RunLimits{});
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    sim::PctStrategy pct(3, pct_steps);
+    const auto a = sched.run(pct, seed, body);
+    const auto b = sched.run(pct, seed, body);
+    ASSERT_FALSE(a.failed()) << a.failure->message;
+    EXPECT_EQ(sim::digest(a.schedule), sim::digest(b.schedule)) << seed;
+  }
 }
 
 }  // namespace weft::runtime::test_support

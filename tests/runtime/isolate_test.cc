@@ -317,15 +317,7 @@ TEST(IsolateState, TwoStrandsDrivingOneIsolateAtOnceAreFound) {
 }
 
 TEST(Isolate, SameSeedSameSchedule) {
-  sim::Scheduler sched(sim::RunLimits{});
-  for (std::uint64_t seed = 0; seed < 20; ++seed) {
-    sim::PctStrategy pct(3, 100);
-    const auto body = [] { load_level(true); };
-    const auto a = sched.run(pct, seed, body);
-    const auto b = sched.run(pct, seed, body);
-    ASSERT_FALSE(a.failed()) << a.failure->message;
-    EXPECT_EQ(sim::digest(a.schedule), sim::digest(b.schedule)) << seed;
-  }
+  test_support::expect_same_schedule_per_seed([] { load_level(true); }, 100);
 }
 
 }  // namespace

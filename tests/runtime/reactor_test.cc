@@ -437,14 +437,7 @@ TEST(IntermittentOrder, TheFixedPagePasses2000SchedulesOfEachStrategy) {
 }
 
 TEST(Reactor, SameSeedSameSchedule) {
-  sim::Scheduler sched(sim::RunLimits{});
-  for (std::uint64_t seed = 0; seed < 20; ++seed) {
-    sim::PctStrategy pct(3, 300);
-    const auto a = sched.run(pct, seed, [] { assemble_page(true); });
-    const auto b = sched.run(pct, seed, [] { assemble_page(true); });
-    ASSERT_FALSE(a.failed()) << a.failure->message;
-    EXPECT_EQ(sim::digest(a.schedule), sim::digest(b.schedule)) << seed;
-  }
+  test_support::expect_same_schedule_per_seed([] { assemble_page(true); }, 300);
 }
 
 }  // namespace

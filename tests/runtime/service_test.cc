@@ -402,14 +402,7 @@ TEST(Profile, OnRealThreadsCpuTimeIsChargedAcrossSuspensions) {
 }
 
 TEST(Service, SameSeedSameSchedule) {
-  sim::Scheduler sched(sim::RunLimits{});
-  for (std::uint64_t seed = 0; seed < 20; ++seed) {
-    sim::PctStrategy pct(3, 200);
-    const auto a = sched.run(pct, seed, [] { fan_out(true); });
-    const auto b = sched.run(pct, seed, [] { fan_out(true); });
-    ASSERT_FALSE(a.failed()) << a.failure->message;
-    EXPECT_EQ(sim::digest(a.schedule), sim::digest(b.schedule)) << seed;
-  }
+  test_support::expect_same_schedule_per_seed([] { fan_out(true); }, 200);
 }
 
 }  // namespace

@@ -177,14 +177,7 @@ TEST(Team, SameSeedSameSchedule) {
     team->join();
     WEFT_ASSERT(n.load() == 6);
   };
-  sim::Scheduler sched(sim::RunLimits{});
-  for (std::uint64_t seed = 0; seed < 20; ++seed) {
-    sim::PctStrategy pct(3, 200);
-    const auto a = sched.run(pct, seed, body);
-    const auto b = sched.run(pct, seed, body);
-    ASSERT_FALSE(a.failed());
-    EXPECT_EQ(sim::digest(a.schedule), sim::digest(b.schedule)) << seed;
-  }
+  test_support::expect_same_schedule_per_seed(body, 200);
 }
 
 }  // namespace
