@@ -11,6 +11,8 @@ enum Tag : std::uint8_t {
   kEvent = 2,
   kFailure = 3,
   kTime = 4,
+  kAlloc = 5,
+  kSlot = 6,
 };
 
 // Strings inside one record are bounded so that a corrupt length cannot
@@ -87,6 +89,24 @@ void encode(const Record& record, std::string& out) {
     out.push_back(static_cast<char>(kTime));
     put_varint(out, t->step);
     put_varint(out, t->time_ns);
+  } else if (const auto* a = std::get_if<AllocRecord>(&record)) {
+    out.push_back(static_cast<char>(kAlloc));
+    put_varint(out, static_cast<std::uint8_t>(a->call));
+    put_varint(out, a->thread);
+    put_varint(out, a->seq);
+    put_varint(out, a->size);
+    put_varint(out, a->align);
+    put_varint(out, a->ptr);
+    put_varint(out, a->result);
+  } else if (const auto* l = std::get_if<SlotRecord>(&record)) {
+    out.push_back(static_cast<char>(kSlot));
+    // The call and the flag share a byte: slot logs are mostly this.
+    put_varint(
+        out, static_cast<std::uint8_t>(l->call) | (l->from_null ? 0x10u : 0u));
+    put_varint(out, l->thread);
+    put_varint(out, l->slot);
+    put_varint(out, l->size);
+    put_varint(out, l->align);
   }
 }
 
@@ -132,6 +152,25 @@ std::optional<Record> decode(ByteReader& in) {
       TimeRecord t;
       if (!get(in, t.step) || !get(in, t.time_ns)) return std::nullopt;
       return t;
+    }
+    case kAlloc: {
+      AllocRecord a;
+      if (!get_enum(in, a.call, kMaxAllocCall) || !get(in, a.thread) ||
+          !get(in, a.seq) || !get(in, a.size) || !get(in, a.align) ||
+          !get(in, a.ptr) || !get(in, a.result))
+        return std::nullopt;
+      return a;
+    }
+    case kSlot: {
+      SlotRecord l;
+      std::uint8_t call = 0;
+      if (!get(in, call) || (call & 0x0f) > kMaxAllocCall || (call & 0xe0) ||
+          !get(in, l.thread) || !get(in, l.slot) || !get(in, l.size) ||
+          !get(in, l.align))
+        return std::nullopt;
+      l.call = static_cast<AllocCall>(call & 0x0f);
+      l.from_null = (call & 0x10) != 0;
+      return l;
     }
     default:
       return std::nullopt;
