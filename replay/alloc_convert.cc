@@ -1,5 +1,6 @@
 #include "replay/alloc_convert.h"
 
+#include <optional>
 #include <queue>
 #include <unordered_map>
 #include <unordered_set>
@@ -29,14 +30,11 @@ traces::Generator<AllocRecord> in_sequence(traces::Generator<AllocRecord> in,
   // Per-thread buffers land whole, so records arrive in runs that are each
   // in order; a heap keyed by sequence number puts them back together.
   std::priority_queue<AllocRecord, std::vector<AllocRecord>, LaterSeq> held;
+  // Sequence numbers start at 0 (the recorder's counter and the
+  // importers' line count), whichever thread's batch comes first.
   std::uint64_t next = 0;
-  bool started = false;
   for (auto& r : in) {
     ++stats.calls;
-    if (!started) {
-      next = r.seq;
-      started = true;
-    }
     if (r.seq < next) {
       // Arrived after we gave up waiting for it.
       ++stats.late;
@@ -124,9 +122,8 @@ traces::Generator<SlotRecord> to_slots(traces::Generator<AllocRecord> in,
     const auto it = live.find(r.result);
     if (it == live.end()) return std::nullopt;
     ++stats.reused_before_free;
-    anomaly(options, "address 0x" + std::to_string(r.result) +
-                         " handed out again at sequence " +
-                         std::to_string(r.seq) + " before its free");
+    anomaly(options, "an address handed out again at sequence " +
+                         std::to_string(r.seq) + " before its free was logged");
     SlotRecord op = free_op(r.thread, it->second);
     live.erase(it);
     return op;
