@@ -79,6 +79,11 @@ struct ReplayResult {
 };
 
 ReplayResult replay_here(const SlotLog& log, const ReplayOptions& options);
+// The same on operations already in memory (`ops` must stay valid);
+// `slots` and `threads` as SlotLog computes them.
+ReplayResult replay_ops(const SlotRecord* ops, std::size_t n,
+                        std::uint32_t slots, std::uint32_t threads,
+                        const ReplayOptions& options);
 
 // "glibc" -> "" (nothing to preload); jemalloc, mimalloc, tcmalloc -> the
 // Debian library; anything else is taken as a path to a .so. Throws
