@@ -208,7 +208,13 @@ int run_alloc_command(const AllocCommand& c) {
     if (c.convert->parsed()) {
       ConvertOptions options;
       options.strict = c.strict;
+      if (isatty(2))
+        options.progress = [](std::uint64_t calls) {
+          std::cerr << "\rconverted " << (calls >> 20) << "M calls"
+                    << std::flush;
+        };
       const ConvertStats stats = convert(c.input, c.output, options);
+      if (isatty(2) && stats.calls >= (1u << 20)) std::cerr << "\n";
       print_stats(stats, std::cout);
       return 0;
     }

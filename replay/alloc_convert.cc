@@ -34,7 +34,8 @@ traces::Generator<AllocRecord> in_sequence(traces::Generator<AllocRecord> in,
   // importers' line count), whichever thread's batch comes first.
   std::uint64_t next = 0;
   for (auto& r : in) {
-    ++stats.calls;
+    if ((++stats.calls & ((1u << 20) - 1)) == 0 && options.progress)
+      options.progress(stats.calls);
     if (r.seq < next) {
       // Arrived after we gave up waiting for it.
       ++stats.late;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <ostream>
 #include <stdexcept>
 #include <string>
@@ -52,6 +53,9 @@ struct ConvertOptions {
   // buffers land out of order; the recorder's buffers hold 1024 each).
   std::size_t reorder_window = 1 << 20;
   std::size_t recent_frees = 1 << 16;  // remembered to tell double frees
+  // Called every 2^20 calls read (weft alloc convert shows progress on a
+  // terminal with it).
+  std::function<void(std::uint64_t calls)> progress;
 };
 
 // Orders records by `seq` (the recorder's global sequence number). Holds at
