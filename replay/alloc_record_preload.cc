@@ -247,7 +247,13 @@ std::string read_cmdline() {
   return out;
 }
 
-void stop_in_child() { recording.store(false); }
+// A forked child shares the log's file descriptor and a copy of the
+// parent's unwritten records: it must write nothing, ever.
+bool forked_child = false;
+void stop_in_child() {
+  recording.store(false);
+  forked_child = true;
+}
 
 __attribute__((constructor)) void start_recording() {
   if (need_bootstrap()) return;
@@ -282,16 +288,22 @@ __attribute__((constructor)) void start_recording() {
 }
 
 __attribute__((destructor)) void stop_recording() {
-  if (writer == nullptr) return;
+  if (writer == nullptr || forked_child) return;
   in_hook = true;
   recording.store(false);
-  std::lock_guard g(writer_mu);
-  for (std::size_t i = 0; i < buffer_count; ++i) {
-    // Another thread may still be inside record(): wait for it.
+  // Another thread may still be inside record(): lock its buffer first,
+  // then the writer, the order record() takes them in.
+  std::size_t n;
+  {
+    std::lock_guard g(writer_mu);
+    n = buffer_count;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
     lock(buffers[i]);
-    drain_locked(buffers[i]);
+    drain(buffers[i]);
     unlock(buffers[i]);
   }
+  std::lock_guard g(writer_mu);
   try {
     writer->close();
   } catch (...) {

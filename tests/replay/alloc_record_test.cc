@@ -144,6 +144,32 @@ TEST(AllocRecord, AKilledProgramLeavesALogThatStillReads) {
   std::remove((log + ".slots").c_str());
 }
 
+TEST(AllocRecord, AForkedChildWritesNothingToTheLog) {
+  // The child allocates (over a frame's worth) and exits through exit(),
+  // which runs the recorder's destructor in the child too: it must not
+  // write its copy of the parent's records into the shared log.
+  const std::string log = temp("fork.weft");
+  ASSERT_EQ(record(log,
+                   "python3 -c 'import os, sys\n"
+                   "x = [bytes(1000 + i % 500) for i in range(30000)]\n"
+                   "pid = os.fork()\n"
+                   "if pid == 0:\n"
+                   "    y = [bytes(2000) for i in range(30000)]\n"
+                   "    sys.exit(0)\n"
+                   "os.waitpid(pid, 0)\n"
+                   "z = [bytes(1500) for i in range(1000)]'"),
+            0);
+  const std::uint64_t calls = count_calls(log);  // throws if damaged
+  const ConvertStats stats = convert(log, log + ".slots");
+  EXPECT_EQ(stats.calls, calls);
+  EXPECT_EQ(stats.sequence_gaps, 0u);
+  EXPECT_EQ(stats.late, 0u);
+  EXPECT_EQ(stats.double_frees, 0u);
+  EXPECT_LE(stats.unknown_frees, 5u);
+  std::remove(log.c_str());
+  std::remove((log + ".slots").c_str());
+}
+
 TEST(AllocRecord, ThePreloadedRecorderLeavesTheProgramsOutputAlone) {
   const std::string out = temp("out.txt");
   const std::string log = temp("echo.weft");
