@@ -8,7 +8,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <ostream>
 #include <stdexcept>
 #include <string>
@@ -54,8 +53,10 @@ struct ConvertOptions {
   std::size_t reorder_window = 1 << 20;
   std::size_t recent_frees = 1 << 16;  // remembered to tell double frees
   // Called every 2^20 calls read (weft alloc convert shows progress on a
-  // terminal with it).
-  std::function<void(std::uint64_t calls)> progress;
+  // terminal with it). A plain function pointer: the options are copied
+  // into coroutine frames, and clang 14 miscompiles the copy of a
+  // by-value coroutine parameter that is not trivially copyable.
+  void (*progress)(std::uint64_t calls) = nullptr;
 };
 
 // Orders records by `seq` (the recorder's global sequence number). Holds at
