@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "replay/alloc_command.h"
 #include "replay/demos.h"
 #include "replay/trace_command.h"
 #include "sim/explore.h"
@@ -101,7 +102,11 @@ int main(int argc, char** argv) {
                   "Output file ('-' for stdout; default: the trace's name "
                   "with .json or .html)");
 
+  const auto alloc = weft::replay::add_alloc_command(app);
+
   CLI11_PARSE(app, argc, argv);
+  if (weft::replay::alloc_parsed(*alloc))
+    return weft::replay::run_alloc_command(*alloc);
   if (show->parsed())
     return weft::replay::trace_show(file, show_options, std::cout);
   if (stat->parsed()) return weft::replay::trace_stat(file, std::cout);

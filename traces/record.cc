@@ -12,6 +12,8 @@ enum Tag : std::uint8_t {
   kEvent = 2,
   kFailure = 3,
   kTime = 4,
+  kAlloc = 5,
+  kSlot = 6,
 };
 
 // Strings inside one record are bounded so that a corrupt length cannot
@@ -58,7 +60,9 @@ static_assert(
     std::is_same_v<std::variant_alternative_t<kEvent, Record>, EventRecord> &&
     std::is_same_v<std::variant_alternative_t<kFailure, Record>,
                    FailureRecord> &&
-    std::is_same_v<std::variant_alternative_t<kTime, Record>, TimeRecord>);
+    std::is_same_v<std::variant_alternative_t<kTime, Record>, TimeRecord> &&
+    std::is_same_v<std::variant_alternative_t<kAlloc, Record>, AllocRecord> &&
+    std::is_same_v<std::variant_alternative_t<kSlot, Record>, SlotRecord>);
 
 std::uint8_t tag_of(const Record& record) {
   return static_cast<std::uint8_t>(record.index());
@@ -108,6 +112,22 @@ void encode_fields(const Record& record, std::string& out) {
   } else if (const auto* t = std::get_if<TimeRecord>(&record)) {
     put_varint(out, t->step);
     put_varint(out, t->time_ns);
+  } else if (const auto* a = std::get_if<AllocRecord>(&record)) {
+    put_varint(out, static_cast<std::uint8_t>(a->call));
+    put_varint(out, a->thread);
+    put_varint(out, a->seq);
+    put_varint(out, a->size);
+    put_varint(out, a->align);
+    put_varint(out, a->ptr);
+    put_varint(out, a->result);
+  } else if (const auto* l = std::get_if<SlotRecord>(&record)) {
+    // The call and the flag share a byte: slot logs are mostly this.
+    put_varint(
+        out, static_cast<std::uint8_t>(l->call) | (l->from_null ? 0x10u : 0u));
+    put_varint(out, l->thread);
+    put_varint(out, l->slot);
+    put_varint(out, l->size);
+    put_varint(out, l->align);
   }
 }
 
@@ -151,6 +171,25 @@ std::optional<Record> decode_fields(std::uint8_t tag, ByteReader& in) {
       TimeRecord t;
       if (!get(in, t.step) || !get(in, t.time_ns)) return std::nullopt;
       return t;
+    }
+    case kAlloc: {
+      AllocRecord a;
+      if (!get_enum(in, a.call, kMaxAllocCall) || !get(in, a.thread) ||
+          !get(in, a.seq) || !get(in, a.size) || !get(in, a.align) ||
+          !get(in, a.ptr) || !get(in, a.result))
+        return std::nullopt;
+      return a;
+    }
+    case kSlot: {
+      SlotRecord l;
+      std::uint8_t call = 0;
+      if (!get(in, call) || (call & 0x0f) > kMaxAllocCall || (call & 0xe0) ||
+          !get(in, l.thread) || !get(in, l.slot) || !get(in, l.size) ||
+          !get(in, l.align))
+        return std::nullopt;
+      l.call = static_cast<AllocCall>(call & 0x0f);
+      l.from_null = (call & 0x10) != 0;
+      return l;
     }
     default:
       return std::nullopt;

@@ -72,13 +72,56 @@ struct TimeRecord {
   friend bool operator==(const TimeRecord&, const TimeRecord&) = default;
 };
 
-using Record = std::variant<ChoiceRecord, StrandRecord, EventRecord,
-                            FailureRecord, TimeRecord>;
+// The allocator call an allocator-log record stands for.
+enum class AllocCall : std::uint8_t {
+  kMalloc = 0,
+  kFree = 1,
+  kCalloc = 2,
+  kRealloc = 3,
+  kPosixMemalign = 4,
+  kAlignedAlloc = 5,
+  kMemalign = 6,
+  kValloc = 7,
+};
+inline constexpr std::uint8_t kMaxAllocCall = 7;
 
-// Tags 0-4 are the records above; 5-63 are reserved for later kinds of
-// this major version (allocator logs), so an unknown tag is an error. Tag
-// values from 64 up are never records: 64 marks a frame in the column
-// layout (traces/columns.h).
+// One allocator call of a recorded program, as the recorder or an importer
+// saw it: addresses are the real ones. `seq` orders calls across threads
+// (the recorder takes it before a free releases a block and after an
+// allocation obtained one); `result` 0 is a failed call. calloc's size is
+// nmemb * size; `align` is 0 for calls without one.
+struct AllocRecord {
+  AllocCall call = AllocCall::kMalloc;
+  std::uint32_t thread = 0;
+  std::uint64_t seq = 0;
+  std::uint64_t size = 0;
+  std::uint64_t align = 0;
+  std::uint64_t ptr = 0;     // the block freed or reallocated
+  std::uint64_t result = 0;  // the block returned
+  friend bool operator==(const AllocRecord&, const AllocRecord&) = default;
+};
+
+// One call of a converted log: addresses replaced by dense slot numbers (a
+// slot is taken at allocation and given back at free, so slots < the peak
+// number of live blocks). Realloc keeps its block's slot; `from_null` marks
+// realloc(NULL, size), which allocates.
+struct SlotRecord {
+  AllocCall call = AllocCall::kMalloc;
+  bool from_null = false;
+  std::uint32_t thread = 0;
+  std::uint32_t slot = 0;
+  std::uint64_t size = 0;
+  std::uint64_t align = 0;
+  friend bool operator==(const SlotRecord&, const SlotRecord&) = default;
+};
+
+using Record = std::variant<ChoiceRecord, StrandRecord, EventRecord,
+                            FailureRecord, TimeRecord, AllocRecord, SlotRecord>;
+
+// Tags 0-4 are the records above, 5 AllocRecord and 6 SlotRecord; 7-63 are
+// reserved for later kinds of this major version, so an unknown tag is an
+// error. Tag values from 64 up are never records: 64 marks a frame in the
+// column layout (traces/columns.h).
 void encode(const Record& record, std::string& out);
 
 // Decodes one record; nullopt if the bytes are malformed or the tag is

@@ -65,6 +65,36 @@ struct Arbitrary<weft::traces::TimeRecord> {
 };
 
 template <>
+struct Arbitrary<weft::traces::AllocRecord> {
+  static Gen<weft::traces::AllocRecord> arbitrary() {
+    using A = weft::traces::AllocRecord;
+    return gen::build<A>(
+        gen::set(&A::call,
+                 gen::map(gen::inRange<int>(0, 8),
+                          [](int c) {
+                            return static_cast<weft::traces::AllocCall>(c);
+                          })),
+        gen::set(&A::thread), gen::set(&A::seq), gen::set(&A::size),
+        gen::set(&A::align), gen::set(&A::ptr), gen::set(&A::result));
+  }
+};
+
+template <>
+struct Arbitrary<weft::traces::SlotRecord> {
+  static Gen<weft::traces::SlotRecord> arbitrary() {
+    using S = weft::traces::SlotRecord;
+    return gen::build<S>(
+        gen::set(&S::call,
+                 gen::map(gen::inRange<int>(0, 8),
+                          [](int c) {
+                            return static_cast<weft::traces::AllocCall>(c);
+                          })),
+        gen::set(&S::from_null), gen::set(&S::thread), gen::set(&S::slot),
+        gen::set(&S::size), gen::set(&S::align));
+  }
+};
+
+template <>
 struct Arbitrary<weft::traces::Record> {
   static Gen<weft::traces::Record> arbitrary() {
     using R = weft::traces::Record;
@@ -73,7 +103,9 @@ struct Arbitrary<weft::traces::Record> {
         gen::cast<R>(gen::arbitrary<weft::traces::StrandRecord>()),
         gen::cast<R>(gen::arbitrary<weft::traces::EventRecord>()),
         gen::cast<R>(gen::arbitrary<weft::traces::FailureRecord>()),
-        gen::cast<R>(gen::arbitrary<weft::traces::TimeRecord>()));
+        gen::cast<R>(gen::arbitrary<weft::traces::TimeRecord>()),
+        gen::cast<R>(gen::arbitrary<weft::traces::AllocRecord>()),
+        gen::cast<R>(gen::arbitrary<weft::traces::SlotRecord>()));
   }
 };
 

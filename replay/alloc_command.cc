@@ -1,0 +1,271 @@
+#include "replay/alloc_command.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <system_error>
+
+#include "replay/alloc_compare.h"
+#include "replay/alloc_convert.h"
+#include "replay/alloc_import.h"
+#include "replay/alloc_replay.h"
+#include "traces/format.h"
+
+namespace weft::replay {
+
+struct AllocCommand {
+  CLI::App* alloc = nullptr;
+  CLI::App* record = nullptr;
+  CLI::App* import = nullptr;
+  CLI::App* convert = nullptr;
+  CLI::App* replay = nullptr;
+  CLI::App* compare = nullptr;
+  std::string input;
+  std::string output;
+  std::vector<std::string> program;
+  bool strict = false;
+  std::string allocator = "glibc";
+  std::vector<std::string> allocators;
+  bool no_check = false;
+  bool ordered = false;
+  std::string csv;
+  std::string html;
+};
+
+std::shared_ptr<AllocCommand> add_alloc_command(CLI::App& app) {
+  auto c = std::make_shared<AllocCommand>();
+  c->alloc = app.add_subcommand(
+      "alloc",
+      "Allocator logs: record a program's allocator calls, convert them to "
+      "slots, replay them against any allocator and compare allocators");
+  c->alloc->require_subcommand(1);
+
+  c->record = c->alloc->add_subcommand(
+      "record",
+      "Run a program with the LD_PRELOAD recorder and write every malloc, "
+      "free, calloc, realloc, posix_memalign, aligned_alloc, memalign and "
+      "valloc call to a weft allocator log (its children run unrecorded)");
+  c->record->add_option("-o,--output", c->output, "The log to write")
+      ->required();
+  c->record->add_option("program", c->program, "The program and its arguments")
+      ->required();
+  c->record->positionals_at_end();
+
+  c->import = c->alloc->add_subcommand(
+      "import",
+      "Turn a glibc mtrace log (MALLOC_TRACE) or a heaptrack data file "
+      "(raw or interpreted; plain, .zst or .gz) into a weft allocator log");
+  c->import->add_option("input", c->input, "The foreign log")->required();
+  c->import->add_option("-o,--output", c->output, "The weft log to write")
+      ->required();
+
+  c->convert = c->alloc->add_subcommand(
+      "convert",
+      "Replace addresses by dense slot numbers (memory bounded by live "
+      "blocks); anomalies are counted, fatal only with --strict. Reads weft, "
+      "mtrace and heaptrack logs");
+  c->convert->add_option("input", c->input, "A recorded or foreign log")
+      ->required();
+  c->convert->add_option("-o,--output", c->output, "The slots log to write")
+      ->required();
+  c->convert->add_flag("--strict", c->strict,
+                       "Fail at the first anomaly (unknown or double free, "
+                       "address reused before its free, lost records)");
+
+  c->replay = c->alloc->add_subcommand(
+      "replay",
+      "Replay a slots log against an allocator in a child process, checking "
+      "every block, and report speed, latency percentiles, peak and final "
+      "RSS and fragmentation; exit 1 if the allocator damaged a block");
+  c->replay->add_option("log", c->input, "A slots log (weft alloc convert)")
+      ->required();
+  c->replay
+      ->add_option("-a,--allocator", c->allocator,
+                   "glibc, jemalloc, mimalloc, tcmalloc or a path to a "
+                   "malloc-replacing .so")
+      ->capture_default_str();
+  c->replay->add_flag("--no-check", c->no_check,
+                      "No pattern, zero or alignment checks and no latency "
+                      "timing: pure speed");
+  c->replay->add_flag("--ordered", c->ordered,
+                      "One thread per recorded thread, each in its recorded "
+                      "order (default: one thread, as fast as possible)");
+
+  c->compare = c->alloc->add_subcommand(
+      "compare",
+      "Replay one slots log under several allocators and print one table "
+      "with ratios to the first; optionally a mimalloc-bench CSV and an "
+      "HTML plot of live bytes and RSS");
+  c->compare->add_option("log", c->input, "A slots log")->required();
+  c->compare
+      ->add_option("allocators", c->allocators,
+                   "Allocators (names or .so paths); the first is the "
+                   "baseline")
+      ->required();
+  c->compare->add_flag("--no-check", c->no_check, "As for replay");
+  c->compare->add_flag("--ordered", c->ordered, "As for replay");
+  c->compare->add_option("--csv", c->csv,
+                         "Write mimalloc-bench's benchres.csv layout here");
+  c->compare->add_option("--html", c->html,
+                         "Write a self-contained HTML/SVG plot here");
+  return c;
+}
+
+bool alloc_parsed(const AllocCommand& c) { return c.alloc->parsed(); }
+
+namespace {
+
+std::string beside_self(const std::string& name) {
+  char self[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return "";
+  std::string dir(self, static_cast<std::size_t>(n));
+  dir.resize(dir.rfind('/') + 1);
+  return access((dir + name).c_str(), R_OK) == 0 ? dir + name : "";
+}
+
+std::string absolute(const std::string& path) {
+  if (!path.empty() && path[0] == '/') return path;
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof cwd) == nullptr) return path;
+  return std::string(cwd) + "/" + path;
+}
+
+}  // namespace
+
+std::string recorder_library() {
+  if (const char* env = std::getenv("WEFT_ALLOC_RECORDER"))
+    if (*env != '\0') return env;
+  const std::string here = beside_self("libweft_alloc_recorder.so");
+  if (!here.empty()) return here;
+#ifdef WEFT_ALLOC_RECORDER_PATH
+  return WEFT_ALLOC_RECORDER_PATH;
+#else
+  return "libweft_alloc_recorder.so";
+#endif
+}
+
+int record_program(const std::string& output,
+                   const std::vector<std::string>& argv) {
+  const std::string recorder = recorder_library();
+  if (access(recorder.c_str(), R_OK) != 0)
+    throw std::runtime_error("cannot find the recorder library " + recorder +
+                             " (set WEFT_ALLOC_RECORDER)");
+  const char* old = std::getenv("LD_PRELOAD");
+  const std::string saved = old != nullptr ? old : "";
+  const pid_t pid = fork();
+  if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
+  if (pid == 0) {
+    setenv("WEFT_ALLOC_PID", std::to_string(getpid()).c_str(), 1);
+    setenv("LD_PRELOAD",
+           (recorder + (saved.empty() ? "" : ":" + saved)).c_str(), 1);
+    setenv("WEFT_ALLOC_OUT", absolute(output).c_str(), 1);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    std::fprintf(stderr, "weft alloc record: cannot run %s: %s\n", args[0],
+                 std::strerror(errno));
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return WEXITSTATUS(status);
+}
+
+int run_alloc_command(const AllocCommand& c) {
+  try {
+    if (c.record->parsed()) {
+      const int rc = record_program(c.output, c.program);
+      if (access(c.output.c_str(), R_OK) != 0) {
+        std::cerr << "weft alloc record: " << c.program[0]
+                  << " wrote no log (is it statically linked, or setuid?)\n";
+        return rc != 0 ? rc : 1;
+      }
+      std::uint64_t calls = 0;
+      for (const auto& r : read_calls(c.output)) {
+        (void)r;
+        ++calls;
+      }
+      std::cerr << "weft alloc record: " << calls << " allocator calls in "
+                << c.output << " (program exit status " << rc << ")\n";
+      return rc;
+    }
+    if (c.import->parsed()) {
+      const std::uint64_t n = import_log(c.input, c.output);
+      std::cout << "imported " << n << " allocator calls into " << c.output
+                << "\n";
+      return 0;
+    }
+    if (c.convert->parsed()) {
+      ConvertOptions options;
+      options.strict = c.strict;
+      if (isatty(2))
+        options.progress = [](std::uint64_t calls) {
+          std::cerr << "\rconverted " << (calls >> 20) << "M calls"
+                    << std::flush;
+        };
+      const ConvertStats stats = convert(c.input, c.output, options);
+      if (isatty(2) && stats.calls >= (1u << 20)) std::cerr << "\n";
+      print_stats(stats, std::cout);
+      return 0;
+    }
+    ReplayOptions options;
+    options.check = !c.no_check;
+    options.ordered = c.ordered;
+    // Fail early, with the file and offset, rather than in the child.
+    {
+      auto reader = traces::TraceReader::open(c.input);
+      require_form(c.input, reader.header(), "slots");
+    }
+    if (c.replay->parsed()) {
+      const ReplayResult r = replay_in_child(c.input, c.allocator, options);
+      print_report(r, std::cout);
+      return r.ok() ? 0 : 1;
+    }
+    if (c.compare->parsed()) {
+      std::vector<ReplayResult> results;
+      for (const auto& a : c.allocators) {
+        if (isatty(2)) std::cerr << "replaying under " << a << "...\n";
+        results.push_back(replay_in_child(c.input, a, options));
+      }
+      print_comparison(results, std::cout);
+      std::string name = c.input.substr(c.input.rfind('/') + 1);
+      if (!c.csv.empty()) {
+        std::ofstream f(c.csv);
+        write_benchres(name, results, f);
+        if (!f) throw std::runtime_error("cannot write " + c.csv);
+        std::cout << "wrote " << c.csv << "\n";
+      }
+      if (!c.html.empty()) {
+        std::ofstream f(c.html);
+        write_plot("weft alloc compare: " + name, results, f);
+        if (!f) throw std::runtime_error("cannot write " + c.html);
+        std::cout << "wrote " << c.html << "\n";
+      }
+      bool ok = true;
+      for (const auto& r : results) ok = ok && r.ok();
+      return ok ? 0 : 1;
+    }
+  } catch (const traces::TraceError& e) {
+    std::cerr << "weft alloc: " << e.what() << "\n";
+    return 2;
+  } catch (const ConvertError& e) {
+    std::cerr << "weft alloc convert --strict: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "weft alloc: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
+}
+
+}  // namespace weft::replay

@@ -1,0 +1,85 @@
+#include "replay/alloc_log.h"
+
+#include <algorithm>
+#include <variant>
+
+namespace weft::replay {
+
+const char* call_name(AllocCall call) {
+  switch (call) {
+    case AllocCall::kMalloc:
+      return "malloc";
+    case AllocCall::kFree:
+      return "free";
+    case AllocCall::kCalloc:
+      return "calloc";
+    case AllocCall::kRealloc:
+      return "realloc";
+    case AllocCall::kPosixMemalign:
+      return "posix_memalign";
+    case AllocCall::kAlignedAlloc:
+      return "aligned_alloc";
+    case AllocCall::kMemalign:
+      return "memalign";
+    case AllocCall::kValloc:
+      return "valloc";
+  }
+  return "?";
+}
+
+void require_form(const std::string& path, const traces::TraceHeader& header,
+                  const std::string& form) {
+  if (header.kind != traces::TraceKind::kAllocLog)
+    throw traces::TraceError(path, 10,
+                             "not an allocator log (trace kind " +
+                                 std::to_string(static_cast<int>(header.kind)) +
+                                 ")");
+  const std::string got = header.get("form");
+  if (got != form)
+    throw traces::TraceError(
+        path, 11,
+        "allocator log of form '" + got + "' where '" + form +
+            "' was expected" +
+            (form == "slots" ? " (run `weft alloc convert` first)" : ""));
+}
+
+traces::Generator<AllocRecord> read_calls(std::string path) {
+  auto reader = traces::TraceReader::open(path);
+  require_form(path, reader.header(), "calls");
+  for (auto& r : reader.records()) {
+    const auto* a = std::get_if<AllocRecord>(&r);
+    if (a == nullptr)
+      throw traces::TraceError(path, reader.summary().consumed,
+                               "a record other than an allocator call in a "
+                               "calls log");
+    co_yield *a;
+  }
+}
+
+SlotLog read_slot_log(const std::string& path) {
+  auto reader = traces::TraceReader::open(path);
+  require_form(path, reader.header(), "slots");
+  SlotLog log;
+  log.metadata = reader.header().metadata;
+  for (auto& r : reader.records()) {
+    const auto* s = std::get_if<SlotRecord>(&r);
+    if (s == nullptr)
+      throw traces::TraceError(path, reader.summary().consumed,
+                               "a record other than a slot operation in a "
+                               "slots log");
+    // A converted log uses slots below its length; anything else is
+    // damage, and must not make the replayer allocate gigabytes.
+    if (s->slot >= log.ops.size() + 1 || s->thread >= kMaxThreads)
+      throw traces::TraceError(path, reader.summary().consumed,
+                               "slot " + std::to_string(s->slot) +
+                                   " or thread " + std::to_string(s->thread) +
+                                   " out of range in operation " +
+                                   std::to_string(log.ops.size()));
+    log.slots = std::max(log.slots, s->slot + 1);
+    log.threads = std::max(log.threads, s->thread + 1);
+    log.ops.push_back(*s);
+  }
+  return log;
+}
+
+}  // namespace weft::replay

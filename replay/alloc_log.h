@@ -1,0 +1,52 @@
+// Allocator logs in memory: the two forms a weft allocator log takes on
+// disk (kind kAllocLog, metadata "form"): "calls", AllocRecords with real
+// addresses as recorded or imported, and "slots", SlotRecords with dense
+// slot numbers as convert writes them for the replayer. Readers here are
+// generators, so a log of any length streams in constant memory.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "traces/generator.h"
+#include "traces/reader.h"
+#include "traces/record.h"
+
+namespace weft::replay {
+
+using traces::AllocCall;
+using traces::AllocRecord;
+using traces::SlotRecord;
+
+inline constexpr int kAllocCallCount = traces::kMaxAllocCall + 1;
+// Recorded threads a log may name (the ordered replay runs one thread each).
+inline constexpr std::uint32_t kMaxThreads = 4096;
+
+// "malloc", "free", ... as the C function is named.
+const char* call_name(AllocCall call);
+
+// Calls that return a new block (realloc excluded).
+inline bool is_allocation(AllocCall call) {
+  return call != AllocCall::kFree && call != AllocCall::kRealloc;
+}
+
+// The records of a calls-form weft log, in file order. Throws
+// traces::TraceError if the file is not an allocator log of that form.
+traces::Generator<AllocRecord> read_calls(std::string path);
+
+// A slots-form log, whole: the replayer needs every operation in memory
+// before it starts measuring. Throws traces::TraceError as above.
+struct SlotLog {
+  std::vector<SlotRecord> ops;
+  std::uint32_t slots = 0;    // 1 + the largest slot used
+  std::uint32_t threads = 0;  // 1 + the largest thread number
+  std::vector<std::pair<std::string, std::string>> metadata;
+};
+SlotLog read_slot_log(const std::string& path);
+
+// Throws TraceError unless `header` is an allocator log of `form`.
+void require_form(const std::string& path, const traces::TraceHeader& header,
+                  const std::string& form);
+
+}  // namespace weft::replay

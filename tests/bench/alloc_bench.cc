@@ -1,0 +1,279 @@
+// Allocator-log benchmarks, each beside its baseline in the same run:
+// - replay (no checks) of a slots log beside the same operations written
+//   as a compiled loop (target: at most 1.15x);
+// - convert throughput in MB/s of calls log, beside reading the same file
+//   without converting;
+// - recording overhead of weft's LD_PRELOAD recorder beside heaptrack's on
+//   the same python3 program, and beside the program alone.
+#include <benchmark/benchmark.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "replay/alloc_convert.h"
+#include "replay/alloc_replay.h"
+#include "traces/writer.h"
+
+namespace {
+
+using weft::replay::AllocCall;
+using weft::replay::SlotRecord;
+
+constexpr std::size_t kLive = 4096;
+
+inline std::size_t size_of(std::size_t i) {
+  return 16 + (i * 2654435761u >> 7) % 1000;
+}
+
+// The slots log of the loop below: op i frees slot i % kLive if used, then
+// allocates it again.
+std::vector<SlotRecord> loop_ops(std::size_t steps) {
+  std::vector<SlotRecord> ops;
+  for (std::size_t i = 0; i < steps; ++i) {
+    SlotRecord r;
+    r.slot = static_cast<std::uint32_t>(i % kLive);
+    if (i >= kLive) {
+      r.call = AllocCall::kFree;
+      ops.push_back(r);
+    }
+    r.call = AllocCall::kMalloc;
+    r.size = size_of(i);
+    ops.push_back(r);
+  }
+  return ops;
+}
+
+// `cold`: before each run, stream as many bytes through the cache as the
+// replayer's own set-up does (it copies the 32-byte operations into a
+// 16-byte array), so both loops start with the heap's lines evicted; the
+// warm run shows what that costs.
+void compiled_loop(benchmark::State& state, bool cold) {
+  const auto steps = static_cast<std::size_t>(state.range(0));
+  std::vector<void*> slots(kLive, nullptr);
+  std::vector<char> junk(cold ? (2 * steps) * 48 : 0);
+  std::size_t ops = 0;
+  for (auto _ : state) {
+    if (cold) std::memset(junk.data(), static_cast<int>(ops), junk.size());
+    const auto t0 = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < steps; ++i) {
+      void*& p = slots[i % kLive];
+      if (i >= kLive) std::free(p);
+      p = std::malloc(size_of(i));
+      benchmark::DoNotOptimize(p);
+    }
+    const auto t1 = std::chrono::steady_clock::now();
+    state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+    for (void*& p : slots) {
+      std::free(p);
+      p = nullptr;
+    }
+    ops += 2 * steps - kLive;
+  }
+  state.counters["ops/s"] =
+      benchmark::Counter(static_cast<double>(ops), benchmark::Counter::kIsRate);
+}
+void BM_CompiledLoopWarm(benchmark::State& state) {
+  compiled_loop(state, false);
+}
+void BM_CompiledLoopCold(benchmark::State& state) {
+  compiled_loop(state, true);
+}
+BENCHMARK(BM_CompiledLoopWarm)
+    ->Arg(1 << 20)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CompiledLoopCold)
+    ->Arg(1 << 20)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+void BM_ReplayNoCheck(benchmark::State& state) {
+  const auto ops = loop_ops(static_cast<std::size_t>(state.range(0)));
+  weft::replay::ReplayOptions options;
+  options.check = false;
+  std::size_t n = 0;
+  for (auto _ : state) {
+    const auto r =
+        weft::replay::replay_ops(ops.data(), ops.size(), kLive, 1, options);
+    state.SetIterationTime(r.seconds);
+    n += ops.size();
+  }
+  state.counters["ops/s"] =
+      benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_ReplayNoCheck)
+    ->Arg(1 << 20)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+void BM_ReplayChecked(benchmark::State& state) {
+  const auto ops = loop_ops(static_cast<std::size_t>(state.range(0)));
+  weft::replay::ReplayOptions options;
+  std::size_t n = 0;
+  for (auto _ : state) {
+    const auto r =
+        weft::replay::replay_ops(ops.data(), ops.size(), kLive, 1, options);
+    state.SetIterationTime(r.seconds);
+    n += ops.size();
+  }
+  state.counters["ops/s"] =
+      benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_ReplayChecked)
+    ->Arg(1 << 20)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+// --- convert ----------------------------------------------------------------
+
+const std::string& calls_log() {
+  static const std::string path = [] {
+    const std::string p =
+        "/tmp/weft-alloc-bench-" + std::to_string(getpid()) + ".weft";
+    weft::traces::TraceHeader h;
+    h.kind = weft::traces::TraceKind::kAllocLog;
+    h.metadata = {{"form", "calls"}};
+    weft::traces::WriterOptions wo;
+    wo.records_per_frame = 65536;
+    weft::traces::TraceWriter w(p, h, wo);
+    std::vector<std::uint64_t> ring(kLive, 0);
+    std::uint64_t seq = 0;
+    for (std::size_t i = 0; i < 2000000; ++i) {
+      weft::traces::AllocRecord r;
+      r.thread = static_cast<std::uint32_t>(i / 1024 % 4);
+      std::uint64_t& a = ring[i % kLive];
+      if (a != 0) {
+        r.call = AllocCall::kFree;
+        r.seq = seq++;
+        r.ptr = a;
+        w.append(r);
+      }
+      r.call = AllocCall::kMalloc;
+      r.seq = seq++;
+      r.ptr = 0;
+      r.size = size_of(i);
+      r.result = a = 0x7f0000000000ull + (i % (3 * kLive)) * 4096 + 16;
+      // Addresses recycle over three times the live set: some are still
+      // live when they come round, as a real heap reuses (convert counts
+      // them; throughput is what this measures).
+      w.append(r);
+      r.result = 0;
+    }
+    w.close();
+    std::atexit([] { std::remove(path.c_str()); });
+    return p;
+  }();
+  return path;
+}
+
+double file_mb(const std::string& p) {
+  struct stat st {};
+  stat(p.c_str(), &st);
+  return static_cast<double>(st.st_size) / 1e6;
+}
+
+void BM_ReadCallsLog(benchmark::State& state) {
+  const std::string& p = calls_log();
+  for (auto _ : state) {
+    std::size_t n = 0;
+    for (const auto& r : weft::replay::read_calls(p)) {
+      benchmark::DoNotOptimize(r);
+      ++n;
+    }
+    benchmark::DoNotOptimize(n);
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(
+      file_mb(p) * 1e6 * static_cast<double>(state.iterations())));
+}
+BENCHMARK(BM_ReadCallsLog)->Unit(benchmark::kMillisecond);
+
+void BM_ConvertCallsLog(benchmark::State& state) {
+  const std::string& p = calls_log();
+  const std::string out = p + ".slots";
+  for (auto _ : state) {
+    const auto stats = weft::replay::convert(p, out);
+    benchmark::DoNotOptimize(stats.operations);
+  }
+  std::remove(out.c_str());
+  state.SetBytesProcessed(static_cast<std::int64_t>(
+      file_mb(p) * 1e6 * static_cast<double>(state.iterations())));
+  state.counters["events/s"] =
+      benchmark::Counter(4e6 * static_cast<double>(state.iterations()),
+                         benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_ConvertCallsLog)->Unit(benchmark::kMillisecond);
+
+// --- recording overhead ----------------------------------------------------
+
+std::string python() {
+  static const std::string exe = [] {
+    FILE* p = popen("python3 -c 'import sys; print(sys.executable)'", "r");
+    char buf[1024] = {};
+    if (p == nullptr || std::fgets(buf, sizeof buf, p) == nullptr)
+      return std::string("python3");
+    pclose(p);
+    std::string s(buf);
+    while (!s.empty() && s.back() == '\n') s.pop_back();
+    return s;
+  }();
+  return exe;
+}
+
+const char kWorkload[] =
+    " -c 'import json; d = [{\"k\": i, \"v\": [str(i)] * 5} for i in "
+    "range(100000)]; print(len(json.dumps(d)))' >/dev/null 2>&1";
+
+void run_timed(benchmark::State& state, const std::string& cmd) {
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const int rc = std::system(cmd.c_str());
+    const auto t1 = std::chrono::steady_clock::now();
+    if (rc != 0) {
+      state.SkipWithError(("failed: " + cmd).c_str());
+      return;
+    }
+    state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+  }
+}
+
+void BM_Python(benchmark::State& state) {
+  run_timed(state, python() + kWorkload);
+}
+BENCHMARK(BM_Python)->Iterations(3)->UseManualTime()->Unit(
+    benchmark::kMillisecond);
+
+void BM_PythonUnderWeftRecorder(benchmark::State& state) {
+  const std::string log = "/tmp/weft-alloc-bench-rec.weft";
+  run_timed(state, std::string(WEFT_BINARY) + " alloc record -o " + log +
+                       " -- " + python() + kWorkload);
+  std::remove(log.c_str());
+}
+BENCHMARK(BM_PythonUnderWeftRecorder)
+    ->Iterations(3)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+void BM_PythonUnderHeaptrack(benchmark::State& state) {
+  if (std::system("command -v heaptrack >/dev/null") != 0) {
+    state.SkipWithError("heaptrack not installed");
+    return;
+  }
+  const std::string out = "/tmp/weft-alloc-bench-heaptrack";
+  run_timed(state, "heaptrack -o " + out + " " + python() + kWorkload);
+  std::remove((out + ".zst").c_str());
+}
+BENCHMARK(BM_PythonUnderHeaptrack)
+    ->Iterations(3)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,204 @@
+// The replayer: sound allocators replay cleanly; deliberately broken ones
+// (overlapping blocks, a block handed out again before its free,
+// misaligned results, non-zero calloc memory) are each caught.
+#include "replay/alloc_replay.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "replay/alloc_log.h"
+#include "replay/alloc_testing.h"
+#include "traces/writer.h"
+
+namespace weft::replay {
+namespace {
+
+SlotRecord op(AllocCall call, std::uint32_t slot, std::uint64_t size = 0,
+              std::uint64_t align = 0, std::uint32_t thread = 0) {
+  SlotRecord r;
+  r.call = call;
+  r.slot = slot;
+  r.size = size;
+  r.align = align;
+  r.thread = thread;
+  return r;
+}
+
+// A slots log that uses every call, keeps 100 blocks of 1000 bytes live at
+// once, asks for 64- and 256-byte alignment, callocs, reallocs, and hands
+// blocks between two threads.
+std::string write_log(const std::string& name) {
+  const std::string path = ::testing::TempDir() + "/" + name +
+                           std::to_string(getpid()) + ".slots.weft";
+  traces::TraceHeader header;
+  header.kind = traces::TraceKind::kAllocLog;
+  header.metadata = {{"form", "slots"}};
+  traces::TraceWriter w(path, header);
+  std::uint32_t s = 0;
+  for (int i = 0; i < 100; ++i)
+    w.append(op(AllocCall::kMalloc, s++, 1000, 0, i % 2));
+  for (int i = 0; i < 20; ++i)
+    w.append(op(AllocCall::kMemalign, s++, 100 + i, 64));
+  for (int i = 0; i < 20; ++i)
+    w.append(op(AllocCall::kPosixMemalign, s++, 300, 256));
+  w.append(op(AllocCall::kAlignedAlloc, s++, 512, 64));
+  w.append(op(AllocCall::kValloc, s++, 100, 4096));
+  for (int i = 0; i < 20; ++i) w.append(op(AllocCall::kCalloc, s++, 4096));
+  SlotRecord r = op(AllocCall::kRealloc, s++, 10);
+  r.from_null = true;
+  w.append(r);
+  w.append(op(AllocCall::kRealloc, s - 1, 5000));
+  w.append(op(AllocCall::kRealloc, s - 1, 7));
+  // Thread 1 frees what thread 0 allocated, and the other way round.
+  for (std::uint32_t i = 0; i < s; ++i)
+    w.append(op(AllocCall::kFree, i, 0, 0, (i + 1) % 2));
+  w.close();
+  return path;
+}
+
+class AllocReplay : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { log_ = new std::string(write_log("mixed")); }
+  static void TearDownTestSuite() {
+    std::remove(log_->c_str());
+    delete log_;
+  }
+  static std::string* log_;
+};
+std::string* AllocReplay::log_ = nullptr;
+
+ReplayResult replay(const std::string& log, const std::string& allocator,
+                    bool ordered = false) {
+  ReplayOptions options;
+  options.ordered = ordered;
+  return replay_in_child(log, allocator, options);
+}
+
+bool any_error_contains(const ReplayResult& r, const std::string& what) {
+  for (const auto& e : r.errors)
+    if (e.find(what) != std::string::npos) return true;
+  return false;
+}
+
+TEST_F(AllocReplay, GlibcReplaysTheMixedLogCleanlyInBothModes) {
+  for (const bool ordered : {false, true}) {
+    const ReplayResult r = replay(*log_, "glibc", ordered);
+    ASSERT_TRUE(r.failure.empty()) << r.failure;
+    EXPECT_EQ(r.error_count, 0u) << (r.errors.empty() ? "" : r.errors[0]);
+    EXPECT_EQ(r.operations, 2u * 163 + 2);
+    EXPECT_EQ(r.mode, ordered ? "ordered" : "fast");
+    EXPECT_EQ(r.threads, ordered ? 2u : 1u);
+    EXPECT_EQ(r.latency[static_cast<int>(AllocCall::kMalloc)].count, 100u);
+    EXPECT_EQ(r.latency[static_cast<int>(AllocCall::kFree)].count, 163u);
+    // 100 x 1000 + 20 x 4096 + ... bytes were live at once.
+    EXPECT_GE(r.peak_live, 100u * 1000 + 20 * 4096);
+    EXPECT_GT(r.peak_rss, 0u);
+  }
+}
+
+TEST_F(AllocReplay, DetectsOverlappingBlocks) {
+  const ReplayResult r = replay(*log_, WEFT_BROKEN_OVERLAP);
+  ASSERT_TRUE(r.failure.empty()) << r.failure;
+  EXPECT_GT(r.error_count, 0u);
+  EXPECT_TRUE(any_error_contains(r, "was changed at byte"))
+      << (r.errors.empty() ? "no errors" : r.errors[0]);
+}
+
+TEST_F(AllocReplay, DetectsABlockHandedOutAgainBeforeItsFree) {
+  const ReplayResult r = replay(*log_, WEFT_BROKEN_REUSE);
+  ASSERT_TRUE(r.failure.empty()) << r.failure;
+  EXPECT_GE(r.error_count, 50u);  // one per block handed out twice
+  EXPECT_TRUE(any_error_contains(r, "was changed at byte 0"))
+      << (r.errors.empty() ? "no errors" : r.errors[0]);
+}
+
+TEST_F(AllocReplay, DetectsMisalignedResults) {
+  const ReplayResult r = replay(*log_, WEFT_BROKEN_MISALIGNED);
+  ASSERT_TRUE(r.failure.empty()) << r.failure;
+  EXPECT_TRUE(any_error_contains(r, "is not aligned to 64 bytes"));
+  // Every aligned call of 64 bytes or more: 20 memalign, 20
+  // posix_memalign (256), one aligned_alloc and one valloc (4096).
+  EXPECT_EQ(r.error_count, 42u);
+}
+
+TEST_F(AllocReplay, DetectsNonZeroCallocMemory) {
+  const ReplayResult r = replay(*log_, WEFT_BROKEN_CALLOC);
+  ASSERT_TRUE(r.failure.empty()) << r.failure;
+  EXPECT_EQ(r.error_count, 20u);  // each calloc, nothing else
+  EXPECT_TRUE(any_error_contains(r, "calloc memory"));
+}
+
+TEST_F(AllocReplay, TheTestHelperFailsOnABrokenAllocatorAndPassesGlibc) {
+  EXPECT_TRUE(testing::replays_cleanly(*log_, "glibc"));
+  const auto broken = testing::replays_cleanly(*log_, WEFT_BROKEN_OVERLAP);
+  EXPECT_FALSE(broken);
+  EXPECT_NE(std::string(broken.message()).find("damaged"), std::string::npos);
+}
+
+TEST_F(AllocReplay, TheTestHelperComparesPeakRssWithABaseline) {
+  // Against itself with a ratio of 100 it passes; the check is live: a
+  // ratio of 0.01 must fail.
+  testing::ReplayExpectations loose;
+  loose.baseline = "glibc";
+  loose.max_rss_ratio = 100;
+  EXPECT_TRUE(testing::replays_cleanly(*log_, "glibc", loose));
+  testing::ReplayExpectations tight_expect = loose;
+  tight_expect.max_rss_ratio = 0.01;
+  const auto tight = testing::replays_cleanly(*log_, "glibc", tight_expect);
+  EXPECT_FALSE(tight);
+  EXPECT_NE(std::string(tight.message()).find("peak RSS"), std::string::npos);
+}
+
+TEST_F(AllocReplay, DebianAllocatorsReplayCleanly) {
+  for (const std::string a : {"jemalloc", "mimalloc", "tcmalloc"}) {
+    testing::ReplayExpectations ordered;
+    ordered.ordered = true;
+    EXPECT_TRUE(testing::replays_cleanly(*log_, a, ordered));
+    EXPECT_TRUE(testing::replays_cleanly(*log_, a));
+  }
+}
+
+TEST_F(AllocReplay, NoCheckModeSkipsChecksAndLatency) {
+  ReplayOptions options;
+  options.check = false;
+  const ReplayResult r = replay_in_child(*log_, WEFT_BROKEN_CALLOC, options);
+  ASSERT_TRUE(r.failure.empty()) << r.failure;
+  EXPECT_FALSE(r.checked);
+  EXPECT_EQ(r.error_count, 0u);  // nothing looked at the memory
+  EXPECT_EQ(r.latency[0].count, 0u);
+  EXPECT_EQ(r.operations, 328u);
+}
+
+TEST(AllocReplayResult, RoundTripsThroughJson) {
+  ReplayResult r;
+  r.allocator = "x";
+  r.mode = "ordered";
+  r.operations = 12;
+  r.peak_rss = 4096;
+  r.latency[3] = Latency{5, 1, 2, 3, 4, 5};
+  r.series = {Sample{1, 2, 3}};
+  r.errors = {"boom"};
+  r.error_count = 1;
+  const ReplayResult back = from_json(to_json(r));
+  EXPECT_EQ(back.allocator, "x");
+  EXPECT_EQ(back.mode, "ordered");
+  EXPECT_EQ(back.operations, 12u);
+  EXPECT_EQ(back.peak_rss, 4096u);
+  EXPECT_EQ(back.latency[3].p999, 4);
+  ASSERT_EQ(back.series.size(), 1u);
+  EXPECT_EQ(back.series[0].rss_bytes, 3u);
+  EXPECT_EQ(back.errors, r.errors);
+}
+
+TEST(AllocReplayResult, AMissingAllocatorIsAFailureNotACrash) {
+  const ReplayResult r =
+      replay_in_child("/nonexistent.weft", "/nonexistent/libnothing.so", {});
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(r.failure.find("/nonexistent/libnothing.so"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace weft::replay
