@@ -134,7 +134,9 @@ BENCHMARK(BM_ReplayChecked)
 // --- convert ----------------------------------------------------------------
 
 const std::string& calls_log() {
-  static const std::string path = [] {
+  // Leaked on purpose: the atexit handler runs after static destructors
+  // registered later, so the name must outlive them.
+  static const std::string& path = *new std::string([] {
     const std::string p =
         "/tmp/weft-alloc-bench-" + std::to_string(getpid()) + ".weft";
     weft::traces::TraceHeader h;
@@ -167,9 +169,11 @@ const std::string& calls_log() {
       r.result = 0;
     }
     w.close();
-    std::atexit([] { std::remove(path.c_str()); });
     return p;
-  }();
+  }());
+  static const int removed_at_exit =
+      std::atexit([] { std::remove(path.c_str()); });
+  (void)removed_at_exit;
   return path;
 }
 
