@@ -333,27 +333,23 @@ static_assert(sizeof(FastOp) == 16);
 
 inline void run_fast(void** ptr, const FastOp& op) {
   void*& p = ptr[op.slot];
-  switch (op.call) {
-    case AllocCall::kFree:
-      std::free(p);
-      p = nullptr;
-      break;
-    case AllocCall::kMalloc:
-      p = std::malloc(op.size);
-      break;
-    case AllocCall::kRealloc:
-      p = std::realloc(op.from_null ? nullptr : p, op.size);
-      break;
-    case AllocCall::kCalloc:
-      p = std::calloc(1, op.size);
-      break;
-    default: {
-      SlotRecord r;
-      r.call = op.call;
-      r.size = op.size;
-      r.align = std::uint64_t{1} << op.align_log2;
-      p = allocate(r);
-    }
+  // Direct branches for the two calls that make up most logs; the rest
+  // through the general path.
+  if (op.call == AllocCall::kFree) {
+    std::free(p);
+    p = nullptr;
+  } else if (op.call == AllocCall::kMalloc) {
+    p = std::malloc(op.size);
+  } else if (op.call == AllocCall::kRealloc) {
+    p = std::realloc(op.from_null ? nullptr : p, op.size);
+  } else if (op.call == AllocCall::kCalloc) {
+    p = std::calloc(1, op.size);
+  } else {
+    SlotRecord r;
+    r.call = op.call;
+    r.size = op.size;
+    r.align = std::uint64_t{1} << op.align_log2;
+    p = allocate(r);
   }
 }
 

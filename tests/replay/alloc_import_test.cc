@@ -73,17 +73,29 @@ TEST(AllocImport, ReadsEveryLineFormOfARealMtraceLog) {
       if (r.result == 0) ++failed;
     }
   }
-  // 64 + calloc + realloc(NULL) + memalign + posix_memalign ('+' lines).
-  EXPECT_EQ(mallocs, 68u);
+  // 64 + calloc + realloc(NULL) + memalign + posix_memalign +
+  // aligned_alloc + valloc ('+' lines).
+  EXPECT_EQ(mallocs, 70u);
   EXPECT_EQ(reallocs, 2u);  // "< >" and the failed "!"
   EXPECT_EQ(failed, 1u);
-  EXPECT_EQ(frees, 4u + 32);
+  EXPECT_EQ(frees, 6u + 32);
   ConvertStats stats;
   const ReplayResult r = convert_and_replay(log, stats);
   EXPECT_EQ(stats.anomalies(), 0u);
   EXPECT_EQ(stats.failed, 1u);
   EXPECT_TRUE(r.ok()) << r.failure;
-  EXPECT_EQ(r.operations, 68u + 36 + 1);
+  EXPECT_EQ(r.operations, 70u + 38 + 1);
+  // The same through the command line.
+  EXPECT_EQ(shell(std::string(WEFT_BINARY) + " alloc import " + log + " -o " +
+                  log + ".weft > /dev/null"),
+            0);
+  std::uint64_t imported = 0;
+  for (const auto& c : read_calls(log + ".weft")) {
+    (void)c;
+    ++imported;
+  }
+  EXPECT_EQ(imported, 70u + 38 + 2);
+  std::remove((log + ".weft").c_str());
   std::remove(log.c_str());
 }
 

@@ -170,6 +170,34 @@ TEST(AllocRecord, AForkedChildWritesNothingToTheLog) {
   std::remove((log + ".slots").c_str());
 }
 
+TEST(AllocRecord, RecordsEveryWrappedFunctionAndFailedCalls) {
+  const std::string log = temp("calls.weft");
+  ASSERT_EQ(record(log, WEFT_MTRACE_PROG), 0);
+  int seen[kAllocCallCount] = {};
+  bool failed_realloc = false;
+  for (const auto& r : read_calls(log)) {
+    ++seen[static_cast<int>(r.call)];
+    if (r.call == AllocCall::kRealloc && r.result == 0 && r.size > (1ull << 60))
+      failed_realloc = true;
+    if (r.call == AllocCall::kMemalign) {
+      EXPECT_EQ(r.align, 64u);
+    } else if (r.call == AllocCall::kPosixMemalign) {
+      EXPECT_EQ(r.align, 256u);
+    } else if (r.call == AllocCall::kAlignedAlloc) {
+      EXPECT_EQ(r.align, 64u);
+    } else if (r.call == AllocCall::kValloc) {
+      EXPECT_EQ(r.align, 4096u);
+    } else if (r.call == AllocCall::kCalloc && r.size == 1000) {
+      EXPECT_NE(r.result, 0u);
+    }
+  }
+  for (int c = 0; c < kAllocCallCount; ++c)
+    EXPECT_GE(seen[c], 1) << call_name(static_cast<AllocCall>(c));
+  EXPECT_GE(seen[static_cast<int>(AllocCall::kMalloc)], 64);
+  EXPECT_TRUE(failed_realloc);
+  std::remove(log.c_str());
+}
+
 TEST(AllocRecord, ThePreloadedRecorderLeavesTheProgramsOutputAlone) {
   const std::string out = temp("out.txt");
   const std::string log = temp("echo.weft");

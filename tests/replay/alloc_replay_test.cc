@@ -93,8 +93,13 @@ TEST_F(AllocReplay, GlibcReplaysTheMixedLogCleanlyInBothModes) {
     EXPECT_EQ(r.threads, ordered ? 2u : 1u);
     EXPECT_EQ(r.latency[static_cast<int>(AllocCall::kMalloc)].count, 100u);
     EXPECT_EQ(r.latency[static_cast<int>(AllocCall::kFree)].count, 163u);
-    // 100 x 1000 + 20 x 4096 + ... bytes were live at once.
-    EXPECT_GE(r.peak_live, 100u * 1000 + 20 * 4096);
+    // In global order 100 x 1000 + 20 x 4096 + ... bytes were live at
+    // once. Ordered, each thread only waits for the blocks it is handed,
+    // so thread 1 may free early ones before thread 0 is done: less.
+    if (!ordered) {
+      EXPECT_GE(r.peak_live, 100u * 1000 + 20 * 4096);
+    }
+    EXPECT_GT(r.peak_live, 0u);
     EXPECT_GT(r.peak_rss, 0u);
   }
 }
