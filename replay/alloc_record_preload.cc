@@ -203,7 +203,8 @@ void on_thread_exit(void* p) {
 
 // Called with in_hook set.
 void record(AllocCall call, std::uint64_t seq, std::uint64_t size,
-            std::uint64_t align, const void* ptr, const void* result) {
+            std::uint64_t align, const void* ptr, const void* result,
+            std::uint64_t release_delta = 0) {
   ThreadBuffer* b = my_buffer;
   if (b == nullptr && (b = attach_buffer()) == nullptr) return;
   lock(b);
@@ -215,6 +216,7 @@ void record(AllocCall call, std::uint64_t seq, std::uint64_t size,
   r.align = align;
   r.ptr = reinterpret_cast<std::uintptr_t>(ptr);
   r.result = reinterpret_cast<std::uintptr_t>(result);
+  r.release_delta = release_delta;
   if (b->count == kBufferRecords) drain(b);
   unlock(b);
 }
@@ -364,9 +366,14 @@ __attribute__((visibility("default"))) void* realloc(void* p, std::size_t n) {
     }
     return r;
   }
-  if (!begin()) return real.realloc(p, n);
+  // Two sequence numbers: the old block may go to another thread as soon
+  // as the call starts, the new one is ours only once it returns.
+  std::uint64_t before = 0;
+  if (p == nullptr ? !begin() : !begin(before)) return real.realloc(p, n);
   void* r = real.realloc(p, n);
-  record(AllocCall::kRealloc, take_seq(), n, 0, p, r);
+  const std::uint64_t after = take_seq();
+  record(AllocCall::kRealloc, after, n, 0, p, r,
+         p != nullptr ? after - before : 0);
   in_hook = false;
   return r;
 }

@@ -98,6 +98,7 @@ void encode(const Record& record, std::string& out) {
     put_varint(out, a->align);
     put_varint(out, a->ptr);
     put_varint(out, a->result);
+    put_varint(out, a->release_delta);
   } else if (const auto* l = std::get_if<SlotRecord>(&record)) {
     out.push_back(static_cast<char>(kSlot));
     // The call and the flag share a byte: slot logs are mostly this.
@@ -157,7 +158,7 @@ std::optional<Record> decode(ByteReader& in) {
       AllocRecord a;
       if (!get_enum(in, a.call, kMaxAllocCall) || !get(in, a.thread) ||
           !get(in, a.seq) || !get(in, a.size) || !get(in, a.align) ||
-          !get(in, a.ptr) || !get(in, a.result))
+          !get(in, a.ptr) || !get(in, a.result) || !get(in, a.release_delta))
         return std::nullopt;
       return a;
     }
