@@ -4,8 +4,9 @@
 // number, global sequence number) to the weft trace named by
 // WEFT_ALLOC_OUT, as AllocRecords in crash-safe zstd frames.
 // `weft alloc record` sets it up; it records the process it starts (after
-// an exec, the new program, which starts the log afresh), not that
-// process's children: WEFT_ALLOC_PID names the one process to record.
+// an exec, the new program, which starts the log afresh), and its
+// children's programs only if asked (WEFT_ALLOC_CHILDREN=1), each in a log
+// of its own: WEFT_ALLOC_PID names the process whose log is WEFT_ALLOC_OUT.
 //
 // Re-entrance: the recorder itself allocates (its buffers, the writer, the
 // zstd context); a thread-local flag sends those calls straight to the
@@ -265,9 +266,15 @@ __attribute__((constructor)) void start_recording() {
   // shell wrapper that execs the real program leaves the log of the
   // real one): its forked children inherit the preload but not the pid.
   const char* pid = std::getenv("WEFT_ALLOC_PID");
-  if (pid == nullptr || std::strtol(pid, nullptr, 10) != getpid()) return;
+  const bool root = pid != nullptr && std::strtol(pid, nullptr, 10) == getpid();
+  // With WEFT_ALLOC_CHILDREN=1 every program a descendant execs gets a log
+  // of its own, named after its pid.
+  const char* children = std::getenv("WEFT_ALLOC_CHILDREN");
+  if (!root && (children == nullptr || std::strcmp(children, "1") != 0)) return;
   in_hook = true;
-  const std::string path = out;
+  const std::string path =
+      root ? std::string(out)
+           : std::string(out) + "." + std::to_string(getpid());
   pthread_key_create(&exit_key, on_thread_exit);
   pthread_atfork(nullptr, nullptr, stop_in_child);
   try {
