@@ -29,6 +29,7 @@ struct AllocCommand {
   std::string input;
   std::string output;
   std::vector<std::string> program;
+  bool children = false;
   bool strict = false;
   std::string allocator = "glibc";
   std::vector<std::string> allocators;
@@ -50,11 +51,15 @@ std::shared_ptr<AllocCommand> add_alloc_command(CLI::App& app) {
       "record",
       "Run a program with the LD_PRELOAD recorder and write every malloc, "
       "free, calloc, realloc, posix_memalign, aligned_alloc, memalign and "
-      "valloc call to a weft allocator log (its children run unrecorded)");
+      "valloc call to a weft allocator log (its children run unrecorded "
+      "unless --children)");
   c->record->add_option("-o,--output", c->output, "The log to write")
       ->required();
   c->record->add_option("program", c->program, "The program and its arguments")
       ->required();
+  c->record->add_flag("--children", c->children,
+                      "Also record every program its descendants exec, each "
+                      "in OUTPUT.<pid> (a compiler driver's cc1plus, as, ld)");
   c->record->positionals_at_end();
 
   c->import = c->alloc->add_subcommand(
@@ -152,7 +157,7 @@ std::string recorder_library() {
 }
 
 int record_program(const std::string& output,
-                   const std::vector<std::string>& argv) {
+                   const std::vector<std::string>& argv, bool children) {
   const std::string recorder = recorder_library();
   if (access(recorder.c_str(), R_OK) != 0)
     throw std::runtime_error("cannot find the recorder library " + recorder +
@@ -166,6 +171,7 @@ int record_program(const std::string& output,
     setenv("LD_PRELOAD",
            (recorder + (saved.empty() ? "" : ":" + saved)).c_str(), 1);
     setenv("WEFT_ALLOC_OUT", absolute(output).c_str(), 1);
+    if (children) setenv("WEFT_ALLOC_CHILDREN", "1", 1);
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -184,7 +190,7 @@ int record_program(const std::string& output,
 int run_alloc_command(const AllocCommand& c) {
   try {
     if (c.record->parsed()) {
-      const int rc = record_program(c.output, c.program);
+      const int rc = record_program(c.output, c.program, c.children);
       if (access(c.output.c_str(), R_OK) != 0) {
         std::cerr << "weft alloc record: " << c.program[0]
                   << " wrote no log (is it statically linked, or setuid?)\n";
@@ -197,6 +203,9 @@ int run_alloc_command(const AllocCommand& c) {
       }
       std::cerr << "weft alloc record: " << calls << " allocator calls in "
                 << c.output << " (program exit status " << rc << ")\n";
+      if (c.children)
+        std::cerr << "weft alloc record: the children's logs are " << c.output
+                  << ".<pid>\n";
       return rc;
     }
     if (c.import->parsed()) {

@@ -36,33 +36,51 @@ traces::Generator<AllocRecord> in_sequence(traces::Generator<AllocRecord> in,
   for (auto& r : in) {
     if ((++stats.calls & ((1u << 20) - 1)) == 0 && options.progress)
       options.progress(stats.calls);
-    if (r.seq < next) {
-      // Arrived after we gave up waiting for it.
-      ++stats.late;
-      anomaly(options, "record " + std::to_string(r.seq) +
-                           " arrived after the reorder window had passed it");
-      co_yield r;
-      continue;
+    // A realloc of a block also holds the sequence number at which it
+    // may have released the old block: that moment becomes a release
+    // marker (a free with release_delta set) of its own.
+    AllocRecord items[2];
+    int count = 0;
+    if (r.call == AllocCall::kRealloc && r.ptr != 0 && r.release_delta != 0 &&
+        r.release_delta <= r.seq) {
+      AllocRecord marker = r;
+      marker.call = AllocCall::kFree;
+      marker.seq = r.seq - r.release_delta;
+      marker.size = 0;
+      marker.result = 0;
+      items[count++] = marker;
     }
-    if (r.seq != next || !held.empty()) {
-      ++stats.reordered;
-      held.push(r);
-      if (held.size() > stats.max_window) stats.max_window = held.size();
-    } else {
-      ++next;
-      co_yield r;
-    }
-    while (!held.empty() &&
-           (held.top().seq <= next || held.size() > options.reorder_window)) {
-      AllocRecord top = held.top();
-      held.pop();
-      if (top.seq > next) {
-        stats.sequence_gaps += top.seq - next;
-        anomaly(options, "sequence numbers " + std::to_string(next) + " to " +
-                             std::to_string(top.seq - 1) + " are missing");
+    items[count++] = r;
+    for (int k = 0; k < count; ++k) {
+      const AllocRecord& item = items[k];
+      if (item.seq < next) {
+        // Arrived after we gave up waiting for it.
+        ++stats.late;
+        anomaly(options, "record " + std::to_string(item.seq) +
+                             " arrived after the reorder window had passed it");
+        co_yield item;
+        continue;
       }
-      next = top.seq + 1;
-      co_yield top;
+      if (item.seq != next || !held.empty()) {
+        ++stats.reordered;
+        held.push(item);
+        if (held.size() > stats.max_window) stats.max_window = held.size();
+      } else {
+        ++next;
+        co_yield item;
+      }
+      while (!held.empty() &&
+             (held.top().seq <= next || held.size() > options.reorder_window)) {
+        AllocRecord top = held.top();
+        held.pop();
+        if (top.seq > next) {
+          stats.sequence_gaps += top.seq - next;
+          anomaly(options, "sequence numbers " + std::to_string(next) + " to " +
+                               std::to_string(top.seq - 1) + " are missing");
+        }
+        next = top.seq + 1;
+        co_yield top;
+      }
     }
   }
   while (!held.empty()) {
@@ -89,6 +107,13 @@ traces::Generator<SlotRecord> to_slots(traces::Generator<AllocRecord> in,
   std::vector<std::uint64_t> ring(options.recent_frees);
   std::size_t ring_at = 0;
   std::unordered_set<std::uint64_t> recent;
+  // Reallocs between their two sequence numbers, by thread (a thread has
+  // at most one in flight).
+  struct Releasing {
+    std::uint32_t slot;
+    std::uint64_t ptr;
+  };
+  std::unordered_map<std::uint32_t, Releasing> releasing;
 
   auto take_slot = [&] {
     std::uint32_t s;
@@ -151,6 +176,14 @@ traces::Generator<SlotRecord> to_slots(traces::Generator<AllocRecord> in,
       if (live.size() > stats.peak_live) stats.peak_live = live.size();
       ++stats.operations;
       co_yield op;
+    } else if (r.call == AllocCall::kFree && r.release_delta != 0) {
+      // A realloc on this thread has started: its old block's address is
+      // free for others from here; the slot waits for the realloc.
+      const auto it = live.find(r.ptr);
+      if (it != live.end()) {
+        releasing[r.thread] = Releasing{it->second, r.ptr};
+        live.erase(it);
+      }
     } else if (r.call == AllocCall::kFree) {
       if (r.ptr == 0) continue;
       const auto it = live.find(r.ptr);
@@ -169,6 +202,38 @@ traces::Generator<SlotRecord> to_slots(traces::Generator<AllocRecord> in,
       SlotRecord op = free_op(r.thread, it->second);
       live.erase(it);
       remember_freed(r.ptr);
+      ++stats.operations;
+      co_yield op;
+    } else if (r.ptr != 0 && r.release_delta != 0 &&
+               releasing.count(r.thread) != 0) {
+      // The second half of a recorded realloc (see the marker above).
+      const Releasing rel = releasing[r.thread];
+      releasing.erase(r.thread);
+      if (r.result == 0) {
+        if (r.size != 0) {
+          ++stats.failed;  // the block stays as it was
+          live.emplace(rel.ptr, rel.slot);
+          continue;
+        }
+        remember_freed(rel.ptr);
+        ++stats.operations;
+        co_yield free_op(r.thread, rel.slot);
+        continue;
+      }
+      if (auto op = reused(r)) {
+        ++stats.operations;
+        co_yield *op;
+      }
+      if (r.result != rel.ptr) {
+        remember_freed(rel.ptr);
+        forget_freed(r.result);
+      }
+      live.emplace(r.result, rel.slot);
+      SlotRecord op;
+      op.call = AllocCall::kRealloc;
+      op.thread = r.thread;
+      op.slot = rel.slot;
+      op.size = r.size;
       ++stats.operations;
       co_yield op;
     } else {  // realloc

@@ -4,8 +4,9 @@
 // number, global sequence number) to the weft trace named by
 // WEFT_ALLOC_OUT, as AllocRecords in crash-safe zstd frames.
 // `weft alloc record` sets it up; it records the process it starts (after
-// an exec, the new program, which starts the log afresh), not that
-// process's children: WEFT_ALLOC_PID names the one process to record.
+// an exec, the new program, which starts the log afresh), and its
+// children's programs only if asked (WEFT_ALLOC_CHILDREN=1), each in a log
+// of its own: WEFT_ALLOC_PID names the process whose log is WEFT_ALLOC_OUT.
 //
 // Re-entrance: the recorder itself allocates (its buffers, the writer, the
 // zstd context); a thread-local flag sends those calls straight to the
@@ -203,7 +204,8 @@ void on_thread_exit(void* p) {
 
 // Called with in_hook set.
 void record(AllocCall call, std::uint64_t seq, std::uint64_t size,
-            std::uint64_t align, const void* ptr, const void* result) {
+            std::uint64_t align, const void* ptr, const void* result,
+            std::uint64_t release_delta = 0) {
   ThreadBuffer* b = my_buffer;
   if (b == nullptr && (b = attach_buffer()) == nullptr) return;
   lock(b);
@@ -215,6 +217,7 @@ void record(AllocCall call, std::uint64_t seq, std::uint64_t size,
   r.align = align;
   r.ptr = reinterpret_cast<std::uintptr_t>(ptr);
   r.result = reinterpret_cast<std::uintptr_t>(result);
+  r.release_delta = release_delta;
   if (b->count == kBufferRecords) drain(b);
   unlock(b);
 }
@@ -263,9 +266,15 @@ __attribute__((constructor)) void start_recording() {
   // shell wrapper that execs the real program leaves the log of the
   // real one): its forked children inherit the preload but not the pid.
   const char* pid = std::getenv("WEFT_ALLOC_PID");
-  if (pid == nullptr || std::strtol(pid, nullptr, 10) != getpid()) return;
+  const bool root = pid != nullptr && std::strtol(pid, nullptr, 10) == getpid();
+  // With WEFT_ALLOC_CHILDREN=1 every program a descendant execs gets a log
+  // of its own, named after its pid.
+  const char* children = std::getenv("WEFT_ALLOC_CHILDREN");
+  if (!root && (children == nullptr || std::strcmp(children, "1") != 0)) return;
   in_hook = true;
-  const std::string path = out;
+  const std::string path =
+      root ? std::string(out)
+           : std::string(out) + "." + std::to_string(getpid());
   pthread_key_create(&exit_key, on_thread_exit);
   pthread_atfork(nullptr, nullptr, stop_in_child);
   try {
@@ -364,9 +373,14 @@ __attribute__((visibility("default"))) void* realloc(void* p, std::size_t n) {
     }
     return r;
   }
-  if (!begin()) return real.realloc(p, n);
+  // Two sequence numbers: the old block may go to another thread as soon
+  // as the call starts, the new one is ours only once it returns.
+  std::uint64_t before = 0;
+  if (p == nullptr ? !begin() : !begin(before)) return real.realloc(p, n);
   void* r = real.realloc(p, n);
-  record(AllocCall::kRealloc, take_seq(), n, 0, p, r);
+  const std::uint64_t after = take_seq();
+  record(AllocCall::kRealloc, after, n, 0, p, r,
+         p != nullptr ? after - before : 0);
   in_hook = false;
   return r;
 }

@@ -120,6 +120,7 @@ void encode_fields(const Record& record, std::string& out) {
     put_varint(out, a->align);
     put_varint(out, a->ptr);
     put_varint(out, a->result);
+    put_varint(out, a->release_delta);
   } else if (const auto* l = std::get_if<SlotRecord>(&record)) {
     // The call and the flag share a byte: slot logs are mostly this.
     put_varint(
@@ -176,7 +177,7 @@ std::optional<Record> decode_fields(std::uint8_t tag, ByteReader& in) {
       AllocRecord a;
       if (!get_enum(in, a.call, kMaxAllocCall) || !get(in, a.thread) ||
           !get(in, a.seq) || !get(in, a.size) || !get(in, a.align) ||
-          !get(in, a.ptr) || !get(in, a.result))
+          !get(in, a.ptr) || !get(in, a.result) || !get(in, a.release_delta))
         return std::nullopt;
       return a;
     }

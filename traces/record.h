@@ -88,7 +88,8 @@ inline constexpr std::uint8_t kMaxAllocCall = 7;
 // One allocator call of a recorded program, as the recorder or an importer
 // saw it: addresses are the real ones. `seq` orders calls across threads
 // (the recorder takes it before a free releases a block and after an
-// allocation obtained one); `result` 0 is a failed call. calloc's size is
+// allocation obtained one; a realloc takes one before and one after);
+// `result` 0 is a failed call. calloc's size is
 // nmemb * size; `align` is 0 for calls without one.
 struct AllocRecord {
   AllocCall call = AllocCall::kMalloc;
@@ -98,6 +99,10 @@ struct AllocRecord {
   std::uint64_t align = 0;
   std::uint64_t ptr = 0;     // the block freed or reallocated
   std::uint64_t result = 0;  // the block returned
+  // realloc of a block: `seq` minus the sequence number taken just before
+  // the call, from when the old block may be released (and handed to
+  // another thread); 0 for other calls.
+  std::uint64_t release_delta = 0;
   friend bool operator==(const AllocRecord&, const AllocRecord&) = default;
 };
 

@@ -139,6 +139,36 @@ TEST(AllocConvert, KeepsCrossThreadFreesInSequenceOrder) {
   EXPECT_EQ(ops[3].thread, 0u);
 }
 
+TEST(AllocConvert, ARecordedReallocReleasesItsOldBlockWhenTheCallStarts) {
+  // Thread 0's realloc of 0x100 took sequence number 1 before the call and
+  // 3 after it; meanwhile thread 1 was handed 0x100 (2). Not an anomaly:
+  // the old block was released at 1.
+  AllocRecord re = call(AllocCall::kRealloc, 3, 64, 0x100, 0x900, 0);
+  re.release_delta = 2;
+  ConvertStats stats;
+  const auto ops = run({call(AllocCall::kMalloc, 0, 16, 0, 0x100, 0),
+                        call(AllocCall::kMalloc, 2, 32, 0, 0x100, 1), re,
+                        call(AllocCall::kFree, 4, 0, 0x100, 0, 1),
+                        call(AllocCall::kFree, 5, 0, 0x900, 0, 0)},
+                       stats);
+  EXPECT_EQ(stats.anomalies(), 0u);
+  EXPECT_EQ(stats.calls, 5u);
+  ASSERT_EQ(ops.size(), 5u);
+  EXPECT_EQ(ops[1].thread, 1u);
+  EXPECT_NE(ops[1].slot, ops[0].slot);  // 0x100's first block is mid-realloc
+  EXPECT_EQ(ops[2].call, AllocCall::kRealloc);
+  EXPECT_EQ(ops[2].slot, ops[0].slot);
+  EXPECT_EQ(ops[3].slot, ops[1].slot);
+  EXPECT_EQ(ops[4].slot, ops[0].slot);
+  // Without the number taken before the call it is a reuse before free.
+  re.release_delta = 0;
+  ConvertStats old;
+  run({call(AllocCall::kMalloc, 0, 16, 0, 0x100, 0),
+       call(AllocCall::kMalloc, 1, 32, 0, 0x100, 1), re},
+      old);
+  EXPECT_EQ(old.reused_before_free, 1u);
+}
+
 TEST(AllocConvert, CountsLostSequenceNumbers) {
   ConvertStats stats;
   run({call(AllocCall::kMalloc, 0, 1, 0, 0x10),

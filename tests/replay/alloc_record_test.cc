@@ -115,6 +115,49 @@ TEST(AllocRecord, TheCompilerProperRoundTripsACompile) {
   expect_clean(t);
 }
 
+TEST(AllocRecord, AGxxCompileIsRecordedWithItsChildrenOnRequest) {
+  // The driver forks cc1plus and as; --children gives each its own log.
+  const std::string dir = temp("gxx");
+  ASSERT_EQ(shell("mkdir -p " + dir), 0);
+  std::ofstream(dir + "/tu.cc") << "#include <vector>\n"
+                                   "int f() { std::vector<int> v(10); "
+                                   "return v.size(); }\n";
+  ASSERT_EQ(shell(std::string(WEFT_BINARY) + " alloc record --children -o " +
+                  dir + "/gxx.weft -- g++ -c " + dir + "/tu.cc -o " + dir +
+                  "/tu.o 2>/dev/null"),
+            0);
+  ASSERT_EQ(access((dir + "/tu.o").c_str(), R_OK), 0);
+  // The driver's own log, and one per program it ran.
+  EXPECT_GT(count_calls(dir + "/gxx.weft"), 100u);
+  FILE* ls = popen(("ls " + dir + "/gxx.weft.*").c_str(), "r");
+  ASSERT_NE(ls, nullptr);
+  char line[4096];
+  std::vector<std::string> children;
+  while (std::fgets(line, sizeof line, ls) != nullptr) {
+    std::string name(line);
+    name.pop_back();
+    children.push_back(name);
+  }
+  pclose(ls);
+  EXPECT_GE(children.size(), 2u);  // cc1plus and as at least
+  std::uint64_t most = 0;
+  std::string biggest;
+  for (const auto& c : children) {
+    const std::uint64_t n = count_calls(c);
+    if (n > most) {
+      most = n;
+      biggest = c;
+    }
+  }
+  EXPECT_GT(most, 10000u);  // cc1plus
+  const ConvertStats stats = convert(biggest, biggest + ".slots");
+  EXPECT_EQ(stats.anomalies(), stats.unknown_frees);
+  EXPECT_LE(stats.unknown_frees, 5u);
+  const ReplayResult r = replay_in_child(biggest + ".slots", "glibc", {});
+  EXPECT_TRUE(r.ok()) << r.failure;
+  shell("rm -rf " + dir);
+}
+
 TEST(AllocRecord, ThreadedProgramKeepsCrossThreadFreesInOrder) {
   const RoundTrip t =
       round_trip("threads", WEFT_ALLOC_THREADS_PROG, /*ordered=*/true);

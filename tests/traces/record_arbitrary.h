@@ -75,7 +75,8 @@ struct Arbitrary<weft::traces::AllocRecord> {
                             return static_cast<weft::traces::AllocCall>(c);
                           })),
         gen::set(&A::thread), gen::set(&A::seq), gen::set(&A::size),
-        gen::set(&A::align), gen::set(&A::ptr), gen::set(&A::result));
+        gen::set(&A::align), gen::set(&A::ptr), gen::set(&A::result),
+        gen::set(&A::release_delta));
   }
 };
 
