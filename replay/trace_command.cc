@@ -11,6 +11,7 @@
 #include <system_error>
 #include <variant>
 
+#include "replay/alloc_log.h"
 #include "replay/timeline.h"
 #include "sim/choice.h"
 #include "sim/scheduler.h"
@@ -154,6 +155,30 @@ int trace_show(const std::string& path, const ShowOptions& options,
       } else if (const auto* f = std::get_if<traces::FailureRecord>(&r)) {
         step = f->step;
         line = "FAILURE in " + name(f->strand) + ": " + f->message;
+      } else if (const auto* a = std::get_if<traces::AllocRecord>(&r)) {
+        // Allocator logs have no steps or virtual time: the sequence
+        // number takes the step's column.
+        step = a->seq;
+        char buf[160];
+        std::snprintf(buf, sizeof buf,
+                      "%-14s thread %u  size %llu align %llu  ptr %#llx -> "
+                      "%#llx",
+                      call_name(a->call), a->thread,
+                      static_cast<unsigned long long>(a->size),
+                      static_cast<unsigned long long>(a->align),
+                      static_cast<unsigned long long>(a->ptr),
+                      static_cast<unsigned long long>(a->result));
+        line = buf;
+      } else if (const auto* l = std::get_if<traces::SlotRecord>(&r)) {
+        step = seen;
+        char buf[160];
+        std::snprintf(buf, sizeof buf,
+                      "%-14s thread %u  slot %u  size %llu align %llu%s",
+                      call_name(l->call), l->thread, l->slot,
+                      static_cast<unsigned long long>(l->size),
+                      static_cast<unsigned long long>(l->align),
+                      l->from_null ? "  (from NULL)" : "");
+        line = buf;
       }
       std::snprintf(prefix, sizeof prefix, "%10llu  %-12s  ",
                     static_cast<unsigned long long>(step),
@@ -175,7 +200,7 @@ int trace_stat(const std::string& path, std::ostream& out) {
     const std::uint64_t header_bytes = reader.summary().consumed;
     Progress progress(path, reader.summary().file_bytes);
     std::uint64_t records = 0, choices = 0, forced = 0, strands = 0, events = 0,
-                  times = 0, failures = 0, encoded = 0;
+                  times = 0, failures = 0, allocator_calls = 0, encoded = 0;
     double bits = 0;
     std::map<std::string, std::uint64_t> by_kind;
     std::string scratch;
@@ -198,8 +223,10 @@ int trace_stat(const std::string& path, std::ostream& out) {
         ++events;
       } else if (std::holds_alternative<traces::TimeRecord>(r)) {
         ++times;
-      } else {
+      } else if (std::holds_alternative<traces::FailureRecord>(r)) {
         ++failures;
+      } else {
+        ++allocator_calls;  // an allocator log's call or slot record
       }
     }
     const auto& sum = reader.summary();
@@ -216,7 +243,8 @@ int trace_stat(const std::string& path, std::ostream& out) {
         << sum.lost_bytes << ")\n";
     out << "records: " << records << " (choices " << choices
         << ", forced picks " << forced << ", strands " << strands << ", events "
-        << events << ", time " << times << ", failures " << failures << ")\n";
+        << events << ", time " << times << ", failures " << failures
+        << ", allocator calls " << allocator_calls << ")\n";
     out << "strands: " << strands << "\n";
     out << "choices: " << choices << "\n";
     for (const auto& [k, n] : by_kind) out << "  " << k << ": " << n << "\n";

@@ -1,6 +1,8 @@
 // `weft trace` on a long file: progress on a terminal, nothing in a log.
 // The command runs as a child, once under script(1) (a pseudo-terminal)
 // and once with its output piped, as CI would capture it.
+#include "replay/trace_command.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -8,6 +10,7 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <sstream>
 #include <string>
 
 #include "traces/writer.h"
@@ -72,6 +75,36 @@ TEST(TraceCommand, ShowsProgressOnATerminalAndNothingInALog) {
   EXPECT_THAT(terminal, HasSubstr(": ok: "));
   EXPECT_THAT(terminal, HasSubstr("weft: reading " + trace + " ")) << terminal;
   fs::remove(trace);
+}
+
+TEST(TraceCommand, ShowAndStatPrintAllocatorLogRecords) {
+  const fs::path path = fs::temp_directory_path() /
+                        ("weft-" + std::to_string(getpid()) + "-alloc.weft");
+  {
+    traces::TraceHeader h;
+    h.kind = traces::TraceKind::kAllocLog;
+    traces::TraceWriter w(path.string(), h);
+    traces::AllocRecord a;
+    a.call = traces::AllocCall::kMalloc;
+    a.thread = 2;
+    a.seq = 41;
+    a.size = 100;
+    a.result = 0x1000;
+    w.append(a);
+    traces::SlotRecord l;
+    l.call = traces::AllocCall::kFree;
+    l.thread = 2;
+    l.slot = 3;
+    w.append(l);
+  }
+  std::ostringstream shown, stat;
+  ASSERT_EQ(trace_show(path.string(), ShowOptions{}, shown), 0);
+  EXPECT_THAT(shown.str(), HasSubstr("malloc         thread 2  size 100 "
+                                     "align 0  ptr 0 -> 0x1000"));
+  EXPECT_THAT(shown.str(), HasSubstr("free           thread 2  slot 3"));
+  ASSERT_EQ(trace_stat(path.string(), stat), 0);
+  EXPECT_THAT(stat.str(), HasSubstr("failures 0, allocator calls 2"));
+  fs::remove(path);
 }
 
 }  // namespace
