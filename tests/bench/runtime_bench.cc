@@ -20,6 +20,7 @@
 #include "sim/scheduler.h"
 #include "sim/strategy.h"
 #include "tests/bench/plain_queue.h"
+#include "tests/bench/simulated_runs.h"
 
 namespace {
 
@@ -112,24 +113,13 @@ BENCHMARK(BM_PlainPoolThroughput)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Simulated: the same round trips, every hand-off a scheduler choice.
 void BM_SimulatedRoundTrip(benchmark::State& state) {
-  weft::sim::RunLimits limits;
-  limits.max_steps = 1ULL << 40;
-  weft::sim::Scheduler sched(limits);
-  weft::sim::RandomStrategy random;
-  std::uint64_t steps = 0;
-  std::uint64_t seed = 0;
-  for (auto _ : state) {
-    const auto run = sched.run(random, ++seed, [] {
-      Reactor r;
-      round_trips(r, kTrips);
-    });
-    if (run.failed()) state.SkipWithError(run.failure->message.c_str());
-    steps += run.steps;
-  }
-  state.SetItemsProcessed(state.iterations() * kTrips);
-  state.counters["choice_points_per_trip"] =
-      static_cast<double>(steps) / static_cast<double>(state.iterations()) /
-      kTrips;
+  weft::bench::simulated_runs(
+      state,
+      [] {
+        Reactor r;
+        round_trips(r, kTrips);
+      },
+      kTrips, "choice_points_per_trip");
 }
 BENCHMARK(BM_SimulatedRoundTrip)->Unit(benchmark::kMillisecond);
 

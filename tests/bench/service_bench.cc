@@ -17,6 +17,7 @@
 #include "sim/scheduler.h"
 #include "sim/strategy.h"
 #include "tests/bench/plain_queue.h"
+#include "tests/bench/simulated_runs.h"
 
 namespace {
 
@@ -78,21 +79,8 @@ BENCHMARK(BM_PlainThreadRoundTrip)
 // Simulated: the service-to-service calls under the scheduler, every
 // delivery and resumption a choice point.
 void BM_SimulatedServiceCallRet(benchmark::State& state) {
-  weft::sim::RunLimits limits;
-  limits.max_steps = 1ULL << 40;
-  weft::sim::Scheduler sched(limits);
-  weft::sim::RandomStrategy random;
-  std::uint64_t steps = 0;
-  std::uint64_t seed = 0;
-  for (auto _ : state) {
-    const auto run = sched.run(random, ++seed, [] { service_calls(kCalls); });
-    if (run.failed()) state.SkipWithError(run.failure->message.c_str());
-    steps += run.steps;
-  }
-  state.SetItemsProcessed(state.iterations() * kCalls);
-  state.counters["choice_points_per_call"] =
-      static_cast<double>(steps) / static_cast<double>(state.iterations()) /
-      kCalls;
+  weft::bench::simulated_runs(
+      state, [] { service_calls(kCalls); }, kCalls, "choice_points_per_call");
 }
 BENCHMARK(BM_SimulatedServiceCallRet)->Unit(benchmark::kMillisecond);
 
