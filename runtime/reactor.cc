@@ -48,19 +48,17 @@ void Reactor::run() {
   std::unique_lock lk(mu_);
   while (!stopping_) {
     if (next_call_ < calls_.size()) {
-      const Sender from = senders_[next_call_];
-      Work f = std::move(calls_[next_call_++]);
+      Call call = std::move(calls_[next_call_++]);
       if (next_call_ == calls_.size()) {
         calls_.clear();
-        senders_.clear();
         next_call_ = 0;
       }
       lk.unlock();
       if (sim::Scheduler* s = sim::Scheduler::current();
-          s != nullptr && from.strand != sim::kNoStrand)
-        s->note_event(sim::EventKind::kMessage, from.strand, from.step,
+          s != nullptr && call.sender != sim::kNoStrand)
+        s->note_event(sim::EventKind::kMessage, call.sender, call.sent_at,
                       [&] { return "call_from_thread to " + options_.name; });
-      run_call(f, options_.name);
+      run_call(call.work, options_.name);
       lk.lock();
       continue;
     }
@@ -93,13 +91,12 @@ void Reactor::stop() {
 
 void Reactor::call_from_thread(Work f) {
   std::lock_guard lk(mu_);
-  calls_.push_back(std::move(f));
-  Sender from;
+  Call call{.work = std::move(f)};
   if (sim::Scheduler* s = sim::Scheduler::current()) {
-    from.strand = s->current_strand();
-    from.step = s->step();
+    call.sender = s->current_strand();
+    call.sent_at = s->step();
   }
-  senders_.push_back(from);
+  calls_.push_back(std::move(call));
   wake_.notify_all();
 }
 

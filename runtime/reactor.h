@@ -169,14 +169,15 @@ class Reactor {
   internal::StrandIdentity owner_;
   sim::Mutex mu_;
   sim::CondVar wake_;
-  std::vector<Work> calls_;
-  // Who handed each call over and when (in a simulation), so a recorded
-  // trace draws it as a message arrow to the reactor.
-  struct Sender {
-    sim::StrandId strand = sim::kNoStrand;
-    std::uint64_t step = 0;
+  // A call handed over by call_from_thread, with who handed it over and
+  // when (in a simulation), so a recorded trace draws it as a message
+  // arrow to the reactor.
+  struct Call {
+    Work work;
+    sim::StrandId sender = sim::kNoStrand;
+    std::uint64_t sent_at = 0;
   };
-  std::vector<Sender> senders_;
+  std::vector<Call> calls_;
   std::size_t next_call_ = 0;
   std::map<TimerKey, Work> timers_;
   std::uint64_t timer_seq_ = 0;
