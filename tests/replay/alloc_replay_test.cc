@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -175,6 +178,85 @@ TEST_F(AllocReplay, NoCheckModeSkipsChecksAndLatency) {
   EXPECT_EQ(r.error_count, 0u);  // nothing looked at the memory
   EXPECT_EQ(r.latency[0].count, 0u);
   EXPECT_EQ(r.operations, 328u);
+}
+
+// A log whose every request is marked for alloc_counting.c (777000-777999
+// bytes, or 512 MiB and more): each kind of call, a realloc of a freed slot
+// (from null), slots that end the log freed as well as slots still live
+// and, if `huge`, a 600 MiB block: too large for the unchecked loop's
+// packed form (the checked loop would fill it, so only unchecked runs get
+// one).
+std::string write_marked_log(bool huge) {
+  const std::string path = ::testing::TempDir() + "/marked" +
+                           std::to_string(getpid()) + ".slots.weft";
+  traces::TraceHeader header;
+  header.kind = traces::TraceKind::kAllocLog;
+  header.metadata = {{"form", "slots"}};
+  traces::TraceWriter w(path, header);
+  for (std::uint32_t s = 0; s < 5; ++s)
+    w.append(op(AllocCall::kMalloc, s, 777001 + s));
+  w.append(op(AllocCall::kCalloc, 5, 777010));
+  w.append(op(AllocCall::kCalloc, 6, 777011));
+  w.append(op(AllocCall::kPosixMemalign, 7, 777012, 64));
+  w.append(op(AllocCall::kAlignedAlloc, 8, 777216, 256));
+  w.append(op(AllocCall::kMemalign, 9, 777013, 128));
+  w.append(op(AllocCall::kValloc, 10, 777014, 4096));
+  if (huge) w.append(op(AllocCall::kMalloc, 11, std::uint64_t{600} << 20));
+  w.append(op(AllocCall::kRealloc, 1, 777020));  // moves or grows slot 1
+  w.append(op(AllocCall::kFree, 0));
+  SlotRecord again = op(AllocCall::kRealloc, 0, 777021);
+  again.from_null = true;  // slot 0 was freed: realloc(NULL, n)
+  w.append(again);
+  for (const std::uint32_t s : {2u, 5u, 7u, 9u})
+    w.append(op(AllocCall::kFree, s));
+  if (huge) w.append(op(AllocCall::kFree, 11));
+  w.close();
+  return path;
+}
+
+std::map<std::string, long> read_counts(const std::string& path) {
+  std::map<std::string, long> counts;
+  std::ifstream in(path);
+  std::string name;
+  long n = 0;
+  while (in >> name >> n) counts[name] = n;
+  return counts;
+}
+
+// Counted by the allocator the replayer drives, so this fails if either
+// loop skips, repeats or mistakes a call, or leaves a block behind.
+TEST(AllocReplayCalls, BothModesMakeExactlyTheLoggedCallsAndFreeEveryBlock) {
+  const std::string counts_path =
+      ::testing::TempDir() + "/counts" + std::to_string(getpid()) + ".txt";
+  setenv("WEFT_ALLOC_COUNTS", counts_path.c_str(), 1);
+  for (const bool check : {false, true}) {
+    SCOPED_TRACE(check ? "checked" : "unchecked");
+    const bool huge = !check;
+    const std::string log = write_marked_log(huge);
+    std::remove(counts_path.c_str());
+    ReplayOptions options;
+    options.check = check;
+    const ReplayResult r = replay_in_child(log, WEFT_ALLOC_COUNTING, options);
+    std::remove(log.c_str());
+    ASSERT_TRUE(r.failure.empty()) << r.failure;
+    EXPECT_EQ(r.error_count, 0u) << (r.errors.empty() ? "" : r.errors[0]);
+    EXPECT_EQ(r.operations, huge ? 20u : 18u);
+    const auto counts = read_counts(counts_path);
+    ASSERT_EQ(counts.size(), 9u) << "no counts in " << counts_path;
+    EXPECT_EQ(counts.at("malloc"), huge ? 6 : 5);
+    EXPECT_EQ(counts.at("calloc"), 2);
+    EXPECT_EQ(counts.at("realloc"), 2);
+    EXPECT_EQ(counts.at("posix_memalign"), 1);
+    EXPECT_EQ(counts.at("aligned_alloc"), 1);
+    EXPECT_EQ(counts.at("memalign"), 1);
+    EXPECT_EQ(counts.at("valloc"), 1);
+    // Every block handed out is freed once (slot 1's first went to
+    // realloc): the log's frees, then the replayer's of the 7 still live.
+    EXPECT_EQ(counts.at("free"), huge ? 6 + 7 : 5 + 7);
+    EXPECT_EQ(counts.at("live"), 0);
+  }
+  unsetenv("WEFT_ALLOC_COUNTS");
+  std::remove(counts_path.c_str());
 }
 
 TEST(AllocReplayResult, RoundTripsThroughJson) {
