@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <bit>
 #include <cstdio>
 #include <typeinfo>
 
@@ -82,11 +83,30 @@ Node::~Node() {
   for (auto& w : workers_) w.join();
 }
 
+// Entry i is in segment k = floor(log2(i / 16 + 1)), which holds 16 << k
+// entries and starts at entry 16 * (2^k - 1).
+Node::Service& Node::ServiceTable::operator[](std::size_t i) const {
+  const int k = std::bit_width(i / kFirst + 1) - 1;
+  return *segments_[k][i - kFirst * ((std::size_t{1} << k) - 1)];
+}
+
+void Node::ServiceTable::push_back(std::unique_ptr<Service> s) {
+  const std::size_t i = size_.load(std::memory_order_relaxed);
+  const int k = std::bit_width(i / kFirst + 1) - 1;
+  if (k >= kSegments) throw std::length_error("too many services on a node");
+  if (!segments_[k])
+    segments_[k] = std::make_unique<std::unique_ptr<Service>[]>(kFirst << k);
+  segments_[k][i - kFirst * ((std::size_t{1} << k) - 1)] = std::move(s);
+  // Publishes the entry (and a new segment) to workers that look it up
+  // without the lock.
+  size_.store(i + 1, std::memory_order_release);
+}
+
 Node::Service& Node::service(ServiceHandle h) {
   if (h == kHost || h > services_.size())
     throw std::invalid_argument("no service with handle " + std::to_string(h) +
                                 " on node '" + options_.name + "'");
-  return *services_[h - 1];
+  return services_[h - 1];
 }
 
 ServiceHandle Node::add_service(ServiceOptions options) {
@@ -357,12 +377,13 @@ void Node::send(ServiceHandle to, std::string type, std::string payload) {
 std::vector<ServiceStats> Node::stats() {
   std::lock_guard lk(mu_);
   std::vector<ServiceStats> out;
-  for (const auto& s : services_) out.push_back(s->stats);
+  for (std::size_t i = 0; i < services_.size(); ++i)
+    out.push_back(services_[i].stats);
   return out;
 }
 
 std::string Node::describe(ServiceHandle to, const Envelope& e) const {
-  const std::string& name = services_[to - 1]->options.name;
+  const std::string& name = services_[to - 1].options.name;
   switch (e.kind) {
     case Envelope::Kind::kRequest:
       return "request '" + e.type + "' (session " + std::to_string(e.session) +
@@ -386,10 +407,10 @@ std::string Node::describe_waits() {
   std::string out;
   auto name = [&](ServiceHandle h) {
     return h == kHost ? std::string("the host")
-                      : "service '" + services_[h - 1]->options.name + "'";
+                      : "service '" + services_[h - 1].options.name + "'";
   };
   for (std::size_t i = 0; i < services_.size(); ++i) {
-    const Service& s = *services_[i];
+    const Service& s = services_[i];
     for (const auto& [id, co] : s.cos) {
       if (co->waiting == internal::Co::Wait::kNone) continue;
       out += "; " + name(static_cast<ServiceHandle>(i + 1)) + " coroutine " +

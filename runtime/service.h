@@ -8,6 +8,8 @@
 // scheduler chooses. Sessions and coroutine ids are handed out in order.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <coroutine>
 #include <cstdint>
@@ -321,6 +323,26 @@ class Node {
     std::map<std::uint64_t, std::unique_ptr<Request>> requests;
     ServiceStats stats;
   };
+  // Services by handle - 1, in segments of 16, 32, 64, ... entries that
+  // never move once made: a worker looks a service up without the node's
+  // lock while a handler on another worker adds one under it.
+  class ServiceTable {
+   public:
+    ServiceTable() = default;
+    ServiceTable(const ServiceTable&) = delete;
+    ServiceTable& operator=(const ServiceTable&) = delete;
+    std::size_t size() const { return size_.load(std::memory_order_acquire); }
+    Service& operator[](std::size_t i) const;
+    // Under the node's lock (one adder at a time).
+    void push_back(std::unique_ptr<Service> s);
+
+   private:
+    static constexpr std::size_t kFirst = 16;
+    static constexpr int kSegments = 28;  // room for every 32-bit handle
+    std::array<std::unique_ptr<std::unique_ptr<Service>[]>, kSegments>
+        segments_;
+    std::atomic<std::size_t> size_{0};
+  };
   struct TimerEntry {
     ServiceHandle service = 0;
     Envelope envelope;
@@ -351,7 +373,7 @@ class Node {
   sim::Mutex mu_;
   sim::CondVar ready_cv_;
   sim::CondVar host_cv_;
-  std::vector<std::unique_ptr<Service>> services_;  // by handle - 1
+  ServiceTable services_;
   std::deque<ServiceHandle> ready_;
   std::map<std::pair<sim::Clock::time_point, std::uint64_t>, TimerEntry>
       timers_;

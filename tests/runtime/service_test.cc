@@ -118,6 +118,47 @@ TEST(Service, AServiceNeverRunsOnTwoThreadsAtOnce) {
   });
 }
 
+// skynet's newservice: a handler starts a service and calls it while other
+// services run on other workers, which look services up without the
+// node's lock. Under TSan this is the claim that adding one does not move
+// the ones they are using.
+TEST(Service, AHandlerCanAddAServiceWhileOthersRun) {
+  on_threads_and_simulated([] {
+    Node::Options o;
+    o.threads = 3;
+    Node node(o);
+    const auto busy = node.add_service({"busy", false});
+    const auto spawner = node.add_service({"spawner", false});
+    int ticks = 0;  // only the busy service touches it
+    node.on(busy, "tick", [&](Request&) -> Task<std::string> {
+      ++ticks;
+      co_return "";
+    });
+    node.on(busy, "count", [&](Request&) -> Task<std::string> {
+      co_return std::to_string(ticks);
+    });
+    node.on(spawner, "spawn", [&](Request& r) -> Task<std::string> {
+      const std::string name = "echo-" + r.payload();
+      const auto echo = node.add_service({name, false});
+      node.on(echo, "echo", [name](Request& e) -> Task<std::string> {
+        co_return name + ":" + e.payload();
+      });
+      co_return co_await r.call(echo, "echo", r.payload());
+    });
+    constexpr int kServices = 40;  // past several growths of any vector
+    sim::JoinHandle ticker = sim::spawn([&] {
+      for (int i = 0; i < 200; ++i) node.send(busy, "tick", "");
+    });
+    for (int i = 0; i < kServices; ++i) {
+      const std::string n = std::to_string(i);
+      WEFT_ASSERT(node.call(spawner, "spawn", n) == "echo-" + n + ":" + n);
+    }
+    ticker.join();
+    WEFT_ASSERT(node.call(busy, "count", "") == "200");
+    WEFT_ASSERT(node.stats().size() == 2 + kServices);
+  });
+}
+
 TEST(Service, ForkWaitAndWakeupHandOffInOneService) {
   on_threads_and_simulated([] {
     Node node;
