@@ -583,10 +583,32 @@ ReplayResult replay_ops(const SlotRecord* ops, std::size_t n,
       order[at[ops[i].thread]++] = static_cast<std::uint32_t>(i);
   }
   Mapped<PackedOp> packed(!options.check && !options.ordered ? n : 0);
-  // Unchecked, `size` only says whether a slot's last call was a free.
-  for (std::size_t i = 0; i < packed.size(); ++i) {
+  for (std::size_t i = 0; i < packed.size(); ++i)
     packed[i] = PackedOp::of(ops[i]);
-    size[ops[i].slot] = ops[i].call == AllocCall::kFree ? 0 : 1;
+  // Unchecked runs do not watch the blocks, so the peak of live bytes is
+  // the log's (what the program asked for), and `size` holds each slot's
+  // requested size plus one while its block is live and 0 once it is
+  // freed: the unchecked loop leaves freed slots stale, and they are
+  // cleared by this after it.
+  std::uint64_t logged_peak_live = 0;
+  if (!options.check) {
+    std::uint64_t live = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const SlotRecord& op = ops[i];
+      std::uint64_t& held = size[op.slot];
+      const std::uint64_t old =
+          held == 0 || (op.call == AllocCall::kRealloc && op.from_null)
+              ? 0
+              : held - 1;
+      live -= std::min(live, old);
+      if (op.call == AllocCall::kFree) {
+        held = 0;
+      } else {
+        live += op.size;
+        held = op.size + 1;
+      }
+      logged_peak_live = std::max(logged_peak_live, live);
+    }
   }
   State s;
   s.ops = ops;
@@ -674,7 +696,7 @@ ReplayResult replay_ops(const SlotRecord* ops, std::size_t n,
   const std::uint64_t hwm = hwm_reset ? peak_rss() : 0;
   r.peak_rss = std::max(hwm, max_sampled) - base;
   r.final_rss = end_rss > base ? end_rss - base : 0;
-  r.peak_live = peak_live;
+  r.peak_live = options.check ? peak_live : logged_peak_live;
   if (options.check) {
     series[nseries++] = Sample{n, live, r.final_rss};
     // Blocks still live at the end must still hold their patterns.
@@ -954,6 +976,11 @@ void print_report(const ReplayResult& r, std::ostream& out) {
                   "fragmentation  %.2f (peak RSS / peak live)\n",
                   r.fragmentation());
     out << line;
+    // Unchecked, nothing writes the blocks: pages the program would have
+    // written may never be resident, so RSS (and this ratio) can be low.
+    if (!r.checked)
+      out << "               (--no-check leaves blocks untouched: RSS counts "
+             "only the pages the allocator wrote)\n";
   }
   if (r.checked) {
     out << "latency (ns)   call            count      p50      p90      p99"

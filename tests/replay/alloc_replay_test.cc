@@ -180,6 +180,24 @@ TEST_F(AllocReplay, NoCheckModeSkipsChecksAndLatency) {
   EXPECT_EQ(r.operations, 328u);
 }
 
+TEST_F(AllocReplay, NoCheckModeStillReportsPeakLiveAndFragmentation) {
+  // Unchecked, the peak of live bytes is taken from the log in global
+  // order, outside the timed loop: the same figure a checked run measures
+  // when no allocation fails.
+  const ReplayResult checked = replay(*log_, "glibc");
+  ASSERT_TRUE(checked.failure.empty()) << checked.failure;
+  ASSERT_GT(checked.peak_live, 100u * 1000);
+  for (const bool ordered : {false, true}) {
+    ReplayOptions options;
+    options.check = false;
+    options.ordered = ordered;
+    const ReplayResult r = replay_in_child(*log_, "glibc", options);
+    ASSERT_TRUE(r.failure.empty()) << r.failure;
+    EXPECT_EQ(r.peak_live, checked.peak_live) << (ordered ? "ordered" : "fast");
+    EXPECT_GT(r.fragmentation(), 0);
+  }
+}
+
 // A log whose every request is marked for alloc_counting.c (777000-777999
 // bytes, or 512 MiB and more): each kind of call, a realloc of a freed slot
 // (from null), slots that end the log freed as well as slots still live
