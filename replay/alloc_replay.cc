@@ -583,18 +583,17 @@ ReplayResult replay_ops(const SlotRecord* ops, std::size_t n,
       order[at[ops[i].thread]++] = static_cast<std::uint32_t>(i);
   }
   Mapped<PackedOp> packed(!options.check && !options.ordered ? n : 0);
-  for (std::size_t i = 0; i < packed.size(); ++i)
-    packed[i] = PackedOp::of(ops[i]);
   // Unchecked runs do not watch the blocks, so the peak of live bytes is
   // the log's (what the program asked for), and `size` holds each slot's
   // requested size plus one while its block is live and 0 once it is
   // freed: the unchecked loop leaves freed slots stale, and they are
-  // cleared by this after it.
+  // cleared by this after it. The same pass packs that loop's operations.
   std::uint64_t logged_peak_live = 0;
   if (!options.check) {
     std::uint64_t live = 0;
     for (std::size_t i = 0; i < n; ++i) {
       const SlotRecord& op = ops[i];
+      if (!options.ordered) packed[i] = PackedOp::of(op);
       std::uint64_t& held = size[op.slot];
       const std::uint64_t old =
           held == 0 || (op.call == AllocCall::kRealloc && op.from_null)
