@@ -160,6 +160,9 @@ TEST(AllocConvert, ARecordedReallocReleasesItsOldBlockWhenTheCallStarts) {
   EXPECT_EQ(ops[2].slot, ops[0].slot);
   EXPECT_EQ(ops[3].slot, ops[1].slot);
   EXPECT_EQ(ops[4].slot, ops[0].slot);
+  // Two slots were in use at once (the one mid-realloc and thread 1's),
+  // and the peak, which sizes the replayer's slot array, says so.
+  EXPECT_EQ(stats.peak_live, 2u);
   // Without the number taken before the call it is a reuse before free.
   re.release_delta = 0;
   ConvertStats old;
