@@ -56,10 +56,26 @@ traces::Generator<AllocRecord> read_calls(std::string path) {
   }
 }
 
+std::string SlotRules::check(const SlotRecord& op) {
+  if (op.slot >= held_.size()) held_.resize(op.slot + std::size_t{1}, false);
+  const bool frees = op.call == AllocCall::kFree;
+  const bool needs_block =
+      frees || (op.call == AllocCall::kRealloc && !op.from_null);
+  if (needs_block != held_[op.slot])
+    return std::string(call_name(op.call)) +
+           (op.call == AllocCall::kRealloc && op.from_null ? " from null"
+                                                           : "") +
+           " of slot " + std::to_string(op.slot) + ", which " +
+           (held_[op.slot] ? "still holds a block" : "holds no block");
+  held_[op.slot] = !frees;
+  return {};
+}
+
 SlotLog read_slot_log(const std::string& path) {
   auto reader = traces::TraceReader::open(path);
   require_form(path, reader.header(), "slots");
   SlotLog log;
+  SlotRules rules;
   log.metadata = reader.header().metadata;
   for (auto& r : reader.records()) {
     const auto* s = std::get_if<SlotRecord>(&r);
@@ -75,6 +91,10 @@ SlotLog read_slot_log(const std::string& path) {
                                    " or thread " + std::to_string(s->thread) +
                                    " out of range in operation " +
                                    std::to_string(log.ops.size()));
+    if (const std::string broken = rules.check(*s); !broken.empty())
+      throw traces::TraceError(
+          path, reader.summary().consumed,
+          "operation " + std::to_string(log.ops.size()) + ": " + broken);
     log.slots = std::max(log.slots, s->slot + 1);
     log.threads = std::max(log.threads, s->thread + 1);
     log.ops.push_back(*s);

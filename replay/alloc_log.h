@@ -35,8 +35,23 @@ inline bool is_allocation(AllocCall call) {
 // traces::TraceError if the file is not an allocator log of that form.
 traces::Generator<AllocRecord> read_calls(std::string path);
 
+// The rules every converted slots log keeps, checked as one is read: a
+// slot is freed, or reallocated from its block, only while it holds one,
+// and allocated (or reallocated from null) only while it holds none. A log
+// that breaks them is damaged, and replaying it would free a block twice.
+class SlotRules {
+ public:
+  // Empty if `op` keeps the rules after the operations seen so far;
+  // otherwise what it breaks.
+  std::string check(const SlotRecord& op);
+
+ private:
+  std::vector<bool> held_;
+};
+
 // A slots-form log, whole: the replayer needs every operation in memory
-// before it starts measuring. Throws traces::TraceError as above.
+// before it starts measuring. Throws traces::TraceError as above, and for
+// an operation that breaks SlotRules.
 struct SlotLog {
   std::vector<SlotRecord> ops;
   std::uint32_t slots = 0;    // 1 + the largest slot used

@@ -1031,6 +1031,7 @@ int replayer_main(int argc, char** argv) {
     auto reader = traces::TraceReader::open(path);
     require_form(path, reader.header(), "slots");
     Mapped<SlotRecord> ops;
+    SlotRules rules;
     std::uint32_t slots = 0;
     std::uint32_t threads = 0;
     for (auto& rec : reader.records()) {
@@ -1039,6 +1040,12 @@ int replayer_main(int argc, char** argv) {
         throw traces::TraceError(path, reader.summary().consumed,
                                  "not a valid slot operation at operation " +
                                      std::to_string(ops.size()));
+      // The unchecked loop trusts the log (a free leaves its slot stale):
+      // a log that frees a block twice stops here, not in the allocator.
+      if (const std::string broken = rules.check(*s); !broken.empty())
+        throw traces::TraceError(
+            path, reader.summary().consumed,
+            "operation " + std::to_string(ops.size()) + ": " + broken);
       slots = std::max(slots, s->slot + 1);
       threads = std::max(threads, s->thread + 1);
       ops.push_back(*s);

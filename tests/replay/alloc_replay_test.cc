@@ -277,6 +277,51 @@ TEST(AllocReplayCalls, BothModesMakeExactlyTheLoggedCallsAndFreeEveryBlock) {
   std::remove(counts_path.c_str());
 }
 
+// A well-formed slots log whose operations contradict each other (a block
+// freed twice, an allocation into a slot still holding one) is damaged:
+// both modes refuse it with the file and offset, before any allocator
+// call, instead of handing the allocator a double free.
+TEST(AllocReplayBadInput, ASlotsLogThatBreaksTheSlotRulesIsRefused) {
+  struct Case {
+    std::vector<SlotRecord> ops;
+    std::string says;
+  };
+  SlotRecord grow = op(AllocCall::kRealloc, 1, 64);
+  SlotRecord from_null = op(AllocCall::kRealloc, 0, 64);
+  from_null.from_null = true;
+  const std::vector<Case> cases = {
+      {{op(AllocCall::kMalloc, 0, 16), op(AllocCall::kFree, 0),
+        op(AllocCall::kFree, 0)},
+       "operation 2: free of slot 0, which holds no block"},
+      {{op(AllocCall::kMalloc, 0, 16), op(AllocCall::kCalloc, 0, 16)},
+       "operation 1: calloc of slot 0, which still holds a block"},
+      {{op(AllocCall::kMalloc, 0, 16), grow},
+       "operation 1: realloc of slot 1, which holds no block"},
+      {{op(AllocCall::kMalloc, 0, 16), from_null},
+       "operation 1: realloc from null of slot 0, which still holds a block"},
+  };
+  for (const Case& c : cases) {
+    const std::string path = ::testing::TempDir() + "/broken-rules" +
+                             std::to_string(getpid()) + ".slots.weft";
+    traces::TraceHeader header;
+    header.kind = traces::TraceKind::kAllocLog;
+    header.metadata = {{"form", "slots"}};
+    {
+      traces::TraceWriter w(path, header);
+      for (const SlotRecord& r : c.ops) w.append(r);
+    }
+    for (const bool check : {false, true}) {
+      ReplayOptions options;
+      options.check = check;
+      const ReplayResult r = replay_in_child(path, "glibc", options);
+      EXPECT_NE(r.failure.find(path + ": " + c.says + " at byte "),
+                std::string::npos)
+          << r.failure;
+    }
+    std::remove(path.c_str());
+  }
+}
+
 TEST(AllocReplayResult, RoundTripsThroughJson) {
   ReplayResult r;
   r.allocator = "x";
