@@ -237,14 +237,28 @@ int run_alloc_command(const AllocCommand& c) {
     }
     if (c.replay->parsed()) {
       const ReplayResult r = replay_in_child(c.input, c.allocator, options);
+      if (r.bad_input) {  // the log's fault, found as the child read it
+        std::cerr << "weft alloc: " << r.failure << "\n";
+        return 2;
+      }
       print_report(r, std::cout);
       return r.ok() ? 0 : 1;
     }
     if (c.compare->parsed()) {
+      if (c.no_check && !c.html.empty()) {
+        std::cerr << "weft alloc compare: --html plots live bytes and RSS "
+                     "over the replay, which only checked runs sample; "
+                     "drop --no-check or --html\n";
+        return 2;
+      }
       std::vector<ReplayResult> results;
       for (const auto& a : c.allocators) {
         if (isatty(2)) std::cerr << "replaying under " << a << "...\n";
         results.push_back(replay_in_child(c.input, a, options));
+        if (results.back().bad_input) {
+          std::cerr << "weft alloc: " << results.back().failure << "\n";
+          return 2;
+        }
       }
       print_comparison(results, std::cout);
       std::string name = c.input.substr(c.input.rfind('/') + 1);

@@ -883,6 +883,7 @@ std::string to_json(const ReplayResult& r) {
   j["error_count"] = r.error_count;
   j["errors"] = r.errors;
   j["failure"] = r.failure;
+  j["bad_input"] = r.bad_input;
   auto& lat = j["latency"];
   for (int c = 0; c < kAllocCallCount; ++c) {
     const Latency& l = r.latency[c];
@@ -912,6 +913,7 @@ ReplayResult from_json(const std::string& text) {
   r.error_count = j.at("error_count").get<std::uint64_t>();
   r.errors = j.at("errors").get<std::vector<std::string>>();
   r.failure = j.at("failure").get<std::string>();
+  r.bad_input = j.value("bad_input", false);
   const auto& lat = j.at("latency");
   for (int c = 0; c < kAllocCallCount && c < static_cast<int>(lat.size());
        ++c) {
@@ -1051,6 +1053,11 @@ int replayer_main(int argc, char** argv) {
       ops.push_back(*s);
     }
     r = replay_ops(ops.data(), ops.size(), slots, threads, options);
+  } catch (const traces::TraceError& e) {
+    r.failure = e.what();
+    r.bad_input = true;
+    r.mode = options.ordered ? "ordered" : "fast";
+    r.checked = options.check;
   } catch (const std::exception& e) {
     r.failure = e.what();
     r.mode = options.ordered ? "ordered" : "fast";

@@ -60,6 +60,7 @@ struct ReplayResult {
   std::uint64_t error_count = 0;
   std::vector<std::string> errors;  // the first few, described
   std::string failure;              // the child died or could not run: why
+  bool bad_input = false;  // the failure is the log's (damaged), not a crash
   // The child's, from wait4 (replay_in_child only): the whole child,
   // loading included.
   double user_seconds = 0;

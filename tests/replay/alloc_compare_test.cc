@@ -13,6 +13,8 @@
 #include <sstream>
 #include <string>
 
+#include "traces/writer.h"
+
 namespace weft::replay {
 namespace {
 
@@ -119,6 +121,52 @@ TEST(AllocCommand, RecordConvertReplayAndCompareFromTheCommandLine) {
       2);
   EXPECT_NE(slurp(dir + "/err.txt").find("weft alloc convert"),
             std::string::npos);
+  // The plot needs the series only checked runs sample: refused, before
+  // any replay, rather than an empty plot.
+  EXPECT_EQ(
+      shell(weft + " alloc compare " + dir + "/git.slots.weft glibc " +
+            "--no-check --html " + dir + "/nc.html 2> " + dir + "/err2.txt"),
+      2);
+  EXPECT_NE(slurp(dir + "/err2.txt").find("drop --no-check or --html"),
+            std::string::npos);
+  EXPECT_NE(access((dir + "/nc.html").c_str(), F_OK), 0);
+  shell("rm -rf " + dir);
+}
+
+TEST(AllocCommand, ADamagedSlotsLogIsBadInputExitTwo) {
+  // Well formed, but slot 0 is freed twice: the replayer finds it while
+  // reading, and the command treats it as any other bad input.
+  const std::string dir =
+      ::testing::TempDir() + "/alloc-bad-" + std::to_string(getpid());
+  ASSERT_EQ(shell("mkdir -p " + dir), 0);
+  const std::string log = dir + "/double.slots.weft";
+  traces::TraceHeader header;
+  header.kind = traces::TraceKind::kAllocLog;
+  header.metadata = {{"form", "slots"}};
+  {
+    traces::TraceWriter w(log, header);
+    SlotRecord r;
+    r.size = 16;
+    w.append(r);
+    r.call = AllocCall::kFree;
+    w.append(r);
+    w.append(r);
+  }
+  const std::string weft = WEFT_BINARY;
+  for (const std::string args : {" alloc replay ", " alloc replay --no-check ",
+                                 " alloc compare --no-check "}) {
+    const std::string extra =
+        args.find("compare") != std::string::npos ? " glibc jemalloc" : "";
+    EXPECT_EQ(shell(weft + args + log + extra + " > /dev/null 2> " + dir +
+                    "/err.txt"),
+              2)
+        << args;
+    EXPECT_NE(slurp(dir + "/err.txt")
+                  .find(log + ": operation 2: free of slot 0, which holds "
+                              "no block at byte "),
+              std::string::npos)
+        << args << slurp(dir + "/err.txt");
+  }
   shell("rm -rf " + dir);
 }
 

@@ -317,6 +317,7 @@ TEST(AllocReplayBadInput, ASlotsLogThatBreaksTheSlotRulesIsRefused) {
       EXPECT_NE(r.failure.find(path + ": " + c.says + " at byte "),
                 std::string::npos)
           << r.failure;
+      EXPECT_TRUE(r.bad_input);
     }
     std::remove(path.c_str());
   }
@@ -332,7 +333,9 @@ TEST(AllocReplayResult, RoundTripsThroughJson) {
   r.series = {Sample{1, 2, 3}};
   r.errors = {"boom"};
   r.error_count = 1;
+  r.bad_input = true;
   const ReplayResult back = from_json(to_json(r));
+  EXPECT_TRUE(back.bad_input);
   EXPECT_EQ(back.allocator, "x");
   EXPECT_EQ(back.mode, "ordered");
   EXPECT_EQ(back.operations, 12u);
