@@ -192,8 +192,11 @@ int run_alloc_command(const AllocCommand& c) {
     if (c.record->parsed()) {
       const int rc = record_program(c.output, c.program, c.children);
       if (access(c.output.c_str(), R_OK) != 0) {
-        std::cerr << "weft alloc record: " << c.program[0]
-                  << " wrote no log (is it statically linked, or setuid?)\n";
+        // 127: the child already said it could not run the program.
+        if (rc != 127)
+          std::cerr << "weft alloc record: " << c.program[0]
+                    << " wrote no log (is it statically linked, or "
+                       "setuid?)\n";
         return rc != 0 ? rc : 1;
       }
       std::uint64_t calls = 0;

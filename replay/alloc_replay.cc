@@ -940,7 +940,8 @@ void print_report(const ReplayResult& r, std::ostream& out) {
            "global order, as fast as possible\n";
   else
     out << "mode           ordered: " << r.threads
-        << " threads, one per recorded thread, each in its recorded order "
+        << (r.threads == 1 ? " thread" : " threads")
+        << ", one per recorded thread, each in its recorded order "
            "(blocks handed between threads wait for each other)\n";
   out << "checks         "
       << (r.checked ? "on (patterns, calloc zeros, alignment; speed "
