@@ -1,5 +1,7 @@
 #include "replay/alloc_command.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -162,6 +164,15 @@ int record_program(const std::string& output,
   if (access(recorder.c_str(), R_OK) != 0)
     throw std::runtime_error("cannot find the recorder library " + recorder +
                              " (set WEFT_ALLOC_RECORDER)");
+  // The recorder can only say it cannot write the log once the program
+  // runs: find out before running it.
+  const int probe =
+      ::open(output.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (probe < 0)
+    throw std::system_error(errno, std::generic_category(),
+                            "cannot create " + output);
+  ::close(probe);
+  ::unlink(output.c_str());
   const char* old = std::getenv("LD_PRELOAD");
   const std::string saved = old != nullptr ? old : "";
   const pid_t pid = fork();
@@ -228,6 +239,11 @@ int run_alloc_command(const AllocCommand& c) {
       const ConvertStats stats = convert(c.input, c.output, options);
       if (isatty(2) && stats.calls >= (1u << 20)) std::cerr << "\n";
       print_stats(stats, std::cout);
+      if (stats.lost_bytes != 0)
+        std::cerr << "weft alloc convert: " << c.input
+                  << " is cut short at byte " << stats.lost_at
+                  << " (the recording stopped mid-write): converted the "
+                     "calls before it\n";
       return 0;
     }
     ReplayOptions options;

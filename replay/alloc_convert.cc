@@ -310,6 +310,7 @@ traces::Generator<SlotRecord> to_slots(traces::Generator<AllocRecord> in,
 ConvertStats convert(const std::string& input, const std::string& output,
                      ConvertOptions options) {
   ConvertStats stats;
+  refuse_overwriting(input, output);
   ImportedLog source = open_calls(input);
   traces::TraceHeader header;
   header.kind = traces::TraceKind::kAllocLog;
@@ -324,6 +325,13 @@ ConvertStats convert(const std::string& input, const std::string& output,
                 options))
     writer.append(op);
   writer.close();
+  stats.lost_bytes = source.tail->lost_bytes;
+  stats.lost_at = source.tail->lost_at;
+  if (stats.lost_bytes != 0 && options.strict)
+    throw ConvertError(input + ": cut short at byte " +
+                       std::to_string(stats.lost_at) + " (" +
+                       std::to_string(stats.lost_bytes) +
+                       " bytes of an unfinished frame lost)");
   return stats;
 }
 
@@ -332,6 +340,12 @@ void print_stats(const ConvertStats& s, std::ostream& out) {
       << "operations written " << s.operations << "\n"
       << "peak live blocks   " << s.peak_live << " (slots the replayer needs)\n"
       << "failed calls       " << s.failed << " (dropped)\n"
+      << (s.lost_bytes != 0
+              ? "cut short          at byte " + std::to_string(s.lost_at) +
+                    ": the last " + std::to_string(s.lost_bytes) +
+                    " bytes were an unfinished frame (the recording stopped "
+                    "mid-write); the calls before it were converted\n"
+              : std::string())
       << "reordered records  " << s.reordered << " (window at most "
       << s.max_window << ")\n"
       << "anomalies          " << s.anomalies() << "\n"

@@ -32,6 +32,11 @@ struct ConvertStats {
   // before its buffer landed) and records that arrived after the window.
   std::uint64_t sequence_gaps = 0;
   std::uint64_t late = 0;
+  // A recording cut inside its last frame (the program was killed): the
+  // complete part is converted, and this says where the cut is and how
+  // many bytes after it were lost (0 if the file is whole).
+  std::uint64_t lost_bytes = 0;
+  std::uint64_t lost_at = 0;
   std::uint64_t reordered = 0;   // records that came out of file order
   std::uint64_t max_window = 0;  // most records held to restore order
   std::uint64_t anomalies() const {

@@ -1,5 +1,6 @@
 #include "replay/alloc_import.h"
 
+#include <sys/stat.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -386,6 +387,16 @@ traces::Generator<AllocRecord> import_heaptrack(std::string path) {
   if (line_no == 0) throw in.error(0, "empty file: not a heaptrack data file");
 }
 
+void refuse_overwriting(const std::string& input, const std::string& output) {
+  struct stat in {
+  }, out{};
+  if (::stat(input.c_str(), &in) == 0 && ::stat(output.c_str(), &out) == 0 &&
+      in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+    throw std::invalid_argument("the output " + output +
+                                " is the input file: writing it would "
+                                "destroy the log being read");
+}
+
 ImportedLog open_calls(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr)
@@ -405,7 +416,7 @@ ImportedLog open_calls(const std::string& path) {
     require_form(path, reader.header(), "calls");
     log.format = LogFormat::kWeft;
     log.metadata = reader.header().metadata;
-    log.calls.emplace(read_calls(path));
+    log.calls.emplace(read_calls(path, log.tail.get()));
   } else if (starts("= Start") || starts("@ ")) {
     log.format = LogFormat::kMtrace;
     log.metadata = {{"imported", "mtrace"}};
@@ -425,6 +436,7 @@ ImportedLog open_calls(const std::string& path) {
 }
 
 std::uint64_t import_log(const std::string& input, const std::string& output) {
+  refuse_overwriting(input, output);
   ImportedLog log = open_calls(input);
   traces::TraceHeader header;
   header.kind = traces::TraceKind::kAllocLog;

@@ -7,6 +7,7 @@
 // decompressed text, for compressed files, as the message says).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -36,12 +37,20 @@ struct ImportedLog {
   LogFormat format = LogFormat::kWeft;
   std::optional<traces::Generator<AllocRecord>> calls;  // always set
   std::vector<std::pair<std::string, std::string>> metadata;
+  // A weft log's reader summary, filled in once `calls` is exhausted: a
+  // recording cut inside its last frame (the program was killed) reads up
+  // to there, and this says what was lost.
+  std::unique_ptr<traces::ReadSummary> tail =
+      std::make_unique<traces::ReadSummary>();
 };
 
 // Detects the format from the first bytes (weft magic, "= Start" or an
 // mtrace line, heaptrack's "v " version line, possibly compressed) and
 // opens it. Throws TraceError at byte 0 for anything else.
 ImportedLog open_calls(const std::string& path);
+
+// Throws std::invalid_argument if `output` names the same file as `input`.
+void refuse_overwriting(const std::string& input, const std::string& output);
 
 // Writes any log open_calls reads as a weft calls log. Returns the number
 // of records.

@@ -43,7 +43,8 @@ void require_form(const std::string& path, const traces::TraceHeader& header,
             (form == "slots" ? " (run `weft alloc convert` first)" : ""));
 }
 
-traces::Generator<AllocRecord> read_calls(std::string path) {
+traces::Generator<AllocRecord> read_calls(std::string path,
+                                          traces::ReadSummary* tail) {
   auto reader = traces::TraceReader::open(path);
   require_form(path, reader.header(), "calls");
   for (auto& r : reader.records()) {
@@ -54,6 +55,16 @@ traces::Generator<AllocRecord> read_calls(std::string path) {
                                "calls log");
     co_yield *a;
   }
+  if (tail != nullptr) *tail = reader.summary();
+}
+
+void require_whole(const std::string& path, const traces::ReadSummary& s) {
+  if (s.lost_bytes != 0)
+    throw traces::TraceError(
+        path, s.lost_at,
+        "cut short: the last " + std::to_string(s.lost_bytes) +
+            " bytes are an unfinished frame (was its writer stopped?); a "
+            "slots log is whole when convert finishes, so convert again");
 }
 
 std::string SlotRules::check(const SlotRecord& op) {
@@ -99,6 +110,7 @@ SlotLog read_slot_log(const std::string& path) {
     log.threads = std::max(log.threads, s->thread + 1);
     log.ops.push_back(*s);
   }
+  require_whole(path, reader.summary());
   return log;
 }
 

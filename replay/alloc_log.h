@@ -33,7 +33,10 @@ inline bool is_allocation(AllocCall call) {
 
 // The records of a calls-form weft log, in file order. Throws
 // traces::TraceError if the file is not an allocator log of that form.
-traces::Generator<AllocRecord> read_calls(std::string path);
+// `tail`, if given, receives the reader's summary once the records are
+// exhausted: whether the file was cut inside its last frame, and where.
+traces::Generator<AllocRecord> read_calls(std::string path,
+                                          traces::ReadSummary* tail = nullptr);
 
 // The rules every converted slots log keeps, checked as one is read: a
 // slot is freed, or reallocated from its block, only while it holds one,
@@ -59,6 +62,9 @@ struct SlotLog {
   std::vector<std::pair<std::string, std::string>> metadata;
 };
 SlotLog read_slot_log(const std::string& path);
+
+// Throws TraceError if a slots log read to its end lost a cut tail frame.
+void require_whole(const std::string& path, const traces::ReadSummary& s);
 
 // Throws TraceError unless `header` is an allocator log of `form`.
 void require_form(const std::string& path, const traces::TraceHeader& header,

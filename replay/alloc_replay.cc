@@ -434,9 +434,11 @@ void run_full(void** ptr, const SlotRecord& op) {
 inline std::int64_t run_checked(const State& s, const SlotRecord& op,
                                 std::uint64_t index, Histograms& h) {
   const std::uint32_t slot = op.slot;
+  // `size` is the block's: the one asked for, or for a block found damaged
+  // at its free or realloc, the one it was allocated with.
   auto report = [&](Problem p, void* addr, std::uint64_t offset,
-                    std::uint64_t extra = 0) {
-    s.errors->add(ErrorInfo{p, op.call, slot, index, op.size,
+                    std::uint64_t extra = 0, std::uint64_t size = 0) {
+    s.errors->add(ErrorInfo{p, op.call, slot, index, size != 0 ? size : op.size,
                             reinterpret_cast<std::uintptr_t>(addr), offset,
                             extra});
   };
@@ -449,7 +451,7 @@ inline std::int64_t run_checked(const State& s, const SlotRecord& op,
     if (bad != n) {
       // Freeing a block another one overlaps could take the allocator
       // down before the report is out: leak it.
-      report(Problem::kCorrupted, p, bad);
+      report(Problem::kCorrupted, p, bad, 0, n);
       return -static_cast<std::int64_t>(n);
     }
     const std::uint64_t t0 = ticks();
@@ -465,7 +467,7 @@ inline std::int64_t run_checked(const State& s, const SlotRecord& op,
     if (old != nullptr) {
       const std::uint64_t bad = first_bad(old, old_n, slot);
       if (bad != old_n) {
-        report(Problem::kCorrupted, old, bad);
+        report(Problem::kCorrupted, old, bad, 0, old_n);
         old = nullptr;  // leaked, as for free
       }
     }
@@ -1053,6 +1055,7 @@ int replayer_main(int argc, char** argv) {
       threads = std::max(threads, s->thread + 1);
       ops.push_back(*s);
     }
+    require_whole(path, reader.summary());
     r = replay_ops(ops.data(), ops.size(), slots, threads, options);
   } catch (const traces::TraceError& e) {
     r.failure = e.what();

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <regex>
+#include <sstream>
 #include <string>
 
 #include "replay/alloc_convert.h"
@@ -277,6 +278,59 @@ TEST(AllocImportBadInput, TruncatedAndCorruptWeftLogsNameFileAndOffset) {
   EXPECT_NE(message.find("flip.weft"), std::string::npos) << message;
   EXPECT_TRUE(std::regex_search(message, std::regex(" at byte [0-9]+$")))
       << message;
+  // Cut inside its last frame, as a recorder killed mid-write leaves it:
+  // the calls before the cut convert, and the stats say where the cut is;
+  // --strict refuses it, naming the file and the offset.
+  const std::string cut_path = temp("cut.weft");
+  write_file(cut_path, bytes.substr(0, bytes.size() - 5));
+  const ConvertStats cut = convert(cut_path, cut_path + ".slots");
+  EXPECT_GT(cut.lost_bytes, 0u);
+  EXPECT_GT(cut.lost_at, 0u);
+  EXPECT_EQ(cut.lost_at + cut.lost_bytes, bytes.size() - 5);
+  EXPECT_GT(cut.calls, 0u);
+  EXPECT_LT(cut.calls, 2000u);
+  std::ostringstream report;
+  print_stats(cut, report);
+  EXPECT_NE(report.str().find("cut short          at byte " +
+                              std::to_string(cut.lost_at)),
+            std::string::npos)
+      << report.str();
+  ConvertOptions strict;
+  strict.strict = true;
+  std::string refused;
+  try {
+    convert(cut_path, cut_path + ".slots", strict);
+  } catch (const ConvertError& e) {
+    refused = e.what();
+  }
+  EXPECT_NE(refused.find(cut_path + ": cut short at byte " +
+                         std::to_string(cut.lost_at)),
+            std::string::npos)
+      << refused;
+  // A whole file reports nothing lost.
+  write_file(cut_path, bytes);
+  EXPECT_EQ(convert(cut_path, cut_path + ".slots").lost_bytes, 0u);
+  std::remove(cut_path.c_str());
+  std::remove((cut_path + ".slots").c_str());
+}
+
+TEST(AllocImportBadInput, ConvertRefusesToWriteOverItsInput) {
+  const std::string path = temp("self.weft");
+  traces::TraceHeader header;
+  header.kind = traces::TraceKind::kAllocLog;
+  header.metadata = {{"form", "calls"}};
+  {
+    traces::TraceWriter w(path, header);
+    AllocRecord r;
+    r.size = 8;
+    r.result = 0x1000;
+    w.append(r);
+  }
+  const std::string before = read_file(path);
+  EXPECT_THROW(convert(path, path), std::invalid_argument);
+  EXPECT_THROW(import_log(path, path), std::invalid_argument);
+  EXPECT_EQ(read_file(path), before);
+  std::remove(path.c_str());
 }
 
 TEST(AllocImportBadInput, TruncatedHeaptrackFileNamesFileAndOffset) {

@@ -113,6 +113,9 @@ TEST_F(AllocReplay, DetectsOverlappingBlocks) {
   EXPECT_GT(r.error_count, 0u);
   EXPECT_TRUE(any_error_contains(r, "was changed at byte"))
       << (r.errors.empty() ? "no errors" : r.errors[0]);
+  // Found at a free, the report gives the damaged block's size.
+  EXPECT_TRUE(any_error_contains(r, "(free of 1000 bytes, slot"))
+      << (r.errors.empty() ? "no errors" : r.errors[0]);
 }
 
 TEST_F(AllocReplay, DetectsABlockHandedOutAgainBeforeItsFree) {

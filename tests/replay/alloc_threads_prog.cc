@@ -1,7 +1,10 @@
 // A small multi-threaded program for the recorder's tests: four threads
 // allocate blocks of assorted sizes (malloc, calloc, realloc, aligned) and
 // pass half of them to the next thread through a locked queue, which frees
-// them: cross-thread frees, with addresses reused across threads.
+// them: cross-thread frees, with addresses reused across threads. The main
+// thread only starts and joins them: its few records stay in its buffer
+// while the workers make the rest. An argument sets the iterations per
+// thread (20000).
 #include <cstdlib>
 #include <cstring>
 #include <deque>
@@ -14,10 +17,12 @@ namespace {
 std::mutex mu;
 std::deque<void*> queues[4];
 
+int iterations = 20000;
+
 void work(int id) {
   unsigned x = 12345u + static_cast<unsigned>(id);
   std::vector<void*> mine;
-  for (int i = 0; i < 20000; ++i) {
+  for (int i = 0; i < iterations; ++i) {
     x = x * 1103515245u + 12345u;
     const std::size_t n = 16 + (x >> 8) % 2000;
     void* p = nullptr;
@@ -57,7 +62,8 @@ void work(int id) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1) iterations = std::atoi(argv[1]);
   std::vector<std::thread> threads;
   for (int i = 0; i < 4; ++i) threads.emplace_back(work, i);
   for (auto& t : threads) t.join();
