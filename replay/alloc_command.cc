@@ -255,6 +255,7 @@ int run_alloc_command(const AllocCommand& c) {
       require_form(c.input, reader.header(), "slots");
     }
     if (c.replay->parsed()) {
+      allocator_library(c.allocator);  // an unknown name: exit 2 here
       const ReplayResult r = replay_in_child(c.input, c.allocator, options);
       if (r.bad_input) {  // the log's fault, found as the child read it
         std::cerr << "weft alloc: " << r.failure << "\n";
@@ -270,6 +271,13 @@ int run_alloc_command(const AllocCommand& c) {
                      "drop --no-check or --html\n";
         return 2;
       }
+      // Every name is checked, and the outputs are written after every
+      // replay: find a bad one before the first.
+      for (const auto& a : c.allocators) allocator_library(a);
+      for (const std::string* out : {&c.csv, &c.html})
+        if (!out->empty() && !std::ofstream(*out, std::ios::app))
+          throw std::system_error(errno, std::generic_category(),
+                                  "cannot write " + *out);
       std::vector<ReplayResult> results;
       for (const auto& a : c.allocators) {
         if (isatty(2)) std::cerr << "replaying under " << a << "...\n";

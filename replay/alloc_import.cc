@@ -398,6 +398,10 @@ void refuse_overwriting(const std::string& input, const std::string& output) {
 }
 
 ImportedLog open_calls(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    throw std::system_error(EISDIR, std::generic_category(),
+                            "cannot open allocator log " + path);
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr)
     throw std::system_error(errno, std::generic_category(),

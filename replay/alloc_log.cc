@@ -1,6 +1,7 @@
 #include "replay/alloc_log.h"
 
 #include <algorithm>
+#include <bit>
 #include <variant>
 
 namespace weft::replay {
@@ -78,6 +79,16 @@ std::string SlotRules::check(const SlotRecord& op) {
                                                            : "") +
            " of slot " + std::to_string(op.slot) + ", which " +
            (held_[op.slot] ? "still holds a block" : "holds no block");
+  // Requests no call can have granted: the replay would blame the
+  // allocator for refusing them.
+  if (!frees && op.size > (std::uint64_t{1} << 47))
+    return std::string(call_name(op.call)) + " of " + std::to_string(op.size) +
+           " bytes: more than a process's address space";
+  if (op.call == AllocCall::kPosixMemalign &&
+      (!std::has_single_bit(op.align) || op.align < sizeof(void*)))
+    return "posix_memalign with alignment " + std::to_string(op.align) +
+           ": not a power of two multiple of sizeof(void*), so it cannot "
+           "have succeeded";
   held_[op.slot] = !frees;
   return {};
 }

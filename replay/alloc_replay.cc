@@ -747,8 +747,13 @@ std::string allocator_library(const std::string& allocator) {
     candidates = {"libmimalloc.so.2"};
   else if (allocator == "tcmalloc")
     candidates = {"libtcmalloc_minimal.so.4", "libtcmalloc.so.4"};
-  else
+  else if (allocator.find('/') != std::string::npos ||
+           allocator.find(".so") != std::string::npos)
     return allocator;
+  else
+    throw std::runtime_error("unknown allocator '" + allocator +
+                             "': glibc, jemalloc, mimalloc, tcmalloc, or a "
+                             "path to a .so (with a '/')");
   for (const auto& c : candidates)
     if (access((dir + c).c_str(), R_OK) == 0) return dir + c;
   throw std::runtime_error("allocator " + allocator + " is not installed (" +

@@ -40,6 +40,9 @@ TraceReader TraceReader::open(const std::string& path, bool strict) {
                             "cannot open trace file " + path);
   struct stat st {};
   fstat(fileno(r.file_.get()), &st);
+  if (S_ISDIR(st.st_mode))
+    throw std::system_error(EISDIR, std::generic_category(),
+                            "cannot open trace file " + path);
   r.summary_.file_bytes = static_cast<std::uint64_t>(st.st_size);
   if (r.summary_.file_bytes == 0)
     throw TraceError(path, 0, "empty file: not a weft trace");

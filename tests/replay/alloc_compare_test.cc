@@ -130,6 +130,25 @@ TEST(AllocCommand, RecordConvertReplayAndCompareFromTheCommandLine) {
   EXPECT_NE(slurp(dir + "/err2.txt").find("drop --no-check or --html"),
             std::string::npos);
   EXPECT_NE(access((dir + "/nc.html").c_str(), F_OK), 0);
+  // A misspelt allocator and an output that cannot be written are usage
+  // errors, found before anything is replayed.
+  EXPECT_EQ(shell(weft + " alloc replay " + dir + "/git.slots.weft -a " +
+                  "jemaloc 2> " + dir + "/err3.txt"),
+            2);
+  EXPECT_NE(slurp(dir + "/err3.txt").find("unknown allocator 'jemaloc'"),
+            std::string::npos);
+  EXPECT_EQ(
+      shell(weft + " alloc compare " + dir + "/git.slots.weft glibc " +
+            "--csv " + dir + "/no/such/dir/c.csv 2> " + dir + "/err4.txt"),
+      2);
+  EXPECT_NE(slurp(dir + "/err4.txt").find("cannot write"), std::string::npos);
+  // A path the recorder could not create: said before the program runs.
+  EXPECT_EQ(shell(weft + " alloc record -o " + dir +
+                  "/no/such/dir/x.weft -- git --version > " + dir +
+                  "/out5.txt 2> " + dir + "/err5.txt"),
+            2);
+  EXPECT_NE(slurp(dir + "/err5.txt").find("cannot create"), std::string::npos);
+  EXPECT_EQ(slurp(dir + "/out5.txt"), "");  // git never ran
   shell("rm -rf " + dir);
 }
 

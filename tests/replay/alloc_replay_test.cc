@@ -302,6 +302,12 @@ TEST(AllocReplayBadInput, ASlotsLogThatBreaksTheSlotRulesIsRefused) {
        "operation 1: realloc of slot 1, which holds no block"},
       {{op(AllocCall::kMalloc, 0, 16), from_null},
        "operation 1: realloc from null of slot 0, which still holds a block"},
+      {{op(AllocCall::kMalloc, 0, std::uint64_t{1} << 62)},
+       "operation 0: malloc of 4611686018427387904 bytes: more than a "
+       "process's address space"},
+      {{op(AllocCall::kPosixMemalign, 0, 64, 3)},
+       "operation 0: posix_memalign with alignment 3: not a power of two "
+       "multiple of sizeof(void*), so it cannot have succeeded"},
   };
   for (const Case& c : cases) {
     const std::string path = ::testing::TempDir() + "/broken-rules" +
