@@ -388,8 +388,8 @@ traces::Generator<AllocRecord> import_heaptrack(std::string path) {
 }
 
 void refuse_overwriting(const std::string& input, const std::string& output) {
-  struct stat in {
-  }, out{};
+  struct stat in {};
+  struct stat out {};
   if (::stat(input.c_str(), &in) == 0 && ::stat(output.c_str(), &out) == 0 &&
       in.st_dev == out.st_dev && in.st_ino == out.st_ino)
     throw std::invalid_argument("the output " + output +

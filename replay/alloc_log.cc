@@ -59,15 +59,6 @@ traces::Generator<AllocRecord> read_calls(std::string path,
   if (tail != nullptr) *tail = reader.summary();
 }
 
-void require_whole(const std::string& path, const traces::ReadSummary& s) {
-  if (s.lost_bytes != 0)
-    throw traces::TraceError(
-        path, s.lost_at,
-        "cut short: the last " + std::to_string(s.lost_bytes) +
-            " bytes are an unfinished frame (was its writer stopped?); a "
-            "slots log is whole when convert finishes, so convert again");
-}
-
 std::string SlotRules::check(const SlotRecord& op) {
   if (op.slot >= held_.size()) held_.resize(op.slot + std::size_t{1}, false);
   const bool frees = op.call == AllocCall::kFree;
@@ -93,12 +84,13 @@ std::string SlotRules::check(const SlotRecord& op) {
   return {};
 }
 
-SlotLog read_slot_log(const std::string& path) {
+traces::Generator<SlotRecord> read_slots(std::string path,
+                                         SlotLogShape* shape) {
   auto reader = traces::TraceReader::open(path);
   require_form(path, reader.header(), "slots");
-  SlotLog log;
+  shape->metadata = reader.header().metadata;
   SlotRules rules;
-  log.metadata = reader.header().metadata;
+  std::uint64_t n = 0;
   for (auto& r : reader.records()) {
     const auto* s = std::get_if<SlotRecord>(&r);
     if (s == nullptr)
@@ -107,21 +99,35 @@ SlotLog read_slot_log(const std::string& path) {
                                "slots log");
     // A converted log uses slots below its length; anything else is
     // damage, and must not make the replayer allocate gigabytes.
-    if (s->slot >= log.ops.size() + 1 || s->thread >= kMaxThreads)
+    if (s->slot >= n + 1 || s->thread >= kMaxThreads)
       throw traces::TraceError(path, reader.summary().consumed,
                                "slot " + std::to_string(s->slot) +
                                    " or thread " + std::to_string(s->thread) +
                                    " out of range in operation " +
-                                   std::to_string(log.ops.size()));
+                                   std::to_string(n));
+    // The unchecked replay trusts the log (a free leaves its slot stale):
+    // a log that frees a block twice stops here, not in the allocator.
     if (const std::string broken = rules.check(*s); !broken.empty())
       throw traces::TraceError(
           path, reader.summary().consumed,
-          "operation " + std::to_string(log.ops.size()) + ": " + broken);
-    log.slots = std::max(log.slots, s->slot + 1);
-    log.threads = std::max(log.threads, s->thread + 1);
-    log.ops.push_back(*s);
+          "operation " + std::to_string(n) + ": " + broken);
+    shape->slots = std::max(shape->slots, s->slot + 1);
+    shape->threads = std::max(shape->threads, s->thread + 1);
+    ++n;
+    co_yield *s;
   }
-  require_whole(path, reader.summary());
+  const traces::ReadSummary& tail = reader.summary();
+  if (tail.lost_bytes != 0)
+    throw traces::TraceError(
+        path, tail.lost_at,
+        "cut short: the last " + std::to_string(tail.lost_bytes) +
+            " bytes are an unfinished frame (was its writer stopped?); a "
+            "slots log is whole when convert finishes, so convert again");
+}
+
+SlotLog read_slot_log(const std::string& path) {
+  SlotLog log;
+  for (const SlotRecord& op : read_slots(path, &log)) log.ops.push_back(op);
   return log;
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "traces/generator.h"
@@ -52,19 +53,26 @@ class SlotRules {
   std::vector<bool> held_;
 };
 
-// A slots-form log, whole: the replayer needs every operation in memory
-// before it starts measuring. Throws traces::TraceError as above, and for
-// an operation that breaks SlotRules.
-struct SlotLog {
-  std::vector<SlotRecord> ops;
+// What a slots log's operations need besides themselves.
+struct SlotLogShape {
   std::uint32_t slots = 0;    // 1 + the largest slot used
   std::uint32_t threads = 0;  // 1 + the largest thread number
   std::vector<std::pair<std::string, std::string>> metadata;
 };
-SlotLog read_slot_log(const std::string& path);
 
-// Throws TraceError if a slots log read to its end lost a cut tail frame.
-void require_whole(const std::string& path, const traces::ReadSummary& s);
+// The operations of a slots-form log, in order, each checked as it is
+// read: slot and thread in range, SlotRules kept, and the file whole (not
+// cut inside its last frame). `shape` gets the header's metadata at once
+// and the slot and thread counts as operations come. Throws
+// traces::TraceError naming the file and the byte offset.
+traces::Generator<SlotRecord> read_slots(std::string path, SlotLogShape* shape);
+
+// A slots-form log, whole: the replayer needs every operation in memory
+// before it starts measuring. Throws as read_slots().
+struct SlotLog : SlotLogShape {
+  std::vector<SlotRecord> ops;
+};
+SlotLog read_slot_log(const std::string& path);
 
 // Throws TraceError unless `header` is an allocator log of `form`.
 void require_form(const std::string& path, const traces::TraceHeader& header,

@@ -290,11 +290,8 @@ std::string describe(const ErrorInfo& e) {
 // --- the engine --------------------------------------------------------------
 
 struct State {
-  const SlotRecord* ops = nullptr;
-  std::size_t n = 0;
   void** ptr = nullptr;
   std::uint64_t* size = nullptr;
-  bool check = true;
   ErrorSink* errors = nullptr;
 };
 
@@ -612,11 +609,8 @@ ReplayResult replay_ops(const SlotRecord* ops, std::size_t n,
     }
   }
   State s;
-  s.ops = ops;
-  s.n = n;
   s.ptr = ptr.data();
   s.size = size.data();
-  s.check = options.check;
   s.errors = errors.get();
 
   const bool hwm_reset = reset_peak_rss();
@@ -1038,30 +1032,10 @@ int replayer_main(int argc, char** argv) {
   try {
     // Read straight into mapped memory: the allocator under test (already
     // preloaded) should not start the replay holding the log's pages.
-    auto reader = traces::TraceReader::open(path);
-    require_form(path, reader.header(), "slots");
     Mapped<SlotRecord> ops;
-    SlotRules rules;
-    std::uint32_t slots = 0;
-    std::uint32_t threads = 0;
-    for (auto& rec : reader.records()) {
-      const auto* s = std::get_if<SlotRecord>(&rec);
-      if (s == nullptr || s->slot >= ops.size() + 1 || s->thread >= kMaxThreads)
-        throw traces::TraceError(path, reader.summary().consumed,
-                                 "not a valid slot operation at operation " +
-                                     std::to_string(ops.size()));
-      // The unchecked loop trusts the log (a free leaves its slot stale):
-      // a log that frees a block twice stops here, not in the allocator.
-      if (const std::string broken = rules.check(*s); !broken.empty())
-        throw traces::TraceError(
-            path, reader.summary().consumed,
-            "operation " + std::to_string(ops.size()) + ": " + broken);
-      slots = std::max(slots, s->slot + 1);
-      threads = std::max(threads, s->thread + 1);
-      ops.push_back(*s);
-    }
-    require_whole(path, reader.summary());
-    r = replay_ops(ops.data(), ops.size(), slots, threads, options);
+    SlotLogShape shape;
+    for (const SlotRecord& op : read_slots(path, &shape)) ops.push_back(op);
+    r = replay_ops(ops.data(), ops.size(), shape.slots, shape.threads, options);
   } catch (const traces::TraceError& e) {
     r.failure = e.what();
     r.bad_input = true;
