@@ -85,18 +85,26 @@ Node::~Node() {
 
 // Entry i is in segment k = floor(log2(i / 16 + 1)), which holds 16 << k
 // entries and starts at entry 16 * (2^k - 1).
-Node::Service& Node::ServiceTable::operator[](std::size_t i) const {
+Node::ServiceTable::Place Node::ServiceTable::place(std::size_t i) {
   const int k = std::bit_width(i / kFirst + 1) - 1;
-  return *segments_[k][i - kFirst * ((std::size_t{1} << k) - 1)];
+  return {k, i - kFirst * ((std::size_t{1} << k) - 1)};
+}
+
+Node::Service& Node::ServiceTable::operator[](std::size_t i) const {
+  const Place at = place(i);
+  return *segments_[at.segment][at.offset];
 }
 
 void Node::ServiceTable::push_back(std::unique_ptr<Service> s) {
   const std::size_t i = size_.load(std::memory_order_relaxed);
-  const int k = std::bit_width(i / kFirst + 1) - 1;
-  if (k >= kSegments) throw std::length_error("too many services on a node");
-  if (!segments_[k])
-    segments_[k] = std::make_unique<std::unique_ptr<Service>[]>(kFirst << k);
-  segments_[k][i - kFirst * ((std::size_t{1} << k) - 1)] = std::move(s);
+  const Place at = place(i);
+  if (at.segment >= kSegments)
+    throw std::length_error("too many services on a node");
+  auto& segment = segments_[at.segment];
+  if (!segment)
+    segment =
+        std::make_unique<std::unique_ptr<Service>[]>(kFirst << at.segment);
+  segment[at.offset] = std::move(s);
   // Publishes the entry (and a new segment) to workers that look it up
   // without the lock.
   size_.store(i + 1, std::memory_order_release);

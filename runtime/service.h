@@ -339,6 +339,11 @@ class Node {
    private:
     static constexpr std::size_t kFirst = 16;
     static constexpr int kSegments = 28;  // room for every 32-bit handle
+    struct Place {
+      int segment;
+      std::size_t offset;
+    };
+    static Place place(std::size_t i);
     std::array<std::unique_ptr<std::unique_ptr<Service>[]>, kSegments>
         segments_;
     std::atomic<std::size_t> size_{0};
