@@ -32,6 +32,10 @@ std::string_view to_string(ChoiceKind kind) {
       return "sleep";
     case ChoiceKind::kWork:
       return "work";
+    case ChoiceKind::kRelease:
+      return "release";
+    case ChoiceKind::kAcquire:
+      return "acquire";
   }
   return "unknown";
 }

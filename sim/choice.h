@@ -31,8 +31,10 @@ enum class ChoiceKind : std::uint8_t {
   kExit = 11,
   kSleep = 12,
   kWork = 13,
+  kRelease = 14,  // a semaphore release or a latch count-down
+  kAcquire = 15,  // a semaphore acquire
 };
-inline constexpr int kChoiceKindCount = 14;
+inline constexpr int kChoiceKindCount = 16;
 
 std::string_view to_string(ChoiceKind kind);
 

@@ -326,7 +326,18 @@ bool Scheduler::block(ChoiceKind kind, const Waitable* on, const char* op,
   reschedule(kind);
   s.waiting_on = nullptr;
   s.wait_op = nullptr;
-  return true;
+  // Resumed by the teardown inside a NoUnwindScope: the wait is abandoned.
+  return !s.cancelled;
+}
+
+NoUnwindScope::NoUnwindScope()
+    : sched_(Scheduler::current()),
+      strand_(sched_ ? sched_->current_strand() : kNoStrand) {
+  if (strand_ != kNoStrand) ++sched_->strands_[strand_]->no_unwind;
+}
+
+NoUnwindScope::~NoUnwindScope() {
+  if (strand_ != kNoStrand) --sched_->strands_[strand_]->no_unwind;
 }
 
 bool Scheduler::block_until(ChoiceKind kind, const Waitable* on, const char* op,

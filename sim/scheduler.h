@@ -168,6 +168,13 @@ class Scheduler {
   bool block_until(ChoiceKind kind, const Waitable* on, const char* op,
                    SourceLocation where, Nanos deadline);
   void wake(StrandId id);
+  // True when the running strand is being torn down at the end of a run
+  // inside a NoUnwindScope: its waits return at once (block() gives
+  // false), so a destructor's wait loop must stop when this is true.
+  bool abandoning() const {
+    return tearing_down_ && current_id_ != kNoStrand &&
+           strands_[current_id_]->cancelled;
+  }
 
   // --- virtual time ------------------------------------------------------
   Nanos now() const { return now_; }
@@ -206,6 +213,7 @@ class Scheduler {
     State state = State::kRunnable;
     bool system = false;
     bool cancelled = false;
+    int no_unwind = 0;  // NoUnwindScope depth
     const Waitable* waiting_on = nullptr;
     const char* wait_op = nullptr;
     SourceLocation wait_where;
@@ -235,6 +243,7 @@ class Scheduler {
   boost::context::fiber strand_entry(StrandId id,
                                      boost::context::fiber&& caller);
   static std::string name_of(StrandId id, const void* self);
+  friend class NoUnwindScope;
 
   constinit static thread_local Scheduler* current_;
 
@@ -296,7 +305,8 @@ inline void Scheduler::switch_to(StrandId next) {
 
 inline void Scheduler::after_resume(bool may_unwind) {
   if (may_unwind && current_id_ != kNoStrand &&
-      strands_[current_id_]->cancelled && std::uncaught_exceptions() == 0)
+      strands_[current_id_]->cancelled &&
+      strands_[current_id_]->no_unwind == 0 && std::uncaught_exceptions() == 0)
     throw StrandCancelled{};
 }
 
@@ -318,5 +328,30 @@ inline void Scheduler::choice_point(ChoiceKind kind, bool may_unwind) {
 
 // Thrown by WEFT_ASSERT after recording the failure, to stop the strand.
 struct StrandAborted {};
+
+// Inside this scope the running strand is never unwound by a teardown: a
+// destructor that waits (joins a worker, waits for a pool to drain) puts
+// one around the wait, so a deadlock found while it waits is reported
+// like any other instead of throwing StrandCancelled out of a destructor.
+// When the run is torn down the wait returns early and abandoning() is
+// true; the destructor must then give up waiting. No-op outside a
+// simulation.
+class NoUnwindScope {
+ public:
+  NoUnwindScope();
+  ~NoUnwindScope();
+  NoUnwindScope(const NoUnwindScope&) = delete;
+  NoUnwindScope& operator=(const NoUnwindScope&) = delete;
+
+ private:
+  Scheduler* sched_;
+  StrandId strand_;
+};
+
+// Whether the running strand should stop waiting: see NoUnwindScope.
+inline bool abandoning() {
+  const Scheduler* s = Scheduler::current();
+  return s != nullptr && s->abandoning();
+}
 
 }  // namespace weft::sim

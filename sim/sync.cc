@@ -94,8 +94,11 @@ void Mutex::unlock() {
     real_.unlock();
     return;
   }
-  release(*s);
+  // The choice point comes before the release: until then the critical
+  // section's last writes are visible to racy readers while the mutex is
+  // still held, an interleaving real threads reach.
   s->choice_point(ChoiceKind::kUnlock, /*may_unwind=*/false);
+  release(*s);
 }
 
 std::string Mutex::describe() const {
@@ -117,6 +120,10 @@ void CondVar::wait(std::unique_lock<Mutex>& lock, SourceLocation where) {
     inner.release();
     return;
   }
+  // The enqueue is visible to notifiers: a choice point before it lets a
+  // notify land between the caller's last check and the wait (a lost
+  // wake-up when the notifier does not hold the mutex).
+  s->choice_point(ChoiceKind::kWait);
   const StrandId me = s->current_strand();
   waiters_.add(me);
   m.release(*s);
@@ -147,6 +154,10 @@ std::cv_status CondVar::wait_until(std::unique_lock<Mutex>& lock,
     inner.release();
     return st;
   }
+  // The enqueue is visible to notifiers: a choice point before it lets a
+  // notify land between the caller's last check and the wait (a lost
+  // wake-up when the notifier does not hold the mutex).
+  s->choice_point(ChoiceKind::kWait);
   const StrandId me = s->current_strand();
   waiters_.add(me);
   m.release(*s);
@@ -199,10 +210,10 @@ void Semaphore::acquire(SourceLocation where) {
     real_.acquire();
     return;
   }
-  s->choice_point(ChoiceKind::kLock);
+  s->choice_point(ChoiceKind::kAcquire);
   while (count_ == 0) {
     waiters_.add(s->current_strand());
-    if (!s->block(ChoiceKind::kLock, this, "acquire", where)) return;
+    if (!s->block(ChoiceKind::kAcquire, this, "acquire", where)) return;
   }
   --count_;
 }
@@ -210,7 +221,7 @@ void Semaphore::acquire(SourceLocation where) {
 bool Semaphore::try_acquire() {
   Scheduler* s = Scheduler::current();
   if (s == nullptr) return real_.try_acquire();
-  s->choice_point(ChoiceKind::kLock);
+  s->choice_point(ChoiceKind::kAcquire);
   if (count_ == 0) return false;
   --count_;
   return true;
@@ -222,9 +233,9 @@ void Semaphore::release(std::ptrdiff_t n) {
     real_.release(n);
     return;
   }
+  s->choice_point(ChoiceKind::kRelease, /*may_unwind=*/false);
   count_ += n;
   waiters_.wake_all(*s);
-  s->choice_point(ChoiceKind::kUnlock, /*may_unwind=*/false);
 }
 
 std::string Semaphore::describe() const {
@@ -239,9 +250,9 @@ void Latch::count_down(std::ptrdiff_t n) {
     real_.count_down(n);
     return;
   }
+  s->choice_point(ChoiceKind::kRelease, /*may_unwind=*/false);
   count_ = std::max<std::ptrdiff_t>(0, count_ - n);
   if (count_ == 0) waiters_.wake_all(*s);
-  s->choice_point(ChoiceKind::kNotify, /*may_unwind=*/false);
 }
 
 bool Latch::try_wait() const {

@@ -87,7 +87,10 @@ class CondVar final : public Waitable {
   template <class Predicate>
   void wait(std::unique_lock<Mutex>& lock, Predicate pred,
             SourceLocation where = SourceLocation::current()) {
-    while (!pred()) wait(lock, where);
+    while (!pred()) {
+      wait(lock, where);
+      if (abandoning()) return;  // torn down inside a NoUnwindScope
+    }
   }
   std::cv_status wait_until(std::unique_lock<Mutex>& lock,
                             Clock::time_point deadline,
