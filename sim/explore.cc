@@ -340,7 +340,12 @@ ExploreResult explore(ExploreOptions o, const std::function<void()>& body) {
 
     const Failure& f = *result.failure;
     result.replay_command =
-        o.use_environment
+        replay ? (o.replay_file.empty()
+                      ? "(a replay of ExploreOptions::replay: run the same "
+                        "code again to replay it)"
+                      : "WEFT_REPLAY=" + shell_quote(o.replay_file) + " " +
+                            o.command)
+        : o.use_environment
             ? "WEFT_SEED=" + std::to_string(seed) + " WEFT_ITERATIONS=1 " +
                   result.environment + " " + o.command
             : "(this exploration ignores WEFT_* variables: set "

@@ -404,7 +404,18 @@ TimerKey Scheduler::add_timer(Nanos deadline, std::function<void()> callback) {
   return key;
 }
 
-bool Scheduler::cancel_timer(TimerKey key) { return timers_.erase(key) > 0; }
+bool Scheduler::cancel_timer(TimerKey key) {
+  // Cancelling races with the timer strand firing the callback.
+  choice_point(ChoiceKind::kTimer);
+  if (timers_.erase(key) > 0) return true;
+  for (std::size_t i = due_next_; i < due_callbacks_.size(); ++i) {
+    if (due_callbacks_[i].first == key && due_callbacks_[i].second) {
+      due_callbacks_[i].second = nullptr;
+      return true;
+    }
+  }
+  return false;
+}
 
 bool Scheduler::advance_time() {
   if (timers_.empty()) return false;
@@ -425,7 +436,7 @@ bool Scheduler::advance_time() {
     if (e.sleeper != kNoStrand) {
       wake_from(kNoStrand, e.sleeper);
     } else {
-      due_callbacks_.push_back(std::move(e.callback));
+      due_callbacks_.emplace_back(node.key(), std::move(e.callback));
       callbacks = true;
     }
   }
@@ -448,9 +459,10 @@ void Scheduler::timer_strand_body() {
   } queue;
   for (;;) {
     while (due_next_ < due_callbacks_.size()) {
-      auto cb = std::move(due_callbacks_[due_next_++]);
       choice_point(ChoiceKind::kTimer);
-      cb();
+      // Taken after the choice point: a cancel may have come first.
+      auto cb = std::move(due_callbacks_[due_next_++].second);
+      if (cb) cb();
     }
     due_callbacks_.clear();
     due_next_ = 0;

@@ -267,7 +267,9 @@ class Scheduler {
   Nanos now_{0};
   std::uint64_t timer_seq_ = 0;
   std::map<TimerKey, TimerEntry> timers_;
-  std::vector<std::function<void()>> due_callbacks_;
+  // Callbacks whose deadline passed, in firing order; a callback stays
+  // cancellable until the timer strand starts it.
+  std::vector<std::pair<TimerKey, std::function<void()>>> due_callbacks_;
   std::size_t due_next_ = 0;
   StrandId timer_strand_ = kNoStrand;
   std::uint32_t object_ids_ = 0;

@@ -30,6 +30,9 @@ class Strategy {
   virtual std::uint32_t choose(const ChoicePoint& point) = 0;
   // Called after each schedule with how many recorded choices it made.
   virtual void end(std::uint64_t /*choices*/) {}
+  // True when the strategy has no schedule left to offer (an exhaustive
+  // search that covered its whole tree). Sampling strategies never finish.
+  virtual bool finished() const { return false; }
 
   // Short name as accepted by WEFT_STRATEGY ("random", "pct", "replay").
   virtual std::string name() const = 0;

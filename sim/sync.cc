@@ -256,7 +256,10 @@ void Latch::count_down(std::ptrdiff_t n) {
 }
 
 bool Latch::try_wait() const {
-  if (Scheduler::current() == nullptr) return real_.try_wait();
+  Scheduler* s = Scheduler::current();
+  if (s == nullptr) return real_.try_wait();
+  // A read of the count: others' count-downs may fall right before it.
+  s->choice_point(ChoiceKind::kWait);
   return count_ == 0;
 }
 

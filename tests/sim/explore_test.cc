@@ -197,5 +197,40 @@ TEST(Explore, ABodyThatDependsOnStateOutsideWeftIsFlaggedNondeterministic) {
                                   "different schedule"));
 }
 
+// A replay's own replay command must be one weft accepts (it used to say
+// WEFT_STRATEGY=replay, which apply_environment refuses).
+TEST(Explore, AReplayedFailurePrintsAReplayCommandWeftAccepts) {
+  const std::string dir = ::testing::TempDir() + "weft-replay-cmd";
+  auto body = [] {
+    Atomic<int> x{0};
+    auto a = spawn("writer", [&] { x.store(1); });
+    WEFT_ASSERT(x.load() == 0);
+    a.join();
+  };
+  ExploreOptions o;
+  o.iterations = 100;
+  o.use_environment = false;
+  o.print = false;
+  o.trace_dir = dir;
+  o.command = "./t";
+  const auto found = explore(o, body);
+  ASSERT_TRUE(found.failed());
+  ASSERT_FALSE(found.trace_path.empty());
+
+  ExploreOptions again = o;
+  again.replay_file = found.trace_path;
+  const auto replayed = explore(again, body);
+  ASSERT_TRUE(replayed.failed());
+  EXPECT_THAT(replayed.replay_command, ::testing::Not(HasSubstr("replay ")));
+  EXPECT_THAT(replayed.replay_command,
+              ::testing::StartsWith("WEFT_REPLAY=" + found.trace_path));
+  // The variables in it parse.
+  ::setenv("WEFT_REPLAY", found.trace_path.c_str(), 1);
+  ExploreOptions parsed;
+  EXPECT_NO_THROW(apply_environment(parsed));
+  EXPECT_EQ(parsed.replay_file, found.trace_path);
+  ::unsetenv("WEFT_REPLAY");
+}
+
 }  // namespace
 }  // namespace weft::sim

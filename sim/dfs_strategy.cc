@@ -1,0 +1,71 @@
+#include "sim/dfs_strategy.h"
+
+namespace weft::sim {
+
+void DfsStrategy::begin(std::uint64_t) {
+  depth_ = 0;
+  preemptions_ = 0;
+}
+
+DfsStrategy::Frame DfsStrategy::open(const ChoicePoint& point) const {
+  Frame f{point.kind, point.is_value, point.count, -1, {}, 0};
+  if (point.is_value) {
+    for (std::uint32_t v = 0; v < point.count; ++v) f.order.push_back(v);
+    return f;
+  }
+  for (std::uint32_t i = 0; i < point.count; ++i)
+    if (point.strands[i] == point.current) f.current = i;
+  if (f.current >= 0) f.order.push_back(static_cast<std::uint32_t>(f.current));
+  const bool may_preempt =
+      bound_ == kUnbounded || preemptions_ < bound_ || f.current < 0;
+  for (std::uint32_t i = 0; i < point.count; ++i)
+    if (static_cast<std::int64_t>(i) != f.current && may_preempt)
+      f.order.push_back(i);
+  return f;
+}
+
+std::uint32_t DfsStrategy::choose(const ChoicePoint& point) {
+  if (depth_ == path_.size()) {
+    Frame f = open(point);
+    // Fewer alternatives than offered: the bound cut some off.
+    if (f.order.size() < point.count) bound_reached_ = true;
+    path_.push_back(std::move(f));
+  }
+  const Frame& f = path_[depth_];
+  if (f.kind != point.kind || f.is_value != point.is_value ||
+      f.count != point.count)
+    throw ReplayDivergence(
+        "exhaustive search: at choice " + std::to_string(depth_) +
+        " the body offered " + std::to_string(point.count) + " " +
+        std::string(to_string(point.kind)) +
+        " alternatives where an earlier "
+        "schedule with the same choices offered " +
+        std::to_string(f.count) + " " + std::string(to_string(f.kind)) +
+        "; the body depends on something outside weft's control");
+  const std::uint32_t chosen = f.order[f.next];
+  if (f.current >= 0 && static_cast<std::int64_t>(chosen) != f.current)
+    ++preemptions_;
+  ++depth_;
+  return chosen;
+}
+
+void DfsStrategy::end(std::uint64_t) {
+  ++schedules_;
+  // Frames past this schedule's depth were never reached by it.
+  path_.resize(depth_);
+  while (!path_.empty() && path_.back().next + 1 >= path_.back().order.size())
+    path_.pop_back();
+  if (path_.empty()) {
+    done_ = true;
+    return;
+  }
+  ++path_.back().next;
+}
+
+std::string DfsStrategy::environment() const {
+  return bound_ == kUnbounded ? "WEFT_STRATEGY=dfs"
+                              : "WEFT_STRATEGY=dfs WEFT_PREEMPTION_BOUND=" +
+                                    std::to_string(bound_);
+}
+
+}  // namespace weft::sim

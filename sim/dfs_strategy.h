@@ -1,0 +1,60 @@
+// Bounded exhaustive search: a depth-first walk of the tree of choices.
+// Each schedule replays the previous one's prefix and takes the next
+// untried alternative at its deepest open choice, so after finished() every
+// schedule within the preemption bound has run exactly once. It needs a
+// deterministic body (the same choices give the same choice points); a
+// body that offers something else at a replayed choice is reported as a
+// ReplayDivergence.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/strategy.h"
+
+namespace weft::sim {
+
+class DfsStrategy final : public Strategy {
+ public:
+  static constexpr int kUnbounded = -1;
+  // `preemption_bound`: the most preemptions a schedule may make
+  // (kUnbounded: none). Continuing the running strand is tried first, so
+  // schedules come in the order of their first preemption's depth.
+  explicit DfsStrategy(int preemption_bound = kUnbounded)
+      : bound_(preemption_bound) {}
+
+  void begin(std::uint64_t seed) override;
+  std::uint32_t choose(const ChoicePoint& point) override;
+  void end(std::uint64_t choices) override;
+  bool finished() const override { return done_; }
+  std::string name() const override { return "dfs"; }
+  std::string environment() const override;
+
+  // Schedules completed so far (each a distinct path of the tree).
+  std::uint64_t schedules() const { return schedules_; }
+  // Whether the preemption bound cut off a branch: if not, the search is
+  // complete, not merely complete within the bound.
+  bool bound_reached() const { return bound_reached_; }
+
+ private:
+  struct Frame {
+    ChoiceKind kind;
+    bool is_value;
+    std::uint32_t count;
+    std::int64_t current;              // index of the running strand, or -1
+    std::vector<std::uint32_t> order;  // alternatives in the order tried
+    std::size_t next = 0;              // position in `order` taken now
+  };
+  Frame open(const ChoicePoint& point) const;
+
+  int bound_;
+  std::vector<Frame> path_;
+  std::size_t depth_ = 0;  // choices made in the current schedule
+  int preemptions_ = 0;    // along the current schedule
+  std::uint64_t schedules_ = 0;
+  bool done_ = false;
+  bool bound_reached_ = false;
+};
+
+}  // namespace weft::sim

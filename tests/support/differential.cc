@@ -1,0 +1,73 @@
+#include "tests/support/differential.h"
+
+#include <atomic>
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "sim/dfs_strategy.h"
+#include "sim/scheduler.h"
+
+namespace weft::test {
+
+void jitter() {
+  if (sim::Scheduler::current() != nullptr) return;
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  const auto r = static_cast<std::uint32_t>(rng());
+  switch (r % 10) {
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+      return;
+    case 4:
+    case 5:
+      std::this_thread::yield();
+      return;
+    case 9:
+      std::this_thread::sleep_for(std::chrono::microseconds((r >> 8) % 40));
+      return;
+    default:
+      for (std::uint32_t i = (r >> 8) % 3000; i > 0; --i)
+        std::atomic_signal_fence(std::memory_order_seq_cst);
+  }
+}
+
+std::map<std::string, int> real_outcomes(const Program& program) {
+  std::map<std::string, int> seen;
+  for (int i = 0; i < program.real_runs; ++i) ++seen[program.body()];
+  return seen;
+}
+
+Enumeration simulated_outcomes(const Program& program, std::uint64_t cap) {
+  Enumeration e;
+  sim::Scheduler sched(sim::RunLimits{});
+  sim::DfsStrategy dfs;
+  while (!dfs.finished() && dfs.schedules() < cap) {
+    std::string outcome;
+    const sim::RunResult run =
+        sched.run(dfs, 0, [&] { outcome = program.body(); });
+    if (run.failed())
+      outcome = "failure: " + std::string(to_string(run.failure->kind)) + ": " +
+                run.failure->message;
+    e.outcomes.insert(outcome);
+  }
+  e.schedules = dfs.schedules();
+  e.complete = dfs.finished() && !dfs.bound_reached();
+  return e;
+}
+
+std::string describe(const Program& program,
+                     const std::map<std::string, int>& real,
+                     const Enumeration& sim) {
+  std::string out = program.name + ": real threads (" +
+                    std::to_string(program.real_runs) + " runs):";
+  for (const auto& [outcome, n] : real)
+    out += " [" + outcome + "] x" + std::to_string(n);
+  out += "; simulation (" + std::to_string(sim.schedules) + " schedules, " +
+         (sim.complete ? "exhaustive" : "capped") + "):";
+  for (const auto& outcome : sim.outcomes) out += " [" + outcome + "]";
+  return out;
+}
+
+}  // namespace weft::test
