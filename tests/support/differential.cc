@@ -41,8 +41,10 @@ std::map<std::string, int> real_outcomes(const Program& program) {
 
 Enumeration simulated_outcomes(const Program& program, std::uint64_t cap) {
   Enumeration e;
-  sim::Scheduler sched(sim::RunLimits{});
-  sim::DfsStrategy dfs;
+  sim::RunLimits limits;
+  limits.spurious_wakeups = program.spurious_wakeups;
+  sim::Scheduler sched(limits);
+  sim::DfsStrategy dfs(program.preemption_bound);
   while (!dfs.finished() && dfs.schedules() < cap) {
     std::string outcome;
     const sim::RunResult run =
@@ -53,7 +55,8 @@ Enumeration simulated_outcomes(const Program& program, std::uint64_t cap) {
     e.outcomes.insert(outcome);
   }
   e.schedules = dfs.schedules();
-  e.complete = dfs.finished() && !dfs.bound_reached();
+  e.capped = !dfs.finished();
+  e.bounded = dfs.bound_reached();
   return e;
 }
 
@@ -65,7 +68,12 @@ std::string describe(const Program& program,
   for (const auto& [outcome, n] : real)
     out += " [" + outcome + "] x" + std::to_string(n);
   out += "; simulation (" + std::to_string(sim.schedules) + " schedules, " +
-         (sim.complete ? "exhaustive" : "capped") + "):";
+         (sim.capped ? std::string("capped")
+          : sim.bounded
+              ? "exhaustive within " +
+                    std::to_string(program.preemption_bound) + " preemptions"
+              : std::string("exhaustive")) +
+         "):";
   for (const auto& outcome : sim.outcomes) out += " [" + outcome + "]";
   return out;
 }

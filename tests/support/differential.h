@@ -31,6 +31,13 @@ struct Program {
   std::set<std::string> legal;
   // Real runs to make (fewer for programs that sleep).
   int real_runs = 2000;
+  // The simulation's search: every schedule with at most this many
+  // preemptions (-1: every schedule). Components have too many choice
+  // points for an unbounded search; most of their bugs need two.
+  int preemption_bound = -1;
+  // Spurious wake-ups multiply the tree without changing the outcomes of
+  // programs that re-check in a loop, as components do.
+  bool spurious_wakeups = true;
 };
 
 // GoogleTest prints a parameter by its name.
@@ -44,10 +51,12 @@ std::map<std::string, int> real_outcomes(const Program& program);
 struct Enumeration {
   std::set<std::string> outcomes;
   std::uint64_t schedules = 0;
-  bool complete = false;  // the whole tree, no bound, no cap
+  bool capped = false;   // stopped at the cap before the tree was done
+  bool bounded = false;  // the preemption bound cut branches off
 };
-// Every schedule of the program (depth-first, no preemption bound) up to
-// `cap` schedules. A run that fails gives the outcome "failure: <kind>".
+// Every schedule of the program (depth-first, within its preemption
+// bound) up to `cap` schedules. A run that fails gives the outcome "failure:
+// <kind>".
 Enumeration simulated_outcomes(const Program& program,
                                std::uint64_t cap = 200000);
 
