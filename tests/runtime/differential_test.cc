@@ -143,7 +143,7 @@ Program reactor_deferred_against_a_call() {
             other.join();
             return log;
           },
-          {"osd", "sod", "sdo"},
+          {"sod", "sdo"},
           1000,
           2,
           false};
