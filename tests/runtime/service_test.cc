@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "sim/gtest.h"
@@ -175,6 +178,196 @@ TEST(Service, ForkWaitAndWakeupHandOffInOneService) {
       co_return "handed off";
     });
     WEFT_ASSERT(node.call(s, "go", "") == "handed off");
+  });
+}
+
+// --- errors ------------------------------------------------------------------
+
+TEST(Service, AHandlerThrowingANonStandardExceptionAnswersTheCallWithAnError) {
+  on_threads_and_simulated([] {
+    Node node;
+    const auto s = node.add_service({"s", false});
+    const auto client = node.add_service({"client", false});
+    node.on(s, "boom", [](Request&) -> Task<std::string> {
+      throw 42;
+      co_return "";
+    });
+    node.on(client, "ask", [s](Request& r) -> Task<std::string> {
+      try {
+        co_await r.call(s, "boom", "");
+      } catch (const CallError& e) {
+        co_return std::string("caught: ") + e.what();
+      }
+      co_return "no error";
+    });
+    std::string error;
+    try {
+      node.call(s, "boom", "");
+    } catch (const CallError& e) {
+      error = e.what();
+    }
+    WEFT_ASSERT_MSG(error ==
+                        "handler of 'boom' on service 's' threw an "
+                        "exception of type int",
+                    error);
+    const std::string got = node.call(client, "ask", "");
+    WEFT_ASSERT_MSG(got ==
+                        "caught: handler of 'boom' on service 's' threw "
+                        "an exception of type int",
+                    got);
+  });
+}
+
+// A send's handler throws (`thrown` picks what): nobody can receive the
+// error, so it is reported: printed on real threads, a failure of the
+// schedule in a simulation. The call after it to the same service
+// returns once the send has been handled.
+void send_that_throws(int thrown) {
+  Node node;
+  const auto s = node.add_service({"s", false});
+  node.on(s, "boom", [thrown](Request&) -> Task<std::string> {
+    if (thrown == 0) throw std::runtime_error("out of cheese");
+    throw thrown;
+    co_return "";
+  });
+  node.on(s, "ping", [](Request&) -> Task<std::string> { co_return "pong"; });
+  node.send(s, "boom", "");
+  WEFT_ASSERT(node.call(s, "ping", "") == "pong");
+}
+
+// The same report in both worlds: on stderr, and as the failure.
+void expect_reported(const std::function<void()>& body,
+                     const std::string& report) {
+  ::testing::internal::CaptureStderr();
+  body();
+  EXPECT_THAT(::testing::internal::GetCapturedStderr(),
+              HasSubstr("weft: " + report + "\n"));
+  const auto r = weft::testing::find_failure(body, schedules(20));
+  ASSERT_TRUE(r.failed()) << "not reported in the simulation";
+  EXPECT_EQ(r.failure->kind, sim::FailureKind::kException);
+  EXPECT_EQ(r.failure->message, report);
+}
+
+TEST(Service, AnExceptionFromASentRequestIsReportedInBothWorlds) {
+  expect_reported([] { send_that_throws(0); },
+                  "handler of 'boom' on service 's' threw: out of cheese");
+  expect_reported(
+      [] { send_that_throws(7); },
+      "handler of 'boom' on service 's' threw an exception of type int");
+}
+
+TEST(Service, ASendToATypeWithNoHandlerIsReportedInBothWorlds) {
+  expect_reported(
+      [] {
+        Node node;
+        const auto s = node.add_service({"s", false});
+        node.on(s, "ping",
+                [](Request&) -> Task<std::string> { co_return "pong"; });
+        node.send(s, "nope", "");
+        WEFT_ASSERT(node.call(s, "ping", "") == "pong");
+      },
+      "service 's' has no handler for 'nope' (a send from the host, "
+      "dropped)");
+}
+
+// A WEFT_ASSERT in a handler aborts its strand (sim::StrandAborted, not
+// a std::exception): the run fails with the assertion, and the caller
+// never sees it as a CallError.
+TEST(Service, AFailedAssertionInAHandlerIsNotDeliveredToTheCaller) {
+  bool delivered = false;
+  const auto found = weft::testing::find_failure(
+      [&] {
+        Node node;
+        const auto s = node.add_service({"s", false});
+        const auto client = node.add_service({"client", false});
+        node.on(s, "check", [](Request& r) -> Task<std::string> {
+          WEFT_ASSERT_MSG(r.payload() == "good", "a bad payload");
+          co_return "";
+        });
+        node.on(client, "ask", [&, s](Request& r) -> Task<std::string> {
+          try {
+            co_await r.call(s, "check", "bad");
+          } catch (...) {
+            delivered = true;
+            throw;
+          }
+          co_return "";
+        });
+        node.call(client, "ask", "");
+      },
+      schedules(20));
+  ASSERT_TRUE(found.failed());
+  EXPECT_EQ(found.failure->kind, sim::FailureKind::kAssertion);
+  EXPECT_THAT(found.failure->message, HasSubstr("a bad payload"));
+  EXPECT_FALSE(delivered);
+}
+
+// A handler's strand cancelled at teardown (sim::StrandCancelled, thrown
+// out of burn()'s virtual sleep) unwinds it: the run's failure stays the
+// assertion that ended it, not an error of the handler.
+TEST(Service, ACancelledHandlerIsNotReportedAsAnError) {
+  const auto found = weft::testing::find_failure(
+      [] {
+        Node node;
+        const auto s = node.add_service({"s", false});
+        node.on(s, "spin", [](Request& r) -> Task<std::string> {
+          r.burn(std::chrono::hours(1));
+          co_return "";
+        });
+        node.send(s, "spin", "");
+        sim::sleep_for(1s);
+        WEFT_ASSERT_MSG(false, "the end");
+      },
+      schedules(20));
+  ASSERT_TRUE(found.failed());
+  EXPECT_EQ(found.failure->kind, sim::FailureKind::kAssertion);
+  EXPECT_THAT(found.failure->message, HasSubstr("the end"));
+}
+
+// --- message types
+// -------------------------------------------------------------
+
+TEST(Service, ForkIsAnOrdinaryMessageType) {
+  on_threads_and_simulated([] {
+    Node node;
+    // Serialised: a request that never counted as finished would hold
+    // the next one back for ever.
+    const auto s = node.add_service({"s", true});
+    node.on(s, "fork", [](Request& r) -> Task<std::string> {
+      co_return "forked " + r.payload();
+    });
+    WEFT_ASSERT(node.call(s, "fork", "1") == "forked 1");
+    WEFT_ASSERT(node.call(s, "fork", "2") == "forked 2");
+  });
+}
+
+// --- sleep and wakeup
+// -----------------------------------------------------------
+
+TEST(Service, AWakeupInterruptsASleepWhichSaysSo) {
+  on_threads_and_simulated([] {
+    Node node;
+    const auto s = node.add_service({"s", false});
+    node.on(s, "nap", [](Request& r) -> Task<std::string> {
+      const std::uint64_t me = r.coroutine();
+      r.fork([me](Request& f) -> Task<void> {
+        co_await f.sleep(1ms);
+        f.wakeup(me);
+      });
+      const auto start = sim::Clock::now();
+      const SleepResult first = co_await r.sleep(10s);
+      const auto woken_after = sim::Clock::now() - start;
+      // The interrupted sleep's timer must not cut the next one short.
+      const SleepResult second = co_await r.sleep(50ms);
+      const auto total = sim::Clock::now() - start;
+      WEFT_ASSERT(woken_after < 5s);
+      WEFT_ASSERT(total >= woken_after + 50ms);
+      co_return std::string(first == SleepResult::kWokenUp ? "woken"
+                                                           : "slept") +
+          "," + (second == SleepResult::kElapsed ? "elapsed" : "woken");
+    });
+    const std::string got = node.call(s, "nap", "");
+    WEFT_ASSERT_MSG(got == "woken,elapsed", got);
   });
 }
 
@@ -372,6 +565,115 @@ TEST(UserCoroutine, AFrameworkSuspensionShowsAsBlockedAndCannotBeResumed) {
     WEFT_ASSERT(seen_status == "blocked");
     WEFT_ASSERT(resume_error.find("the framework suspended it") !=
                 std::string::npos);
+  });
+}
+
+// skynet's user coroutines across requests: "make" creates a generator
+// and keeps it; each "pull" resumes it, and the call inside suspends the
+// pulling request (Request::current()), whose reply resumes the generator
+// and then the pull.
+UserCoroutine<std::string> numbers_from(ServiceHandle source) {
+  for (int i = 0; i < 3; ++i)
+    co_yield co_await Request::current().call(source, "next",
+                                              std::to_string(i));
+}
+
+TEST(UserCoroutine, AGeneratorMadeInOneRequestCallsForTheRequestResumingIt) {
+  on_threads_and_simulated([] {
+    Node node;
+    const auto src = node.add_service({"source", false});
+    const auto s = node.add_service({"s", false});
+    node.on(src, "next", [](Request& r) -> Task<std::string> {
+      co_await r.sleep(1ms);
+      co_return "n" + r.payload();
+    });
+    std::optional<UserCoroutine<std::string>> gen;  // only s touches it
+    node.on(s, "make", [&, src](Request&) -> Task<std::string> {
+      gen.emplace(numbers_from(src));
+      co_return "made";
+    });
+    node.on(s, "pull", [&](Request& r) -> Task<std::string> {
+      auto v = co_await gen->next(r);
+      co_return v ? *v + " for session " + std::to_string(r.session())
+                  : std::string("done");
+    });
+    WEFT_ASSERT(node.call(s, "make", "") == "made");
+    WEFT_ASSERT(node.call(s, "pull", "") == "n0 for session 2");
+    // The source's "next" had session 3: sessions go on in order.
+    WEFT_ASSERT(node.call(s, "pull", "") == "n1 for session 4");
+    WEFT_ASSERT(node.call(s, "pull", "") == "n2 for session 6");
+    WEFT_ASSERT(node.call(s, "pull", "") == "done");
+  });
+}
+
+// The generator keeps the Request of the request that made it, which
+// stays alive (it waits); a later request resumes it: the call still
+// belongs to the resumer.
+TEST(UserCoroutine, AGeneratorResumedByAnotherRequestCanCallThroughItsMaker) {
+  on_threads_and_simulated([] {
+    Node node;
+    const auto src = node.add_service({"source", false});
+    const auto s = node.add_service({"s", false});
+    node.on(src, "next", [](Request& r) -> Task<std::string> {
+      co_return "n" + r.payload();
+    });
+    std::optional<UserCoroutine<std::string>> gen;
+    std::uint64_t maker = 0;
+    node.on(s, "make", [&, src](Request& r) -> Task<std::string> {
+      gen.emplace(numbers_via(r, src));
+      maker = r.coroutine();
+      co_await r.wait();  // until the pull is done
+      co_return "maker done";
+    });
+    node.on(s, "pull", [&](Request& r) -> Task<std::string> {
+      if (!gen) throw std::runtime_error("nothing made yet");
+      auto v = co_await gen->next(r);
+      r.wakeup(maker);
+      co_return *v;
+    });
+    sim::JoinHandle make = sim::spawn(
+        [&] { WEFT_ASSERT(node.call(s, "make", "") == "maker done"); });
+    // The pull may arrive before the make: then it is retried.
+    std::string got;
+    while (got.empty()) {
+      try {
+        got = node.call(s, "pull", "");
+      } catch (const CallError&) {
+        sim::sleep_for(1ms);
+      }
+    }
+    make.join();
+    WEFT_ASSERT_MSG(got == "n0", got);
+  });
+}
+
+TEST(UserCoroutine, APlainResumeOfAGeneratorThatCallsIsRefused) {
+  on_threads_and_simulated([] {
+    Node node;
+    const auto src = node.add_service({"source", false});
+    const auto s = node.add_service({"s", false});
+    sim::Atomic<int> asked{0};
+    node.on(src, "next", [&](Request& r) -> Task<std::string> {
+      asked.fetch_add(1);
+      co_return "n" + r.payload();
+    });
+    node.on(s, "go", [src](Request& r) -> Task<std::string> {
+      auto gen = numbers_via(r, src);
+      try {
+        gen.resume();
+      } catch (const BlockedCoroutineError& e) {
+        co_return e.what();
+      }
+      co_return "not refused";
+    });
+    const std::string got = node.call(s, "go", "");
+    WEFT_ASSERT_MSG(
+        got ==
+            "call 'next' inside a user coroutine driven by resume(): plain "
+            "code cannot be suspended by the framework, so the reply would "
+            "be lost; drive the coroutine with co_await next(request)",
+        got);
+    WEFT_ASSERT(asked.load() == 0);  // refused before the call went out
   });
 }
 
