@@ -59,20 +59,25 @@ enum class CoStatus : std::uint8_t {
 };
 
 // A user coroutine the framework holds: its status, and where it is
-// blocked for the error message.
+// blocked for the error message. `plain`: resumed by resume() from plain
+// code, which the framework cannot suspend.
 struct UserFrame {
   CoStatus* status;
   std::string* blocked_in;
+  bool plain = false;
 };
 
 // One coroutine of a service: a request, or a fork.
 struct Co {
   std::uint64_t id = 0;
   ServiceHandle service = 0;
-  std::uint64_t session = 0;  // the request's session (0: a fork)
+  std::uint64_t session = 0;  // the request's session (0: a send, a fork)
   ServiceHandle from = kHost;
   bool reply_expected = false;
-  std::string type;
+  // A fork, not a request: a flag, so that no message type is reserved.
+  bool is_fork = false;
+  std::string type;  // of the request (of a fork: of the request forking)
+  Request* request = nullptr;
   // The handler that made `task`: a coroutine lambda's captures live in
   // the lambda object, so it must outlive the coroutine.
   std::function<Task<std::string>(Request&)> handler;
@@ -80,8 +85,13 @@ struct Co {
   std::coroutine_handle<> resume_point;
   enum class Wait : std::uint8_t { kNone, kCall, kSleep, kWait, kWoken };
   Wait waiting = Wait::kNone;
-  std::uint64_t waiting_session = 0;  // of an outgoing call
+  // Of an outgoing call; of a sleep or wait, its token: a resumption
+  // carrying an older token (a sleep's timer after a wakeup) is stale.
+  std::uint64_t waiting_session = 0;
   ServiceHandle waiting_on = 0;
+  std::uint64_t tokens = 0;
+  bool woken = false;  // the last sleep or wait ended by a wakeup
+  std::optional<std::pair<sim::Clock::time_point, std::uint64_t>> sleep_timer;
   std::optional<std::string> reply;
   std::string reply_error;
   // User coroutines this one is running, outermost first: the framework
@@ -90,7 +100,30 @@ struct Co {
   sim::Clock::duration cpu{0};
 };
 
+// The coroutine whose segment this worker (this strand in a simulation,
+// this thread outside one) is running, or null: the owner of any
+// framework suspension made now, whichever Request object it goes
+// through, as skynet's calls belong to the running coroutine.
+Co* running_co();
+
+// Marks, while it lives, that plain code is resuming a user coroutine
+// (UserCoroutine::resume): a framework suspension inside is refused.
+class PlainResume {
+ public:
+  PlainResume(CoStatus* status, std::string* blocked_in);
+  ~PlainResume();
+  PlainResume(const PlainResume&) = delete;
+  PlainResume& operator=(const PlainResume&) = delete;
+
+ private:
+  Co* co_;
+};
+
 }  // namespace internal
+
+// How a sleep ended: its time elapsed, or wakeup() interrupted it (as
+// skynet's sleep returns "BREAK").
+enum class SleepResult : std::uint8_t { kElapsed, kWokenUp };
 
 // What a handler (and code it calls) uses to talk to the node. Valid for
 // the life of the request's coroutine.
@@ -103,6 +136,9 @@ class Request {
   std::uint64_t session() const { return co_->session; }
   std::uint64_t coroutine() const { return co_->id; }
   Node& node() { return *node_; }
+  // The request whose coroutine is running on this worker: inside a user
+  // coroutine, the request that resumed it. std::logic_error outside.
+  static Request& current();
 
   // co_await: sends a request and suspends until its reply (the value the
   // handler returned), its error (CallError) or the timeout (CallError).
@@ -117,10 +153,12 @@ class Request {
   // co_await: suspends this coroutine until wakeup(coroutine()).
   struct WaitAwaiter;
   WaitAwaiter wait();
-  // Signals coroutine `co` of this service if it is waiting; the framework
-  // resumes it later. A wakeup before the wait is lost, as in skynet.
+  // Signals coroutine `co` of this service if it is waiting or sleeping
+  // (the sleep is cut short); the framework resumes it later. A wakeup
+  // before the wait is lost, as in skynet.
   void wakeup(std::uint64_t co);
-  // co_await: suspends for `d` (virtual time in a simulation).
+  // co_await: suspends for `d` (virtual time in a simulation), or until
+  // wakeup(coroutine()) if that comes first; says which.
   struct SleepAwaiter;
   SleepAwaiter sleep(sim::Clock::duration d);
   // Uses the CPU for `d`: really (spinning) on real threads; in a
@@ -144,8 +182,12 @@ class Request {
 // the framework. The handler drives it with `co_await it.next(request)`:
 // if its body calls, sleeps or waits, the framework suspends it and the
 // handler together, and its status() is kBlocked until the framework
-// resumes it. resume() drives it from plain code, as a plain iterator; a
-// blocked one cannot be resumed so (BlockedCoroutineError).
+// resumes it. As in skynet, the suspension belongs to the request that
+// resumed it, wherever it was made: another request can drive it later
+// (its body should then reach the framework through Request::current()).
+// resume() drives it from plain code, as a plain iterator: a blocked one
+// cannot be resumed so, and a call, sleep or wait inside a plain resume()
+// is refused (both BlockedCoroutineError).
 template <class T>
 class UserCoroutine {
  public:
@@ -155,7 +197,7 @@ class UserCoroutine {
     std::exception_ptr error;
     Status status = Status::kSuspended;
     std::coroutine_handle<> consumer;  // the handler awaiting next()
-    internal::Co* co = nullptr;
+    internal::Co* co = nullptr;        // holds our frame (null: a plain resume)
     std::string blocked_in;
 
     UserCoroutine get_return_object() {
@@ -213,7 +255,11 @@ class UserCoroutine {
     if (p.status == Status::kDead) return std::nullopt;
     p.status = Status::kRunning;
     p.value.reset();
-    h_.resume();
+    p.co = nullptr;
+    {
+      internal::PlainResume plain(&p.status, &p.blocked_in);
+      h_.resume();
+    }
     if (p.error) std::rethrow_exception(p.error);
     return std::move(p.value);
   }
@@ -230,7 +276,8 @@ class UserCoroutine {
         throw BlockedCoroutineError(
             "cannot resume a coroutine that is blocked or running");
       p.consumer = consumer;
-      p.co = r.co();
+      internal::Co* running = internal::running_co();
+      p.co = running != nullptr ? running : r.co();
       p.status = Status::kRunning;
       p.value.reset();
       p.co->user_stack.push_back({&p.status, &p.blocked_in});
@@ -363,12 +410,18 @@ class Node {
   void enqueue_locked(ServiceHandle to, Envelope e);
   void enqueue(ServiceHandle to, Envelope e);
   void process(ServiceHandle h, Envelope e);
-  void start(ServiceHandle h, internal::Co* co);
+  void process_request(ServiceHandle h, Envelope e);
+  void process_response(ServiceHandle h, Envelope e);
+  void process_resume(ServiceHandle h, const Envelope& e);
+  // Under mu_: a request for a type with no handler. A call gets an error
+  // reply; a send is reported (skynet logs "Unknown request").
+  void reject_unknown(Service& s, const Envelope& e);
   void run_segment(ServiceHandle h, internal::Co* co,
                    std::coroutine_handle<> point);
   void finish(ServiceHandle h, internal::Co* co);
   internal::Co* new_co(ServiceHandle h);
-  void add_timer(sim::Clock::duration d, ServiceHandle h, Envelope e);
+  using TimerKey = std::pair<sim::Clock::time_point, std::uint64_t>;
+  TimerKey add_timer(sim::Clock::duration d, ServiceHandle h, Envelope e);
   std::string describe_waits();
   // One message, for the timeline.
   std::string describe(ServiceHandle to, const Envelope& e) const;
@@ -380,8 +433,7 @@ class Node {
   sim::CondVar host_cv_;
   ServiceTable services_;
   std::deque<ServiceHandle> ready_;
-  std::map<std::pair<sim::Clock::time_point, std::uint64_t>, TimerEntry>
-      timers_;
+  std::map<TimerKey, TimerEntry> timers_;
   std::uint64_t timer_seq_ = 0;
   std::uint64_t next_session_ = 0;
   std::uint64_t next_co_ = 0;
@@ -398,6 +450,7 @@ struct Request::CallAwaiter {
   std::string type;
   std::string payload;
   std::optional<sim::Clock::duration> timeout;
+  internal::Co* owner = nullptr;  // the running request, which suspends
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h);
   std::string await_resume();
@@ -405,6 +458,7 @@ struct Request::CallAwaiter {
 
 struct Request::WaitAwaiter {
   Request& r;
+  internal::Co* owner = nullptr;
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h);
   void await_resume() const noexcept {}
@@ -413,9 +467,10 @@ struct Request::WaitAwaiter {
 struct Request::SleepAwaiter {
   Request& r;
   sim::Clock::duration d;
+  internal::Co* owner = nullptr;
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h);
-  void await_resume() const noexcept {}
+  SleepResult await_resume() const noexcept;
 };
 
 }  // namespace weft::runtime

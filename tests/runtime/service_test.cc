@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "sim/gtest.h"
@@ -372,6 +375,115 @@ TEST(UserCoroutine, AFrameworkSuspensionShowsAsBlockedAndCannotBeResumed) {
     WEFT_ASSERT(seen_status == "blocked");
     WEFT_ASSERT(resume_error.find("the framework suspended it") !=
                 std::string::npos);
+  });
+}
+
+// skynet's user coroutines across requests: "make" creates a generator
+// and keeps it; each "pull" resumes it, and the call inside suspends the
+// pulling request (Request::current()), whose reply resumes the generator
+// and then the pull.
+UserCoroutine<std::string> numbers_from(ServiceHandle source) {
+  for (int i = 0; i < 3; ++i)
+    co_yield co_await Request::current().call(source, "next",
+                                              std::to_string(i));
+}
+
+TEST(UserCoroutine, AGeneratorMadeInOneRequestCallsForTheRequestResumingIt) {
+  on_threads_and_simulated([] {
+    Node node;
+    const auto src = node.add_service({"source", false});
+    const auto s = node.add_service({"s", false});
+    node.on(src, "next", [](Request& r) -> Task<std::string> {
+      co_await r.sleep(1ms);
+      co_return "n" + r.payload();
+    });
+    std::optional<UserCoroutine<std::string>> gen;  // only s touches it
+    node.on(s, "make", [&, src](Request&) -> Task<std::string> {
+      gen.emplace(numbers_from(src));
+      co_return "made";
+    });
+    node.on(s, "pull", [&](Request& r) -> Task<std::string> {
+      auto v = co_await gen->next(r);
+      co_return v ? *v + " for session " + std::to_string(r.session())
+                  : std::string("done");
+    });
+    WEFT_ASSERT(node.call(s, "make", "") == "made");
+    WEFT_ASSERT(node.call(s, "pull", "") == "n0 for session 2");
+    // The source's "next" had session 3: sessions go on in order.
+    WEFT_ASSERT(node.call(s, "pull", "") == "n1 for session 4");
+    WEFT_ASSERT(node.call(s, "pull", "") == "n2 for session 6");
+    WEFT_ASSERT(node.call(s, "pull", "") == "done");
+  });
+}
+
+// The generator keeps the Request of the request that made it, which
+// stays alive (it waits); a later request resumes it: the call still
+// belongs to the resumer.
+TEST(UserCoroutine, AGeneratorResumedByAnotherRequestCanCallThroughItsMaker) {
+  on_threads_and_simulated([] {
+    Node node;
+    const auto src = node.add_service({"source", false});
+    const auto s = node.add_service({"s", false});
+    node.on(src, "next", [](Request& r) -> Task<std::string> {
+      co_return "n" + r.payload();
+    });
+    std::optional<UserCoroutine<std::string>> gen;
+    std::uint64_t maker = 0;
+    node.on(s, "make", [&, src](Request& r) -> Task<std::string> {
+      gen.emplace(numbers_via(r, src));
+      maker = r.coroutine();
+      co_await r.wait();  // until the pull is done
+      co_return "maker done";
+    });
+    node.on(s, "pull", [&](Request& r) -> Task<std::string> {
+      if (!gen) throw std::runtime_error("nothing made yet");
+      auto v = co_await gen->next(r);
+      r.wakeup(maker);
+      co_return *v;
+    });
+    sim::JoinHandle make = sim::spawn(
+        [&] { WEFT_ASSERT(node.call(s, "make", "") == "maker done"); });
+    // The pull may arrive before the make: then it is retried.
+    std::string got;
+    while (got.empty()) {
+      try {
+        got = node.call(s, "pull", "");
+      } catch (const CallError&) {
+        sim::sleep_for(1ms);
+      }
+    }
+    make.join();
+    WEFT_ASSERT_MSG(got == "n0", got);
+  });
+}
+
+TEST(UserCoroutine, APlainResumeOfAGeneratorThatCallsIsRefused) {
+  on_threads_and_simulated([] {
+    Node node;
+    const auto src = node.add_service({"source", false});
+    const auto s = node.add_service({"s", false});
+    sim::Atomic<int> asked{0};
+    node.on(src, "next", [&](Request& r) -> Task<std::string> {
+      asked.fetch_add(1);
+      co_return "n" + r.payload();
+    });
+    node.on(s, "go", [src](Request& r) -> Task<std::string> {
+      auto gen = numbers_via(r, src);
+      try {
+        gen.resume();
+      } catch (const BlockedCoroutineError& e) {
+        co_return e.what();
+      }
+      co_return "not refused";
+    });
+    const std::string got = node.call(s, "go", "");
+    WEFT_ASSERT_MSG(
+        got ==
+            "call 'next' inside a user coroutine driven by resume(): plain "
+            "code cannot be suspended by the framework, so the reply would "
+            "be lost; drive the coroutine with co_await next(request)",
+        got);
+    WEFT_ASSERT(asked.load() == 0);  // refused before the call went out
   });
 }
 

@@ -1,0 +1,139 @@
+// Coroutine services: what the node says about itself (the timeline's
+// messages, the waits in a deadlock report) and about errors nobody
+// receives.
+#include <cxxabi.h>
+#include <time.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <typeinfo>
+
+#include "runtime/internal/service_util.h"
+#include "runtime/service.h"
+
+namespace weft::runtime {
+namespace internal {
+
+sim::Clock::duration cpu_now() {
+  if (sim::Scheduler::current() != nullptr)
+    return sim::Clock::now().time_since_epoch();
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
+std::string seconds(sim::Clock::duration d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%gs",
+                std::chrono::duration<double>(d).count());
+  return buf;
+}
+
+void report_lost_error(const std::string& what) {
+  if (sim::Scheduler* s = sim::Scheduler::current()) {
+    s->fail(sim::FailureKind::kException, what);
+    return;
+  }
+  std::fprintf(stderr, "weft: %s\n", what.c_str());
+}
+
+namespace {
+
+std::string current_exception_type() {
+  const std::type_info* t = abi::__cxa_current_exception_type();
+  if (t == nullptr) return "unknown type";
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> name(
+      abi::__cxa_demangle(t->name(), nullptr, nullptr, &status), std::free);
+  return status == 0 && name ? name.get() : t->name();
+}
+
+}  // namespace
+
+// ": <what()>" of a std::exception, " an exception of type T" otherwise.
+std::string describe_current_exception() {
+  try {
+    throw;
+  } catch (const sim::StrandCancelled&) {
+    throw;
+  } catch (const sim::StrandAborted&) {
+    throw;
+  } catch (const std::exception& e) {
+    return std::string(": ") + e.what();
+  } catch (...) {
+    return " an exception of type " + current_exception_type();
+  }
+}
+
+}  // namespace internal
+
+std::string Node::describe(ServiceHandle to, const Envelope& e) const {
+  const std::string& name = services_[to - 1].options.name;
+  switch (e.kind) {
+    case Envelope::Kind::kRequest:
+      return "request '" + e.type + "' (session " + std::to_string(e.session) +
+             ") to '" + name + "'";
+    case Envelope::Kind::kResponse:
+      return (e.error.empty() ? "reply to session "
+                              : "error reply to session ") +
+             std::to_string(e.session) + " at '" + name + "'";
+    case Envelope::Kind::kResume:
+      return "wakeup of coroutine " + std::to_string(e.co) + " of '" + name +
+             "'";
+    case Envelope::Kind::kStart:
+      return "fork of coroutine " + std::to_string(e.co) + " in '" + name + "'";
+  }
+  return "message";
+}
+
+namespace {
+
+std::string describe_wait(
+    const internal::Co& co,
+    const std::function<std::string(ServiceHandle)>& name) {
+  switch (co.waiting) {
+    case internal::Co::Wait::kCall:
+      return " waits for the reply to session " +
+             std::to_string(co.waiting_session) + " from " +
+             name(co.waiting_on);
+    case internal::Co::Wait::kWait:
+      return " waits for a wakeup";
+    case internal::Co::Wait::kSleep:
+      return " sleeps";
+    default:
+      return " is about to resume";
+  }
+}
+
+}  // namespace
+
+std::string Node::describe_waits() {
+  // Read without the lock: only called for a deadlock report, when every
+  // strand is blocked.
+  std::string out;
+  const std::function<std::string(ServiceHandle)> name = [&](ServiceHandle h) {
+    return h == kHost ? std::string("the host")
+                      : "service '" + services_[h - 1].options.name + "'";
+  };
+  for (std::size_t i = 0; i < services_.size(); ++i) {
+    const Service& s = services_[i];
+    const auto self = static_cast<ServiceHandle>(i + 1);
+    for (const auto& [id, co] : s.cos) {
+      if (co->waiting == internal::Co::Wait::kNone) continue;
+      out += "; " + name(self) + " coroutine " + std::to_string(id) +
+             (co->is_fork ? " (fork)"
+                          : " (request '" + co->type + "', session " +
+                                std::to_string(co->session) + " from " +
+                                name(co->from) + ")") +
+             describe_wait(*co, name);
+    }
+    for (const Envelope& e : s.deferred)
+      out += "; " + name(self) + " holds request '" + e.type + "' (session " +
+             std::to_string(e.session) + " from " + name(e.from) +
+             ") until its running request finishes";
+  }
+  return out.empty() ? "no coroutine waits" : out.substr(2);
+}
+
+}  // namespace weft::runtime
