@@ -39,6 +39,18 @@ std::map<std::string, int> real_outcomes(const Program& program) {
   return seen;
 }
 
+namespace {
+
+void add_outcome(Enumeration& e, const sim::RunResult& run,
+                 std::string outcome) {
+  if (run.failed())
+    outcome = "failure: " + std::string(to_string(run.failure->kind)) + ": " +
+              run.failure->message;
+  e.outcomes.insert(std::move(outcome));
+}
+
+}  // namespace
+
 Enumeration simulated_outcomes(const Program& program, std::uint64_t cap) {
   Enumeration e;
   sim::RunLimits limits;
@@ -49,14 +61,22 @@ Enumeration simulated_outcomes(const Program& program, std::uint64_t cap) {
     std::string outcome;
     const sim::RunResult run =
         sched.run(dfs, 0, [&] { outcome = program.body(); });
-    if (run.failed())
-      outcome = "failure: " + std::string(to_string(run.failure->kind)) + ": " +
-                run.failure->message;
-    e.outcomes.insert(outcome);
+    add_outcome(e, run, std::move(outcome));
   }
   e.schedules = dfs.schedules();
   e.capped = !dfs.finished();
   e.bounded = dfs.bound_reached();
+  if (!e.capped) return e;
+  // A depth-first search that hit its cap has only varied the last
+  // choices; random walks vary the early ones too.
+  sim::RandomStrategy random;
+  for (std::uint64_t seed = 0; seed < cap; ++seed) {
+    std::string outcome;
+    const sim::RunResult run =
+        sched.run(random, seed, [&] { outcome = program.body(); });
+    add_outcome(e, run, std::move(outcome));
+  }
+  e.random_walks = cap;
   return e;
 }
 
@@ -67,13 +87,15 @@ std::string describe(const Program& program,
                     std::to_string(program.real_runs) + " runs):";
   for (const auto& [outcome, n] : real)
     out += " [" + outcome + "] x" + std::to_string(n);
+  std::string how = "exhaustive";
+  if (sim.capped)
+    how = "depth-first search capped, then " +
+          std::to_string(sim.random_walks) + " random walks";
+  else if (sim.bounded)
+    how = "exhaustive within " + std::to_string(program.preemption_bound) +
+          " preemptions";
   out += "; simulation (" + std::to_string(sim.schedules) + " schedules, " +
-         (sim.capped ? std::string("capped")
-          : sim.bounded
-              ? "exhaustive within " +
-                    std::to_string(program.preemption_bound) + " preemptions"
-              : std::string("exhaustive")) +
-         "):";
+         how + "):";
   for (const auto& outcome : sim.outcomes) out += " [" + outcome + "]";
   return out;
 }

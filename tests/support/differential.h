@@ -53,12 +53,14 @@ struct Enumeration {
   std::uint64_t schedules = 0;
   bool capped = false;   // stopped at the cap before the tree was done
   bool bounded = false;  // the preemption bound cut branches off
+  std::uint64_t random_walks = 0;  // run after a capped search
 };
 // Every schedule of the program (depth-first, within its preemption
-// bound) up to `cap` schedules. A run that fails gives the outcome "failure:
+// bound) up to `cap` schedules; if that does not finish the tree, `cap`
+// random walks more. A run that fails gives the outcome "failure:
 // <kind>".
 Enumeration simulated_outcomes(const Program& program,
-                               std::uint64_t cap = 200000);
+                               std::uint64_t cap = 50000);
 
 // One line per outcome set, for the test log.
 std::string describe(const Program& program,
