@@ -17,13 +17,16 @@
 namespace weft::sim {
 
 struct ExploreOptions {
-  // "portfolio" (PCT d=pct_depth for three schedules in four, random walk
-  // for the fourth), "pct" or "random".
+  // A name from sim/strategy_registry.h: "portfolio" (PCT d=pct_depth for
+  // three schedules in four, random walk for the fourth), "pct", "random"
+  // or "dfs" (exhaustive within preemption_bound; it may end the search
+  // before `iterations`).
   std::string strategy = "portfolio";
   std::uint64_t seed = 0;  // schedule i is seeded seed + i
   std::uint64_t iterations = 1000;
   int pct_depth = 3;
   std::uint64_t pct_steps = 0;  // k for PCT; 0 = learn it from the runs
+  int preemption_bound = -1;    // for dfs; -1 = unbounded
   RunLimits limits;
   // When true (the default), WEFT_* variables override the fields above,
   // so a printed replay command takes effect whatever the test says.
@@ -55,6 +58,9 @@ struct ExploreOptions {
 
 struct ExploreResult {
   std::uint64_t schedules = 0;  // schedules run
+  // The strategy finished its search (dfs: every schedule within the
+  // bound ran), so a pass covers the whole tree, not a sample of it.
+  bool exhausted = false;
   std::optional<Failure> failure;
   std::uint64_t seed = 0;   // of the failing schedule
   std::string strategy;     // of the failing schedule ("pct", "random", ...)
@@ -82,9 +88,9 @@ class ConfigError : public std::invalid_argument {
 };
 
 // Applies WEFT_SEED, WEFT_ITERATIONS, WEFT_STRATEGY, WEFT_PCT_DEPTH,
-// WEFT_PCT_STEPS, WEFT_MAX_STEPS, WEFT_STACK_SIZE, WEFT_REPLAY and
-// WEFT_TRACE_DIR to `options`.
-// Throws ConfigError on a malformed value.
+// WEFT_PCT_STEPS, WEFT_PREEMPTION_BOUND, WEFT_MAX_STEPS, WEFT_STACK_SIZE,
+// WEFT_REPLAY and WEFT_TRACE_DIR to `options`. Throws ConfigError on a
+// malformed value.
 void apply_environment(ExploreOptions& options);
 
 ExploreResult explore(ExploreOptions options,

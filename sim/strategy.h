@@ -39,6 +39,11 @@ class Strategy {
   // Environment assignments that, with WEFT_SEED, select exactly this
   // strategy again (e.g. "WEFT_STRATEGY=pct WEFT_PCT_DEPTH=3").
   virtual std::string environment() const = 0;
+  // A fresh strategy that, begun with the same seed, makes the schedule
+  // the last begin() made again (the determinism check). Null when a seed
+  // does not select a schedule (an exhaustive search): the check then
+  // replays the recorded schedule instead.
+  virtual std::unique_ptr<Strategy> replica() const { return nullptr; }
 };
 
 // Uniform random walk: every enabled alternative equally likely.
@@ -48,6 +53,9 @@ class RandomStrategy final : public Strategy {
   std::uint32_t choose(const ChoicePoint& point) override;
   std::string name() const override { return "random"; }
   std::string environment() const override { return "WEFT_STRATEGY=random"; }
+  std::unique_ptr<Strategy> replica() const override {
+    return std::make_unique<RandomStrategy>();
+  }
 
  private:
   Rng rng_;
@@ -68,6 +76,9 @@ class PctStrategy final : public Strategy {
   void end(std::uint64_t choices) override;
   std::string name() const override { return "pct"; }
   std::string environment() const override;
+  std::unique_ptr<Strategy> replica() const override {
+    return std::make_unique<PctStrategy>(depth_, steps_this_run_);
+  }
   // The k the current (or last) schedule used.
   std::uint64_t steps_this_run() const { return steps_this_run_; }
 

@@ -1,0 +1,93 @@
+#include <cstdlib>
+#include <string>
+
+#include "sim/explore.h"
+#include "sim/strategy_registry.h"
+
+// explore()'s configuration: the WEFT_* variables and their checks.
+namespace weft::sim {
+namespace {
+
+const char* env(const char* name) {
+  const char* v = std::getenv(name);
+  return (v != nullptr && *v != '\0') ? v : nullptr;
+}
+
+std::uint64_t parse_u64(const char* name, const char* value, std::uint64_t min,
+                        std::uint64_t max, const char* what) {
+  const std::string s = value;
+  std::uint64_t out = 0;
+  bool ok = !s.empty();
+  std::size_t i = 0;
+  int base = 10;
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    base = 16;
+    i = 2;
+  }
+  for (; ok && i < s.size(); ++i) {
+    const char c = s[i];
+    int digit;
+    if (c >= '0' && c <= '9') {
+      digit = c - '0';
+    } else if (base == 16 && c >= 'a' && c <= 'f') {
+      digit = c - 'a' + 10;
+    } else if (base == 16 && c >= 'A' && c <= 'F') {
+      digit = c - 'A' + 10;
+    } else {
+      ok = false;
+      break;
+    }
+    const auto b = static_cast<std::uint64_t>(base);
+    if (out > (UINT64_MAX - static_cast<std::uint64_t>(digit)) / b) {
+      ok = false;
+      break;
+    }
+    out = out * b + static_cast<std::uint64_t>(digit);
+  }
+  if (!ok || out < min || out > max) {
+    throw ConfigError(std::string(name) + "='" + s + "' is not valid: " + what +
+                      " (accepted: an integer from " + std::to_string(min) +
+                      " to " + std::to_string(max) +
+                      ", decimal or 0x-hexadecimal)");
+  }
+  return out;
+}
+
+}  // namespace
+
+void apply_environment(ExploreOptions& o) {
+  if (const char* v = env("WEFT_SEED"))
+    o.seed = parse_u64("WEFT_SEED", v, 0, UINT64_MAX, "expected a seed");
+  if (const char* v = env("WEFT_ITERATIONS"))
+    o.iterations = parse_u64("WEFT_ITERATIONS", v, 1, UINT64_MAX,
+                             "expected a number of schedules");
+  if (const char* v = env("WEFT_STRATEGY")) {
+    const std::string s = v;
+    if (find_strategy(s) == nullptr)
+      throw ConfigError("WEFT_STRATEGY='" + s +
+                        "' is not a strategy (accepted: " + strategy_names() +
+                        ")");
+    o.strategy = s;
+  }
+  if (const char* v = env("WEFT_PCT_DEPTH"))
+    o.pct_depth = static_cast<int>(
+        parse_u64("WEFT_PCT_DEPTH", v, 1, 32, "expected a PCT bug depth"));
+  if (const char* v = env("WEFT_PCT_STEPS"))
+    o.pct_steps = parse_u64("WEFT_PCT_STEPS", v, 1, UINT64_MAX,
+                            "expected the PCT schedule length estimate k");
+  if (const char* v = env("WEFT_PREEMPTION_BOUND"))
+    o.preemption_bound = static_cast<int>(
+        parse_u64("WEFT_PREEMPTION_BOUND", v, 0, 1000,
+                  "expected the most preemptions a dfs schedule may make"));
+  if (const char* v = env("WEFT_MAX_STEPS"))
+    o.limits.max_steps =
+        parse_u64("WEFT_MAX_STEPS", v, 1, UINT64_MAX, "expected a step limit");
+  if (const char* v = env("WEFT_REPLAY")) o.replay_file = v;
+  if (const char* v = std::getenv("WEFT_TRACE_DIR")) o.trace_dir = v;
+  if (const char* v = env("WEFT_STACK_SIZE"))
+    o.limits.stack_size =
+        parse_u64("WEFT_STACK_SIZE", v, 16 * 1024, std::uint64_t{1} << 30,
+                  "expected a strand stack size in bytes");
+}
+
+}  // namespace weft::sim

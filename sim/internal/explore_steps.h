@@ -1,0 +1,47 @@
+// The steps of explore() after a schedule failed, each small and in the
+// order the report prints them: check determinism, shrink, write the trace
+// files, then build the commands and the report. Internal to explore.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "sim/explore.h"
+#include "sim/scheduler.h"
+#include "sim/strategy.h"
+
+namespace weft::sim::internal {
+
+std::string shell_quote(const std::string& s);
+std::string hex(std::uint64_t v);
+
+// Runs the failing schedule again (a replica of `strategy` with the same
+// seed, or a replay of the schedule) and returns a warning if it made a
+// different schedule; "" if the same.
+std::string check_determinism(Scheduler& sched, const Strategy& strategy,
+                              const ExploreResult& result,
+                              const std::function<void()>& body);
+
+// Shrinks result.schedule into result.shrunk; returns the report's line.
+std::string shrink_failure(ExploreResult& result, const ExploreOptions& o,
+                           const std::function<void()>& body);
+
+// Writes the failing schedule (and its shrunk form) as trace files and
+// fills the result's paths and trace replay command; returns the report's
+// lines about them.
+std::string write_traces(Scheduler& sched, const ExploreOptions& o,
+                         ExploreResult& result,
+                         const std::function<void()>& body);
+
+// The replay command by seed (or by file, for a replay).
+std::string replay_command(const ExploreOptions& o, const ExploreResult& result,
+                           bool replaying);
+
+// The full report of a failure; `notes` are the lines the steps above
+// returned, in order.
+std::string report(const ExploreResult& result, const ExploreOptions& o,
+                   bool replaying, const std::string& determinism,
+                   const std::string& notes);
+
+}  // namespace weft::sim::internal
