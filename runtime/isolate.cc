@@ -9,17 +9,6 @@
 #include "runtime/worker.h"
 
 namespace weft::runtime {
-namespace internal {
-
-std::string demangle(const char* name) {
-  int status = 0;
-  std::unique_ptr<char, void (*)(void*)> out(
-      abi::__cxa_demangle(name, nullptr, nullptr, &status), std::free);
-  return status == 0 && out ? std::string(out.get()) : std::string(name);
-}
-
-}  // namespace internal
-
 namespace {
 
 // Live isolates by slot. Ids are the lowest free slot, so a simulation
@@ -75,6 +64,9 @@ Isolate::Isolate(Options options) : options_(std::move(options)) {
 }
 
 Isolate::~Isolate() {
+  // A deadlock found while this waits for a call is reported like any
+  // other: the join is abandoned, never unwound out of the destructor.
+  sim::NoUnwindScope no_unwind;
   {
     std::lock_guard lk(mu_);
     quit_ = true;

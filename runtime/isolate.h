@@ -31,6 +31,7 @@
 #include <typeinfo>
 
 #include "runtime/internal/strand_identity.h"
+#include "runtime/worker.h"
 #include "sim/clock.h"
 #include "sim/sync.h"
 #include "sim/thread.h"
@@ -83,8 +84,6 @@ T unpack(const std::string& bytes) {
   archive(value);
   return value;
 }
-
-std::string demangle(const char* name);
 
 }  // namespace internal
 

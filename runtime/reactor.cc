@@ -31,6 +31,9 @@ Reactor::Reactor(Options options)
       wake_(options_.name + " event queue") {}
 
 Reactor::~Reactor() {
+  // Declared first, so it outlives `pool`: a deadlock found while ~Team
+  // waits for the pool is reported, never thrown out of this destructor.
+  sim::NoUnwindScope no_unwind;
   std::unique_ptr<Team> pool;
   {
     std::lock_guard lk(mu_);

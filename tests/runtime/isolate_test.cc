@@ -9,6 +9,7 @@
 #include "sim/gtest.h"
 #include "sim/weft.h"
 #include "tests/runtime/both_worlds.h"
+#include "tests/runtime/failures.h"
 
 namespace weft::runtime {
 namespace {
@@ -16,6 +17,7 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
+using test_support::failure_of;
 using test_support::on_threads_and_simulated;
 using test_support::schedules;
 
@@ -314,6 +316,26 @@ TEST(IsolateState, TwoStrandsDrivingOneIsolateAtOnceAreFound) {
   ASSERT_TRUE(r.failed());
   EXPECT_THAT(r.failure->message,
               HasSubstr("isolate-1 is driven by one strand at a time"));
+}
+
+// --- a deadlock while the destructor waits --------------------------------
+
+TEST(Isolate, DeadlockInsideItsDestructorIsReportedNotAborted) {
+  const auto r = failure_of([] {
+    sim::Latch never(1, "never");
+    Isolate iso(Isolate::Options{.name = "stuck"});
+    iso.exec(Module("m").def("hang", [&never] { never.wait(); }));
+    iso.submit_call("hang");
+  });  // ~Isolate waits for a call that never returns
+  ASSERT_TRUE(r.failed()) << "the deadlock was not found";
+  EXPECT_EQ(r.failure->kind, sim::FailureKind::kDeadlock);
+  EXPECT_THAT(r.failure->message,
+              HasSubstr("strand 'stuck' (#1) waits to pass latch 'never'"));
+  EXPECT_THAT(r.failure->message,
+              HasSubstr("strand 'main' (#0) waits to join the end of strand "
+                        "'stuck'"));
+  EXPECT_THAT(r.report, HasSubstr("deadlock"));
+  EXPECT_THAT(r.replay_command, HasSubstr("seed = " + std::to_string(r.seed)));
 }
 
 TEST(Isolate, SameSeedSameSchedule) {

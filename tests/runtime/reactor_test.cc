@@ -11,6 +11,7 @@
 #include "sim/schedule_trace.h"
 #include "sim/weft.h"
 #include "tests/runtime/both_worlds.h"
+#include "tests/runtime/failures.h"
 
 namespace weft::runtime {
 namespace {
@@ -18,7 +19,9 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
+using test_support::failure_of;
 using test_support::on_threads_and_simulated;
+using test_support::reported_in_both_worlds;
 using test_support::schedules;
 
 // --- the reactor's contract ------------------------------------------------
@@ -434,6 +437,25 @@ TEST(IntermittentOrder, TheFixedPagePasses2000SchedulesOfEachStrategy) {
     EXPECT_EQ(r.schedules, 2000u) << strategy;
   }
   EXPECT_EQ(assemble_page(true), "header|body");
+}
+
+// --- 4. a deadlock while the destructor waits --------------------------------
+
+TEST(Reactor, DeadlockInsideItsDestructorIsReportedNotAborted) {
+  const auto r = failure_of([] {
+    sim::Latch never(1, "never");
+    Reactor reactor;
+    reactor.call_in_thread([&] { never.wait(); });
+  });  // ~Reactor stops its pool and waits for a job that never ends
+  ASSERT_TRUE(r.failed()) << "the deadlock was not found";
+  EXPECT_EQ(r.failure->kind, sim::FailureKind::kDeadlock);
+  EXPECT_THAT(r.failure->message,
+              HasSubstr("strand 'reactor-pool-1' (#1) waits to pass latch "
+                        "'never'"));
+  EXPECT_THAT(r.failure->message,
+              HasSubstr("strand 'main' (#0) waits to be notified by condvar "
+                        "'reactor-pool shutdown'"));
+  EXPECT_THAT(r.replay_command, HasSubstr("seed = " + std::to_string(r.seed)));
 }
 
 TEST(Reactor, SameSeedSameSchedule) {
