@@ -9,23 +9,63 @@
 #include "runtime/worker.h"
 
 namespace weft::runtime {
-namespace internal {
-
-std::string demangle(const char* name) {
-  int status = 0;
-  std::unique_ptr<char, void (*)(void*)> out(
-      abi::__cxa_demangle(name, nullptr, nullptr, &status), std::free);
-  return status == 0 && out ? std::string(out.get()) : std::string(name);
-}
-
-}  // namespace internal
-
 namespace {
 
 // Live isolates by slot. Ids are the lowest free slot, so a simulation
 // that creates the same isolates in the same order gets the same ids.
 std::mutex g_registry_mu;
 std::vector<Isolate*> g_slots(16, nullptr);
+
+// Inside a catch block: what last_error() reports of the exception in
+// flight. Anything may be thrown, not only std::exceptions.
+IsolateErrorInfo current_error() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return IsolateErrorInfo{internal::demangle(typeid(e).name()), e.what()};
+  } catch (...) {
+    const std::type_info* t = abi::__cxa_current_exception_type();
+    const std::string type = t != nullptr ? internal::demangle(t->name())
+                                          : std::string("an unknown type");
+    return IsolateErrorInfo{
+        type, "a value of type " + type + " was thrown (not a std::exception)"};
+  }
+}
+
+// A parameter type as a message shows it ("std::string", not its
+// template).
+std::string readable(const std::string& mangled) {
+  std::string name = internal::demangle(mangled.c_str());
+  const std::string long_string =
+      "std::__cxx11::basic_string<char, std::char_traits<char>, "
+      "std::allocator<char> >";
+  for (auto at = name.find(long_string); at != std::string::npos;
+       at = name.find(long_string))
+    name.replace(at, long_string.size(), "std::string");
+  return name;
+}
+
+std::string listed(const internal::Signature& types) {
+  std::string out;
+  for (const auto& t : types) out += (out.empty() ? "" : ", ") + readable(t);
+  return "(" + out + ")";
+}
+
+// Throws IsolateTypeError unless a call with `got` fits `function`'s
+// parameters `takes`.
+void check_arguments(const std::string& function,
+                     const internal::Signature& takes,
+                     const internal::Signature& got) {
+  if (takes == got) return;
+  std::string what = "TypeError: " + function + "() takes ";
+  if (takes.size() != got.size())
+    what += std::to_string(takes.size()) + " argument" +
+            (takes.size() == 1 ? "" : "s") + " " + listed(takes) + ", got " +
+            std::to_string(got.size()) + " " + listed(got);
+  else
+    what += listed(takes) + ", got " + listed(got);
+  throw IsolateTypeError(what);
+}
 
 }  // namespace
 
@@ -75,6 +115,9 @@ Isolate::Isolate(Options options) : options_(std::move(options)) {
 }
 
 Isolate::~Isolate() {
+  // A deadlock found while this waits for a call is reported like any
+  // other: the join is abandoned, never unwound out of the destructor.
+  sim::NoUnwindScope no_unwind;
   {
     std::lock_guard lk(mu_);
     quit_ = true;
@@ -108,8 +151,10 @@ void Isolate::loop() {
       enter_state(job.what.c_str());
       entered = true;
       job.run();
-    } catch (const std::exception& e) {
-      error = IsolateErrorInfo{internal::demangle(typeid(e).name()), e.what()};
+    } catch (...) {
+      // The scheduler's own unwinding is never the call's error.
+      if (internal::is_strand_control()) throw;
+      error = current_error();
     }
     if (entered) leave_state();
     lk.lock();
@@ -121,6 +166,26 @@ void Isolate::loop() {
     if (jobs_.empty()) busy_ = false;
     changed_.notify_all();
   }
+}
+
+void Isolate::run_call(const std::string& function,
+                       const internal::Signature& args,
+                       const std::string& bytes) {
+  auto it = functions_.find(function);
+  if (it == functions_.end()) {
+    std::string loaded;
+    for (const auto& [n, f] : functions_)
+      loaded += (loaded.empty() ? "" : ", ") + n;
+    throw IsolateError("no function '" + function + "' in " + name_ +
+                       " (loaded: " + (loaded.empty() ? "none" : loaded) +
+                       "); exec() the module that defines it first");
+  }
+  check_arguments(function, it->second.params, args);
+  std::string out = it->second.call(bytes);
+  std::lock_guard lk(mu_);
+  retval_ = std::move(out);
+  retval_type_ = it->second.result_type;
+  has_retval_ = it->second.result_type != "void";
 }
 
 void Isolate::misuse(const std::string& what) {

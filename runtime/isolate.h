@@ -29,8 +29,10 @@
 #include <tuple>
 #include <type_traits>
 #include <typeinfo>
+#include <vector>
 
 #include "runtime/internal/strand_identity.h"
+#include "runtime/worker.h"
 #include "sim/clock.h"
 #include "sim/sync.h"
 #include "sim/thread.h"
@@ -40,6 +42,13 @@ namespace weft::runtime {
 class IsolateError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// A call whose arguments do not match the function's parameters (their
+// number or types), as pocketpy's TypeError: the call's last_error().
+class IsolateTypeError : public IsolateError {
+ public:
+  using IsolateError::IsolateError;
 };
 
 // Whether T can cross into or out of an isolate: cereal's binary archives
@@ -84,13 +93,21 @@ T unpack(const std::string& bytes) {
   return value;
 }
 
-std::string demangle(const char* name);
+// The decayed types of a call's arguments, as typeid names: what a
+// function takes (recorded by Module::def), or what a caller passed
+// (sent with the call). Bytes cross only between equal signatures.
+using Signature = std::vector<std::string>;
+template <class... Args>
+Signature signature_of() {
+  return Signature{typeid(std::decay_t<Args>).name()...};
+}
 
 }  // namespace internal
 
 // A function as an isolate holds it: bytes in, bytes out.
 struct IsolateFunction {
-  std::string result_type;  // demangled, for last_retval<T>() checks
+  std::string result_type;     // demangled, for last_retval<T>() checks
+  internal::Signature params;  // checked against each call's arguments
   std::function<std::string(const std::string&)> call;
 };
 
@@ -162,7 +179,10 @@ class Isolate {
   // when it is loaded (a failure is in last_error()).
   void exec(const Module& module);
   // Runs `function` in the isolate with copies of `args`. Only one call at
-  // a time: submitting while one runs is an error.
+  // a time: submitting while one runs is an error. Arguments whose number
+  // or types differ from the function's parameters make the call's
+  // last_error() an IsolateTypeError ("add() takes (int, int), got
+  // (double, double)"); the function does not run.
   template <class... Args>
   void submit_call(const std::string& function, const Args&... args);
   // True when no call is running (also before the first).
@@ -197,6 +217,10 @@ class Isolate {
   };
   void submit(Job job);
   void loop();
+  // Runs a submitted call in the isolate: finds `function`, checks the
+  // caller's signature against it, and keeps the result.
+  void run_call(const std::string& function, const internal::Signature& args,
+                const std::string& bytes);
   // Guards on the state and on driving: re-entrant for their owner.
   void enter_state(const char* op);
   void leave_state();
@@ -262,6 +286,7 @@ Module& Module::define(const std::string& name, std::function<R(Args...)> f) {
   (internal::require_serializable<Args>(), ...);
   if constexpr (!std::is_void_v<R>) internal::require_serializable<R>();
   IsolateFunction fn;
+  fn.params = internal::signature_of<Args...>();
   fn.result_type = std::is_void_v<R> ? std::string("void")
                                      : internal::demangle(typeid(R).name());
   fn.call = [f = std::move(f)](const std::string& bytes) -> std::string {
@@ -286,23 +311,10 @@ template <class... Args>
 void Isolate::submit_call(const std::string& function, const Args&... args) {
   (internal::require_serializable<Args>(), ...);
   std::string bytes = internal::pack(args...);
-  submit(Job{function, [this, function, bytes = std::move(bytes)] {
-               auto it = functions_.find(function);
-               if (it == functions_.end()) {
-                 std::string loaded;
-                 for (const auto& [n, f] : functions_)
-                   loaded += (loaded.empty() ? "" : ", ") + n;
-                 throw IsolateError(
-                     "no function '" + function + "' in " + name_ +
-                     " (loaded: " + (loaded.empty() ? "none" : loaded) +
-                     "); exec() the module that defines it first");
-               }
-               std::string out = it->second.call(bytes);
-               std::lock_guard lk(mu_);
-               retval_ = std::move(out);
-               retval_type_ = it->second.result_type;
-               has_retval_ = it->second.result_type != "void";
-             }});
+  submit(Job{
+      function,
+      [this, function, signature = internal::signature_of<Args...>(),
+       bytes = std::move(bytes)] { run_call(function, signature, bytes); }});
 }
 
 template <class T>

@@ -6,14 +6,16 @@
 namespace weft::runtime {
 namespace {
 
-// A reactor call that throws is a bug of the call: in a simulation it
-// fails the schedule; on real threads it is reported and the loop goes on.
+// A reactor call that throws (anything, not only std::exceptions) is a bug
+// of the call: in a simulation it fails the schedule; on real threads it is
+// reported and the loop goes on, as Twisted logs it.
 void run_call(const Work& f, const std::string& reactor) {
   try {
     f();
-  } catch (const std::exception& e) {
+  } catch (...) {
+    if (internal::is_strand_control()) throw;
     const std::string what = "a call on reactor '" + reactor + "' threw " +
-                             typeid(e).name() + ": " + e.what();
+                             internal::describe_current_exception();
     if (sim::Scheduler* s = sim::Scheduler::current()) {
       s->fail(sim::FailureKind::kException, what);
       return;
@@ -26,11 +28,15 @@ void run_call(const Work& f, const std::string& reactor) {
 
 Reactor::Reactor(Options options)
     : options_(std::move(options)),
-      owner_(internal::StrandIdentity::current()),
+      owner_{.runner = std::nullopt,
+             .builder = internal::StrandIdentity::current()},
       mu_(options_.name + " lock"),
       wake_(options_.name + " event queue") {}
 
 Reactor::~Reactor() {
+  // Declared first, so it outlives `pool`: a deadlock found while ~Team
+  // waits for the pool is reported, never thrown out of this destructor.
+  sim::NoUnwindScope no_unwind;
   std::unique_ptr<Team> pool;
   {
     std::lock_guard lk(mu_);
@@ -43,7 +49,7 @@ Reactor::~Reactor() {
 void Reactor::run() {
   {
     std::lock_guard owner_lock(owner_mu_);
-    owner_ = internal::StrandIdentity::current();
+    owner_.runner = internal::StrandIdentity::current();
   }
   std::unique_lock lk(mu_);
   while (!stopping_) {
@@ -143,23 +149,28 @@ void Reactor::suggest_thread_pool_size(std::size_t n) {
   if (pool_) pool_->set_max_workers(options_.thread_pool_size);
 }
 
-internal::StrandIdentity Reactor::owner() const {
+Reactor::Owner Reactor::owner() const {
   std::lock_guard lk(owner_mu_);
   return owner_;
 }
 
 bool Reactor::is_reactor_thread() const {
-  return internal::StrandIdentity::current() == owner();
+  return owner().runner == internal::StrandIdentity::current();
 }
 
 void Reactor::assert_reactor_thread(const char* method) const {
   const auto me = internal::StrandIdentity::current();
-  const auto owner_id = owner();
-  if (me == owner_id) return;
+  const Owner o = owner();
+  // Before run(), the builder sets the reactor up.
+  if (me == o.runner.value_or(o.builder)) return;
+  const std::string who =
+      o.runner ? o.runner->describe() + " runs reactor '" + options_.name + "'"
+               : "reactor '" + options_.name +
+                     "' is not running yet: until run() starts, only " +
+                     o.builder.describe() + ", which built it, may call it";
   const std::string what = std::string(method) +
-                           " must be called on the reactor thread (" +
-                           owner_id.describe() + " runs reactor '" +
-                           options_.name + "'), but " + me.describe() +
+                           " must be called on the reactor thread (" + who +
+                           "), but " + me.describe() +
                            " called it. Hand the call to the reactor with "
                            "call_from_thread.";
   if (sim::Scheduler* s = sim::Scheduler::current()) {

@@ -124,7 +124,9 @@ class Reactor {
   Reactor& operator=(const Reactor&) = delete;
 
   // Runs the loop on the calling strand, which becomes the reactor thread,
-  // until stop(); then shuts the thread pool down, as Twisted does.
+  // until stop(); then shuts the thread pool down, as Twisted does. Calls
+  // handed over before run() (call_from_thread, blocking_call_from_thread)
+  // wait in the queue and run once it starts.
   void run();
   // Ends run() after the call in progress. Thread-safe.
   void stop();
@@ -139,7 +141,8 @@ class Reactor {
   Deferred<Result<std::invoke_result_t<F&>>> defer_to_thread(F f);
   // From a thread that is not the reactor's: runs `f` on the reactor
   // thread and returns what it returned (waiting for it if it is a
-  // Deferred) or rethrows what it threw.
+  // Deferred) or rethrows what it threw. Before run() starts, no thread is
+  // the reactor's: the call waits until run() runs it.
   template <class F>
   auto blocking_call_from_thread(F f);
   // Runs `f` on the reactor thread once `delay` has passed (virtual time
@@ -150,9 +153,13 @@ class Reactor {
   // The pool behind call_in_thread (created on first use).
   Team& thread_pool();
 
+  // Whether the caller is the thread that runs (or ran) run(); false for
+  // every thread before run() starts.
   bool is_reactor_thread() const;
   // Fails loudly unless the reactor thread calls: `method` names the
-  // caller in the message.
+  // caller in the message. Before run() starts, the thread that built the
+  // reactor may also call reactor-only methods, to set it up (call_later
+  // before run(), as Twisted programs do).
   void assert_reactor_thread(const char* method) const;
   const std::string& name() const { return options_.name; }
 
@@ -160,13 +167,18 @@ class Reactor {
   friend class DelayedCall;
   using TimerKey = std::pair<sim::Clock::time_point, std::uint64_t>;
 
-  internal::StrandIdentity owner() const;
+  // Who runs the loop (empty before run()), and who built the reactor.
+  struct Owner {
+    std::optional<internal::StrandIdentity> runner;
+    internal::StrandIdentity builder;
+  };
+  Owner owner() const;
 
   Options options_;
-  // Who runs the loop: written by run(), read by any thread. A plain mutex:
-  // it never blocks for long, so it needs no choice point.
+  // Written by run(), read by any thread. A plain mutex: it never blocks
+  // for long, so it needs no choice point.
   mutable std::mutex owner_mu_;
-  internal::StrandIdentity owner_;
+  Owner owner_;
   sim::Mutex mu_;
   sim::CondVar wake_;
   // A call handed over by call_from_thread, with who handed it over and
@@ -218,9 +230,9 @@ Deferred<Result<std::invoke_result_t<F&>>> Reactor::defer_to_thread(F f) {
         call_from_thread(
             [d, v = std::move(v)]() mutable { d.callback(std::move(v)); });
       }
-    } catch (const sim::StrandCancelled&) {
-      throw;  // a failed simulation unwinding: not the work's error
     } catch (...) {
+      // A simulation unwinding or stopping the strand: not the work's error.
+      if (internal::is_strand_control()) throw;
       // Anything thrown, not only std::exceptions, is the errback's.
       call_from_thread(
           [d, e = std::current_exception()]() mutable { d.errback(e); });
@@ -264,7 +276,9 @@ auto Reactor::blocking_call_from_thread(F f) {
       } else {
         finish(f(), nullptr);
       }
-    } catch (const std::exception&) {
+    } catch (...) {
+      if (internal::is_strand_control()) throw;
+      // Anything thrown, not only std::exceptions, is rethrown to the caller.
       finish(std::nullopt, std::current_exception());
     }
   });

@@ -1,7 +1,12 @@
 #include "runtime/worker.h"
 
+#include <cxxabi.h>
+
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
+#include <stdexcept>
 #include <typeinfo>
 
 #include "runtime/internal/strand_identity.h"
@@ -9,15 +14,17 @@
 namespace weft::runtime {
 namespace {
 
-// Work that throws is a bug of the work, not of the worker: in a
-// simulation it fails the schedule (with the exception); on real threads it
-// is reported and the worker goes on, as Twisted logs it.
+// Work that throws (anything, not only std::exceptions) is a bug of the
+// work, not of the worker: in a simulation it fails the schedule (with the
+// exception); on real threads it is reported and the worker goes on, as
+// Twisted logs it.
 void run_work(const Work& work, const std::string& where) {
   try {
     work();
-  } catch (const std::exception& e) {
+  } catch (...) {
+    if (internal::is_strand_control()) throw;
     const std::string what =
-        "work on " + where + " threw " + typeid(e).name() + ": " + e.what();
+        "work on " + where + " threw " + internal::describe_current_exception();
     if (sim::Scheduler* s = sim::Scheduler::current()) {
       s->fail(sim::FailureKind::kException, what);
       return;
@@ -32,6 +39,34 @@ bool tearing_down() {
   const sim::Scheduler* s = sim::Scheduler::current();
   return s != nullptr && s->tearing_down();
 }
+
+namespace internal {
+
+std::string demangle(const char* name) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> out(
+      abi::__cxa_demangle(name, nullptr, nullptr, &status), std::free);
+  return status == 0 && out ? std::string(out.get()) : std::string(name);
+}
+
+bool is_strand_control() {
+  const std::type_info* t = abi::__cxa_current_exception_type();
+  return t != nullptr && (*t == typeid(sim::StrandCancelled) ||
+                          *t == typeid(sim::StrandAborted));
+}
+
+std::string describe_current_exception() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return demangle(typeid(e).name()) + ": " + e.what();
+  } catch (...) {
+    const std::type_info* t = abi::__cxa_current_exception_type();
+    return t != nullptr ? demangle(t->name()) : std::string("an unknown type");
+  }
+}
+
+}  // namespace internal
 
 // --- ThreadWorker ------------------------------------------------------------
 
@@ -52,6 +87,9 @@ ThreadWorker::ThreadWorker(std::string name)
 }
 
 ThreadWorker::~ThreadWorker() {
+  // A deadlock found while this waits ends the run: the wait is abandoned
+  // (join() returns) rather than unwound by a throw out of a destructor.
+  sim::NoUnwindScope no_unwind;
   {
     std::lock_guard lk(mu_);
     quit_ = true;
@@ -139,9 +177,26 @@ Team::Team(Options options)
     : options_(std::move(options)),
       mu_(options_.name + " lock"),
       work_ready_(options_.name + " work"),
-      all_exited_(options_.name + " shutdown") {}
+      all_exited_(options_.name + " shutdown") {
+  if (options_.min_workers > options_.max_workers)
+    throw std::invalid_argument("Team '" + options_.name + "': min_workers (" +
+                                std::to_string(options_.min_workers) +
+                                ") exceeds max_workers (" +
+                                std::to_string(options_.max_workers) + ")");
+  for (std::size_t i = 0; i < options_.min_workers; ++i) {
+    std::size_t index = 0;
+    {
+      std::lock_guard lk(mu_);
+      index = add_worker();
+    }
+    start_worker(index);
+  }
+}
 
 Team::~Team() {
+  // See ~ThreadWorker: a deadlock found while this waits is reported, and
+  // the wait abandoned, never thrown out of the destructor.
+  sim::NoUnwindScope no_unwind;
   {
     std::lock_guard lk(mu_);
     quit_ = true;
@@ -160,10 +215,8 @@ void Team::submit(Work work) {
     // A worker that has not picked up its item yet counts as idle, so
     // grow only while the backlog outnumbers the idle workers.
     const std::size_t idle = workers_ - busy_;
-    if (backlog_.size() > idle && workers_ < options_.max_workers) {
-      index = ++started_;
-      ++workers_;
-    }
+    if (backlog_.size() > idle && workers_ < options_.max_workers)
+      index = add_worker();
     exited = !exited_.empty();
   }
   if (exited) reap();
@@ -171,10 +224,36 @@ void Team::submit(Work work) {
     work_ready_.notify_one();
     return;
   }
+  start_worker(index);
+}
+
+std::size_t Team::add_worker() {
+  ++workers_;
+  return ++started_;
+}
+
+void Team::start_worker(std::size_t index) {
   sim::JoinHandle h = sim::spawn(options_.name + "-" + std::to_string(index),
                                  [this, index] { worker_loop(index); });
   std::lock_guard lk(mu_);
   handles_.emplace_back(index, std::move(h));
+}
+
+bool Team::wait_for_work(std::unique_lock<sim::Mutex>& lk) {
+  while (backlog_.empty() && !quit_ && workers_ <= options_.max_workers) {
+    // The first min_workers never time out: they wait for work or quit().
+    if (workers_ <= options_.min_workers) {
+      work_ready_.wait(lk);
+      continue;
+    }
+    const bool timed_out = work_ready_.wait_for(lk, options_.idle_timeout) ==
+                           std::cv_status::timeout;
+    // Counted after the wait: others may have left meanwhile.
+    if (timed_out && backlog_.empty() && workers_ > options_.min_workers)
+      return false;
+  }
+  // Out of work and quitting, or over the maximum.
+  return !backlog_.empty() && workers_ <= options_.max_workers;
 }
 
 void Team::worker_loop(std::size_t index) {
@@ -182,15 +261,7 @@ void Team::worker_loop(std::size_t index) {
       "pool '" + options_.name + "' worker " + std::to_string(index);
   std::unique_lock lk(mu_);
   for (;;) {
-    bool idle_too_long = false;
-    while (backlog_.empty() && !quit_ && workers_ <= options_.max_workers &&
-           !idle_too_long) {
-      idle_too_long = work_ready_.wait_for(lk, options_.idle_timeout) ==
-                          std::cv_status::timeout &&
-                      backlog_.empty();
-    }
-    // Out of work and quitting, idle too long, or over the maximum.
-    if (backlog_.empty() || workers_ > options_.max_workers) break;
+    if (!wait_for_work(lk)) break;
     Work w = std::move(backlog_.front());
     backlog_.pop_front();
     ++busy_;
@@ -239,6 +310,8 @@ void Team::join() {
     std::unique_lock lk(mu_);
     all_exited_.wait(lk, [this] { return workers_ == 0; });
   }
+  // Torn down while waiting inside ~Team: stop waiting.
+  if (sim::abandoning()) return;
   // Every worker has left its loop; their strands may still be returning.
   reap();
   std::vector<sim::JoinHandle> rest;
@@ -258,7 +331,7 @@ TeamStatistics Team::statistics() {
 void Team::set_max_workers(std::size_t n) {
   {
     std::lock_guard lk(mu_);
-    options_.max_workers = n == 0 ? 1 : n;
+    options_.max_workers = std::max({n, options_.min_workers, std::size_t{1}});
   }
   work_ready_.notify_all();
 }

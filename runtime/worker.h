@@ -27,7 +27,8 @@ using sim::Worker;
 using Work = std::function<void()>;
 
 // Runs work in submission order on one strand it owns. quit() lets the
-// queued work finish; the destructor quits (if needed) and joins.
+// queued work finish; the destructor quits (if needed) and joins (never
+// throwing: a deadlock found while it waits is reported like any other).
 // submit() and quit() may be called from any strand.
 class ThreadWorker final : public Worker {
  public:
@@ -79,16 +80,20 @@ struct TeamStatistics {
 
 // A pool of worker strands. submit() hands work to an idle worker, or
 // starts a new one while fewer than max_workers exist, or else queues it
-// (the backlog). A worker idle for idle_timeout (virtual time in a
-// simulation) exits, so the team shrinks back when work stops. quit() lets
-// the backlog drain; join() waits for every worker to exit.
+// (the backlog). min_workers are started at once and always kept (Twisted's
+// minthreads); a worker beyond them idle for idle_timeout (virtual time in
+// a simulation) exits, so the team shrinks back to min_workers when work
+// stops. quit() lets the backlog drain; join() waits for every worker to
+// exit.
 class Team final : public Worker {
  public:
   struct Options {
     std::size_t max_workers = 10;
     std::string name = "pool";
     sim::Clock::duration idle_timeout = std::chrono::seconds(1);
+    std::size_t min_workers = 0;
   };
+  // Throws std::invalid_argument if min_workers > max_workers.
   explicit Team(Options options);
   ~Team() override;
   Team(const Team&) = delete;
@@ -98,13 +103,18 @@ class Team final : public Worker {
   void quit() override;
   void join();
   TeamStatistics statistics();
-  // Changes the maximum; takes effect for the next submit() (extra
-  // workers exit as they go idle).
+  // Changes the maximum (never below min_workers); takes effect for the
+  // next submit() (extra workers exit as they go idle).
   void set_max_workers(std::size_t n);
   std::size_t max_workers();
 
  private:
+  // Counts a new worker (under mu_) and returns its index.
+  std::size_t add_worker();
+  void start_worker(std::size_t index);
   void worker_loop(std::size_t index);
+  // Waits for work; false when this worker should leave instead.
+  bool wait_for_work(std::unique_lock<sim::Mutex>& lk);
   // Joins the strands of workers that have left their loop.
   void reap();
   Options options_;
@@ -123,6 +133,22 @@ class Team final : public Worker {
 // True while a failed simulation run is being torn down: destructors must
 // not wait then, the scheduler unwinds every strand itself.
 bool tearing_down();
+
+namespace internal {
+
+// A type's readable name ("std::runtime_error", "int").
+std::string demangle(const char* name);
+// Inside a catch block: whether the exception in flight is the
+// scheduler's own (sim::StrandCancelled unwinding a torn-down strand,
+// sim::StrandAborted stopping one after WEFT_ASSERT). Those are never a
+// user's error: rethrow them.
+bool is_strand_control();
+// Inside a catch block: the exception in flight for a report,
+// "std::runtime_error: disk full", or "int" for a thrown value that is not
+// a std::exception.
+std::string describe_current_exception();
+
+}  // namespace internal
 
 // A Team of at most `max_workers`, as Twisted's pool(maxthreads).
 std::unique_ptr<Team> pool(std::size_t max_workers, std::string name = "pool");

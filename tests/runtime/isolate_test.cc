@@ -9,6 +9,7 @@
 #include "sim/gtest.h"
 #include "sim/weft.h"
 #include "tests/runtime/both_worlds.h"
+#include "tests/runtime/failures.h"
 
 namespace weft::runtime {
 namespace {
@@ -16,6 +17,7 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
+using test_support::failure_of;
 using test_support::on_threads_and_simulated;
 using test_support::schedules;
 
@@ -72,6 +74,88 @@ TEST(Isolate, AThrowingCallSetsLastErrorAndLeavesNoRetval) {
     WEFT_ASSERT(error->type == "std::invalid_argument");
     WEFT_ASSERT(error->message == "no land");
     WEFT_ASSERT(!iso.last_retval<int>().has_value());
+  });
+}
+
+TEST(Isolate, AnyThrownValueIsTheCallsLastErrorAndTheIsolateGoesOn) {
+  on_threads_and_simulated([] {
+    Isolate iso;
+    iso.exec(Module("m")
+                 .def("throw_int", []() -> int { throw 42; })
+                 .def("twice", [](int n) { return 2 * n; }));
+    iso.submit_call("throw_int");
+    iso.wait();
+    const auto error = iso.last_error();
+    WEFT_ASSERT(error.has_value());
+    WEFT_ASSERT(error->type == "int");
+    WEFT_ASSERT(error->message ==
+                "a value of type int was thrown (not a std::exception)");
+    WEFT_ASSERT(!iso.last_retval<int>().has_value());
+    iso.submit_call("twice", 21);  // the isolate is still there
+    iso.wait();
+    WEFT_ASSERT(!iso.last_error());
+    WEFT_ASSERT(iso.last_retval<int>() == 42);
+  });
+}
+
+// --- calls are checked against the function's parameters --------------------
+
+Module arithmetic() {
+  return Module("arithmetic")
+      .def("add", [](int a, int b) { return a + b; })
+      .def("greet", [](const std::string& who) { return "hello " + who; });
+}
+
+// Calls `function` with `args` and returns the TypeError it must give.
+template <class... Args>
+std::string type_error_of(const std::string& function, const Args&... args) {
+  Isolate iso;
+  iso.exec(arithmetic());
+  iso.submit_call(function, args...);
+  iso.wait();
+  const auto error = iso.last_error();
+  WEFT_ASSERT(error.has_value());
+  WEFT_ASSERT(error->type == "weft::runtime::IsolateTypeError");
+  WEFT_ASSERT(!iso.last_retval<int>().has_value());
+  return error->message;
+}
+
+TEST(IsolateCall, ArgumentsOfTheWrongTypeAreATypeError) {
+  on_threads_and_simulated([] {
+    WEFT_ASSERT(type_error_of("add", 1.5, 2.5) ==
+                "TypeError: add() takes (int, int), got (double, double)");
+    WEFT_ASSERT(type_error_of("greet", 7) ==
+                "TypeError: greet() takes (std::string), got (int)");
+  });
+}
+
+TEST(IsolateCall, TooManyArgumentsAreATypeError) {
+  on_threads_and_simulated([] {
+    WEFT_ASSERT(type_error_of("add", 1, 2, 3) ==
+                "TypeError: add() takes 2 arguments (int, int), got 3 (int, "
+                "int, int)");
+  });
+}
+
+TEST(IsolateCall, TooFewArgumentsAreATypeError) {
+  on_threads_and_simulated([] {
+    WEFT_ASSERT(type_error_of("add", 1) ==
+                "TypeError: add() takes 2 arguments (int, int), got 1 (int)");
+    WEFT_ASSERT(type_error_of("add") ==
+                "TypeError: add() takes 2 arguments (int, int), got 0 ()");
+  });
+}
+
+TEST(IsolateCall, MatchingArgumentsStillRun) {
+  on_threads_and_simulated([] {
+    Isolate iso;
+    iso.exec(arithmetic());
+    iso.submit_call("add", 2, 3);
+    iso.wait();
+    WEFT_ASSERT(iso.last_retval<int>() == 5);
+    iso.submit_call("greet", std::string("bob"));
+    iso.wait();
+    WEFT_ASSERT(iso.last_retval<std::string>() == "hello bob");
   });
 }
 
@@ -314,6 +398,26 @@ TEST(IsolateState, TwoStrandsDrivingOneIsolateAtOnceAreFound) {
   ASSERT_TRUE(r.failed());
   EXPECT_THAT(r.failure->message,
               HasSubstr("isolate-1 is driven by one strand at a time"));
+}
+
+// --- a deadlock while the destructor waits --------------------------------
+
+TEST(Isolate, DeadlockInsideItsDestructorIsReportedNotAborted) {
+  const auto r = failure_of([] {
+    sim::Latch never(1, "never");
+    Isolate iso(Isolate::Options{.name = "stuck"});
+    iso.exec(Module("m").def("hang", [&never] { never.wait(); }));
+    iso.submit_call("hang");
+  });  // ~Isolate waits for a call that never returns
+  ASSERT_TRUE(r.failed()) << "the deadlock was not found";
+  EXPECT_EQ(r.failure->kind, sim::FailureKind::kDeadlock);
+  EXPECT_THAT(r.failure->message,
+              HasSubstr("strand 'stuck' (#1) waits to pass latch 'never'"));
+  EXPECT_THAT(r.failure->message,
+              HasSubstr("strand 'main' (#0) waits to join the end of strand "
+                        "'stuck'"));
+  EXPECT_THAT(r.report, HasSubstr("deadlock"));
+  EXPECT_THAT(r.replay_command, HasSubstr("seed = " + std::to_string(r.seed)));
 }
 
 TEST(Isolate, SameSeedSameSchedule) {

@@ -11,6 +11,7 @@
 #include "sim/schedule_trace.h"
 #include "sim/weft.h"
 #include "tests/runtime/both_worlds.h"
+#include "tests/runtime/failures.h"
 
 namespace weft::runtime {
 namespace {
@@ -18,7 +19,9 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
+using test_support::failure_of;
 using test_support::on_threads_and_simulated;
+using test_support::reported_in_both_worlds;
 using test_support::schedules;
 
 // --- the reactor's contract ------------------------------------------------
@@ -148,9 +151,89 @@ TEST(Reactor, BlockingCallFromThreadReturnsRethrowsAndWaitsForADeferred) {
 }
 
 TEST(Reactor, BlockingCallFromTheReactorThreadItselfIsRefused) {
-  Reactor r;
-  EXPECT_THROW(r.blocking_call_from_thread([] { return 1; }),
-               ReactorThreadError);
+  on_threads_and_simulated([] {
+    Reactor r;
+    bool refused = false;
+    r.call_from_thread([&] {
+      try {
+        r.blocking_call_from_thread([] { return 1; });
+      } catch (const ReactorThreadError& e) {
+        refused = std::string(e.what()).find("it would wait for itself") !=
+                  std::string::npos;
+      }
+      r.stop();
+    });
+    r.run();
+    WEFT_ASSERT(refused);
+  });
+}
+
+TEST(Reactor, BlockingCallFromThreadRethrowsAnyThrownValueToTheCaller) {
+  on_threads_and_simulated([] {
+    Reactor r;
+    int caught = 0;
+    auto caller = sim::spawn("caller", [&] {
+      try {
+        r.blocking_call_from_thread([]() -> int { throw 42; });
+      } catch (int v) {
+        caught = v;
+      }
+      r.call_from_thread([&] { r.stop(); });
+    });
+    r.run();
+    caller.join();
+    WEFT_ASSERT(caught == 42);
+  });
+}
+
+// The errors of calls the reactor runs itself are reported as Twisted logs
+// them: printed on real threads while the loop goes on, a failure of the
+// schedule in a simulation. `site` throws 42 and `then` stops the reactor.
+void expect_reported_and_loop_goes_on(
+    const std::function<void(Reactor&, std::function<void()>)>& site,
+    const std::string& report) {
+  const auto r = reported_in_both_worlds([&] {
+    Reactor reactor;
+    bool stopped_by_a_later_call = false;
+    site(reactor, [&] {
+      stopped_by_a_later_call = true;
+      reactor.stop();
+    });
+    reactor.run();
+    WEFT_ASSERT(stopped_by_a_later_call);
+  });
+  EXPECT_THAT(r.printed, HasSubstr(report));
+  ASSERT_TRUE(r.simulated.failed());
+  EXPECT_EQ(r.simulated.failure->kind, sim::FailureKind::kException);
+  EXPECT_THAT(r.simulated.failure->message, HasSubstr(report));
+}
+
+TEST(Reactor, AnyValueThrownByACallFromThreadIsReportedAndTheLoopGoesOn) {
+  expect_reported_and_loop_goes_on(
+      [](Reactor& r, std::function<void()> then) {
+        r.call_from_thread([] { throw 42; });
+        r.call_from_thread(std::move(then));
+      },
+      "a call on reactor 'reactor' threw int");
+}
+
+TEST(Reactor, AnyValueThrownByADelayedCallIsReportedAndTheLoopGoesOn) {
+  expect_reported_and_loop_goes_on(
+      [](Reactor& r, std::function<void()> then) {
+        r.call_later(1ms, [] { throw 42; });
+        r.call_later(2ms, std::move(then));
+      },
+      "a call on reactor 'reactor' threw int");
+}
+
+TEST(Reactor, AnyValueThrownInThePoolIsReportedAndThePoolGoesOn) {
+  expect_reported_and_loop_goes_on(
+      [](Reactor& r, std::function<void()> then) {
+        r.suggest_thread_pool_size(1);
+        r.call_in_thread([] { throw 42; });
+        r.call_in_thread([&r, then] { r.call_from_thread(then); });
+      },
+      "work on pool 'reactor-pool' worker 1 threw int");
 }
 
 TEST(Reactor, SuggestedPoolSizeBoundsThePool) {
@@ -316,6 +399,26 @@ void write_from_pool(bool fixed) {
   if (fixed) WEFT_ASSERT(t.written() == "pong");
 }
 
+TEST(ReactorThread, IsTheThreadThatRunsItNotTheOneThatBuiltIt) {
+  on_threads_and_simulated([] {
+    Reactor r;  // built on main, run by another thread
+    WEFT_ASSERT(!r.is_reactor_thread());
+    bool queued_call_ran_on_reactor = false;
+    // Before run(): queued, and run once the loop starts.
+    r.call_from_thread(
+        [&] { queued_call_ran_on_reactor = r.is_reactor_thread(); });
+    auto runner = sim::spawn("reactor-thread", [&] { r.run(); });
+    // From main, before or after run() starts: waits for the reactor.
+    const bool ran_on_reactor =
+        r.blocking_call_from_thread([&] { return r.is_reactor_thread(); });
+    WEFT_ASSERT(ran_on_reactor);
+    WEFT_ASSERT(!r.is_reactor_thread());
+    r.call_from_thread([&] { r.stop(); });
+    runner.join();
+    WEFT_ASSERT(queued_call_ran_on_reactor);
+  });
+}
+
 TEST(ReactorThread, AWriteFromAPoolThreadIsFound) {
   const auto r = weft::testing::find_failure([] { write_from_pool(false); },
                                              schedules(10));
@@ -323,8 +426,10 @@ TEST(ReactorThread, AWriteFromAPoolThreadIsFound) {
   EXPECT_EQ(r.failure->kind, sim::FailureKind::kAssertion);
   EXPECT_THAT(r.failure->message,
               HasSubstr("Transport::write must be called on the reactor "
-                        "thread (strand 'main' runs reactor 'reactor'), but "
-                        "strand 'reactor-pool-1' called it"));
+                        "thread (reactor 'reactor' is not running yet: until "
+                        "run() starts, only strand 'main', which built it, "
+                        "may call it), but strand 'reactor-pool-1' called "
+                        "it"));
   EXPECT_EQ(r.failure->strand, "reactor-pool-1");
 }
 
@@ -434,6 +539,25 @@ TEST(IntermittentOrder, TheFixedPagePasses2000SchedulesOfEachStrategy) {
     EXPECT_EQ(r.schedules, 2000u) << strategy;
   }
   EXPECT_EQ(assemble_page(true), "header|body");
+}
+
+// --- 4. a deadlock while the destructor waits --------------------------------
+
+TEST(Reactor, DeadlockInsideItsDestructorIsReportedNotAborted) {
+  const auto r = failure_of([] {
+    sim::Latch never(1, "never");
+    Reactor reactor;
+    reactor.call_in_thread([&] { never.wait(); });
+  });  // ~Reactor stops its pool and waits for a job that never ends
+  ASSERT_TRUE(r.failed()) << "the deadlock was not found";
+  EXPECT_EQ(r.failure->kind, sim::FailureKind::kDeadlock);
+  EXPECT_THAT(r.failure->message,
+              HasSubstr("strand 'reactor-pool-1' (#1) waits to pass latch "
+                        "'never'"));
+  EXPECT_THAT(r.failure->message,
+              HasSubstr("strand 'main' (#0) waits to be notified by condvar "
+                        "'reactor-pool shutdown'"));
+  EXPECT_THAT(r.replay_command, HasSubstr("seed = " + std::to_string(r.seed)));
 }
 
 TEST(Reactor, SameSeedSameSchedule) {

@@ -8,14 +8,34 @@
 #include "sim/gtest.h"
 #include "sim/weft.h"
 #include "tests/runtime/both_worlds.h"
+#include "tests/runtime/failures.h"
 
 namespace weft::runtime {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
 
+using test_support::failure_of;
 using test_support::on_threads_and_simulated;
+using test_support::reported_in_both_worlds;
 using test_support::schedules;
+
+// A deadlock found while a destructor waits is reported like any other:
+// explore() returns it with its report and replay command, and the process
+// goes on (it used to terminate, StrandCancelled thrown out of the
+// destructor).
+void expect_reported_deadlock(const sim::ExploreResult& r,
+                              const std::string& blocked) {
+  ASSERT_TRUE(r.failed()) << "the deadlock was not found";
+  EXPECT_EQ(r.failure->kind, sim::FailureKind::kDeadlock);
+  EXPECT_THAT(r.failure->message, HasSubstr("strand '" + blocked + "'"));
+  EXPECT_THAT(r.failure->message, HasSubstr("latch 'never'"));
+  EXPECT_THAT(r.report, HasSubstr("deadlock"));
+  // The exploration ignores WEFT_* variables: the command names the seed.
+  EXPECT_THAT(r.replay_command, HasSubstr("seed = " + std::to_string(r.seed)));
+}
 
 TEST(ThreadWorker, RunsWorkInSubmissionOrderOnItsOwnStrand) {
   on_threads_and_simulated([] {
@@ -52,6 +72,32 @@ TEST(ThreadWorker, WorkAfterQuitAndASecondQuitThrowAlreadyQuit) {
     }
     WEFT_ASSERT(submit_threw && quit_threw);
   });
+}
+
+TEST(ThreadWorker, DeadlockInsideItsDestructorIsReportedNotAborted) {
+  const auto r = failure_of([] {
+    sim::Latch never(1, "never");
+    ThreadWorker w("stuck");
+    w.submit([&] { never.wait(); });
+  });  // ~ThreadWorker joins a strand that never finishes
+  expect_reported_deadlock(r, "stuck");
+}
+
+TEST(ThreadWorker, AnyThrownValueIsReportedAndTheWorkerGoesOn) {
+  const auto r = reported_in_both_worlds([] {
+    sim::Atomic<bool> after{false};
+    {
+      ThreadWorker w("w");
+      w.submit([] { throw 42; });
+      w.submit([&] { after.store(true); });
+    }
+    WEFT_ASSERT(after.load());
+  });
+  EXPECT_THAT(r.printed, HasSubstr("work on worker 'w' threw int"));
+  ASSERT_TRUE(r.simulated.failed());
+  EXPECT_EQ(r.simulated.failure->kind, sim::FailureKind::kException);
+  EXPECT_THAT(r.simulated.failure->message,
+              HasSubstr("work on worker 'w' threw int"));
 }
 
 TEST(LockWorker, RunsOnTheCallerAndQueuesReentrantWorkAfterTheCurrentItem) {
@@ -92,6 +138,23 @@ TEST(LockWorker, WorkFromTwoStrandsNeverOverlaps) {
     a.join();
     b.join();
     WEFT_ASSERT(overlaps.load() == 0);
+  });
+}
+
+TEST(LockWorker, AnyThrownValueReachesTheSubmitterAndFreesTheLock) {
+  on_threads_and_simulated([] {
+    sim::Mutex lock("exclusive");
+    LockWorker w(lock);
+    int caught = 0;
+    try {
+      w.submit([] { throw 42; });
+    } catch (int v) {
+      caught = v;
+    }
+    WEFT_ASSERT(caught == 42);
+    bool ran = false;
+    w.submit([&] { ran = true; });  // the lock was released
+    WEFT_ASSERT(ran);
   });
 }
 
@@ -166,6 +229,82 @@ TEST(Team, WorkThatThrowsFailsTheScheduleWithTheException) {
   ASSERT_TRUE(r.failed());
   EXPECT_EQ(r.failure->kind, sim::FailureKind::kException);
   EXPECT_THAT(r.failure->message, ::testing::HasSubstr("disk full"));
+}
+
+TEST(Team, DeadlockInsideItsDestructorIsReportedNotAborted) {
+  const auto r = failure_of([] {
+    sim::Latch never(1, "never");
+    auto team = pool(2, "stuck");
+    team->submit([&] { never.wait(); });
+  });  // ~Team waits for a worker that never finishes
+  expect_reported_deadlock(r, "stuck-1");
+}
+
+TEST(Team, AnyThrownValueIsReportedAndThePoolGoesOn) {
+  const auto r = reported_in_both_worlds([] {
+    sim::Atomic<int> after{0};
+    {
+      auto team = pool(1, "p");
+      team->submit([] { throw 42; });
+      team->submit([&] { after.fetch_add(1); });
+      team->submit([&] { after.fetch_add(1); });
+    }
+    WEFT_ASSERT(after.load() == 2);
+  });
+  EXPECT_THAT(r.printed, HasSubstr("work on pool 'p' worker 1 threw int"));
+  ASSERT_TRUE(r.simulated.failed());
+  EXPECT_EQ(r.simulated.failure->kind, sim::FailureKind::kException);
+  EXPECT_THAT(r.simulated.failure->message,
+              HasSubstr("work on pool 'p' worker 1 threw int"));
+}
+
+// Waits (polling, up to a few real or virtual seconds) until `team` has
+// exactly `n` workers, all idle; asserts it never has fewer than `min`.
+void settle_at(Team& team, std::size_t n, std::size_t min) {
+  for (int i = 0; i < 300; ++i) {
+    const TeamStatistics s = team.statistics();
+    WEFT_ASSERT(s.busy + s.idle >= min);
+    if (s.busy == 0 && s.idle == n) return;
+    sim::sleep_for(10ms);
+  }
+  WEFT_ASSERT(team.statistics().idle == n);
+}
+
+TEST(Team, KeepsItsMinimumStartedAndNeverShrinksBelowIt) {
+  on_threads_and_simulated([] {
+    Team::Options o;
+    o.min_workers = 2;
+    o.max_workers = 4;
+    o.idle_timeout = 10ms;
+    Team team(o);
+    // Started eagerly: two idle workers before any work.
+    WEFT_ASSERT(team.statistics().idle == 2);
+    sim::Latch release(1, "release");
+    sim::Latch started(4, "started");
+    for (int i = 0; i < 4; ++i)
+      team.submit([&] {
+        started.count_down();
+        release.wait();
+      });
+    started.wait();
+    WEFT_ASSERT(team.statistics().busy == 4);
+    release.count_down();
+    settle_at(team, 2, 2);  // the two extra workers time out and leave
+    sim::sleep_for(100ms);  // and the minimum stays
+    WEFT_ASSERT(team.statistics().idle == 2);
+    team.set_max_workers(1);  // never below the minimum
+    WEFT_ASSERT(team.max_workers() == 2);
+    team.quit();
+    team.join();
+    WEFT_ASSERT(team.statistics().idle == 0);
+  });
+}
+
+TEST(Team, AMinimumAboveTheMaximumIsRefused) {
+  Team::Options o;
+  o.min_workers = 3;
+  o.max_workers = 2;
+  EXPECT_THROW(Team team(o), std::invalid_argument);
 }
 
 TEST(Team, SameSeedSameSchedule) {
