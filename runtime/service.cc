@@ -328,7 +328,7 @@ void Node::finish(ServiceHandle h, internal::Co* co) {
   } catch (...) {
     // Of any type; a strand's cancellation or abort is rethrown.
     error = origin(s.options.name, *co) + " threw" +
-            internal::describe_current_exception();
+            internal::describe_thrown_for_report();
   }
   if (!co->is_fork && co->reply_expected) {
     Envelope r;

@@ -11,6 +11,7 @@
 
 #include "runtime/internal/service_util.h"
 #include "runtime/service.h"
+#include "runtime/worker.h"
 
 namespace weft::runtime {
 namespace internal {
@@ -38,21 +39,8 @@ void report_lost_error(const std::string& what) {
   std::fprintf(stderr, "weft: %s\n", what.c_str());
 }
 
-namespace {
-
-std::string current_exception_type() {
-  const std::type_info* t = abi::__cxa_current_exception_type();
-  if (t == nullptr) return "unknown type";
-  int status = 0;
-  std::unique_ptr<char, void (*)(void*)> name(
-      abi::__cxa_demangle(t->name(), nullptr, nullptr, &status), std::free);
-  return status == 0 && name ? name.get() : t->name();
-}
-
-}  // namespace
-
 // ": <what()>" of a std::exception, " an exception of type T" otherwise.
-std::string describe_current_exception() {
+std::string describe_thrown_for_report() {
   try {
     throw;
   } catch (const sim::StrandCancelled&) {
@@ -62,7 +50,9 @@ std::string describe_current_exception() {
   } catch (const std::exception& e) {
     return std::string(": ") + e.what();
   } catch (...) {
-    return " an exception of type " + current_exception_type();
+    const std::type_info* t = abi::__cxa_current_exception_type();
+    return " an exception of type " +
+           (t != nullptr ? demangle(t->name()) : std::string("unknown type"));
   }
 }
 

@@ -24,7 +24,7 @@ void report_lost_error(const std::string& what);
 // ("out of cheese", "an exception of type int"). sim::StrandCancelled and
 // sim::StrandAborted are rethrown: they stop the strand, they are no
 // user's error.
-std::string describe_current_exception();
+std::string describe_thrown_for_report();
 
 // Marks the user coroutines `co` drives as blocked by the framework.
 void block_user_coroutines(Co* co, const std::string& in);
