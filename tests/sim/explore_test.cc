@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "sim/gtest.h"
+#include "sim/strategy_registry.h"
 #include "sim/weft.h"
 #include "tests/sim/child_process.h"
 
@@ -230,6 +231,78 @@ TEST(Explore, AReplayedFailurePrintsAReplayCommandWeftAccepts) {
   EXPECT_NO_THROW(apply_environment(parsed));
   EXPECT_EQ(parsed.replay_file, found.trace_path);
   ::unsetenv("WEFT_REPLAY");
+}
+
+}  // namespace
+}  // namespace weft::sim
+
+namespace weft::sim {
+namespace {
+
+// dfs is the strategy added through the registry (sim/dfs_strategy.h and
+// one entry in sim/strategy_registry.cc): explore() runs it by name, and
+// it ends the search itself.
+TEST(ExploreStrategies, DfsCoversEveryScheduleOfACorrectBodyAndSaysSo) {
+  ExploreOptions o;
+  o.strategy = "dfs";
+  o.iterations = 1'000'000;
+  o.use_environment = false;
+  o.print = false;
+  const auto r = explore(o, [] {
+    Mutex m;
+    int n = 0;
+    auto a = spawn("a", [&] {
+      std::lock_guard lk(m);
+      ++n;
+    });
+    {
+      std::lock_guard lk(m);
+      ++n;
+    }
+    a.join();
+    WEFT_ASSERT(n == 2);
+  });
+  EXPECT_FALSE(r.failed());
+  EXPECT_TRUE(r.exhausted);
+  EXPECT_LT(r.schedules, 1'000'000u) << "the search should end by itself";
+  EXPECT_GT(r.schedules, 10u);
+}
+
+TEST(ExploreStrategies, DfsFindsTheLostUpdateAndPrintsACommandThatParses) {
+  ExploreOptions o;
+  o.strategy = "dfs";
+  o.preemption_bound = 1;
+  o.use_environment = false;
+  o.print = false;
+  o.trace_dir = "";
+  const auto r = explore(o, [] {
+    Atomic<int> x{0};
+    auto a = spawn("a", [&] { x.store(x.load() + 1); });
+    x.store(x.load() + 1);
+    a.join();
+    WEFT_ASSERT(x.load() == 2);
+  });
+  ASSERT_TRUE(r.failed());
+  EXPECT_EQ(r.strategy, "dfs");
+  EXPECT_EQ(r.environment, "WEFT_STRATEGY=dfs WEFT_PREEMPTION_BOUND=1");
+  EXPECT_THAT(r.report, ::testing::Not(HasSubstr("WARNING")));
+}
+
+TEST(ExploreStrategies, EveryRegisteredNameIsAcceptedAndOthersListThem) {
+  for (const StrategyEntry& e : strategy_registry()) {
+    ScopedEnv env("WEFT_STRATEGY", std::string(e.name).c_str());
+    ExploreOptions o;
+    EXPECT_NO_THROW(apply_environment(o)) << e.name;
+    EXPECT_EQ(o.strategy, e.name);
+  }
+  ScopedEnv env("WEFT_STRATEGY", "nope");
+  ExploreOptions o;
+  try {
+    apply_environment(o);
+    ADD_FAILURE() << "accepted a strategy that is not registered";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("portfolio, pct, random, dfs"));
+  }
 }
 
 }  // namespace
