@@ -6,28 +6,43 @@
 
 namespace weft::sim {
 
-void WaitList::add(StrandId id) {
+void WaitQueue::add(StrandId id) {
   if (!contains(id)) ids_.push_back(id);
 }
 
-void WaitList::remove(StrandId id) {
+void WaitQueue::remove(StrandId id) {
   auto it = std::find(ids_.begin(), ids_.end(), id);
   if (it != ids_.end()) ids_.erase(it);
 }
 
-bool WaitList::contains(StrandId id) const {
+bool WaitQueue::contains(StrandId id) const {
   return std::find(ids_.begin(), ids_.end(), id) != ids_.end();
 }
 
-void WaitList::wake_all(Scheduler& s) {
+void WaitQueue::wake_all(Scheduler& s) {
   for (StrandId id : ids_) s.wake(id);
   ids_.clear();
 }
 
-void WaitList::wake_at(Scheduler& s, std::size_t index) {
+void WaitQueue::wake_at(Scheduler& s, std::size_t index) {
   const StrandId id = ids_[index];
   ids_.erase(ids_.begin() + static_cast<std::ptrdiff_t>(index));
   s.wake(id);
+}
+
+bool WaitQueue::block_until_woken(Scheduler& s, ChoiceKind kind,
+                                  const Waitable* on, const char* op,
+                                  SourceLocation where, const Nanos* deadline) {
+  const StrandId me = s.current_strand();
+  while (contains(me)) {
+    const bool woken = deadline == nullptr
+                           ? s.block(kind, on, op, where)
+                           : s.block_until(kind, on, op, where, *deadline);
+    if (!woken) break;  // abandoned, or the deadline passed
+  }
+  const bool removed = !contains(me);
+  remove(me);
+  return removed;
 }
 
 std::string Named::label(const char* kind) const {
@@ -50,18 +65,18 @@ void Mutex::lock(SourceLocation where) {
   }
   s->choice_point(ChoiceKind::kLock);
   const StrandId me = s->current_strand();
-  while (owner_ != kNoStrand) {
-    if (owner_ == me && !s->tearing_down()) {
-      s->fail(FailureKind::kAssertion,
-              "strand '" + s->strand_name(me) + "' locked " +
-                  name_.label("mutex") +
-                  " again while holding it (std::mutex is not recursive)",
-              where);
-      throw StrandAborted{};
-    }
-    waiters_.add(me);
-    if (!s->block(ChoiceKind::kLock, this, "lock", where)) return;
+  if (owner_ == me && !s->tearing_down()) {
+    s->fail(FailureKind::kAssertion,
+            "strand '" + s->strand_name(me) + "' locked " +
+                name_.label("mutex") +
+                " again while holding it (std::mutex is not recursive)",
+            where);
+    throw StrandAborted{};
   }
+  if (!waiters_.block_until(
+          *s, [this] { return owner_ == kNoStrand; }, ChoiceKind::kLock, this,
+          "lock", where))
+    return;
   owner_ = me;
 }
 
@@ -133,9 +148,8 @@ void CondVar::wait(std::unique_lock<Mutex>& lock, SourceLocation where) {
     waiters_.remove(me);
     s->choice_point(ChoiceKind::kWait);
   } else {
-    while (waiters_.contains(me)) {
-      if (!s->block(ChoiceKind::kWait, this, "be notified by", where)) break;
-    }
+    waiters_.block_until_woken(*s, ChoiceKind::kWait, this, "be notified by",
+                               where);
   }
   m.lock(where);
 }
@@ -161,14 +175,9 @@ std::cv_status CondVar::wait_until(std::unique_lock<Mutex>& lock,
   const StrandId me = s->current_strand();
   waiters_.add(me);
   m.release(*s);
-  bool notified = false;
-  while (waiters_.contains(me)) {
-    if (!s->block_until(ChoiceKind::kWait, this, "be notified by", where,
-                        deadline.time_since_epoch()))
-      break;  // the deadline passed
-  }
-  notified = !waiters_.contains(me);
-  waiters_.remove(me);
+  const Nanos until = deadline.time_since_epoch();
+  const bool notified = waiters_.block_until_woken(
+      *s, ChoiceKind::kWait, this, "be notified by", where, &until);
   m.lock(where);
   return notified ? std::cv_status::no_timeout : std::cv_status::timeout;
 }
@@ -211,10 +220,10 @@ void Semaphore::acquire(SourceLocation where) {
     return;
   }
   s->choice_point(ChoiceKind::kAcquire);
-  while (count_ == 0) {
-    waiters_.add(s->current_strand());
-    if (!s->block(ChoiceKind::kAcquire, this, "acquire", where)) return;
-  }
+  if (!waiters_.block_until(
+          *s, [this] { return count_ > 0; }, ChoiceKind::kAcquire, this,
+          "acquire", where))
+    return;
   --count_;
 }
 
@@ -270,10 +279,9 @@ void Latch::wait(SourceLocation where) {
     return;
   }
   s->choice_point(ChoiceKind::kWait);
-  while (count_ != 0) {
-    waiters_.add(s->current_strand());
-    if (!s->block(ChoiceKind::kWait, this, "pass", where)) return;
-  }
+  waiters_.block_until(
+      *s, [this] { return count_ == 0; }, ChoiceKind::kWait, this, "pass",
+      where);
 }
 
 void Latch::arrive_and_wait(std::ptrdiff_t n, SourceLocation where) {

@@ -21,9 +21,33 @@
 
 namespace weft::sim {
 
-// Strands waiting on one object, in arrival order.
-class WaitList {
+// The one waiting block under the simulated primitives: the strands
+// waiting on one object, in arrival order, and the loop that blocks until
+// the object's condition holds. Waking is not a choice point (the waker's
+// operation already had one); which woken strand goes first is the
+// strategy's choice when they next run. Each primitive keeps its real
+// branch (the std type it wraps) inline in front of the queue, so real
+// threads pay one thread-local load and nothing else.
+class WaitQueue {
  public:
+  // Blocks the running strand until `ready()` holds, re-checking after
+  // every wake-up. False when the wait was abandoned at teardown.
+  template <class Ready>
+  bool block_until(Scheduler& s, Ready ready, ChoiceKind kind,
+                   const Waitable* on, const char* op, SourceLocation where) {
+    while (!ready()) {
+      add(s.current_strand());
+      if (!s.block(kind, on, op, where)) return false;
+    }
+    return true;
+  }
+  // Blocks the running strand, already added, until a wake removes it;
+  // `deadline` (virtual time, optional) ends the wait early. True if a
+  // wake removed it.
+  bool block_until_woken(Scheduler& s, ChoiceKind kind, const Waitable* on,
+                         const char* op, SourceLocation where,
+                         const Nanos* deadline = nullptr);
+
   void add(StrandId id);
   void remove(StrandId id);
   bool contains(StrandId id) const;
@@ -70,7 +94,7 @@ class Mutex final : public Waitable {
 
   std::mutex real_;
   StrandId owner_ = kNoStrand;
-  WaitList waiters_;
+  WaitQueue waiters_;
   Named name_;
 };
 
@@ -112,7 +136,7 @@ class CondVar final : public Waitable {
  private:
   std::function<std::string()> more_;
   std::condition_variable real_;
-  WaitList waiters_;
+  WaitQueue waiters_;
   Named name_;
 };
 
@@ -128,7 +152,7 @@ class Semaphore final : public Waitable {
  private:
   std::counting_semaphore<> real_;
   std::ptrdiff_t count_;
-  WaitList waiters_;
+  WaitQueue waiters_;
   Named name_;
 };
 
@@ -146,7 +170,7 @@ class Latch final : public Waitable {
  private:
   std::latch real_;
   std::ptrdiff_t count_;
-  WaitList waiters_;
+  WaitQueue waiters_;
   Named name_;
 };
 
