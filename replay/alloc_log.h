@@ -10,9 +10,9 @@
 #include <utility>
 #include <vector>
 
+#include "traces/alloc_records.h"
 #include "traces/generator.h"
 #include "traces/reader.h"
-#include "traces/record.h"
 
 namespace weft::replay {
 

@@ -29,7 +29,7 @@
 #include <new>
 #include <string>
 
-#include "traces/record.h"
+#include "traces/alloc_records.h"
 #include "traces/writer.h"
 
 namespace {

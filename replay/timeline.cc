@@ -6,37 +6,13 @@
 #include <variant>
 
 #include "replay/timeline_page.h"
-#include "sim/choice.h"
+#include "sim/schedule_trace.h"
+#include "traces/overloaded.h"
 
 namespace weft::replay {
 namespace {
 
 constexpr std::uint32_t kNone = 0xffffffffu;
-
-std::string kind_name(std::uint8_t kind) {
-  if (kind < sim::kChoiceKindCount)
-    return std::string(sim::to_string(static_cast<sim::ChoiceKind>(kind)));
-  return "kind " + std::to_string(kind);
-}
-
-std::string event_name(traces::EventRecord::Kind k) {
-  using K = traces::EventRecord::Kind;
-  switch (k) {
-    case K::kWorkItem:
-      return "work item";
-    case K::kMessage:
-      return "message";
-    case K::kTimer:
-      return "timer";
-    case K::kIoReady:
-      return "I/O ready";
-    case K::kFault:
-      return "fault";
-    case K::kWakeup:
-      return "wake-up";
-  }
-  return "event";
-}
 
 }  // namespace
 
@@ -95,60 +71,77 @@ Timeline build_timeline(traces::TraceReader& reader,
   std::uint64_t records = 0;
   for (const traces::Record& r : reader.records()) {
     if (progress && ++records % 65536 == 0) progress(reader.summary().consumed);
-    if (const auto* tr = std::get_if<traces::TimeRecord>(&r)) {
-      time_ns = tr->time_ns;
-      if (tr->step >= times.back().first)
-        times.emplace_back(tr->step, tr->time_ns);
-      last_step = std::max(last_step, tr->step);
-    } else if (const auto* s = std::get_if<traces::StrandRecord>(&r)) {
-      last_step = std::max(last_step, s->step);
-      Lane& l = lane(s->strand);
-      if (s->event == traces::StrandRecord::Event::kSpawn) {
-        l.name = s->name;
-        if (t.slices.empty() && running == kNone) start(l.strand, s->step);
-      } else {
-        l.exited = true;
-        if (running == l.strand) stop(s->step, "exit");
-      }
-    } else if (const auto* c = std::get_if<traces::ChoiceRecord>(&r)) {
-      last_step = std::max(last_step, c->step);
-      if (c->is_value) {
-        t.markers.push_back(Marker{
-            running == kNone ? 0 : running, ts(c->step), c->step, "choice",
-            kind_name(c->kind) + ": value " + std::to_string(c->chosen) +
-                " of " + std::to_string(c->count)});
-      } else if (lane(c->picked).strand != running) {
-        stop(c->step, kind_name(c->kind));
-        start(c->picked, c->step);
-      }
-    } else if (const auto* e = std::get_if<traces::EventRecord>(&r)) {
-      last_step = std::max(last_step, e->step);
-      const std::uint32_t peer = lane(e->peer).strand;
-      if (e->kind == traces::EventRecord::Kind::kMessage &&
-          e->value <= e->step) {
-        // Sent by `strand` at step `value`, delivered to the running
-        // `peer` now.
-        t.flows.push_back(Flow{lane(e->strand).strand, peer, ts_at(e->value),
-                               ts(e->step), event_name(e->kind)});
-      } else if (e->kind == traces::EventRecord::Kind::kWakeup ||
-                 e->kind == traces::EventRecord::Kind::kMessage) {
-        t.flows.push_back(Flow{lane(e->strand).strand, peer, ts(e->step), -1,
-                               event_name(e->kind)});
-        if (peer >= waiting.size()) waiting.resize(peer + 1);
-        waiting[peer].push_back(t.flows.size() - 1);
-      } else {
-        t.markers.push_back(Marker{
-            peer, ts(e->step), e->step, event_name(e->kind),
-            e->kind == traces::EventRecord::Kind::kTimer ? "woken by the clock"
-                                                         : e->detail});
-      }
-    } else if (const auto* f = std::get_if<traces::FailureRecord>(&r)) {
-      const std::uint32_t on = f->strand == kNone ? 0 : lane(f->strand).strand;
-      time_ns = f->time_ns;
-      t.markers.push_back(
-          Marker{on, ts(f->step), f->step, "failure", f->message});
-      last_step = std::max(last_step, f->step);
-    }
+    std::visit(
+        traces::Overloaded{
+            [&](const traces::TimeRecord& tr) {
+              time_ns = tr.time_ns;
+              if (tr.step >= times.back().first)
+                times.emplace_back(tr.step, tr.time_ns);
+              last_step = std::max(last_step, tr.step);
+            },
+            [&](const traces::StrandRecord& s) {
+              last_step = std::max(last_step, s.step);
+              Lane& l = lane(s.strand);
+              if (s.event == traces::StrandRecord::Event::kSpawn) {
+                l.name = s.name;
+                if (t.slices.empty() && running == kNone)
+                  start(l.strand, s.step);
+              } else {
+                l.exited = true;
+                if (running == l.strand) stop(s.step, "exit");
+              }
+            },
+            [&](const traces::ChoiceRecord& c) {
+              last_step = std::max(last_step, c.step);
+              if (c.is_value) {
+                t.markers.push_back(
+                    Marker{running == kNone ? 0 : running, ts(c.step), c.step,
+                           "choice",
+                           sim::choice_kind_name(c.kind) + ": value " +
+                               std::to_string(c.chosen) + " of " +
+                               std::to_string(c.count)});
+              } else if (lane(c.picked).strand != running) {
+                stop(c.step, sim::choice_kind_name(c.kind));
+                start(c.picked, c.step);
+              }
+            },
+            [&](const traces::EventRecord& e) {
+              last_step = std::max(last_step, e.step);
+              const std::uint32_t peer = lane(e.peer).strand;
+              if (e.kind == traces::EventRecord::Kind::kMessage &&
+                  e.value <= e.step) {
+                // Sent by `strand` at step `value`, delivered to the
+                // running `peer` now.
+                t.flows.push_back(Flow{lane(e.strand).strand, peer,
+                                       ts_at(e.value), ts(e.step),
+                                       sim::event_kind_name(e.kind)});
+              } else if (e.kind == traces::EventRecord::Kind::kWakeup ||
+                         e.kind == traces::EventRecord::Kind::kMessage) {
+                t.flows.push_back(Flow{lane(e.strand).strand, peer, ts(e.step),
+                                       -1, sim::event_kind_name(e.kind)});
+                if (peer >= waiting.size()) waiting.resize(peer + 1);
+                waiting[peer].push_back(t.flows.size() - 1);
+              } else {
+                t.markers.push_back(Marker{
+                    peer, ts(e.step), e.step, sim::event_kind_name(e.kind),
+                    e.kind == traces::EventRecord::Kind::kTimer
+                        ? "woken by the clock"
+                        : e.detail});
+              }
+            },
+            [&](const traces::FailureRecord& f) {
+              const std::uint32_t on =
+                  f.strand == kNone ? 0 : lane(f.strand).strand;
+              time_ns = f.time_ns;
+              t.markers.push_back(
+                  Marker{on, ts(f.step), f.step, "failure", f.message});
+              last_step = std::max(last_step, f.step);
+            },
+            // An allocator log has no lanes: its records draw nothing.
+            [](const traces::AllocRecord&) {},
+            [](const traces::SlotRecord&) {},
+        },
+        r);
   }
   stop(last_step + 1, "end of run");
   // An arrow whose target never ran again points nowhere: drop it.

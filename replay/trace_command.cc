@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <array>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -13,8 +12,8 @@
 
 #include "replay/alloc_log.h"
 #include "replay/timeline.h"
-#include "sim/choice.h"
-#include "sim/scheduler.h"
+#include "sim/schedule_trace.h"
+#include "traces/overloaded.h"
 #include "traces/reader.h"
 
 namespace weft::replay {
@@ -63,12 +62,6 @@ int guarded(const char* verb, F&& f) {
   return 2;
 }
 
-std::string kind_name(std::uint8_t kind) {
-  if (kind < sim::kChoiceKindCount)
-    return std::string(sim::to_string(static_cast<sim::ChoiceKind>(kind)));
-  return "kind-" + std::to_string(kind);
-}
-
 std::string seconds(std::uint64_t ns) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.9gs", static_cast<double>(ns) / 1e9);
@@ -85,12 +78,6 @@ const char* trace_kind(traces::TraceKind k) {
       return "allocator log";
   }
   return "?";
-}
-
-std::string event_name(traces::EventRecord::Kind k) {
-  static constexpr std::array<const char*, 6> names = {
-      "work item", "message", "timer", "I/O ready", "fault", "wake-up"};
-  return names[static_cast<std::size_t>(k)];
 }
 
 }  // namespace
@@ -120,66 +107,87 @@ int trace_show(const std::string& path, const ShowOptions& options,
       if (++seen % 65536 == 0) progress.update(reader.summary().consumed);
       std::string line;
       std::uint64_t step = 0;
-      if (const auto* t = std::get_if<traces::TimeRecord>(&r)) {
-        time_ns = t->time_ns;
-        step = t->step;
-        line = "time    now " + seconds(time_ns);
-      } else if (const auto* s = std::get_if<traces::StrandRecord>(&r)) {
-        step = s->step;
-        if (s->event == traces::StrandRecord::Event::kSpawn) {
-          names[s->strand] = s->name;
-          line = "spawn   " + name(s->strand) + " #" +
-                 std::to_string(s->strand) + " by " + name(s->parent);
-        } else {
-          line = "exit    " + name(s->strand);
-        }
-      } else if (const auto* c = std::get_if<traces::ChoiceRecord>(&r)) {
-        step = c->step;
-        if (c->count < 2 && !options.forced) continue;
-        if (c->is_value) {
-          line = "value   " + kind_name(c->kind) + " by " + name(c->strand) +
-                 ": " + std::to_string(c->chosen) + " of 0.." +
-                 std::to_string(c->count - 1);
-        } else {
-          line = (c->count < 2 ? "forced  " : "choice  ") + kind_name(c->kind) +
-                 " by " + name(c->strand) + " -> " + name(c->picked) + " (" +
-                 std::to_string(c->chosen + 1) + " of " +
-                 std::to_string(c->count) + ")" +
-                 (c->preemption ? " preemption" : "");
-        }
-      } else if (const auto* e = std::get_if<traces::EventRecord>(&r)) {
-        step = e->step;
-        line = "event   " + event_name(e->kind) + " " + name(e->strand) +
-               " -> " + name(e->peer);
-        if (!e->detail.empty()) line += ": " + e->detail;
-      } else if (const auto* f = std::get_if<traces::FailureRecord>(&r)) {
-        step = f->step;
-        line = "FAILURE in " + name(f->strand) + ": " + f->message;
-      } else if (const auto* a = std::get_if<traces::AllocRecord>(&r)) {
-        // Allocator logs have no steps or virtual time: the sequence
-        // number takes the step's column.
-        step = a->seq;
-        char buf[160];
-        std::snprintf(buf, sizeof buf,
-                      "%-14s thread %u  size %llu align %llu  ptr %#llx -> "
-                      "%#llx",
-                      call_name(a->call), a->thread,
-                      static_cast<unsigned long long>(a->size),
-                      static_cast<unsigned long long>(a->align),
-                      static_cast<unsigned long long>(a->ptr),
-                      static_cast<unsigned long long>(a->result));
-        line = buf;
-      } else if (const auto* l = std::get_if<traces::SlotRecord>(&r)) {
-        step = seen;
-        char buf[160];
-        std::snprintf(buf, sizeof buf,
-                      "%-14s thread %u  slot %u  size %llu align %llu%s",
-                      call_name(l->call), l->thread, l->slot,
-                      static_cast<unsigned long long>(l->size),
-                      static_cast<unsigned long long>(l->align),
-                      l->from_null ? "  (from NULL)" : "");
-        line = buf;
-      }
+      // False for a record not shown (a forced pick without --forced).
+      const bool show = std::visit(
+          traces::Overloaded{
+              [&](const traces::TimeRecord& t) {
+                time_ns = t.time_ns;
+                step = t.step;
+                line = "time    now " + seconds(time_ns);
+                return true;
+              },
+              [&](const traces::StrandRecord& s) {
+                step = s.step;
+                if (s.event == traces::StrandRecord::Event::kSpawn) {
+                  names[s.strand] = s.name;
+                  line = "spawn   " + name(s.strand) + " #" +
+                         std::to_string(s.strand) + " by " + name(s.parent);
+                } else {
+                  line = "exit    " + name(s.strand);
+                }
+                return true;
+              },
+              [&](const traces::ChoiceRecord& c) {
+                step = c.step;
+                if (c.count < 2 && !options.forced) return false;
+                if (c.is_value) {
+                  line = "value   " + sim::choice_kind_name(c.kind) + " by " +
+                         name(c.strand) + ": " + std::to_string(c.chosen) +
+                         " of 0.." + std::to_string(c.count - 1);
+                } else {
+                  line = (c.count < 2 ? "forced  " : "choice  ") +
+                         sim::choice_kind_name(c.kind) + " by " +
+                         name(c.strand) + " -> " + name(c.picked) + " (" +
+                         std::to_string(c.chosen + 1) + " of " +
+                         std::to_string(c.count) + ")" +
+                         (c.preemption ? " preemption" : "");
+                }
+                return true;
+              },
+              [&](const traces::EventRecord& e) {
+                step = e.step;
+                line = "event   " + sim::event_kind_name(e.kind) + " " +
+                       name(e.strand) + " -> " + name(e.peer);
+                if (!e.detail.empty()) line += ": " + e.detail;
+                return true;
+              },
+              [&](const traces::FailureRecord& f) {
+                step = f.step;
+                line = "FAILURE in " + name(f.strand) + ": " + f.message;
+                return true;
+              },
+              [&](const traces::AllocRecord& a) {
+                // Allocator logs have no steps or virtual time: the
+                // sequence number takes the step's column.
+                step = a.seq;
+                char buf[160];
+                std::snprintf(buf, sizeof buf,
+                              "%-14s thread %u  size %llu align %llu  ptr "
+                              "%#llx -> %#llx",
+                              call_name(a.call), a.thread,
+                              static_cast<unsigned long long>(a.size),
+                              static_cast<unsigned long long>(a.align),
+                              static_cast<unsigned long long>(a.ptr),
+                              static_cast<unsigned long long>(a.result));
+                line = buf;
+                return true;
+              },
+              [&](const traces::SlotRecord& l) {
+                step = seen;
+                char buf[160];
+                std::snprintf(buf, sizeof buf,
+                              "%-14s thread %u  slot %u  size %llu align "
+                              "%llu%s",
+                              call_name(l.call), l.thread, l.slot,
+                              static_cast<unsigned long long>(l.size),
+                              static_cast<unsigned long long>(l.align),
+                              l.from_null ? "  (from NULL)" : "");
+                line = buf;
+                return true;
+              },
+          },
+          r);
+      if (!show) continue;
       std::snprintf(prefix, sizeof prefix, "%10llu  %-12s  ",
                     static_cast<unsigned long long>(step),
                     seconds(time_ns).c_str());
@@ -209,25 +217,27 @@ int trace_stat(const std::string& path, std::ostream& out) {
       scratch.clear();
       traces::encode(r, scratch);
       encoded += scratch.size();
-      if (const auto* c = std::get_if<traces::ChoiceRecord>(&r)) {
-        if (c->count < 2) {
-          ++forced;
-          continue;
-        }
-        ++choices;
-        bits += std::log2(static_cast<double>(c->count));
-        ++by_kind[kind_name(c->kind)];
-      } else if (const auto* s = std::get_if<traces::StrandRecord>(&r)) {
-        if (s->event == traces::StrandRecord::Event::kSpawn) ++strands;
-      } else if (std::holds_alternative<traces::EventRecord>(r)) {
-        ++events;
-      } else if (std::holds_alternative<traces::TimeRecord>(r)) {
-        ++times;
-      } else if (std::holds_alternative<traces::FailureRecord>(r)) {
-        ++failures;
-      } else {
-        ++allocator_calls;  // an allocator log's call or slot record
-      }
+      std::visit(traces::Overloaded{
+                     [&](const traces::ChoiceRecord& c) {
+                       if (c.count < 2) {
+                         ++forced;
+                         return;
+                       }
+                       ++choices;
+                       bits += std::log2(static_cast<double>(c.count));
+                       ++by_kind[sim::choice_kind_name(c.kind)];
+                     },
+                     [&](const traces::StrandRecord& s) {
+                       if (s.event == traces::StrandRecord::Event::kSpawn)
+                         ++strands;
+                     },
+                     [&](const traces::EventRecord&) { ++events; },
+                     [&](const traces::TimeRecord&) { ++times; },
+                     [&](const traces::FailureRecord&) { ++failures; },
+                     [&](const traces::AllocRecord&) { ++allocator_calls; },
+                     [&](const traces::SlotRecord&) { ++allocator_calls; },
+                 },
+                 r);
     }
     const auto& sum = reader.summary();
     const std::uint64_t frame_bytes =

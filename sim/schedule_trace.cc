@@ -13,10 +13,129 @@
 #endif
 
 namespace weft::sim {
+namespace {
+
+// The numbers sim and the trace format share. Each conversion is a switch
+// over every enumerator (a kind added to sim without a record kind does
+// not compile), and the static_asserts check that both sides number each
+// kind alike, so a record's byte means the same kind in both directions.
+
+template <class A, class B>
+constexpr bool same_number(A a, B b) {
+  return static_cast<int>(a) == static_cast<int>(b);
+}
+
+constexpr traces::ChoiceRecordKind to_record_kind(ChoiceKind k) {
+  using R = traces::ChoiceRecordKind;
+  switch (k) {
+    case ChoiceKind::kSpawn:
+      return R::kSpawn;
+    case ChoiceKind::kYield:
+      return R::kYield;
+    case ChoiceKind::kLock:
+      return R::kLock;
+    case ChoiceKind::kUnlock:
+      return R::kUnlock;
+    case ChoiceKind::kWait:
+      return R::kWait;
+    case ChoiceKind::kNotify:
+      return R::kNotify;
+    case ChoiceKind::kTimer:
+      return R::kTimer;
+    case ChoiceKind::kMessage:
+      return R::kMessage;
+    case ChoiceKind::kFault:
+      return R::kFault;
+    case ChoiceKind::kAtomic:
+      return R::kAtomic;
+    case ChoiceKind::kJoin:
+      return R::kJoin;
+    case ChoiceKind::kExit:
+      return R::kExit;
+    case ChoiceKind::kSleep:
+      return R::kSleep;
+    case ChoiceKind::kWork:
+      return R::kWork;
+    case ChoiceKind::kRelease:
+      return R::kRelease;
+    case ChoiceKind::kAcquire:
+      return R::kAcquire;
+  }
+  return static_cast<R>(kChoiceKindCount);  // not a ChoiceKind: caught below
+}
+
+constexpr bool choice_kinds_agree() {
+  for (int i = 0; i < kChoiceKindCount; ++i)
+    if (!same_number(to_record_kind(static_cast<ChoiceKind>(i)), i))
+      return false;
+  return true;
+}
+static_assert(kChoiceKindCount == traces::kChoiceRecordKindCount,
+              "sim::ChoiceKind and traces::ChoiceRecordKind list different "
+              "kinds: add the new kind to both, with the same number, and to "
+              "docs/trace-format.md");
+static_assert(choice_kinds_agree(),
+              "sim::ChoiceKind and traces::ChoiceRecordKind number a kind "
+              "differently");
+
+constexpr traces::EventRecord::Kind to_record_kind(EventKind k) {
+  using R = traces::EventRecord::Kind;
+  switch (k) {
+    case EventKind::kWorkItem:
+      return R::kWorkItem;
+    case EventKind::kMessage:
+      return R::kMessage;
+    case EventKind::kIoReady:
+      return R::kIoReady;
+    case EventKind::kFault:
+      return R::kFault;
+  }
+  return R::kWorkItem;  // not an EventKind
+}
+static_assert(
+    same_number(EventKind::kWorkItem, to_record_kind(EventKind::kWorkItem)) &&
+        same_number(EventKind::kMessage, to_record_kind(EventKind::kMessage)) &&
+        same_number(EventKind::kIoReady, to_record_kind(EventKind::kIoReady)) &&
+        same_number(EventKind::kFault, to_record_kind(EventKind::kFault)),
+    "sim::EventKind and traces::EventRecord::Kind number a kind "
+    "differently");
+
+constexpr traces::FailureRecordKind to_record_kind(FailureKind k) {
+  using R = traces::FailureRecordKind;
+  switch (k) {
+    case FailureKind::kAssertion:
+      return R::kAssertion;
+    case FailureKind::kException:
+      return R::kException;
+    case FailureKind::kDeadlock:
+      return R::kDeadlock;
+    case FailureKind::kStepLimit:
+      return R::kStepLimit;
+    case FailureKind::kTimeLimit:
+      return R::kTimeLimit;
+    case FailureKind::kLeak:
+      return R::kLeak;
+    case FailureKind::kReplayDivergence:
+      return R::kReplayDivergence;
+  }
+  return static_cast<R>(traces::kFailureRecordKindCount);  // not a FailureKind
+}
+
+constexpr bool failure_kinds_agree() {
+  for (int i = 0; i < traces::kFailureRecordKindCount; ++i)
+    if (!same_number(to_record_kind(static_cast<FailureKind>(i)), i))
+      return false;
+  return true;
+}
+static_assert(failure_kinds_agree(),
+              "sim::FailureKind and traces::FailureRecordKind number a kind "
+              "differently, or one lists a kind the other lacks");
+
+}  // namespace
 
 traces::ChoiceRecord to_record(const Choice& c) {
   traces::ChoiceRecord r;
-  r.kind = static_cast<std::uint8_t>(c.kind);
+  r.kind = static_cast<std::uint8_t>(to_record_kind(c.kind));
   r.is_value = c.is_value;
   r.strand = c.strand;
   r.count = c.count;
@@ -27,7 +146,10 @@ traces::ChoiceRecord to_record(const Choice& c) {
   return r;
 }
 
-Choice from_record(const traces::ChoiceRecord& r) {
+std::optional<Choice> from_record(const traces::ChoiceRecord& r) {
+  // The numbers agree (checked above), so a byte below the count is the
+  // ChoiceKind of the same number.
+  if (r.kind >= kChoiceKindCount) return std::nullopt;
   return Choice{static_cast<ChoiceKind>(r.kind),
                 r.is_value,
                 r.strand,
@@ -36,6 +158,31 @@ Choice from_record(const traces::ChoiceRecord& r) {
                 r.picked,
                 r.preemption,
                 r.step};
+}
+
+std::string choice_kind_name(std::uint8_t kind) {
+  if (kind < kChoiceKindCount)
+    return std::string(to_string(static_cast<ChoiceKind>(kind)));
+  return "kind-" + std::to_string(kind);
+}
+
+std::string event_kind_name(traces::EventRecord::Kind kind) {
+  using K = traces::EventRecord::Kind;
+  switch (kind) {
+    case K::kWorkItem:
+      return "work item";
+    case K::kMessage:
+      return "message";
+    case K::kTimer:
+      return "timer";
+    case K::kIoReady:
+      return "I/O ready";
+    case K::kFault:
+      return "fault";
+    case K::kWakeup:
+      return "wake-up";
+  }
+  return "event-" + std::to_string(static_cast<int>(kind));
 }
 
 ScheduleRecorder::ScheduleRecorder(const std::string& path,
@@ -101,7 +248,7 @@ void ScheduleRecorder::on_event(EventKind kind, StrandId from,
                                 const std::string& detail) {
   advance(step, time);
   traces::EventRecord r;
-  r.kind = static_cast<traces::EventRecord::Kind>(kind);
+  r.kind = to_record_kind(kind);
   r.strand = from;
   r.peer = to;
   r.step = step;
@@ -113,7 +260,7 @@ void ScheduleRecorder::on_event(EventKind kind, StrandId from,
 
 void ScheduleRecorder::on_failure(const Failure& f) {
   traces::FailureRecord r;
-  r.kind = static_cast<std::uint8_t>(f.kind);
+  r.kind = static_cast<std::uint8_t>(to_record_kind(f.kind));
   r.strand = f.strand_id;
   r.step = f.step;
   r.time_ns = static_cast<std::uint64_t>(f.time.count());
@@ -136,14 +283,15 @@ ScheduleTrace read_schedule(const std::string& path) {
     ++index;
     const auto* c = std::get_if<traces::ChoiceRecord>(&r);
     if (c == nullptr || c->count < 2) continue;
-    if (c->kind >= kChoiceKindCount || c->chosen >= c->count)
+    const std::optional<Choice> choice = from_record(*c);
+    if (!choice || c->chosen >= c->count)
       throw traces::TraceError(path, reader.summary().consumed,
                                "record " + std::to_string(index) +
                                    " is not a valid choice (kind " +
                                    std::to_string(c->kind) + ", chosen " +
                                    std::to_string(c->chosen) + " of " +
                                    std::to_string(c->count) + ")");
-    out.schedule.push_back(from_record(*c));
+    out.schedule.push_back(*choice);
   }
   out.complete = reader.summary().lost_bytes == 0;
   return out;

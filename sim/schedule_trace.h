@@ -2,17 +2,20 @@
 // strand's spawn and exit, every pick including forced ones, wake-ups,
 // virtual time, the failure), and the schedule read back for replay. The
 // file format is traces/'s (docs/trace-format.md); this is the mapping of
-// the scheduler's vocabulary onto its records.
+// the scheduler's vocabulary onto its records (traces/schedule_records.h),
+// checking at compile time that the numbers both sides use agree.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/choice.h"
 #include "sim/scheduler.h"
 #include "traces/format.h"
-#include "traces/record.h"
+#include "traces/schedule_records.h"
 #include "traces/writer.h"
 
 namespace weft::sim {
@@ -45,7 +48,14 @@ class ScheduleRecorder final : public RunObserver {
 };
 
 traces::ChoiceRecord to_record(const Choice& choice);
-Choice from_record(const traces::ChoiceRecord& record);
+// nullopt if the record's kind byte is no ChoiceKind.
+std::optional<Choice> from_record(const traces::ChoiceRecord& record);
+
+// The names trace printing and the timeline use, one fallback each: a
+// choice record's kind byte ("lock"; "kind-N" for a byte no ChoiceKind
+// has) and an event record's kind ("wake-up"; "event-N" likewise).
+std::string choice_kind_name(std::uint8_t kind);
+std::string event_kind_name(traces::EventRecord::Kind kind);
 
 struct ScheduleTrace {
   traces::TraceHeader header;

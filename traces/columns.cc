@@ -6,7 +6,6 @@
 namespace weft::traces {
 namespace {
 
-constexpr std::uint8_t kChoiceTag = 0;
 constexpr std::uint64_t kMax64 = std::numeric_limits<std::uint64_t>::max();
 constexpr std::uint64_t kMax32 = std::numeric_limits<std::uint32_t>::max();
 

@@ -107,5 +107,36 @@ TEST(TraceCommand, ShowAndStatPrintAllocatorLogRecords) {
   fs::remove(path);
 }
 
+// Every choice kind prints by its name (the newest ones too), a byte no
+// kind has as kind-N, and event kinds by theirs.
+TEST(TraceCommand, ShowAndStatNameEveryChoiceKind) {
+  const fs::path path = fs::temp_directory_path() /
+                        ("weft-" + std::to_string(getpid()) + "-kinds.weft");
+  {
+    traces::TraceHeader h;
+    traces::TraceWriter w(path.string(), h);
+    std::uint64_t step = 0;
+    for (std::uint8_t kind :
+         {std::uint8_t{14}, std::uint8_t{15}, std::uint8_t{200}}) {
+      w.append(traces::ChoiceRecord{kind, false, 0, 2, 1, 1, true, ++step});
+    }
+    traces::EventRecord e;
+    e.kind = traces::EventRecord::Kind::kWakeup;
+    e.step = ++step;
+    w.append(e);
+  }
+  std::ostringstream shown, stat;
+  ASSERT_EQ(trace_show(path.string(), ShowOptions{}, shown), 0);
+  EXPECT_THAT(shown.str(), HasSubstr("choice  release by"));
+  EXPECT_THAT(shown.str(), HasSubstr("choice  acquire by"));
+  EXPECT_THAT(shown.str(), HasSubstr("choice  kind-200 by"));
+  EXPECT_THAT(shown.str(), HasSubstr("event   wake-up"));
+  ASSERT_EQ(trace_stat(path.string(), stat), 0);
+  EXPECT_THAT(stat.str(), HasSubstr("  release: 1\n"));
+  EXPECT_THAT(stat.str(), HasSubstr("  acquire: 1\n"));
+  EXPECT_THAT(stat.str(), HasSubstr("  kind-200: 1\n"));
+  fs::remove(path);
+}
+
 }  // namespace
 }  // namespace weft::replay

@@ -260,5 +260,20 @@ TEST(ScheduleTrace, RecordingTheSameSeedTwiceGivesTheSameBytes) {
   fs::remove_all(b);
 }
 
+TEST(ScheduleTrace, EveryChoiceKindRoundTripsThroughItsRecordUnderItsName) {
+  for (int k = 0; k < kChoiceKindCount; ++k) {
+    const Choice c{static_cast<ChoiceKind>(k), false, 1, 3, 2, 4, true, 9};
+    const traces::ChoiceRecord r = to_record(c);
+    EXPECT_EQ(r.kind, k);
+    EXPECT_EQ(from_record(r), c);
+    EXPECT_EQ(choice_kind_name(r.kind), to_string(c.kind));
+  }
+  traces::ChoiceRecord bad;
+  bad.kind = kChoiceKindCount;
+  EXPECT_EQ(from_record(bad), std::nullopt);
+  EXPECT_EQ(choice_kind_name(bad.kind),
+            "kind-" + std::to_string(kChoiceKindCount));
+}
+
 }  // namespace
 }  // namespace weft::sim
