@@ -81,8 +81,12 @@ class Mutex final : public Waitable {
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
 
+  // Choice point (kLock) before the acquire; blocks while another holds.
   void lock(SourceLocation where = SourceLocation::current());
+  // Choice point (kLock) before the attempt.
   bool try_lock();
+  // Choice point (kUnlock) before the release, never unwinding: it runs
+  // in destructors.
   void unlock();
   std::string describe() const override;
 
@@ -104,8 +108,10 @@ class CondVar final : public Waitable {
   CondVar(const CondVar&) = delete;
   CondVar& operator=(const CondVar&) = delete;
 
-  // May return spuriously: in a simulation that is a choice of the
-  // strategy (RunLimits::spurious_wakeups), so loops must re-check.
+  // Choice point (kWait) before the enqueue; the release and the enqueue
+  // are one step, as in std::condition_variable. May return spuriously:
+  // in a simulation that is a choice of the strategy
+  // (RunLimits::spurious_wakeups), so loops must re-check.
   void wait(std::unique_lock<Mutex>& lock,
             SourceLocation where = SourceLocation::current());
   template <class Predicate>
@@ -123,6 +129,8 @@ class CondVar final : public Waitable {
                           SourceLocation where = SourceLocation::current()) {
     return wait_until(lock, Clock::now() + d, where);
   }
+  // Choice point (kNotify) before the notify; which waiter notify_one
+  // wakes is a value choice.
   void notify_one();
   void notify_all();
   std::string describe() const override;
@@ -144,8 +152,10 @@ class Semaphore final : public Waitable {
  public:
   explicit Semaphore(std::ptrdiff_t initial, std::string name = {})
       : real_(initial), count_(initial), name_(std::move(name)) {}
+  // Choice point (kAcquire) before the attempt; acquire blocks at zero.
   void acquire(SourceLocation where = SourceLocation::current());
   bool try_acquire();
+  // Choice point (kRelease) before the count grows, never unwinding.
   void release(std::ptrdiff_t n = 1);
   std::string describe() const override;
 
@@ -160,7 +170,9 @@ class Latch final : public Waitable {
  public:
   explicit Latch(std::ptrdiff_t expected, std::string name = {})
       : real_(expected), count_(expected), name_(std::move(name)) {}
+  // Choice point (kRelease) before the count drops, never unwinding.
   void count_down(std::ptrdiff_t n = 1);
+  // Choice point (kWait) before the count is read; wait blocks until 0.
   bool try_wait() const;
   void wait(SourceLocation where = SourceLocation::current());
   void arrive_and_wait(std::ptrdiff_t n = 1,
