@@ -1,12 +1,17 @@
 // Task<T>: weft's C++20 coroutine for services. Lazily started; awaiting a
 // Task runs it and resumes the awaiter when it finishes (symmetric
 // transfer, so chains of awaits use no stack). A Task's result or
-// exception reaches the awaiter. Owns its coroutine frame.
+// exception reaches the awaiter. Owns its coroutine frame. As in cppcoro
+// and libunifex, a Task is awaited once, as an rvalue (`co_await
+// make_task()` or `co_await std::move(t)`): awaiting an lvalue does not
+// compile, and awaiting an empty (moved-from) Task or taking a result
+// twice throws std::logic_error instead of dereferencing nothing.
 #pragma once
 
 #include <coroutine>
 #include <exception>
 #include <optional>
+#include <stdexcept>
 #include <utility>
 
 namespace weft::runtime {
@@ -36,9 +41,12 @@ struct TaskPromiseBase {
 template <class T>
 struct TaskPromise : TaskPromiseBase {
   std::optional<T> value;
+  bool taken = false;
   Task<T> get_return_object();
   void return_value(T v) { value = std::move(v); }
   T take() {
+    if (taken) throw std::logic_error("a Task's result was taken twice");
+    taken = true;
     if (error) std::rethrow_exception(error);
     return std::move(*value);
   }
@@ -46,9 +54,12 @@ struct TaskPromise : TaskPromiseBase {
 
 template <>
 struct TaskPromise<void> : TaskPromiseBase {
+  bool taken = false;
   Task<void> get_return_object();
   void return_void() {}
   void take() {
+    if (taken) throw std::logic_error("a Task's result was taken twice");
+    taken = true;
     if (error) std::rethrow_exception(error);
   }
 };
@@ -75,17 +86,29 @@ class [[nodiscard]] Task {
     if (h_) h_.destroy();
   }
 
-  bool await_ready() const noexcept { return !h_ || h_.done(); }
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiter) {
-    h_.promise().continuation = awaiter;
-    return h_;
+  // Awaiting runs the task; only an rvalue can be awaited (once).
+  struct Awaiter {
+    Handle h;
+    bool await_ready() const noexcept { return h.done(); }
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiter) {
+      h.promise().continuation = awaiter;
+      return h;
+    }
+    T await_resume() { return h.promise().take(); }
+  };
+  Awaiter operator co_await() && {
+    if (!h_) throw std::logic_error("co_await of an empty Task (moved from?)");
+    return Awaiter{h_};
   }
-  T await_resume() { return h_.promise().take(); }
+  Awaiter operator co_await() & = delete;  // await std::move(task)
 
   // For the framework that drives a top-level Task.
   Handle handle() const { return h_; }
   bool done() const { return !h_ || h_.done(); }
-  T result() { return h_.promise().take(); }
+  T result() {
+    if (!h_) throw std::logic_error("result() of an empty Task");
+    return h_.promise().take();
+  }
 
  private:
   Handle h_;
