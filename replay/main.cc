@@ -6,7 +6,7 @@
 #include "replay/alloc_command.h"
 #include "replay/demos.h"
 #include "replay/trace_command.h"
-#include "sim/explore.h"
+#include "sim/harness/explore.h"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <variant>
 
 #include "replay/timeline_page.h"
-#include "sim/schedule_trace.h"
+#include "sim/harness/schedule_trace.h"
 #include "traces/overloaded.h"
 
 namespace weft::replay {

@@ -12,7 +12,7 @@
 
 #include "replay/alloc_log.h"
 #include "replay/timeline.h"
-#include "sim/schedule_trace.h"
+#include "sim/harness/schedule_trace.h"
 #include "traces/overloaded.h"
 #include "traces/reader.h"
 

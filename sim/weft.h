@@ -6,7 +6,7 @@
 #include "sim/atomic.h"
 #include "sim/check.h"
 #include "sim/clock.h"
-#include "sim/explore.h"
+#include "sim/harness/explore.h"
 #include "sim/memory_worker.h"
 #include "sim/sync.h"
 #include "sim/thread.h"

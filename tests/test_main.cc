@@ -1,8 +1,8 @@
 // The main of every weft test binary: GoogleTest plus weft's handling of
-// GoogleTest's sharding variables (see sim/gtest.h).
+// GoogleTest's sharding variables (see sim/harness/gtest.h).
 #include <gtest/gtest.h>
 
-#include "sim/gtest.h"
+#include "sim/harness/gtest.h"
 
 int main(int argc, char** argv) {
   weft::testing::take_over_sharding();

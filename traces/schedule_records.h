@@ -1,9 +1,9 @@
 // The record kinds of schedule and event traces (TraceKind::kSchedule,
-// kEvents): what sim/schedule_trace.h writes for one run of the scheduler.
+// kEvents): what sim/harness/schedule_trace.h writes for one run of the scheduler.
 // Plain values and their field coding; the container (traces/record.h)
 // gives them their tags. The kind numbers below are part of the file
 // format; sim's enums must keep the same numbers, which
-// sim/schedule_trace.cc checks at compile time where it converts.
+// sim/harness/schedule_trace.cc checks at compile time where it converts.
 #pragma once
 
 #include <cstdint>

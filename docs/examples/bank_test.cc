@@ -6,7 +6,7 @@
 
 #include <mutex>
 
-#include "sim/gtest.h"
+#include "sim/harness/gtest.h"
 #include "sim/weft.h"
 
 TEST(Bank, TransfersKeepTheTotal) {

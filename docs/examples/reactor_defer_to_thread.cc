@@ -22,7 +22,7 @@
 #include <string>
 
 #include "runtime/reactor.h"
-#include "sim/explore.h"
+#include "sim/harness/explore.h"
 #include "sim/weft.h"
 
 std::uint64_t large_fibonacci_number() {

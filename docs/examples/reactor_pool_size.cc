@@ -7,7 +7,7 @@
 #include <cstdio>
 
 #include "runtime/reactor.h"
-#include "sim/explore.h"
+#include "sim/harness/explore.h"
 #include "sim/weft.h"
 
 struct Seen {

@@ -16,7 +16,7 @@
 #include <string>
 
 #include "runtime/reactor.h"
-#include "sim/explore.h"
+#include "sim/harness/explore.h"
 #include "sim/weft.h"
 
 using namespace std::chrono_literals;

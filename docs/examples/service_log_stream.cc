@@ -21,7 +21,7 @@
 #include <string>
 
 #include "runtime/service.h"
-#include "sim/explore.h"
+#include "sim/harness/explore.h"
 #include "sim/weft.h"
 
 using weft::runtime::Node;

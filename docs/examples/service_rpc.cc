@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "runtime/service.h"
-#include "sim/explore.h"
+#include "sim/harness/explore.h"
 #include "sim/weft.h"
 
 using weft::runtime::CallError;

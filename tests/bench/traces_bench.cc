@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "sim/random.h"
-#include "sim/schedule_trace.h"
+#include "sim/harness/schedule_trace.h"
 #include "sim/weft.h"
 #include "traces/reader.h"
 #include "traces/writer.h"

@@ -13,8 +13,8 @@
 
 #include "replay/trace_command.h"
 #include "runtime/service.h"
-#include "sim/explore.h"
-#include "sim/schedule_trace.h"
+#include "sim/harness/explore.h"
+#include "sim/harness/schedule_trace.h"
 #include "sim/weft.h"
 
 namespace weft::replay {

@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <functional>
 
-#include "sim/explore.h"
-#include "sim/gtest.h"
+#include "sim/harness/explore.h"
+#include "sim/harness/gtest.h"
 #include "sim/scheduler.h"
 #include "sim/strategy.h"
 

@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <string>
 
-#include "sim/explore.h"
-#include "sim/gtest.h"
+#include "sim/harness/explore.h"
+#include "sim/harness/gtest.h"
 #include "tests/runtime/both_worlds.h"
 
 namespace weft::runtime::test_support {

@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "sim/gtest.h"
+#include "sim/harness/gtest.h"
 #include "sim/weft.h"
 #include "tests/runtime/both_worlds.h"
 #include "tests/runtime/failures.h"

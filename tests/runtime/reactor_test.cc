@@ -7,8 +7,8 @@
 #include <deque>
 #include <string>
 
-#include "sim/gtest.h"
-#include "sim/schedule_trace.h"
+#include "sim/harness/gtest.h"
+#include "sim/harness/schedule_trace.h"
 #include "sim/weft.h"
 #include "tests/runtime/both_worlds.h"
 #include "tests/runtime/failures.h"

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/gtest.h"
+#include "sim/harness/gtest.h"
 #include "sim/weft.h"
 #include "tests/runtime/both_worlds.h"
 

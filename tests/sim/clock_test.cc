@@ -4,7 +4,7 @@
 
 #include <atomic>
 
-#include "sim/gtest.h"
+#include "sim/harness/gtest.h"
 #include "sim/weft.h"
 
 namespace weft::sim {

@@ -1,4 +1,4 @@
-#include "sim/explore.h"
+#include "sim/harness/explore.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "sim/gtest.h"
-#include "sim/strategy_registry.h"
+#include "sim/harness/gtest.h"
+#include "sim/harness/strategy_registry.h"
 #include "sim/weft.h"
 #include "tests/sim/child_process.h"
 
@@ -240,7 +240,7 @@ namespace weft::sim {
 namespace {
 
 // dfs is the strategy added through the registry (sim/dfs_strategy.h and
-// one entry in sim/strategy_registry.cc): explore() runs it by name, and
+// one entry in sim/harness/strategy_registry.cc): explore() runs it by name, and
 // it ends the search itself.
 TEST(ExploreStrategies, DfsCoversEveryScheduleOfACorrectBodyAndSaysSo) {
   ExploreOptions o;

@@ -5,7 +5,7 @@
 #include <set>
 #include <string>
 
-#include "sim/gtest.h"
+#include "sim/harness/gtest.h"
 #include "sim/weft.h"
 
 namespace weft::sim {

@@ -1,4 +1,4 @@
-#include "sim/schedule_trace.h"
+#include "sim/harness/schedule_trace.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "sim/explore.h"
+#include "sim/harness/explore.h"
 #include "sim/weft.h"
 #include "traces/reader.h"
 

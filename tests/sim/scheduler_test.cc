@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/gtest.h"
+#include "sim/harness/gtest.h"
 #include "sim/weft.h"
 #include "tests/sim/child_process.h"
 

@@ -1,8 +1,8 @@
-#include "sim/shrink.h"
+#include "sim/harness/shrink.h"
 
 #include <gtest/gtest.h>
 
-#include "sim/gtest.h"
+#include "sim/harness/gtest.h"
 #include "sim/weft.h"
 
 namespace weft::sim {

@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <thread>
 
-#include "sim/gtest.h"
-#include "sim/rapidcheck.h"
+#include "sim/harness/gtest.h"
+#include "sim/harness/rapidcheck.h"
 #include "sim/weft.h"
 
 namespace weft::sim {

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "runtime/isolate.h"
-#include "sim/explore.h"
+#include "sim/harness/explore.h"
 #include "sim/weft.h"
 
 using namespace std::chrono_literals;

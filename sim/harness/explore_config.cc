@@ -1,8 +1,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "sim/explore.h"
-#include "sim/strategy_registry.h"
+#include "sim/harness/explore.h"
+#include "sim/harness/strategy_registry.h"
 
 // explore()'s configuration: the WEFT_* variables and their checks.
 namespace weft::sim {

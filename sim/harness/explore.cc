@@ -1,4 +1,4 @@
-#include "sim/explore.h"
+#include "sim/harness/explore.h"
 
 #include <unistd.h>
 
@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <memory>
 
-#include "sim/internal/explore_steps.h"
-#include "sim/schedule_trace.h"
-#include "sim/strategy_registry.h"
+#include "sim/harness/explore_steps.h"
+#include "sim/harness/schedule_trace.h"
+#include "sim/harness/strategy_registry.h"
 
 namespace weft::sim {
 namespace {

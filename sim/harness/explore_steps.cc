@@ -1,11 +1,11 @@
-#include "sim/internal/explore_steps.h"
+#include "sim/harness/explore_steps.h"
 
 #include <cinttypes>
 #include <cstdio>
 #include <filesystem>
 
-#include "sim/schedule_trace.h"
-#include "sim/shrink.h"
+#include "sim/harness/schedule_trace.h"
+#include "sim/harness/shrink.h"
 
 namespace weft::sim::internal {
 namespace {

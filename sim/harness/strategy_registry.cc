@@ -1,7 +1,7 @@
-#include "sim/strategy_registry.h"
+#include "sim/harness/strategy_registry.h"
 
 #include "sim/dfs_strategy.h"
-#include "sim/explore.h"
+#include "sim/harness/explore.h"
 
 namespace weft::sim {
 

@@ -7,7 +7,7 @@
 #include <functional>
 #include <string>
 
-#include "sim/explore.h"
+#include "sim/harness/explore.h"
 #include "sim/scheduler.h"
 #include "sim/strategy.h"
 

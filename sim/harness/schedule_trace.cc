@@ -1,4 +1,4 @@
-#include "sim/schedule_trace.h"
+#include "sim/harness/schedule_trace.h"
 
 #include <elf.h>
 #include <link.h>

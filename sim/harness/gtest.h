@@ -14,7 +14,7 @@
 #include <functional>
 #include <string>
 
-#include "sim/explore.h"
+#include "sim/harness/explore.h"
 #include "sim/scheduler.h"
 
 namespace weft::testing {
