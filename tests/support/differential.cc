@@ -1,7 +1,11 @@
 #include "tests/support/differential.h"
 
+#include <gtest/gtest.h>
+
 #include <atomic>
+#include <cctype>
 #include <chrono>
+#include <iostream>
 #include <random>
 #include <thread>
 
@@ -98,6 +102,26 @@ std::string describe(const Program& program,
          how + "):";
   for (const auto& outcome : sim.outcomes) out += " [" + outcome + "]";
   return out;
+}
+
+Enumeration expect_real_outcomes_reachable(const Program& program) {
+  const Enumeration sim = simulated_outcomes(program);
+  const auto real = real_outcomes(program);
+  std::cout << describe(program, real, sim) << "\n";
+  for (const auto& [outcome, n] : real)
+    EXPECT_TRUE(sim.outcomes.count(outcome))
+        << "real threads reached [" << outcome << "] (" << n
+        << " runs) but the simulation cannot";
+  EXPECT_EQ(sim.outcomes, program.legal)
+      << "the simulation's outcomes differ from the model's";
+  return sim;
+}
+
+std::string test_name(const Program& program) {
+  std::string n;
+  for (char c : program.name)
+    n += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return n;
 }
 
 }  // namespace weft::test

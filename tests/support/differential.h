@@ -62,6 +62,15 @@ struct Enumeration {
 Enumeration simulated_outcomes(const Program& program,
                                std::uint64_t cap = 50000);
 
+// The differential claim, as GoogleTest expectations: every real outcome
+// is among the simulated ones, and the simulated ones are exactly
+// `program.legal`. Prints the outcome sets to the test log. Returns the
+// enumeration so a caller can add claims about the search.
+Enumeration expect_real_outcomes_reachable(const Program& program);
+
+// A GoogleTest parameter name made of the program's name.
+std::string test_name(const Program& program);
+
 // One line per outcome set, for the test log.
 std::string describe(const Program& program,
                      const std::map<std::string, int>& real,
