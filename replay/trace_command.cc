@@ -11,7 +11,7 @@
 #include <system_error>
 #include <variant>
 
-#include "replay/alloc_log.h"
+#include "replay/alloc/log.h"
 #include "replay/timeline.h"
 #include "sim/choice.h"
 #include "sim/scheduler.h"

@@ -1,4 +1,4 @@
-#include "replay/alloc_replay.h"
+#include "replay/alloc/replay.h"
 
 #include <fcntl.h>
 #include <malloc.h>

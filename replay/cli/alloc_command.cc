@@ -1,4 +1,4 @@
-#include "replay/alloc_command.h"
+#include "replay/cli/alloc_command.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -13,10 +13,10 @@
 #include <iostream>
 #include <system_error>
 
-#include "replay/alloc_compare.h"
-#include "replay/alloc_convert.h"
-#include "replay/alloc_import.h"
-#include "replay/alloc_replay.h"
+#include "replay/alloc/compare.h"
+#include "replay/alloc/convert.h"
+#include "replay/alloc/import.h"
+#include "replay/alloc/replay.h"
 #include "traces/format.h"
 
 namespace weft::replay {
