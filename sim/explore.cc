@@ -11,6 +11,7 @@
 
 #include "sim/schedule_trace.h"
 #include "sim/shrink.h"
+#include "traces/self_exe.h"
 
 namespace weft::sim {
 namespace {
@@ -189,10 +190,9 @@ std::string write_traces(Scheduler& sched, const ExploreOptions& o,
 }  // namespace
 
 std::string this_program(const std::string& fallback) {
-  char buf[4096];
-  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return fallback;
-  return shell_quote(std::string(buf, static_cast<std::size_t>(n)));
+  const std::string self = traces::self_executable();
+  if (self.empty()) return fallback;
+  return shell_quote(self);
 }
 
 void set_shard(std::uint64_t index, std::uint64_t total) {

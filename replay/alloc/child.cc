@@ -18,6 +18,7 @@
 #include "replay/alloc/measure.h"
 #include "replay/alloc/replay.h"
 #include "traces/reader.h"
+#include "traces/self_exe.h"
 
 extern char** environ;
 
@@ -166,14 +167,9 @@ std::string allocator_library(const std::string& allocator) {
 std::string replayer_program() {
   if (const char* env = std::getenv("WEFT_ALLOC_REPLAYER"))
     if (*env != '\0') return env;
-  char self[4096];
-  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n > 0) {
-    std::string dir(self, static_cast<std::size_t>(n));
-    dir.resize(dir.rfind('/') + 1);
-    if (access((dir + "weft-alloc-replayer").c_str(), X_OK) == 0)
-      return dir + "weft-alloc-replayer";
-  }
+  const std::string dir = traces::self_executable_dir();
+  if (!dir.empty() && access((dir + "weft-alloc-replayer").c_str(), X_OK) == 0)
+    return dir + "weft-alloc-replayer";
 #ifdef WEFT_ALLOC_REPLAYER_PATH
   return WEFT_ALLOC_REPLAYER_PATH;
 #else
