@@ -180,77 +180,89 @@ void run_full(void** ptr, const SlotRecord& op) {
   }
 }
 
-// One operation with every check; returns the change in live bytes.
-inline std::int64_t run_checked(const State& s, const SlotRecord& op,
-                                std::uint64_t index, Histograms& h) {
+// Reports a problem with operation `index`. `size` is the block's: the
+// one asked for, or for a block found damaged at its free or realloc, the
+// one it was allocated with.
+struct Reporter {
+  const State& s;
+  const SlotRecord& op;
+  std::uint64_t index;
+  void operator()(Problem p, void* addr, std::uint64_t offset,
+                  std::uint64_t extra = 0, std::uint64_t size = 0) const {
+    s.errors->add(
+        ErrorInfo{p, op.call, op.slot, index, size != 0 ? size : op.size,
+                  reinterpret_cast<std::uintptr_t>(addr), offset, extra});
+  }
+};
+
+inline void note_latency(Histograms& h, AllocCall call, std::uint64_t dt) {
+  ++h.counts[static_cast<int>(call)][bucket(dt)];
+  h.total_ticks += dt;
+}
+
+// The checked free, realloc and allocations; each returns the change in
+// live bytes.
+inline std::int64_t free_checked(const State& s, const SlotRecord& op,
+                                 const Reporter& report, Histograms& h) {
   const std::uint32_t slot = op.slot;
-  // `size` is the block's: the one asked for, or for a block found damaged
-  // at its free or realloc, the one it was allocated with.
-  auto report = [&](Problem p, void* addr, std::uint64_t offset,
-                    std::uint64_t extra = 0, std::uint64_t size = 0) {
-    s.errors->add(ErrorInfo{p, op.call, slot, index, size != 0 ? size : op.size,
-                            reinterpret_cast<std::uintptr_t>(addr), offset,
-                            extra});
-  };
-  if (op.call == AllocCall::kFree) {
-    void* p = s.ptr[slot];
-    const std::uint64_t n = s.size[slot];
-    const std::uint64_t bad = p != nullptr ? first_bad(p, n, slot) : n;
-    s.ptr[slot] = nullptr;
-    s.size[slot] = 0;
-    if (bad != n) {
-      // Freeing a block another one overlaps could take the allocator
-      // down before the report is out: leak it.
-      report(Problem::kCorrupted, p, bad, 0, n);
-      return -static_cast<std::int64_t>(n);
-    }
-    const std::uint64_t t0 = ticks();
-    std::free(p);
-    const std::uint64_t dt = ticks() - t0;
-    ++h.counts[static_cast<int>(op.call)][bucket(dt)];
-    h.total_ticks += dt;
+  void* p = s.ptr[slot];
+  const std::uint64_t n = s.size[slot];
+  const std::uint64_t bad = p != nullptr ? first_bad(p, n, slot) : n;
+  s.ptr[slot] = nullptr;
+  s.size[slot] = 0;
+  if (bad != n) {
+    // Freeing a block another one overlaps could take the allocator
+    // down before the report is out: leak it.
+    report(Problem::kCorrupted, p, bad, 0, n);
     return -static_cast<std::int64_t>(n);
   }
-  if (op.call == AllocCall::kRealloc) {
-    void* old = op.from_null ? nullptr : s.ptr[slot];
-    const std::uint64_t old_n = op.from_null ? 0 : s.size[slot];
-    if (old != nullptr) {
-      const std::uint64_t bad = first_bad(old, old_n, slot);
-      if (bad != old_n) {
-        report(Problem::kCorrupted, old, bad, 0, old_n);
-        old = nullptr;  // leaked, as for free
-      }
+  const std::uint64_t t0 = ticks();
+  std::free(p);
+  note_latency(h, op.call, ticks() - t0);
+  return -static_cast<std::int64_t>(n);
+}
+
+inline std::int64_t realloc_checked(const State& s, const SlotRecord& op,
+                                    const Reporter& report, Histograms& h) {
+  const std::uint32_t slot = op.slot;
+  void* old = op.from_null ? nullptr : s.ptr[slot];
+  const std::uint64_t old_n = op.from_null ? 0 : s.size[slot];
+  if (old != nullptr) {
+    const std::uint64_t bad = first_bad(old, old_n, slot);
+    if (bad != old_n) {
+      report(Problem::kCorrupted, old, bad, 0, old_n);
+      old = nullptr;  // leaked, as for free
     }
-    const std::uint64_t t0 = ticks();
-    void* p = std::realloc(old, op.size);
-    const std::uint64_t dt = ticks() - t0;
-    ++h.counts[static_cast<int>(op.call)][bucket(dt)];
-    h.total_ticks += dt;
-    if (p == nullptr && op.size != 0) {
-      report(Problem::kNull, p, 0);
-      s.ptr[slot] = nullptr;
-      s.size[slot] = 0;
-      return -static_cast<std::int64_t>(old_n);
-    }
-    const std::uint64_t keep = std::min(old_n, op.size);
-    if (old != nullptr) {
-      const std::uint64_t bad = first_bad(p, keep, slot);
-      if (bad != keep) report(Problem::kReallocLost, p, bad);
-    }
-    const std::uint64_t align = required_alignment(op);
-    if (reinterpret_cast<std::uintptr_t>(p) % align != 0)
-      report(Problem::kMisaligned, p, 0, align);
-    fill(p, old != nullptr ? keep : 0, op.size, slot);
-    s.ptr[slot] = p;
-    s.size[slot] = op.size;
-    return static_cast<std::int64_t>(op.size) -
-           static_cast<std::int64_t>(old_n);
   }
   const std::uint64_t t0 = ticks();
+  void* p = std::realloc(old, op.size);
+  note_latency(h, op.call, ticks() - t0);
+  if (p == nullptr && op.size != 0) {
+    report(Problem::kNull, p, 0);
+    s.ptr[slot] = nullptr;
+    s.size[slot] = 0;
+    return -static_cast<std::int64_t>(old_n);
+  }
+  const std::uint64_t keep = std::min(old_n, op.size);
+  if (old != nullptr) {
+    const std::uint64_t bad = first_bad(p, keep, slot);
+    if (bad != keep) report(Problem::kReallocLost, p, bad);
+  }
+  const std::uint64_t align = required_alignment(op);
+  if (reinterpret_cast<std::uintptr_t>(p) % align != 0)
+    report(Problem::kMisaligned, p, 0, align);
+  fill(p, old != nullptr ? keep : 0, op.size, slot);
+  s.ptr[slot] = p;
+  s.size[slot] = op.size;
+  return static_cast<std::int64_t>(op.size) - static_cast<std::int64_t>(old_n);
+}
+
+inline std::int64_t allocate_checked(const State& s, const SlotRecord& op,
+                                     const Reporter& report, Histograms& h) {
+  const std::uint32_t slot = op.slot;
+  const std::uint64_t t0 = ticks();
   void* p = allocate(op);
-  const std::uint64_t dt = ticks() - t0;
-  ++h.counts[static_cast<int>(op.call)][bucket(dt)];
-  h.total_ticks += dt;
+  note_latency(h, op.call, ticks() - t0);
   if (p == nullptr) {
     if (op.size != 0) report(Problem::kNull, p, 0);
     s.ptr[slot] = nullptr;
@@ -268,6 +280,15 @@ inline std::int64_t run_checked(const State& s, const SlotRecord& op,
   s.ptr[slot] = p;
   s.size[slot] = op.size;
   return static_cast<std::int64_t>(op.size);
+}
+
+// One operation with every check; returns the change in live bytes.
+inline std::int64_t run_checked(const State& s, const SlotRecord& op,
+                                std::uint64_t index, Histograms& h) {
+  const Reporter report{s, op, index};
+  if (op.call == AllocCall::kFree) return free_checked(s, op, report, h);
+  if (op.call == AllocCall::kRealloc) return realloc_checked(s, op, report, h);
+  return allocate_checked(s, op, report, h);
 }
 
 // Everything a replay touches besides the allocator's blocks, mapped and
