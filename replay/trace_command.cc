@@ -10,7 +10,7 @@
 #include <system_error>
 #include <variant>
 
-#include "replay/alloc_log.h"
+#include "replay/alloc/log.h"
 #include "replay/timeline.h"
 #include "sim/harness/schedule_trace.h"
 #include "traces/overloaded.h"

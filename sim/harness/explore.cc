@@ -9,6 +9,7 @@
 #include "sim/harness/explore_steps.h"
 #include "sim/harness/schedule_trace.h"
 #include "sim/harness/strategy_registry.h"
+#include "traces/self_exe.h"
 
 namespace weft::sim {
 namespace {
@@ -66,10 +67,9 @@ void report_failure(Scheduler& sched, Strategy& strategy,
 }  // namespace
 
 std::string this_program(const std::string& fallback) {
-  char buf[4096];
-  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return fallback;
-  return internal::shell_quote(std::string(buf, static_cast<std::size_t>(n)));
+  const std::string self = traces::self_executable();
+  if (self.empty()) return fallback;
+  return internal::shell_quote(self);
 }
 
 void set_shard(std::uint64_t index, std::uint64_t total) {

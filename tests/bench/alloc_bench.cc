@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "replay/alloc_convert.h"
-#include "replay/alloc_replay.h"
+#include "replay/alloc/convert.h"
+#include "replay/alloc/replay.h"
 #include "traces/writer.h"
 
 namespace {

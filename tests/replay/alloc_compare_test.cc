@@ -2,8 +2,6 @@
 // mimalloc-bench's benchres.csv columns, the HTML plot is self-contained
 // with a live-bytes and an RSS line per allocator; and `weft alloc` runs
 // record, convert, replay and compare end to end from the command line.
-#include "replay/alloc_compare.h"
-
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +11,7 @@
 #include <sstream>
 #include <string>
 
+#include "replay/alloc/compare.h"
 #include "traces/writer.h"
 
 namespace weft::replay {

@@ -1,8 +1,6 @@
 // Convert: addresses become dense slots, memory stays bounded by live
 // blocks, anomalies are counted (fatal under strict) and cross-thread
 // frees keep their order.
-#include "replay/alloc_convert.h"
-
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
@@ -13,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "replay/alloc/convert.h"
 #include "tests/sim/child_process.h"
 #include "traces/writer.h"
 

@@ -1,8 +1,6 @@
 // Importers: logs made by glibc's mtrace and by Debian's heaptrack (real
 // tools, run here) convert and replay cleanly; bad input of every format
 // is an error naming the file and a byte offset.
-#include "replay/alloc_import.h"
-
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,8 +11,9 @@
 #include <sstream>
 #include <string>
 
-#include "replay/alloc_convert.h"
-#include "replay/alloc_replay.h"
+#include "replay/alloc/convert.h"
+#include "replay/alloc/import.h"
+#include "replay/alloc/replay.h"
 #include "traces/format.h"
 #include "traces/writer.h"
 

@@ -9,10 +9,10 @@
 #include <fstream>
 #include <string>
 
-#include "replay/alloc_convert.h"
-#include "replay/alloc_log.h"
-#include "replay/alloc_replay.h"
-#include "replay/alloc_testing.h"
+#include "replay/alloc/convert.h"
+#include "replay/alloc/log.h"
+#include "replay/alloc/replay.h"
+#include "replay/alloc/testing.h"
 
 namespace weft::replay {
 namespace {

@@ -1,8 +1,6 @@
 // The replayer: sound allocators replay cleanly; deliberately broken ones
 // (overlapping blocks, a block handed out again before its free,
 // misaligned results, non-zero calloc memory) are each caught.
-#include "replay/alloc_replay.h"
-
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -12,8 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "replay/alloc_log.h"
-#include "replay/alloc_testing.h"
+#include "replay/alloc/log.h"
+#include "replay/alloc/replay.h"
+#include "replay/alloc/testing.h"
 #include "traces/writer.h"
 
 namespace weft::replay {

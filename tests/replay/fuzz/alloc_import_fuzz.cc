@@ -8,7 +8,7 @@
 #include <string>
 #include <system_error>
 
-#include "replay/alloc_import.h"
+#include "replay/alloc/import.h"
 #include "traces/format.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,

@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-#include "replay/alloc_log.h"
+#include "replay/alloc/log.h"
 #include "traces/generator.h"
 
 namespace weft::replay {

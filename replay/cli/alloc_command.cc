@@ -1,4 +1,4 @@
-#include "replay/alloc_command.h"
+#include "replay/cli/alloc_command.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -13,11 +13,12 @@
 #include <iostream>
 #include <system_error>
 
-#include "replay/alloc_compare.h"
-#include "replay/alloc_convert.h"
-#include "replay/alloc_import.h"
-#include "replay/alloc_replay.h"
+#include "replay/alloc/compare.h"
+#include "replay/alloc/convert.h"
+#include "replay/alloc/import.h"
+#include "replay/alloc/replay.h"
 #include "traces/format.h"
+#include "traces/self_exe.h"
 
 namespace weft::replay {
 
@@ -129,11 +130,8 @@ bool alloc_parsed(const AllocCommand& c) { return c.alloc->parsed(); }
 namespace {
 
 std::string beside_self(const std::string& name) {
-  char self[PATH_MAX];
-  const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return "";
-  std::string dir(self, static_cast<std::size_t>(n));
-  dir.resize(dir.rfind('/') + 1);
+  const std::string dir = traces::self_executable_dir();
+  if (dir.empty()) return "";
   return access((dir + name).c_str(), R_OK) == 0 ? dir + name : "";
 }
 

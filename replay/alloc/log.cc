@@ -1,4 +1,4 @@
-#include "replay/alloc_log.h"
+#include "replay/alloc/log.h"
 
 #include <algorithm>
 #include <bit>

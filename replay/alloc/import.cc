@@ -1,4 +1,4 @@
-#include "replay/alloc_import.h"
+#include "replay/alloc/import.h"
 
 #include <sys/stat.h>
 #include <zlib.h>

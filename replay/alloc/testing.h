@@ -16,7 +16,7 @@
 #include <cstdio>
 #include <string>
 
-#include "replay/alloc_replay.h"
+#include "replay/alloc/replay.h"
 
 namespace weft::replay::testing {
 

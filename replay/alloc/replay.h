@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "replay/alloc_log.h"
+#include "replay/alloc/log.h"
 
 namespace weft::replay {
 

@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <iostream>
 
-#include "replay/alloc_command.h"
-#include "replay/demos.h"
+#include "replay/cli/alloc_command.h"
+#include "replay/cli/demos.h"
 #include "replay/trace_command.h"
 #include "sim/harness/explore.h"
 

@@ -12,7 +12,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "replay/alloc_log.h"
+#include "replay/alloc/log.h"
 #include "traces/generator.h"
 
 namespace weft::replay {

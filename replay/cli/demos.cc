@@ -1,4 +1,4 @@
-#include "replay/demos.h"
+#include "replay/cli/demos.h"
 
 #include "sim/weft.h"
 

@@ -1,4 +1,4 @@
-#include "replay/alloc_compare.h"
+#include "replay/alloc/compare.h"
 
 #include <algorithm>
 #include <cstdio>

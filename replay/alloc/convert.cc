@@ -1,4 +1,4 @@
-#include "replay/alloc_convert.h"
+#include "replay/alloc/convert.h"
 
 #include <optional>
 #include <queue>
@@ -6,7 +6,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "replay/alloc_import.h"
+#include "replay/alloc/import.h"
 #include "traces/writer.h"
 
 namespace weft::replay {

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "replay/alloc_replay.h"
+#include "replay/alloc/replay.h"
 
 namespace weft::replay {
 

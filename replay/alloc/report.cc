@@ -1,0 +1,220 @@
+// A replay's result as JSON (the child prints it, the parent reads it) and
+// as the report `weft alloc replay` prints, and its errors described.
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <sstream>
+
+#include "replay/alloc/checks.h"
+#include "replay/alloc/replay.h"
+
+namespace weft::replay {
+namespace {
+
+void print_mode(const ReplayResult& r, std::ostream& out) {
+  if (r.mode == "fast")
+    out << "mode           fast: one thread, every operation in recorded "
+           "global order, as fast as possible\n";
+  else
+    out << "mode           ordered: " << r.threads
+        << (r.threads == 1 ? " thread" : " threads")
+        << ", one per recorded thread, each in its recorded order "
+           "(blocks handed between threads wait for each other)\n";
+  out << "checks         "
+      << (r.checked ? "on (patterns, calloc zeros, alignment; speed "
+                      "includes them, latency does not)"
+                    : "off (--no-check: pure speed, no latency)")
+      << "\n";
+}
+
+void print_speed(const ReplayResult& r, std::ostream& out) {
+  char line[256];
+  std::snprintf(line, sizeof line, "operations     %llu in %.3f s: %.0f ops/s",
+                static_cast<unsigned long long>(r.operations), r.seconds,
+                r.ops_per_second());
+  out << line;
+  if (r.checked && r.call_seconds > 0) {
+    std::snprintf(line, sizeof line,
+                  " (%.0f ops/s counting allocator calls "
+                  "only)",
+                  static_cast<double>(r.operations) / r.call_seconds);
+    out << line;
+  }
+  out << "\n";
+  std::snprintf(line, sizeof line,
+                "slots          %llu (the peak number of live blocks)\n",
+                static_cast<unsigned long long>(r.slots));
+  out << line;
+}
+
+void print_memory(const ReplayResult& r, std::ostream& out) {
+  char line[256];
+  const auto mib = [](std::uint64_t b) {
+    return static_cast<double>(b) / (1024.0 * 1024.0);
+  };
+  std::snprintf(line, sizeof line,
+                "peak RSS       %.2f MiB\nfinal RSS      %.2f MiB\n"
+                "peak live      %.2f MiB requested\n",
+                mib(r.peak_rss), mib(r.final_rss), mib(r.peak_live));
+  out << line;
+  if (r.peak_live > 0) {
+    std::snprintf(line, sizeof line,
+                  "fragmentation  %.2f (peak RSS / peak live)\n",
+                  r.fragmentation());
+    out << line;
+    // Unchecked, nothing writes the blocks: pages the program would have
+    // written may never be resident, so RSS (and this ratio) can be low.
+    if (!r.checked)
+      out << "               (--no-check leaves blocks untouched: RSS counts "
+             "only the pages the allocator wrote)\n";
+  }
+}
+
+void print_latency(const ReplayResult& r, std::ostream& out) {
+  char line[256];
+  out << "latency (ns)   call            count      p50      p90      p99"
+         "    p99.9      max\n";
+  for (int c = 0; c < kAllocCallCount; ++c) {
+    const Latency& l = r.latency[c];
+    if (l.count == 0) continue;
+    std::snprintf(line, sizeof line,
+                  "               %-14s %6llu %8.0f %8.0f %8.0f %8.0f %8.0f\n",
+                  call_name(static_cast<AllocCall>(c)),
+                  static_cast<unsigned long long>(l.count), l.p50, l.p90, l.p99,
+                  l.p999, l.max);
+    out << line;
+  }
+}
+
+void print_errors(const ReplayResult& r, std::ostream& out) {
+  if (r.error_count == 0) {
+    out << (r.checked ? "blocks         all checked, none damaged\n" : "");
+  } else {
+    out << "ERRORS         " << r.error_count << "\n";
+    for (const auto& e : r.errors) out << "  " << e << "\n";
+  }
+}
+
+}  // namespace
+
+std::string to_json(const ReplayResult& r) {
+  nlohmann::json j;
+  j["allocator"] = r.allocator;
+  j["mode"] = r.mode;
+  j["checked"] = r.checked;
+  j["threads"] = r.threads;
+  j["operations"] = r.operations;
+  j["slots"] = r.slots;
+  j["seconds"] = r.seconds;
+  j["call_seconds"] = r.call_seconds;
+  j["peak_rss"] = r.peak_rss;
+  j["final_rss"] = r.final_rss;
+  j["peak_live"] = r.peak_live;
+  j["error_count"] = r.error_count;
+  j["errors"] = r.errors;
+  j["failure"] = r.failure;
+  j["bad_input"] = r.bad_input;
+  auto& lat = j["latency"];
+  for (int c = 0; c < kAllocCallCount; ++c) {
+    const Latency& l = r.latency[c];
+    lat.push_back({l.count, l.p50, l.p90, l.p99, l.p999, l.max});
+  }
+  auto& ser = j["series"];
+  ser = nlohmann::json::array();
+  for (const auto& s : r.series)
+    ser.push_back({s.op, s.live_bytes, s.rss_bytes});
+  return j.dump();
+}
+
+ReplayResult from_json(const std::string& text) {
+  const auto j = nlohmann::json::parse(text);
+  ReplayResult r;
+  r.allocator = j.at("allocator").get<std::string>();
+  r.mode = j.at("mode").get<std::string>();
+  r.checked = j.at("checked").get<bool>();
+  r.threads = j.at("threads").get<std::uint32_t>();
+  r.operations = j.at("operations").get<std::uint64_t>();
+  r.slots = j.at("slots").get<std::uint64_t>();
+  r.seconds = j.at("seconds").get<double>();
+  r.call_seconds = j.at("call_seconds").get<double>();
+  r.peak_rss = j.at("peak_rss").get<std::uint64_t>();
+  r.final_rss = j.at("final_rss").get<std::uint64_t>();
+  r.peak_live = j.at("peak_live").get<std::uint64_t>();
+  r.error_count = j.at("error_count").get<std::uint64_t>();
+  r.errors = j.at("errors").get<std::vector<std::string>>();
+  r.failure = j.at("failure").get<std::string>();
+  r.bad_input = j.value("bad_input", false);
+  const auto& lat = j.at("latency");
+  for (int c = 0; c < kAllocCallCount && c < static_cast<int>(lat.size());
+       ++c) {
+    const auto& l = lat[static_cast<std::size_t>(c)];
+    r.latency[c] = Latency{l[0].get<std::uint64_t>(), l[1].get<double>(),
+                           l[2].get<double>(),        l[3].get<double>(),
+                           l[4].get<double>(),        l[5].get<double>()};
+  }
+  for (const auto& s : j.at("series"))
+    r.series.push_back(Sample{s[0].get<std::uint64_t>(),
+                              s[1].get<std::uint64_t>(),
+                              s[2].get<std::uint64_t>()});
+  return r;
+}
+
+void print_report(const ReplayResult& r, std::ostream& out) {
+  out << "allocator      " << r.allocator << "\n";
+  if (!r.failure.empty()) {
+    out << "FAILED         " << r.failure << "\n";
+    return;
+  }
+  print_mode(r, out);
+  print_speed(r, out);
+  print_memory(r, out);
+  if (r.checked) print_latency(r, out);
+  print_errors(r, out);
+}
+
+namespace internal {
+namespace {
+
+std::string hex(std::uint64_t v) {
+  std::ostringstream s;
+  s << "0x" << std::hex << v;
+  return s.str();
+}
+
+}  // namespace
+
+std::string describe(const ErrorInfo& e) {
+  std::string where = "operation " + std::to_string(e.op) + " (" +
+                      call_name(e.call) + " of " + std::to_string(e.size) +
+                      " bytes, slot " + std::to_string(e.slot) + ")";
+  switch (e.problem) {
+    case Problem::kNull:
+      return where + ": returned NULL, though the recorded call succeeded";
+    case Problem::kMisaligned:
+      return where + ": result " + hex(e.addr) + " is not aligned to " +
+             std::to_string(e.extra) + " bytes";
+    case Problem::kCallocNotZero:
+      return where + ": calloc memory at " + hex(e.addr) +
+             " is not zero at "
+             "byte " +
+             std::to_string(e.offset);
+    case Problem::kCorrupted:
+      return where + ": the block at " + hex(e.addr) + " was changed at byte " +
+             std::to_string(e.offset) +
+             " while it was live: the allocator handed out memory that "
+             "overlaps it, or handed it out again before its free";
+    case Problem::kReallocLost:
+      return where + ": realloc to " + hex(e.addr) +
+             " did not keep the block's contents (byte " +
+             std::to_string(e.offset) + " differs)";
+    case Problem::kCorruptedAtEnd:
+      return "at the end, slot " + std::to_string(e.slot) + " (block of " +
+             std::to_string(e.size) + " bytes at " + hex(e.addr) +
+             ") was changed at byte " + std::to_string(e.offset) +
+             ": the allocator handed out overlapping memory";
+  }
+  return where;
+}
+
+}  // namespace internal
+}  // namespace weft::replay
