@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "sim/harness/plan_strategy.h"
 
 namespace weft::sim {
 namespace {
