@@ -98,8 +98,8 @@ enum class EventKind : std::uint8_t {
   kFault = 4,
 };
 
-// Watches one run as it happens, to record it (sim/harness/schedule_trace.h). Each
-// call comes from the scheduler between switches; an observer must not
+// Watches one run as it happens, to record it (sim/harness/schedule_trace.h).
+// Each call comes from the scheduler between switches; an observer must not
 // call back into the scheduler. Observing changes no choice.
 class RunObserver {
  public:

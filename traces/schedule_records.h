@@ -1,8 +1,8 @@
 // The record kinds of schedule and event traces (TraceKind::kSchedule,
-// kEvents): what sim/harness/schedule_trace.h writes for one run of the scheduler.
-// Plain values and their field coding; the container (traces/record.h)
-// gives them their tags. The kind numbers below are part of the file
-// format; sim's enums must keep the same numbers, which
+// kEvents): what sim/harness/schedule_trace.h writes for one run of the
+// scheduler. Plain values and their field coding; the container
+// (traces/record.h) gives them their tags. The kind numbers below are part of
+// the file format; sim's enums must keep the same numbers, which
 // sim/harness/schedule_trace.cc checks at compile time where it converts.
 #pragma once
 

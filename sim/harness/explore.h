@@ -17,8 +17,8 @@
 namespace weft::sim {
 
 struct ExploreOptions {
-  // A name from sim/harness/strategy_registry.h: "portfolio" (PCT d=pct_depth for
-  // three schedules in four, random walk for the fourth), "pct", "random"
+  // A name from sim/harness/strategy_registry.h: "portfolio" (PCT d=pct_depth
+  // for three schedules in four, random walk for the fourth), "pct", "random"
   // or "dfs" (exhaustive within preemption_bound; it may end the search
   // before `iterations`).
   std::string strategy = "portfolio";

@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/random.h"
 #include "sim/harness/schedule_trace.h"
+#include "sim/random.h"
 #include "sim/weft.h"
 #include "traces/reader.h"
 #include "traces/writer.h"

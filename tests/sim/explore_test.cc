@@ -240,8 +240,8 @@ namespace weft::sim {
 namespace {
 
 // dfs is the strategy added through the registry (sim/dfs_strategy.h and
-// one entry in sim/harness/strategy_registry.cc): explore() runs it by name, and
-// it ends the search itself.
+// one entry in sim/harness/strategy_registry.cc): explore() runs it by name,
+// and it ends the search itself.
 TEST(ExploreStrategies, DfsCoversEveryScheduleOfACorrectBodyAndSaysSo) {
   ExploreOptions o;
   o.strategy = "dfs";
