@@ -10,6 +10,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "sim/choice.h"
 #include "sim/scheduler.h"
@@ -27,6 +28,9 @@ struct ExploreOptions {
   int pct_depth = 3;
   std::uint64_t pct_steps = 0;  // k for PCT; 0 = learn it from the runs
   int preemption_bound = -1;    // for dfs; -1 = unbounded
+  // For surw: the starting counts of choice points by strand id (empty:
+  // learned from the schedules as they run).
+  std::vector<std::uint32_t> surw_profile;
   RunLimits limits;
   // When true (the default), WEFT_* variables override the fields above,
   // so a printed replay command takes effect whatever the test says.
@@ -88,9 +92,9 @@ class ConfigError : public std::invalid_argument {
 };
 
 // Applies WEFT_SEED, WEFT_ITERATIONS, WEFT_STRATEGY, WEFT_PCT_DEPTH,
-// WEFT_PCT_STEPS, WEFT_PREEMPTION_BOUND, WEFT_MAX_STEPS, WEFT_STACK_SIZE,
-// WEFT_REPLAY and WEFT_TRACE_DIR to `options`. Throws ConfigError on a
-// malformed value.
+// WEFT_PCT_STEPS, WEFT_PREEMPTION_BOUND, WEFT_SURW_PROFILE, WEFT_MAX_STEPS,
+// WEFT_STACK_SIZE, WEFT_REPLAY and WEFT_TRACE_DIR to `options`. Throws
+// ConfigError on a malformed value.
 void apply_environment(ExploreOptions& options);
 
 ExploreResult explore(ExploreOptions options,

@@ -3,6 +3,7 @@
 
 #include "sim/harness/explore.h"
 #include "sim/harness/strategy_registry.h"
+#include "sim/surw_strategy.h"
 
 // explore()'s configuration: the WEFT_* variables and their checks.
 namespace weft::sim {
@@ -79,6 +80,16 @@ void apply_environment(ExploreOptions& o) {
     o.preemption_bound = static_cast<int>(
         parse_u64("WEFT_PREEMPTION_BOUND", v, 0, 1000,
                   "expected the most preemptions a dfs schedule may make"));
+  if (const char* v = env("WEFT_SURW_PROFILE")) {
+    try {
+      o.surw_profile = SurwStrategy::decode(v);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(std::string("WEFT_SURW_PROFILE='") + v +
+                        "' is not valid: " + e.what() +
+                        " (accepted: counts by strand id, comma-separated, "
+                        "a run as count*times, e.g. 3,2*49,5)");
+    }
+  }
   if (const char* v = env("WEFT_MAX_STEPS"))
     o.limits.max_steps =
         parse_u64("WEFT_MAX_STEPS", v, 1, UINT64_MAX, "expected a step limit");

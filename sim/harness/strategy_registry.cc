@@ -2,6 +2,7 @@
 
 #include "sim/dfs_strategy.h"
 #include "sim/harness/explore.h"
+#include "sim/surw_strategy.h"
 
 namespace weft::sim {
 
@@ -32,6 +33,12 @@ constexpr StrategyEntry kStrategies[] = {
      "WEFT_PREEMPTION_BOUND preemptions, then stops",
      [](const ExploreOptions& o) -> std::unique_ptr<Strategy> {
        return std::make_unique<DfsStrategy>(o.preemption_bound);
+     }},
+    {"surw",
+     "selectively uniform random walk: strands picked in proportion "
+     "to their operations left (profile in WEFT_SURW_PROFILE)",
+     [](const ExploreOptions& o) -> std::unique_ptr<Strategy> {
+       return std::make_unique<SurwStrategy>(o.surw_profile);
      }},
 };
 

@@ -59,8 +59,9 @@ TEST(Clock, OutsideASimulationNowIsTheSteadyClockAndMonotonic) {
 TEST(Clock, RealTimerFiresAndCancelledOneDoesNot) {
   std::atomic<int> fired{0};
   Latch done(1);
-  auto cancelled =
-      call_after(std::chrono::milliseconds(1), [&] { fired += 100; });
+  // Far enough away that a loaded machine cannot let it fire before the
+  // cancel (it was 1 ms, and fired under a parallel ctest in CI).
+  auto cancelled = call_after(std::chrono::hours(1), [&] { fired += 100; });
   EXPECT_TRUE(cancelled.cancel());
   call_after(std::chrono::milliseconds(2), [&] {
     fired += 1;

@@ -301,7 +301,7 @@ TEST(ExploreStrategies, EveryRegisteredNameIsAcceptedAndOthersListThem) {
     apply_environment(o);
     ADD_FAILURE() << "accepted a strategy that is not registered";
   } catch (const ConfigError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("portfolio, pct, random, dfs"));
+    EXPECT_THAT(e.what(), HasSubstr("portfolio, pct, random, dfs, surw"));
   }
 }
 

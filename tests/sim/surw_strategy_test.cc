@@ -1,0 +1,111 @@
+#include "sim/surw_strategy.h"
+
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/harness/explore.h"
+#include "sim/weft.h"
+
+namespace weft::sim {
+namespace {
+
+RC_GTEST_PROP(SurwStrategy, AProfileSurvivesItsEncoding,
+              (std::vector<std::uint8_t> small)) {
+  std::vector<std::uint32_t> profile(small.begin(), small.end());
+  RC_ASSERT(SurwStrategy::decode(SurwStrategy::encode(profile)) == profile);
+}
+
+TEST(SurwStrategy, AMalformedProfileIsRefusedWithWhere) {
+  for (const char* bad : {"x", "3,,4", "3*", "3;4", "99999999999"})
+    EXPECT_THROW(SurwStrategy::decode(bad), std::invalid_argument) << bad;
+  EXPECT_EQ(SurwStrategy::encode({3, 2, 2, 2, 5}), "3,2*3,5");
+}
+
+// SCTBench's reorder_N (CS suite): N-1 setters each write a = 1 then
+// b = -1; a checker reads a then b and fails if it saw one write of a
+// setter without the other.
+void reorder(int n) {
+  Atomic<int> a{0}, b{0};
+  std::vector<JoinHandle> setters;
+  for (int i = 0; i < n - 1; ++i)
+    setters.push_back(spawn("setter", [&] {
+      a.store(1);
+      b.store(-1);
+    }));
+  auto checker = spawn("checker", [&] {
+    const int x = a.load();
+    const int y = b.load();
+    WEFT_ASSERT((x == 0 && y == 0) || (x == 1 && y == -1));
+  });
+  for (auto& s : setters) s.join();
+  checker.join();
+}
+
+// Schedules `strategy` needs to find reorder_n's bug from `seed`, or
+// cap + 1 if it does not within `cap`.
+std::uint64_t schedules_to_bug(const char* strategy, int n, std::uint64_t seed,
+                               std::uint64_t cap) {
+  ExploreOptions o;
+  o.strategy = strategy;
+  o.seed = seed * 1'000'003;
+  o.iterations = cap;
+  o.use_environment = false;
+  o.print = false;
+  o.trace_dir = "";
+  o.shrink = false;
+  o.check_determinism = false;
+  const auto r = explore(o, [n] { reorder(n); });
+  return r.failed() ? r.schedules : cap + 1;
+}
+
+TEST(SurwStrategy, FindsReorderTwentyWhereTheWalkAndPctMostlyDoNot) {
+  constexpr std::uint64_t kCap = 2000;
+  int surw_found = 0, pct_found = 0, random_found = 0;
+  std::uint64_t surw_total = 0;
+  for (std::uint64_t seed = 0; seed < 5; ++seed) {
+    const auto s = schedules_to_bug("surw", 20, seed, kCap);
+    surw_found += s <= kCap;
+    surw_total += s;
+    pct_found += schedules_to_bug("pct", 20, seed, kCap) <= kCap;
+    random_found += schedules_to_bug("random", 20, seed, kCap) <= kCap;
+  }
+  std::cout << "reorder_20, 5 trials of at most " << kCap
+            << " schedules: surw found " << surw_found << " (mean "
+            << surw_total / 5 << "), pct " << pct_found << ", random "
+            << random_found << "\n";
+  EXPECT_EQ(surw_found, 5);
+  EXPECT_GT(surw_found, pct_found);
+  EXPECT_GT(surw_found, random_found);
+}
+
+TEST(SurwStrategy, ThePrintedProfileAndSeedReplayTheFailure) {
+  ExploreOptions o;
+  o.strategy = "surw";
+  o.iterations = 2000;
+  o.use_environment = false;
+  o.print = false;
+  o.trace_dir = "";
+  o.shrink = false;
+  const auto found = explore(o, [] { reorder(8); });
+  ASSERT_TRUE(found.failed());
+  EXPECT_EQ(found.report.find("WARNING"), std::string::npos) << found.report;
+  const auto at = found.environment.find("WEFT_SURW_PROFILE=");
+  ASSERT_NE(at, std::string::npos) << found.environment;
+
+  ExploreOptions again = o;
+  again.seed = found.seed;
+  again.iterations = 1;
+  again.surw_profile = SurwStrategy::decode(
+      found.environment.substr(at + std::string("WEFT_SURW_PROFILE=").size()));
+  const auto replayed = explore(again, [] { reorder(8); });
+  ASSERT_TRUE(replayed.failed());
+  EXPECT_EQ(replayed.digest, found.digest);
+}
+
+}  // namespace
+}  // namespace weft::sim
