@@ -2,9 +2,12 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <memory>
+#include <unordered_set>
 
 #include "sim/harness/explore_steps.h"
 #include "sim/harness/schedule_trace.h"
@@ -64,6 +67,31 @@ void report_failure(Scheduler& sched, Strategy& strategy,
   if (o.print) std::fputs(result.report.c_str(), stderr);
 }
 
+// What the schedules run so far covered, for the pass summary.
+class Coverage {
+ public:
+  void add(ExploreResult& r, const std::string& strategy,
+           const Schedule& schedule) {
+    ++r.by_strategy[strategy];
+    if (seen_.insert(digest(schedule)).second) ++r.distinct;
+    r.max_preemptions =
+        std::max(r.max_preemptions, count_preemptions(schedule));
+  }
+
+ private:
+  std::unordered_set<std::uint64_t> seen_;  // only counted, never iterated
+};
+
+// The time budget is read every 64 schedules: a clock read costs about as
+// much as a short schedule.
+bool out_of_time(const ExploreOptions& o,
+                 std::chrono::steady_clock::time_point start,
+                 std::uint64_t done) {
+  if (o.time_budget_s == 0 || done % 64 != 0 || done == 0) return false;
+  return std::chrono::steady_clock::now() - start >=
+         std::chrono::seconds(o.time_budget_s);
+}
+
 }  // namespace
 
 std::string this_program(const std::string& fallback) {
@@ -93,10 +121,17 @@ ExploreResult explore(ExploreOptions o, const std::function<void()>& body) {
 
   ExploreResult result;
   Scheduler sched(o.limits);
+  Coverage coverage;
+  const auto start = std::chrono::steady_clock::now();
   for (std::uint64_t i = first; i < last && !strategy->finished(); ++i) {
+    if (out_of_time(o, start, result.schedules)) {
+      result.out_of_time = true;
+      break;
+    }
     const std::uint64_t seed = o.seed + i;
     RunResult run = sched.run(*strategy, seed, body);
     ++result.schedules;
+    coverage.add(result, strategy->name(), run.schedule);
     if (progress && result.schedules % 1000 == 0)
       std::fprintf(stderr, "\rweft: %" PRIu64 "/%" PRIu64 " schedules",
                    result.schedules, last - first);
@@ -112,8 +147,12 @@ ExploreResult explore(ExploreOptions o, const std::function<void()>& body) {
     report_failure(sched, *strategy, o, replaying, result, body);
     return result;
   }
+  if (progress) std::fprintf(stderr, "\r");
   result.strategy = strategy->name();
   result.exhausted = strategy->finished();
+  result.summary = internal::pass_summary(result, o);
+  if (o.print && (o.verbose || isatty(STDERR_FILENO)))
+    std::fprintf(stderr, "%s\n", result.summary.c_str());
   return result;
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -51,8 +52,15 @@ struct ExploreOptions {
   // Suite.Name"; the replay command is the WEFT_* assignments followed by
   // this. Default: the program's own name.
   std::string command;
+  // Stops the search after this much real time (WEFT_TIME_BUDGET, whole
+  // seconds; 0: no budget), whatever `iterations` says. The budget is read
+  // between schedules, never inside one, so each schedule stays a pure
+  // function of its seed; only how many run depends on the machine.
+  std::uint64_t time_budget_s = 0;
   // Print the report of a failure (and progress on a terminal) to stderr.
   bool print = true;
+  // Print one line on a pass, too (WEFT_VERBOSE=1; always on a terminal).
+  bool verbose = false;
   // Re-run the failing schedule and check its digest is the same.
   bool check_determinism = true;
   // Shrink the failing schedule (fewer preemptions, then fewer choices).
@@ -65,6 +73,13 @@ struct ExploreResult {
   // The strategy finished its search (dfs: every schedule within the
   // bound ran), so a pass covers the whole tree, not a sample of it.
   bool exhausted = false;
+  bool out_of_time = false;  // WEFT_TIME_BUDGET ended the search
+  // What the search covered: schedules by strategy name, how many were
+  // distinct (by digest), the most preemptions one made.
+  std::map<std::string, std::uint64_t> by_strategy;
+  std::uint64_t distinct = 0;
+  std::size_t max_preemptions = 0;
+  std::string summary;  // the one line printed on a pass
   std::optional<Failure> failure;
   std::uint64_t seed = 0;   // of the failing schedule
   std::string strategy;     // of the failing schedule ("pct", "random", ...)
@@ -92,7 +107,8 @@ class ConfigError : public std::invalid_argument {
 };
 
 // Applies WEFT_SEED, WEFT_ITERATIONS, WEFT_STRATEGY, WEFT_PCT_DEPTH,
-// WEFT_PCT_STEPS, WEFT_PREEMPTION_BOUND, WEFT_SURW_PROFILE, WEFT_MAX_STEPS,
+// WEFT_PCT_STEPS, WEFT_PREEMPTION_BOUND, WEFT_SURW_PROFILE,
+// WEFT_TIME_BUDGET, WEFT_VERBOSE, WEFT_MAX_STEPS,
 // WEFT_STACK_SIZE, WEFT_REPLAY and WEFT_TRACE_DIR to `options`. Throws
 // ConfigError on a malformed value.
 void apply_environment(ExploreOptions& options);

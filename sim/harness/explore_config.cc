@@ -90,6 +90,11 @@ void apply_environment(ExploreOptions& o) {
                         "a run as count*times, e.g. 3,2*49,5)");
     }
   }
+  if (const char* v = env("WEFT_TIME_BUDGET"))
+    o.time_budget_s = parse_u64("WEFT_TIME_BUDGET", v, 1, 1'000'000'000,
+                                "expected a number of seconds");
+  if (const char* v = env("WEFT_VERBOSE"))
+    o.verbose = parse_u64("WEFT_VERBOSE", v, 0, 1, "expected 0 or 1") == 1;
   if (const char* v = env("WEFT_MAX_STEPS"))
     o.limits.max_steps =
         parse_u64("WEFT_MAX_STEPS", v, 1, UINT64_MAX, "expected a step limit");

@@ -209,4 +209,24 @@ std::string report(const ExploreResult& result, const ExploreOptions& o,
   return r;
 }
 
+std::string pass_summary(const ExploreResult& result, const ExploreOptions& o) {
+  std::string by;
+  for (const auto& [name, n] : result.by_strategy)
+    by += (by.empty() ? "" : ", ") + name + " " + std::to_string(n);
+  std::string line = "weft: " + std::to_string(result.schedules) + " schedule" +
+                     (result.schedules == 1 ? "" : "s") + " passed (" + by +
+                     "; " + std::to_string(result.distinct) +
+                     " distinct; at most " +
+                     std::to_string(result.max_preemptions) + " preemptions)";
+  if (result.exhausted)
+    line += o.preemption_bound < 0
+                ? ": every schedule, the search is complete"
+                : ": every schedule within " +
+                      std::to_string(o.preemption_bound) + " preemptions";
+  if (result.out_of_time)
+    line += "; stopped by WEFT_TIME_BUDGET=" + std::to_string(o.time_budget_s) +
+            "s";
+  return line;
+}
+
 }  // namespace weft::sim::internal

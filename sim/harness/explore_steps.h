@@ -44,4 +44,9 @@ std::string report(const ExploreResult& result, const ExploreOptions& o,
                    bool replaying, const std::string& determinism,
                    const std::string& notes);
 
+// The one line printed when every schedule passed: how many, by which
+// strategies, how many distinct, the most preemptions, and whether the
+// search was exhaustive or stopped by the time budget.
+std::string pass_summary(const ExploreResult& result, const ExploreOptions& o);
+
 }  // namespace weft::sim::internal

@@ -307,3 +307,83 @@ TEST(ExploreStrategies, EveryRegisteredNameIsAcceptedAndOthersListThem) {
 
 }  // namespace
 }  // namespace weft::sim
+
+namespace weft::sim {
+namespace {
+
+void two_lockers() {
+  Mutex m;
+  int n = 0;
+  auto a = spawn("a", [&] {
+    std::lock_guard lk(m);
+    ++n;
+  });
+  {
+    std::lock_guard lk(m);
+    ++n;
+  }
+  a.join();
+  WEFT_ASSERT(n == 2);
+}
+
+TEST(ExploreSummary, APassSaysWhatItCoveredByStrategy) {
+  ExploreOptions o;
+  o.iterations = 400;
+  o.use_environment = false;
+  o.print = false;
+  const auto r = explore(o, two_lockers);
+  ASSERT_FALSE(r.failed());
+  EXPECT_EQ(r.by_strategy.at("pct") + r.by_strategy.at("random"), 400u);
+  EXPECT_EQ(r.by_strategy.at("random"), 100u);  // seeds 3 modulo 4
+  EXPECT_GT(r.distinct, 1u);
+  EXPECT_LE(r.distinct, 400u);
+  EXPECT_GT(r.max_preemptions, 0u);
+  EXPECT_THAT(r.summary, HasSubstr("weft: 400 schedules passed (pct 300, "
+                                   "random 100; "));
+  EXPECT_FALSE(r.exhausted);
+}
+
+TEST(ExploreSummary, AnExhaustiveSearchSaysItsBound) {
+  ExploreOptions o;
+  o.strategy = "dfs";
+  o.preemption_bound = 1;
+  o.iterations = 1'000'000;
+  o.use_environment = false;
+  o.print = false;
+  const auto r = explore(o, two_lockers);
+  ASSERT_TRUE(r.exhausted);
+  // Every dfs schedule is a different path of the tree.
+  EXPECT_EQ(r.distinct, r.schedules);
+  EXPECT_LE(r.max_preemptions, 1u);
+  EXPECT_THAT(r.summary, HasSubstr(": every schedule within 1 preemptions"));
+}
+
+TEST(ExploreSummary, ATimeBudgetEndsTheSearchAndSaysSo) {
+  ExploreOptions o;
+  o.iterations = UINT64_MAX;  // only the budget can end it
+  o.time_budget_s = 1;
+  o.use_environment = false;
+  o.print = false;
+  const auto r = explore(o, two_lockers);
+  EXPECT_FALSE(r.failed());
+  EXPECT_TRUE(r.out_of_time);
+  EXPECT_GT(r.schedules, 0u);
+  EXPECT_THAT(r.summary, HasSubstr("stopped by WEFT_TIME_BUDGET=1s"));
+}
+
+TEST(ExploreEnvironment, BudgetAndVerboseAreReadAndChecked) {
+  {
+    ScopedEnv budget("WEFT_TIME_BUDGET", "30");
+    ScopedEnv verbose("WEFT_VERBOSE", "1");
+    ExploreOptions o;
+    apply_environment(o);
+    EXPECT_EQ(o.time_budget_s, 30u);
+    EXPECT_TRUE(o.verbose);
+  }
+  ScopedEnv bad("WEFT_TIME_BUDGET", "soon");
+  ExploreOptions o;
+  EXPECT_THROW(apply_environment(o), ConfigError);
+}
+
+}  // namespace
+}  // namespace weft::sim
