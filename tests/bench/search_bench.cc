@@ -18,64 +18,17 @@
 #include <vector>
 
 #include "sim/weft.h"
+#include "tests/support/sctbench.h"
 
 namespace {
 
 using namespace weft;
 
-void reorder(int n) {
-  Atomic<int> a{0}, b{0};
-  std::vector<JoinHandle> setters;
-  for (int i = 0; i < n - 1; ++i)
-    setters.push_back(spawn("setter", [&] {
-      a.store(1);
-      b.store(-1);
-    }));
-  auto checker = spawn("checker", [&] {
-    const int x = a.load();
-    const int y = b.load();
-    WEFT_ASSERT((x == 0 && y == 0) || (x == 1 && y == -1));
-  });
-  for (auto& s : setters) s.join();
-  checker.join();
-}
-
-void twostage(int n) {
-  Mutex m1("stage 1"), m2("stage 2");
-  Atomic<int> data1{0}, data2{0};
-  std::vector<JoinHandle> writers;
-  for (int i = 0; i < n - 1; ++i)
-    writers.push_back(spawn("writer", [&] {
-      {
-        std::lock_guard lk(m1);
-        data1.store(1);
-      }
-      std::lock_guard lk(m2);
-      data2.store(data1.load() + 1);
-    }));
-  auto reader = spawn("reader", [&] {
-    int t1 = 0;
-    {
-      std::lock_guard lk(m1);
-      t1 = data1.load();
-    }
-    if (t1 == 0) return;
-    int t2 = 0;
-    {
-      std::lock_guard lk(m2);
-      t2 = data2.load();
-    }
-    WEFT_ASSERT(t2 == t1 + 1);
-  });
-  for (auto& w : writers) w.join();
-  reader.join();
-}
-
 std::map<std::string, std::function<void()>> programs() {
   std::map<std::string, std::function<void()>> all;
   for (int n : {3, 4, 5, 10, 20, 50, 100}) {
-    all["reorder_" + std::to_string(n)] = [n] { reorder(n); };
-    all["twostage_" + std::to_string(n)] = [n] { twostage(n); };
+    all["reorder_" + std::to_string(n)] = [n] { test::reorder(n); };
+    all["twostage_" + std::to_string(n)] = [n] { test::twostage(n); };
   }
   return all;
 }

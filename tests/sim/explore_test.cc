@@ -40,6 +40,21 @@ std::string config_error_for(const char* name, const char* value) {
   return "";
 }
 
+void two_lockers() {
+  Mutex m;
+  int n = 0;
+  auto a = spawn("a", [&] {
+    std::lock_guard lk(m);
+    ++n;
+  });
+  {
+    std::lock_guard lk(m);
+    ++n;
+  }
+  a.join();
+  WEFT_ASSERT(n == 2);
+}
+
 TEST(ExploreEnvironment, MalformedSeedNamesTheVariableAndTheAcceptedValues) {
   const std::string e = config_error_for("WEFT_SEED", "abc");
   EXPECT_THAT(e, HasSubstr("WEFT_SEED='abc'"));
@@ -248,20 +263,7 @@ TEST(ExploreStrategies, DfsCoversEveryScheduleOfACorrectBodyAndSaysSo) {
   o.iterations = 1'000'000;
   o.use_environment = false;
   o.print = false;
-  const auto r = explore(o, [] {
-    Mutex m;
-    int n = 0;
-    auto a = spawn("a", [&] {
-      std::lock_guard lk(m);
-      ++n;
-    });
-    {
-      std::lock_guard lk(m);
-      ++n;
-    }
-    a.join();
-    WEFT_ASSERT(n == 2);
-  });
+  const auto r = explore(o, two_lockers);
   EXPECT_FALSE(r.failed());
   EXPECT_TRUE(r.exhausted);
   EXPECT_LT(r.schedules, 1'000'000u) << "the search should end by itself";
@@ -310,21 +312,6 @@ TEST(ExploreStrategies, EveryRegisteredNameIsAcceptedAndOthersListThem) {
 
 namespace weft::sim {
 namespace {
-
-void two_lockers() {
-  Mutex m;
-  int n = 0;
-  auto a = spawn("a", [&] {
-    std::lock_guard lk(m);
-    ++n;
-  });
-  {
-    std::lock_guard lk(m);
-    ++n;
-  }
-  a.join();
-  WEFT_ASSERT(n == 2);
-}
 
 TEST(ExploreSummary, APassSaysWhatItCoveredByStrategy) {
   ExploreOptions o;

@@ -10,6 +10,7 @@
 
 #include "sim/harness/explore.h"
 #include "sim/weft.h"
+#include "tests/support/sctbench.h"
 
 namespace weft::sim {
 namespace {
@@ -26,25 +27,7 @@ TEST(SurwStrategy, AMalformedProfileIsRefusedWithWhere) {
   EXPECT_EQ(SurwStrategy::encode({3, 2, 2, 2, 5}), "3,2*3,5");
 }
 
-// SCTBench's reorder_N (CS suite): N-1 setters each write a = 1 then
-// b = -1; a checker reads a then b and fails if it saw one write of a
-// setter without the other.
-void reorder(int n) {
-  Atomic<int> a{0}, b{0};
-  std::vector<JoinHandle> setters;
-  for (int i = 0; i < n - 1; ++i)
-    setters.push_back(spawn("setter", [&] {
-      a.store(1);
-      b.store(-1);
-    }));
-  auto checker = spawn("checker", [&] {
-    const int x = a.load();
-    const int y = b.load();
-    WEFT_ASSERT((x == 0 && y == 0) || (x == 1 && y == -1));
-  });
-  for (auto& s : setters) s.join();
-  checker.join();
-}
+using test::reorder;
 
 // Schedules `strategy` needs to find reorder_n's bug from `seed`, or
 // cap + 1 if it does not within `cap`.
