@@ -75,22 +75,6 @@ Args parse(int argc, char** argv) {
   return a;
 }
 
-// Schedules to the first bug from trial `t`, or 0 if none within the cap.
-std::uint64_t trial(const std::function<void()>& body,
-                    const std::string& strategy, int t, std::uint64_t cap) {
-  sim::ExploreOptions o;
-  o.strategy = strategy;
-  o.seed = static_cast<std::uint64_t>(t) * 1'000'003;
-  o.iterations = cap;
-  o.use_environment = false;
-  o.print = false;
-  o.trace_dir = "";
-  o.shrink = false;
-  o.check_determinism = false;
-  const auto r = sim::explore(o, body);
-  return r.failed() ? r.schedules : 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -109,7 +93,8 @@ int main(int argc, char** argv) {
       int found = 0;
       std::uint64_t total = 0;
       for (int t = 0; t < args.trials; ++t) {
-        const std::uint64_t n = trial(it->second, strategy, t, args.cap);
+        const std::uint64_t n = test::schedules_to_first_bug(
+            it->second, strategy, static_cast<std::uint64_t>(t), args.cap);
         if (n != 0) ++found, total += n;
       }
       char mean[32] = "-";

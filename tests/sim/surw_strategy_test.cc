@@ -33,17 +33,9 @@ using test::reorder;
 // cap + 1 if it does not within `cap`.
 std::uint64_t schedules_to_bug(const char* strategy, int n, std::uint64_t seed,
                                std::uint64_t cap) {
-  ExploreOptions o;
-  o.strategy = strategy;
-  o.seed = seed * 1'000'003;
-  o.iterations = cap;
-  o.use_environment = false;
-  o.print = false;
-  o.trace_dir = "";
-  o.shrink = false;
-  o.check_determinism = false;
-  const auto r = explore(o, [n] { reorder(n); });
-  return r.failed() ? r.schedules : cap + 1;
+  const std::uint64_t found =
+      test::schedules_to_first_bug([n] { reorder(n); }, strategy, seed, cap);
+  return found != 0 ? found : cap + 1;
 }
 
 TEST(SurwStrategy, FindsReorderTwentyWhereTheWalkAndPctMostlyDoNot) {

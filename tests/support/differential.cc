@@ -45,8 +45,13 @@ std::map<std::string, int> real_outcomes(const Program& program) {
 
 namespace {
 
-void add_outcome(Enumeration& e, const sim::RunResult& run,
-                 std::string outcome) {
+// Runs the program once under `strategy` and adds what it observed (or
+// how the run failed) to `e`.
+void run_once(sim::Scheduler& sched, sim::Strategy& strategy,
+              std::uint64_t seed, const Program& program, Enumeration& e) {
+  std::string outcome;
+  const sim::RunResult run =
+      sched.run(strategy, seed, [&] { outcome = program.body(); });
   if (run.failed())
     outcome = "failure: " + std::string(to_string(run.failure->kind)) + ": " +
               run.failure->message;
@@ -61,12 +66,8 @@ Enumeration simulated_outcomes(const Program& program, std::uint64_t cap) {
   limits.spurious_wakeups = program.spurious_wakeups;
   sim::Scheduler sched(limits);
   sim::DfsStrategy dfs(program.preemption_bound);
-  while (!dfs.finished() && dfs.schedules() < cap) {
-    std::string outcome;
-    const sim::RunResult run =
-        sched.run(dfs, 0, [&] { outcome = program.body(); });
-    add_outcome(e, run, std::move(outcome));
-  }
+  while (!dfs.finished() && dfs.schedules() < cap)
+    run_once(sched, dfs, 0, program, e);
   e.schedules = dfs.schedules();
   e.capped = !dfs.finished();
   e.bounded = dfs.bound_reached();
@@ -74,12 +75,8 @@ Enumeration simulated_outcomes(const Program& program, std::uint64_t cap) {
   // A depth-first search that hit its cap has only varied the last
   // choices; random walks vary the early ones too.
   sim::RandomStrategy random;
-  for (std::uint64_t seed = 0; seed < cap; ++seed) {
-    std::string outcome;
-    const sim::RunResult run =
-        sched.run(random, seed, [&] { outcome = program.body(); });
-    add_outcome(e, run, std::move(outcome));
-  }
+  for (std::uint64_t seed = 0; seed < cap; ++seed)
+    run_once(sched, random, seed, program, e);
   e.random_walks = cap;
   return e;
 }

@@ -4,7 +4,10 @@
 // that hit its bug.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "sim/weft.h"
@@ -61,6 +64,26 @@ inline void twostage(int n) {
   });
   for (auto& w : writers) w.join();
   reader.join();
+}
+
+// Schedules `strategy` needs to find `body`'s bug in trial `trial` (its
+// seeds are spread apart by trial), or 0 if it does not within `cap`. No
+// shrinking, no determinism re-run, no files: only the count.
+inline std::uint64_t schedules_to_first_bug(const std::function<void()>& body,
+                                            const std::string& strategy,
+                                            std::uint64_t trial,
+                                            std::uint64_t cap) {
+  sim::ExploreOptions o;
+  o.strategy = strategy;
+  o.seed = trial * 1'000'003;
+  o.iterations = cap;
+  o.use_environment = false;
+  o.print = false;
+  o.trace_dir = "";
+  o.shrink = false;
+  o.check_determinism = false;
+  const auto r = sim::explore(o, body);
+  return r.failed() ? r.schedules : 0;
 }
 
 }  // namespace weft::test
