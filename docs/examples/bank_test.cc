@@ -1,6 +1,6 @@
 // The GoogleTest form of the guide's bank, as shown in README.md: a weft
 // test is an ordinary TEST whose body is one call to
-// weft::testing::explore. Linked with weft's test main (tests/test_main.cc),
+// weft::testing::explore. Linked with weft's test main (weft::gtest_main),
 // which also takes over GoogleTest sharding.
 #include <gtest/gtest.h>
 

@@ -168,8 +168,10 @@ std::string replayer_program() {
   if (const char* env = std::getenv("WEFT_ALLOC_REPLAYER"))
     if (*env != '\0') return env;
   const std::string dir = traces::self_executable_dir();
-  if (!dir.empty() && access((dir + "weft-alloc-replayer").c_str(), X_OK) == 0)
-    return dir + "weft-alloc-replayer";
+  for (const char* place : {"", "../libexec/weft/"}) {
+    const std::string path = dir + place + "weft-alloc-replayer";
+    if (!dir.empty() && access(path.c_str(), X_OK) == 0) return path;
+  }
 #ifdef WEFT_ALLOC_REPLAYER_PATH
   return WEFT_ALLOC_REPLAYER_PATH;
 #else
@@ -192,7 +194,8 @@ ReplayResult replay_in_child(const std::string& log_path,
     failed.failure = "cannot read allocator library " + lib;
     return failed;
   }
-  const std::string program = replayer_program();
+  const std::string program =
+      options.replayer.empty() ? replayer_program() : options.replayer;
   const ChildRun c =
       run_child(program, child_arguments(program, log_path, options),
                 child_environment(lib));

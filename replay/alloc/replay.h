@@ -30,6 +30,8 @@ struct ReplayOptions {
   // one thread runs every operation in global order as fast as it can.
   bool ordered = false;
   std::uint32_t samples = 200;  // points of the live-bytes/RSS series
+  // The weft-alloc-replayer to run; empty: replayer_program().
+  std::string replayer;
 };
 
 struct Latency {  // nanoseconds
@@ -99,7 +101,8 @@ ReplayResult replay_in_child(const std::string& log_path,
                              const ReplayOptions& options);
 
 // Where weft-alloc-replayer is: $WEFT_ALLOC_REPLAYER, else beside the
-// running program, else the build tree's.
+// running program or in ../libexec/weft/ from it (an installed `weft`),
+// else the build tree's.
 std::string replayer_program();
 
 std::string to_json(const ReplayResult& r);

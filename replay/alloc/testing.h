@@ -36,6 +36,9 @@ inline ::testing::AssertionResult replays_cleanly(
     const ReplayExpectations& expect = {}) {
   ReplayOptions options;
   options.ordered = expect.ordered;
+#ifdef WEFT_ALLOC_REPLAYER_INSTALLED  // set by find_package(weft)
+  options.replayer = WEFT_ALLOC_REPLAYER_INSTALLED;
+#endif
   const ReplayResult r = replay_in_child(slots_log, allocator, options);
   if (!r.failure.empty())
     return ::testing::AssertionFailure()

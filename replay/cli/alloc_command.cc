@@ -147,8 +147,11 @@ std::string absolute(const std::string& path) {
 std::string recorder_library() {
   if (const char* env = std::getenv("WEFT_ALLOC_RECORDER"))
     if (*env != '\0') return env;
-  const std::string here = beside_self("libweft_alloc_recorder.so");
-  if (!here.empty()) return here;
+  for (const char* place : {"", "../libexec/weft/"}) {
+    const std::string here =
+        beside_self(std::string(place) + "libweft_alloc_recorder.so");
+    if (!here.empty()) return here;
+  }
 #ifdef WEFT_ALLOC_RECORDER_PATH
   return WEFT_ALLOC_RECORDER_PATH;
 #else

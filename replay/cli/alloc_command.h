@@ -23,7 +23,8 @@ bool alloc_parsed(const AllocCommand& command);
 int run_alloc_command(const AllocCommand& command);
 
 // The LD_PRELOAD recorder: $WEFT_ALLOC_RECORDER, else beside the running
-// program, else the build tree's.
+// program or in ../libexec/weft/ from it (an installed `weft`), else the
+// build tree's.
 std::string recorder_library();
 
 // Runs `argv` with the recorder preloaded, writing `output` (and, with

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds and tests the consumer project (tests/consumer) against weft one
+# way: `prefix` installs BUILD into a temporary prefix and uses
+# find_package (and builds one program with pkg-config); `deb` makes the .deb with cpack, installs it with dpkg,
+# builds against /usr and removes the package again; `subdir` adds the
+# source tree as a subdirectory. Usage: run.sh prefix|deb|subdir BUILD
+set -euo pipefail
+route=${1:-}
+build=${2:-}
+src=$(cd "$(dirname "$0")/../.." && pwd)
+if [ -z "$route" ] || [ -z "$build" ]; then
+  echo "usage: $0 prefix|deb|subdir WEFT_BUILD_DIR" >&2
+  exit 2
+fi
+build=$(cd "$build" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+configure=(cmake -S "$src/tests/consumer" -B "$work/consumer" -G Ninja
+           -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+case "$route" in
+  prefix)
+    cmake --install "$build" --prefix "$work/prefix" >/dev/null
+    "${configure[@]}" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+    flags=$(PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" pkg-config --cflags --libs weft)
+    # shellcheck disable=SC2086
+    c++ -o "$work/pkgconfig_main" "$src/tests/consumer/pkgconfig_main.cc" $flags
+    "$work/pkgconfig_main" ;;
+  deb)
+    (cd "$work" && cpack --config "$build/CPackConfig.cmake" -B "$work/deb" >/dev/null)
+    deb=$(ls "$work"/deb/weft_*.deb)
+    dpkg -i "$deb" >/dev/null
+    trap 'dpkg -r weft >/dev/null; rm -rf "$work"' EXIT
+    "${configure[@]}" >/dev/null ;;
+  subdir)
+    "${configure[@]}" -DWEFT_SOURCE_DIR="$src" >/dev/null ;;
+  *)
+    echo "$0: unknown route '$route' (prefix, deb or subdir)" >&2
+    exit 2 ;;
+esac
+cmake --build "$work/consumer" -j"$(nproc)" >/dev/null
+ctest --test-dir "$work/consumer" --output-on-failure
+echo "consumer project: built and passed by the $route route"
