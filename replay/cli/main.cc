@@ -48,7 +48,11 @@ int run_demo(const std::string& name, std::uint64_t iterations) {
 
 int main(int argc, char** argv) {
   CLI::App app{"weft: run concurrent code deterministically"};
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);
+  app.set_version_flag("--version", std::string("weft ") + WEFT_VERSION);
+  app.footer(
+      "Exit status: 0 done, 1 a failure found or a damaged file, 2 a usage "
+      "error or unreadable input.");
 
   auto* demo = app.add_subcommand(
       "demo",
@@ -104,7 +108,17 @@ int main(int argc, char** argv) {
 
   const auto alloc = weft::replay::add_alloc_command(app);
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // CLI11's own codes (105, 106, ...) mean nothing to a script: a usage
+    // error is 2, and asking for --help or --version is not an error.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (app.get_subcommands().empty()) {  // `weft` alone: what it can do
+    std::cout << app.help();
+    return 0;
+  }
   if (weft::replay::alloc_parsed(*alloc))
     return weft::replay::run_alloc_command(*alloc);
   if (show->parsed())
