@@ -15,6 +15,7 @@
 #include <memory>
 #include <new>
 #include <system_error>
+#include <unordered_set>
 
 #include "replay/alloc/ring.h"
 #include "traces/writer.h"
@@ -81,8 +82,11 @@ class Drainer {
         ++result_.lost;
       } else if (h_->image.load(std::memory_order_relaxed) != image_) {
         continue;  // a later image's call: its log starts afresh
-      } else if ((c & ring::kFiller) == 0) {
+      } else if ((c & ring::kFiller) != 0) {
+        reallocs_.insert(tail_);
+      } else {
         traces::AllocRecord r = e.record;
+        if (r.release_delta != 0) reallocs_.erase(r.seq - r.release_delta);
         r.seq -= base_;
         write(r);
       }
@@ -90,6 +94,12 @@ class Drainer {
         h_->consumed.store(tail_, std::memory_order_release);
     }
     h_->consumed.store(tail_, std::memory_order_release);
+    // A realloc whose first number came but not its record was in flight
+    // (if it had taken its second number too, the call counts twice).
+    if (dead) {
+      result_.lost += reallocs_.size();
+      reallocs_.clear();
+    }
   }
 
   RecordResult& result() { return result_; }
@@ -120,6 +130,7 @@ class Drainer {
     result_.logged = true;
     result_.calls = result_.lost = result_.unwritten = 0;
     result_.error.clear();
+    reallocs_.clear();
     writer_.reset();
     try {
       traces::TraceHeader header;
@@ -159,6 +170,8 @@ class Drainer {
   std::uint64_t base_ = 0;   // its first sequence number
   std::uint64_t tail_ = 0;   // the next position to read
   std::unique_ptr<traces::TraceWriter> writer_;
+  // Reallocs started (their first number read) whose record has not come.
+  std::unordered_set<std::uint64_t> reallocs_;
   RecordResult result_;
 };
 

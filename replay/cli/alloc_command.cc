@@ -184,8 +184,9 @@ int record_command(const AllocCommand& c) {
             << c.output << " (program exit status " << rc << ")\n";
   if (r.lost != 0)
     std::cerr << "weft alloc record: " << r.lost
-              << " calls lost: in flight when the program died (sequence "
-                 "gaps in the log)\n";
+              << (r.lost == 1 ? " call" : " calls")
+              << " lost: in flight when the program died (begun, not "
+                 "returned: sequence gaps in the log)\n";
   if (!r.error.empty())
     std::cerr << "weft alloc record: the log stopped being written: " << r.error
               << "; " << r.unwritten << " calls not written\n";
