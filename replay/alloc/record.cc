@@ -72,6 +72,7 @@ class Drainer {
   void drain(bool dead) {
     const std::uint64_t end =
         dead ? h_->next_seq.load(std::memory_order_acquire) : UINT64_MAX;
+    if (h_->image.load(std::memory_order_acquire) != image_) start_image();
     while (tail_ < end) {
       if (h_->image.load(std::memory_order_acquire) != image_) start_image();
       if (image_ == 0) break;

@@ -6,14 +6,17 @@
  * for k = 0, 1, ...: p = malloc(first_size(i, k)); p = realloc(p,
  * second_size(i, k)); free(p), and no other allocator call, so its part of
  * the log is known from its count. argv[2] is the number of threads (4,
- * at most 8). */
+ * at most 8). With `--self N` it makes N malloc and free pairs in one
+ * thread instead and then SIGKILLs itself. */
 #include "alloc_kill_prog.h"
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -37,6 +40,14 @@ static void* work(void* arg) {
 
 int main(int argc, char** argv) {
   if (argc < 2) return 2;
+  if (strcmp(argv[1], "--self") == 0 && argc == 3) {
+    const long n = atol(argv[2]);
+    for (long k = 0; k < n; ++k) {
+      void* volatile p = malloc(kill_prog_first_size(0, (uint64_t)k));
+      free(p);
+    }
+    kill(getpid(), SIGKILL);
+  }
   const int fd = open(argv[1], O_RDWR);
   if (fd < 0) return 2;
   words = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

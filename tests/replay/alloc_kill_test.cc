@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -262,6 +263,29 @@ TEST(AllocKill, ATermSentToTheRecorderReachesTheProgram) {
     EXPECT_TRUE(log.workers[i].broken.empty()) << log.workers[i].broken;
     EXPECT_GE(log.workers[i].calls + rep.lost, rec.words[8 * (i + 1)]);
   }
+}
+
+TEST(AllocKill, AProgramThatKillsItselfLosesNoCallAsTheGuideShows) {
+  // docs/guide.md shows this output: 50,000 malloc and free pairs, then
+  // kill -9 of itself.
+  const std::string dir = temp("self");
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
+  const std::string cmd = "cd " + dir + " && " + WEFT_BINARY +
+                          " alloc record -o self.weft -- " +
+                          WEFT_ALLOC_KILL_PROG + " --self 50000 2>err";
+  const int status = std::system(cmd.c_str());
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGKILL);
+  std::ifstream in(dir + "/err");
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str(),
+            "weft alloc record: 100000 allocator calls in self.weft (program "
+            "exit status 137)\n");
+  std::uint64_t n = 0;
+  for (const AllocRecord& r : read_calls(dir + "/self.weft"))
+    EXPECT_EQ(r.seq, n++);
+  EXPECT_EQ(n, 100000u);
+  EXPECT_EQ(std::system(("rm -rf " + dir).c_str()), 0);
 }
 
 TEST(AllocKill, KillingTheRecorderKillsTheProgram) {
