@@ -224,7 +224,10 @@ KillOutcome kill_once(long delay_us, int signal_to_program = SIGKILL) {
 
 TEST(AllocKill, EveryCompletedCallOfAKilledProgramIsLoggedOrReportedLost) {
   const char* env = std::getenv("WEFT_ALLOC_KILLS");
-  const int kills = env != nullptr ? std::atoi(env) : 25;
+  char* end = nullptr;
+  const long kills = env != nullptr ? std::strtol(env, &end, 10) : 25;
+  ASSERT_TRUE(env == nullptr || (end != env && *end == '\0' && kills > 0))
+      << "WEFT_ALLOC_KILLS=" << env << " is not a positive number of kills";
   std::mt19937_64 rng(15);
   std::uint64_t completed = 0, shortfall = 0, lost = 0, runs_with_loss = 0;
   for (int i = 0; i < kills && !HasFailure(); ++i) {
@@ -238,7 +241,7 @@ TEST(AllocKill, EveryCompletedCallOfAKilledProgramIsLoggedOrReportedLost) {
     runs_with_loss += k.lost != 0;
   }
   std::printf(
-      "%d kills: %llu calls completed, %llu of them missing from the logs; "
+      "%ld kills: %llu calls completed, %llu of them missing from the logs; "
       "%llu calls reported lost, in %llu runs\n",
       kills, static_cast<unsigned long long>(completed),
       static_cast<unsigned long long>(shortfall),
