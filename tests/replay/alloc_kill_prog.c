@@ -28,7 +28,8 @@ static void* work(void* arg) {
   _Atomic uint64_t* done = &words[8 * (i + 1)];
   atomic_fetch_add(&running, 1);
   for (uint64_t k = 0;; ++k) {
-    void* p = malloc(kill_prog_first_size(i, k));
+    /* volatile: a compiler may drop an allocation nothing reads. */
+    void* volatile p = malloc(kill_prog_first_size(i, k));
     atomic_store_explicit(done, 3 * k + 1, memory_order_relaxed);
     p = realloc(p, kill_prog_second_size(i, k));
     atomic_store_explicit(done, 3 * k + 2, memory_order_relaxed);
