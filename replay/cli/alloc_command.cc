@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,6 +15,7 @@
 #include "replay/alloc/compare.h"
 #include "replay/alloc/convert.h"
 #include "replay/alloc/import.h"
+#include "replay/alloc/record.h"
 #include "replay/alloc/replay.h"
 #include "traces/format.h"
 #include "traces/self_exe.h"
@@ -159,70 +159,49 @@ std::string recorder_library() {
 #endif
 }
 
-int record_program(const std::string& output,
-                   const std::vector<std::string>& argv, bool children) {
+// Runs the program under the recorder; its exit status.
+int record_command(const AllocCommand& c) {
   const std::string recorder = recorder_library();
   if (access(recorder.c_str(), R_OK) != 0)
     throw std::runtime_error("cannot find the recorder library " + recorder +
                              " (set WEFT_ALLOC_RECORDER)");
-  // The recorder can only say it cannot write the log once the program
-  // runs: find out before running it.
+  // Find out that the log cannot be written before running the program.
   const int probe =
-      ::open(output.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+      ::open(c.output.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (probe < 0)
     throw std::system_error(errno, std::generic_category(),
-                            "cannot create " + output);
+                            "cannot create " + c.output);
   ::close(probe);
-  ::unlink(output.c_str());
-  const char* old = std::getenv("LD_PRELOAD");
-  const std::string saved = old != nullptr ? old : "";
-  const pid_t pid = fork();
-  if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
-  if (pid == 0) {
-    setenv("WEFT_ALLOC_PID", std::to_string(getpid()).c_str(), 1);
-    setenv("LD_PRELOAD",
-           (recorder + (saved.empty() ? "" : ":" + saved)).c_str(), 1);
-    setenv("WEFT_ALLOC_OUT", absolute(output).c_str(), 1);
-    if (children) setenv("WEFT_ALLOC_CHILDREN", "1", 1);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    std::fprintf(stderr, "weft alloc record: cannot run %s: %s\n", args[0],
-                 std::strerror(errno));
-    _exit(127);
+  ::unlink(c.output.c_str());
+  const RecordResult r =
+      record_program(absolute(c.output), c.program, c.children, recorder);
+  const int rc = r.status;
+  if (!r.logged) {
+    // 127: the child already said it could not run the program.
+    if (rc != 127)
+      std::cerr << "weft alloc record: " << c.program[0]
+                << " wrote no log (is it statically linked, or setuid?)\n";
+    return rc != 0 ? rc : 1;
   }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return WEXITSTATUS(status);
+  std::cerr << "weft alloc record: " << r.calls << " allocator calls in "
+            << c.output << " (program exit status " << rc << ")\n";
+  if (r.lost != 0)
+    std::cerr << "weft alloc record: " << r.lost
+              << (r.lost == 1 ? " call" : " calls")
+              << " lost: in flight when the program died (begun, not "
+                 "returned: sequence gaps in the log)\n";
+  if (!r.error.empty())
+    std::cerr << "weft alloc record: the log stopped being written: " << r.error
+              << "; " << r.unwritten << " calls not written\n";
+  if (c.children)
+    std::cerr << "weft alloc record: the children's logs are " << c.output
+              << ".<pid>\n";
+  return rc != 0 ? rc : (r.error.empty() ? 0 : 2);
 }
 
 int run_alloc_command(const AllocCommand& c) {
   try {
-    if (c.record->parsed()) {
-      const int rc = record_program(c.output, c.program, c.children);
-      if (access(c.output.c_str(), R_OK) != 0) {
-        // 127: the child already said it could not run the program.
-        if (rc != 127)
-          std::cerr << "weft alloc record: " << c.program[0]
-                    << " wrote no log (is it statically linked, or "
-                       "setuid?)\n";
-        return rc != 0 ? rc : 1;
-      }
-      std::uint64_t calls = 0;
-      for (const auto& r : read_calls(c.output)) {
-        (void)r;
-        ++calls;
-      }
-      std::cerr << "weft alloc record: " << calls << " allocator calls in "
-                << c.output << " (program exit status " << rc << ")\n";
-      if (c.children)
-        std::cerr << "weft alloc record: the children's logs are " << c.output
-                  << ".<pid>\n";
-      return rc;
-    }
+    if (c.record->parsed()) return record_command(c);
     if (c.import->parsed()) {
       const std::uint64_t n = import_log(c.input, c.output);
       std::cout << "imported " << n << " allocator calls into " << c.output

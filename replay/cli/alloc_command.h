@@ -27,10 +27,4 @@ int run_alloc_command(const AllocCommand& command);
 // build tree's.
 std::string recorder_library();
 
-// Runs `argv` with the recorder preloaded, writing `output` (and, with
-// `children`, `output`.<pid> for every program a descendant execs).
-// Returns the program's exit status (128 + signal if it was killed).
-int record_program(const std::string& output,
-                   const std::vector<std::string>& argv, bool children = false);
-
 }  // namespace weft::replay

@@ -4,8 +4,10 @@
 // - convert throughput in MB/s of calls log, beside reading the same file
 //   without converting;
 // - recording overhead of weft's LD_PRELOAD recorder beside heaptrack's on
-//   the same python3 program, and beside the program alone.
+//   the same python3 program, and beside the program alone; and on a
+//   4-thread program beside the program alone.
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -259,8 +261,14 @@ const char kWorkload[] =
     " -c 'keep = [bytes(600 + i % 1000) for i in range(100000)]\n"
     "for i in range(400000): b = bytes(600 + i % 2000)' >/dev/null 2>&1";
 
+// Wall time per run; `cpu_ms`, the CPU time (user and system) of the
+// command and everything it ran, the recorder's draining process included,
+// per run: on a busy machine the steadier figure.
 void run_timed(benchmark::State& state, const std::string& cmd) {
+  double cpu = 0;
   for (auto _ : state) {
+    rusage before{};
+    getrusage(RUSAGE_CHILDREN, &before);
     const auto t0 = std::chrono::steady_clock::now();
     const int rc = std::system(cmd.c_str());
     const auto t1 = std::chrono::steady_clock::now();
@@ -268,8 +276,18 @@ void run_timed(benchmark::State& state, const std::string& cmd) {
       state.SkipWithError(("failed: " + cmd).c_str());
       return;
     }
+    rusage after{};
+    getrusage(RUSAGE_CHILDREN, &after);
+    auto seconds = [](const timeval& t) {
+      return static_cast<double>(t.tv_sec) +
+             1e-6 * static_cast<double>(t.tv_usec);
+    };
+    cpu += seconds(after.ru_utime) - seconds(before.ru_utime) +
+           seconds(after.ru_stime) - seconds(before.ru_stime);
     state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
   }
+  state.counters["cpu_ms"] =
+      1e3 * cpu / static_cast<double>(state.iterations());
 }
 
 void BM_Python(benchmark::State& state) {
@@ -299,6 +317,29 @@ void BM_PythonUnderHeaptrack(benchmark::State& state) {
   std::remove((out + ".zst").c_str());
 }
 BENCHMARK(BM_PythonUnderHeaptrack)
+    ->Iterations(3)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+// A 4-thread C++ program (tests/replay/alloc_threads_prog.cc, 150,000
+// iterations per thread: about 2.4M calls) alone and recorded: every call
+// takes a number from one shared counter, so this is where threads meet.
+const std::string kThreads =
+    std::string(WEFT_ALLOC_THREADS_PROG) + " 150000 >/dev/null 2>&1";
+
+void BM_ThreadsProg(benchmark::State& state) { run_timed(state, kThreads); }
+BENCHMARK(BM_ThreadsProg)
+    ->Iterations(3)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+void BM_ThreadsProgUnderWeftRecorder(benchmark::State& state) {
+  const std::string log = "/tmp/weft-alloc-bench-threads.weft";
+  run_timed(state, std::string(WEFT_BINARY) + " alloc record -o " + log +
+                       " -- " + kThreads);
+  std::remove(log.c_str());
+}
+BENCHMARK(BM_ThreadsProgUnderWeftRecorder)
     ->Iterations(3)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);

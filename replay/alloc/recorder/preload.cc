@@ -1,12 +1,17 @@
 // The allocator recorder: an LD_PRELOAD library that wraps malloc, free,
 // calloc, realloc, posix_memalign, aligned_alloc, memalign and valloc and
-// writes every call (size, alignment, pointer in, result, dense thread
-// number, global sequence number) to the weft trace named by
-// WEFT_ALLOC_OUT, as AllocRecords in crash-safe zstd frames.
+// records every call (size, alignment, pointer in, result, dense thread
+// number, global sequence number) as an AllocRecord.
 // `weft alloc record` sets it up; it records the process it starts (after
 // an exec, the new program, which starts the log afresh), and its
 // children's programs only if asked (WEFT_ALLOC_CHILDREN=1), each in a log
 // of its own: WEFT_ALLOC_PID names the process whose log is WEFT_ALLOC_OUT.
+// That process commits each call, before it returns, to the shared ring
+// named by WEFT_ALLOC_RING (replay/alloc/ring.h), which `weft alloc record`
+// drains into the log, so a SIGKILL loses no completed call. Children's
+// logs (and a root without a ring) are written from in here, through
+// per-thread buffers and crash-safe zstd frames: a kill loses what is
+// still buffered.
 //
 // Re-entrance: the recorder itself allocates (its buffers, the writer, the
 // zstd context); a thread-local flag sends those calls straight to the
@@ -18,8 +23,11 @@
 // modification order agrees with happens-before).
 #include <dlfcn.h>
 #include <pthread.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
@@ -29,6 +37,7 @@
 #include <new>
 #include <string>
 
+#include "replay/alloc/ring.h"
 #include "traces/alloc_records.h"
 #include "traces/writer.h"
 
@@ -217,10 +226,100 @@ void on_thread_exit(void* p) {
   in_hook = was;
 }
 
+// --- the shared ring (the root process under `weft alloc record`) -------
+
+namespace ring = weft::replay::ring;
+ring::Header* shared = nullptr;  // set once, before recording starts
+ring::Entry* shared_entries = nullptr;
+std::atomic<std::uint32_t> next_ring_thread{0};
+__attribute__((tls_model(
+    "initial-exec"))) thread_local std::uint32_t ring_thread = UINT32_MAX;
+// The last `consumed` this thread read: most calls need not look again.
+__attribute__((
+    tls_model("initial-exec"))) thread_local std::uint64_t seen_consumed = 0;
+
+// The entry of position `seq`, once the parent has read the entry a whole
+// ring before it (a full ring blocks: nothing is dropped).
+ring::Entry& ring_entry(std::uint64_t seq) {
+  if (seq >= seen_consumed + ring::kEntries) {
+    while ((seen_consumed = shared->consumed.load(std::memory_order_acquire)) +
+               ring::kEntries <=
+           seq)
+      sched_yield();
+  }
+  return shared_entries[seq & (ring::kEntries - 1)];
+}
+
+void ring_record(AllocCall call, std::uint64_t seq, std::uint64_t size,
+                 std::uint64_t align, const void* ptr, const void* result,
+                 std::uint64_t release_delta) {
+  if (ring_thread == UINT32_MAX)
+    ring_thread = next_ring_thread.fetch_add(1, std::memory_order_relaxed);
+  ring::Entry& e = ring_entry(seq);
+  AllocRecord& r = e.record;
+  r.call = call;
+  r.thread = ring_thread;
+  r.seq = seq;
+  r.size = size;
+  r.align = align;
+  r.ptr = reinterpret_cast<std::uintptr_t>(ptr);
+  r.result = reinterpret_cast<std::uintptr_t>(result);
+  r.release_delta = release_delta;
+  e.commit.store(seq + 1, std::memory_order_release);
+}
+
+// A realloc's first sequence number holds no call: say so at once, so the
+// parent need not wait for it while the realloc copies.
+void ring_filler(std::uint64_t seq) {
+  if (shared != nullptr)
+    ring_entry(seq).commit.store((seq + 1) | ring::kFiller,
+                                 std::memory_order_release);
+}
+
+std::string read_cmdline();
+
+// Maps the ring named by WEFT_ALLOC_RING and starts this image's part of
+// it; false (and a message) if it cannot.
+bool attach_ring(const char* fd_text) {
+  char* end = nullptr;
+  const long fd = std::strtol(fd_text, &end, 10);
+  struct stat st {};
+  void* p = MAP_FAILED;
+  if (end != fd_text && *end == '\0' && fd >= 0 &&
+      fstat(static_cast<int>(fd), &st) == 0 &&
+      static_cast<std::size_t>(st.st_size) >= ring::kBytes)
+    p = mmap(nullptr, ring::kBytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+             static_cast<int>(fd), 0);
+  auto* h = static_cast<ring::Header*>(p);
+  if (p == MAP_FAILED || h->magic != ring::kMagic ||
+      h->entries != ring::kEntries) {
+    if (p != MAP_FAILED) munmap(p, ring::kBytes);
+    const char msg[] =
+        "weft alloc: cannot record: WEFT_ALLOC_RING is not the ring of this "
+        "weft alloc record\n";
+    [[maybe_unused]] auto n = write(2, msg, sizeof msg - 1);
+    return false;
+  }
+  {
+    const std::string cmd = read_cmdline();
+    const std::size_t n = std::min(cmd.size(), sizeof h->program - 1);
+    std::memcpy(h->program, cmd.data(), n);
+    h->program[n] = '\0';
+  }
+  h->image_start.store(h->next_seq.load(std::memory_order_relaxed),
+                       std::memory_order_relaxed);
+  h->image.fetch_add(1, std::memory_order_release);
+  shared = h;
+  shared_entries = ring::entries(h);
+  return true;
+}
+
 // Called with in_hook set.
 void record(AllocCall call, std::uint64_t seq, std::uint64_t size,
             std::uint64_t align, const void* ptr, const void* result,
             std::uint64_t release_delta = 0) {
+  if (shared != nullptr)
+    return ring_record(call, seq, size, align, ptr, result, release_delta);
   ThreadBuffer* b = my_buffer;
   if (b == nullptr && (b = attach_buffer()) == nullptr) return;
   lock(b);
@@ -237,20 +336,22 @@ void record(AllocCall call, std::uint64_t seq, std::uint64_t size,
   unlock(b);
 }
 
+std::uint64_t take_seq() {
+  return (shared != nullptr ? shared->next_seq : next_seq)
+      .fetch_add(1, std::memory_order_relaxed);
+}
+
 // Reserves a sequence number if this call is to be recorded.
 bool begin(std::uint64_t& seq) {
   if (in_hook || !recording.load(std::memory_order_relaxed)) return false;
   in_hook = true;
-  seq = next_seq.fetch_add(1, std::memory_order_relaxed);
+  seq = take_seq();
   return true;
 }
 bool begin() {
   if (in_hook || !recording.load(std::memory_order_relaxed)) return false;
   in_hook = true;
   return true;
-}
-std::uint64_t take_seq() {
-  return next_seq.fetch_add(1, std::memory_order_relaxed);
 }
 
 std::string read_cmdline() {
@@ -273,6 +374,39 @@ void stop_in_child() {
   forked_child = true;
 }
 
+// Opens this process's own log (a child's, or a root without a ring) and
+// the per-thread buffers' exit hook; false (and a message) if it cannot.
+bool start_writer(bool root, const char* out) {
+  pthread_key_create(&exit_key, on_thread_exit);
+  // Everything allocated here is freed inside this function, while in_hook
+  // still keeps it out of the log (the path's free used to be the first
+  // record of every log: an unknown free for convert --strict).
+  const std::string path =
+      root ? std::string(out)
+           : std::string(out) + "." + std::to_string(getpid());
+  try {
+    weft::traces::TraceHeader header;
+    header.kind = weft::traces::TraceKind::kAllocLog;
+    header.metadata = {{"form", "calls"},
+                       {"program", read_cmdline()},
+                       {"pid", std::to_string(getpid())},
+                       {"recorder", "weft LD_PRELOAD"}};
+    weft::traces::WriterOptions options;
+    options.records_per_frame = 16384;
+    writer = new weft::traces::TraceWriter(path, header, options);
+    return true;
+  } catch (const std::exception& e) {
+    // Cannot write the log: run the program unrecorded, and say why.
+    const std::string msg =
+        std::string("weft alloc: cannot record: ") + e.what() + "\n";
+    [[maybe_unused]] auto n = write(2, msg.data(), msg.size());
+  } catch (...) {
+    const char msg[] = "weft alloc: cannot record\n";
+    [[maybe_unused]] auto n = write(2, msg, sizeof msg - 1);
+  }
+  return false;
+}
+
 __attribute__((constructor)) void start_recording() {
   if (need_bootstrap()) return;
   const char* out = std::getenv("WEFT_ALLOC_OUT");
@@ -287,41 +421,15 @@ __attribute__((constructor)) void start_recording() {
   const char* children = std::getenv("WEFT_ALLOC_CHILDREN");
   if (!root && (children == nullptr || std::strcmp(children, "1") != 0)) return;
   in_hook = true;
-  pthread_key_create(&exit_key, on_thread_exit);
   pthread_atfork(nullptr, nullptr, stop_in_child);
-  bool started = false;
-  {
-    // Everything allocated here is freed inside this scope, while in_hook
-    // still keeps it out of the log (the path's free used to be the
-    // first record of every log: an unknown free for convert --strict).
-    const std::string path =
-        root ? std::string(out)
-             : std::string(out) + "." + std::to_string(getpid());
-    try {
-      weft::traces::TraceHeader header;
-      header.kind = weft::traces::TraceKind::kAllocLog;
-      header.metadata = {{"form", "calls"},
-                         {"program", read_cmdline()},
-                         {"pid", std::to_string(getpid())},
-                         {"recorder", "weft LD_PRELOAD"}};
-      weft::traces::WriterOptions options;
-      options.records_per_frame = 16384;
-      writer = new weft::traces::TraceWriter(path, header, options);
-      started = true;
-    } catch (const std::exception& e) {
-      // Cannot write the log: run the program unrecorded, and say why.
-      const std::string msg =
-          std::string("weft alloc: cannot record: ") + e.what() + "\n";
-      [[maybe_unused]] auto n = write(2, msg.data(), msg.size());
-    } catch (...) {
-      const char msg[] = "weft alloc: cannot record\n";
-      [[maybe_unused]] auto n = write(2, msg, sizeof msg - 1);
-    }
-  }
-  recording.store(started);
+  const char* ring_fd = std::getenv(ring::kEnv);
+  recording.store(root && ring_fd != nullptr && *ring_fd != '\0'
+                      ? attach_ring(ring_fd)
+                      : start_writer(root, out));
   in_hook = false;
 }
-
+// The ring needs no flush: its calls are recorded to the end, the calls of
+// later destructors included.
 __attribute__((destructor)) void stop_recording() {
   if (writer == nullptr || forked_child) return;
   in_hook = true;
@@ -403,6 +511,7 @@ __attribute__((visibility("default"))) void* realloc(void* p, std::size_t n) {
   // as the call starts, the new one is ours only once it returns.
   std::uint64_t before = 0;
   if (p == nullptr ? !begin() : !begin(before)) return real.realloc(p, n);
+  if (p != nullptr) ring_filler(before);
   void* r = real.realloc(p, n);
   const std::uint64_t after = take_seq();
   record(AllocCall::kRealloc, after, n, 0, p, r,
