@@ -7,17 +7,22 @@
 //    the last is spawned), each making K atomic stores, K * N ~ 262k;
 //  - BM_StepCostReorder: whole schedules of reorder_N (N-1 setters and a
 //    checker, tests/support/sctbench.h), spawning included.
-// The counter ns_per_step is wall time over scheduler steps.
+//  - BM_RawFiberWalk: the baseline for what memory costs, N raw fibers
+//    switching at random with no scheduler.
+// The counter ns_per_step is CPU time over scheduler steps.
 // Run: build-release/tests/bench/strands_bench (see docs/performance.md).
 #include <benchmark/benchmark.h>
 
+#include <boost/context/fiber.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "sim/harness/explore.h"
 #include "sim/harness/strategy_registry.h"
+#include "sim/random.h"
 #include "sim/scheduler.h"
 #include "sim/weft.h"
 #include "tests/support/sctbench.h"
@@ -83,6 +88,56 @@ void BM_StepCostReorder(benchmark::State& state, const char* strategy) {
   run_steps(state, strategy, [n] { weft::test::reorder(n); });
 }
 
+// Baseline, the hardware's share: N raw Boost.Context fibers, each jumping
+// straight to one drawn at random (staying put when it draws itself), as a
+// random walk switches strands, with no scheduler at all. What touching N
+// stacks in turn costs: no scheduler can go below it.
+struct RawWalk {
+  std::vector<boost::context::fiber> conts;  // by fiber; the last: main
+  std::size_t from = 0;
+  std::uint64_t x = 0x9e3779b97f4a7c15ULL;
+  std::int64_t left = 0;
+  std::size_t next(std::size_t n) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return static_cast<std::size_t>((static_cast<weft::sim::Uint128>(x) * n) >>
+                                    64);
+  }
+};
+
+void BM_RawFiberWalk(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  std::int64_t steps = 0;
+  for (auto _ : state) {
+    RawWalk w;
+    w.left = kStepsPerRun;
+    w.conts.reserve(n + 1);
+    for (std::size_t i = 0; i < n; ++i)
+      w.conts.emplace_back([&w, i, n](boost::context::fiber&& caller) {
+        w.conts[w.from] = std::move(caller);
+        while (w.left-- > 0) {
+          const std::size_t to = w.next(n);
+          if (to == i) continue;
+          w.from = i;
+          auto back = std::move(w.conts[to]).resume();
+          w.conts[w.from] = std::move(back);
+        }
+        return std::move(w.conts[n]);
+      });
+    w.conts.emplace_back();
+    w.from = n;
+    w.conts[n] = std::move(w.conts[0]).resume();
+    steps += kStepsPerRun;
+    state.PauseTiming();
+    w.conts.clear();  // unwinds the fibers still suspended
+    state.ResumeTiming();
+  }
+  state.counters["ns_per_step"] = benchmark::Counter(
+      static_cast<double>(steps),
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
 void strands(benchmark::internal::Benchmark* b) {
   for (int n : {1, 2, 10, 100, 1000}) b->Arg(n);
   b->Unit(benchmark::kMillisecond);
@@ -93,6 +148,7 @@ void reorder_sizes(benchmark::internal::Benchmark* b) {
   b->Unit(benchmark::kMicrosecond);
 }
 
+BENCHMARK(BM_RawFiberWalk)->Apply(strands);
 BENCHMARK_CAPTURE(BM_StepCost, random, "random")->Apply(strands);
 BENCHMARK_CAPTURE(BM_StepCost, pct, "pct")->Apply(strands);
 BENCHMARK_CAPTURE(BM_StepCost, portfolio, "portfolio")->Apply(strands);
