@@ -16,6 +16,7 @@
 #include <mutex>
 #include <vector>
 
+#include "sim/dfs_strategy.h"
 #include "sim/priority_list.h"
 #include "sim/scheduler.h"
 #include "sim/strategy.h"
@@ -123,6 +124,64 @@ class ReferenceSurw final : public Strategy {
   Rng rng_;
 };
 
+// DFS as it was: each frame listed its alternatives in the order tried.
+class ReferenceDfs final : public Strategy {
+ public:
+  explicit ReferenceDfs(int bound) : bound_(bound) {}
+  void begin(std::uint64_t) override {
+    depth_ = 0;
+    preemptions_ = 0;
+  }
+  std::uint32_t choose(const ChoicePoint& point) override {
+    if (depth_ == path_.size()) path_.push_back(open(point));
+    Frame& f = path_[depth_++];
+    const std::uint32_t chosen = f.order[f.next];
+    if (f.current >= 0 && static_cast<std::int64_t>(chosen) != f.current)
+      ++preemptions_;
+    return chosen;
+  }
+  void end(std::uint64_t) override {
+    path_.resize(depth_);
+    while (!path_.empty() && path_.back().next + 1 >= path_.back().order.size())
+      path_.pop_back();
+    if (path_.empty())
+      done_ = true;
+    else
+      ++path_.back().next;
+  }
+  bool finished() const override { return done_; }
+  std::string name() const override { return "reference-dfs"; }
+  std::string environment() const override { return ""; }
+
+ private:
+  struct Frame {
+    std::int64_t current = -1;
+    std::vector<std::uint32_t> order;
+    std::size_t next = 0;
+  };
+  Frame open(const ChoicePoint& point) const {
+    Frame f;
+    if (point.is_value) {
+      for (std::uint32_t v = 0; v < point.count; ++v) f.order.push_back(v);
+      return f;
+    }
+    for (std::uint32_t i = 0; i < point.count; ++i)
+      if (point.strands[i] == point.current) f.current = i;
+    if (f.current >= 0)
+      f.order.push_back(static_cast<std::uint32_t>(f.current));
+    const bool may_preempt = preemptions_ < bound_ || f.current < 0;
+    for (std::uint32_t i = 0; i < point.count; ++i)
+      if (static_cast<std::int64_t>(i) != f.current && may_preempt)
+        f.order.push_back(i);
+    return f;
+  }
+  int bound_;
+  std::vector<Frame> path_;
+  std::size_t depth_ = 0;
+  int preemptions_ = 0;
+  bool done_ = false;
+};
+
 // Hands every call on except runnable_changed: the wrapped strategy must
 // notice that it does not know the runnable set and scan the strands.
 class Untold final : public Strategy {
@@ -203,7 +262,7 @@ bool same_schedules(Strategy& a, Strategy& b,
   RunLimits limits;
   limits.spurious_wakeups = true;
   Scheduler sched_a(limits), sched_b(limits);
-  for (int i = 0; i < schedules; ++i) {
+  for (int i = 0; i < schedules && !a.finished(); ++i) {
     const std::uint64_t seed = first_seed + static_cast<std::uint64_t>(i);
     const auto ra = sched_a.run(a, seed, [&] { program(ops); });
     const auto rb = sched_b.run(b, seed, [&] { program(ops); });
@@ -241,6 +300,16 @@ RC_GTEST_PROP(IncrementalStrategies, SurwUntoldOfTheRunnableSetScansAlike,
   Untold untold(surw);
   ReferenceSurw reference;
   RC_ASSERT(same_schedules(untold, reference, ops, seed, 3));
+}
+
+RC_GTEST_PROP(IncrementalStrategies, DfsWalksTheTreeInThePlainDfsOrder,
+              (std::vector<std::uint8_t> ops)) {
+  if (ops.size() > 7) ops.resize(7);
+  const int bound = static_cast<int>(ops.size() % 3);
+  DfsStrategy dfs(bound);
+  ReferenceDfs reference(bound);
+  RC_ASSERT(same_schedules(dfs, reference, ops, 0, 300));
+  RC_ASSERT(dfs.finished() == reference.finished());
 }
 
 // Many strands, few operations each: the spawn-heavy shape of reorder_N.
