@@ -8,27 +8,29 @@ void DfsStrategy::begin(std::uint64_t) {
 }
 
 DfsStrategy::Frame DfsStrategy::open(const ChoicePoint& point) const {
-  Frame f{point.kind, point.is_value, point.count, -1, {}, 0};
-  if (point.is_value) {
-    for (std::uint32_t v = 0; v < point.count; ++v) f.order.push_back(v);
-    return f;
-  }
-  for (std::uint32_t i = 0; i < point.count; ++i)
-    if (point.strands[i] == point.current) f.current = i;
-  if (f.current >= 0) f.order.push_back(static_cast<std::uint32_t>(f.current));
+  Frame f{point.kind, point.is_value, point.count, -1, point.count, 0};
+  if (point.is_value) return f;
+  const std::uint32_t current = non_preempting(point);
+  if (point.strands[current] == point.current) f.current = current;
   const bool may_preempt =
       bound_ == kUnbounded || preemptions_ < bound_ || f.current < 0;
-  for (std::uint32_t i = 0; i < point.count; ++i)
-    if (static_cast<std::int64_t>(i) != f.current && may_preempt)
-      f.order.push_back(i);
+  if (!may_preempt) f.tries = 1;
   return f;
+}
+
+std::uint32_t DfsStrategy::alternative(const Frame& f, std::size_t k) {
+  const auto i = static_cast<std::uint32_t>(k);
+  if (f.current < 0) return i;
+  const auto current = static_cast<std::uint32_t>(f.current);
+  if (i == 0) return current;
+  return i - 1 < current ? i - 1 : i;
 }
 
 std::uint32_t DfsStrategy::choose(const ChoicePoint& point) {
   if (depth_ == path_.size()) {
     Frame f = open(point);
     // Fewer alternatives than offered: the bound cut some off.
-    if (f.order.size() < point.count) bound_reached_ = true;
+    if (f.tries < point.count) bound_reached_ = true;
     path_.push_back(std::move(f));
   }
   const Frame& f = path_[depth_];
@@ -42,7 +44,7 @@ std::uint32_t DfsStrategy::choose(const ChoicePoint& point) {
         "schedule with the same choices offered " +
         std::to_string(f.count) + " " + std::string(to_string(f.kind)) +
         "; the body depends on something outside weft's control");
-  const std::uint32_t chosen = f.order[f.next];
+  const std::uint32_t chosen = alternative(f, f.next);
   if (f.current >= 0 && static_cast<std::int64_t>(chosen) != f.current)
     ++preemptions_;
   ++depth_;
@@ -53,7 +55,7 @@ void DfsStrategy::end(std::uint64_t) {
   ++schedules_;
   // Frames past this schedule's depth were never reached by it.
   path_.resize(depth_);
-  while (!path_.empty() && path_.back().next + 1 >= path_.back().order.size())
+  while (!path_.empty() && path_.back().next + 1 >= path_.back().tries)
     path_.pop_back();
   if (path_.empty()) {
     done_ = true;

@@ -42,11 +42,15 @@ class DfsStrategy final : public Strategy {
     ChoiceKind kind;
     bool is_value;
     std::uint32_t count;
-    std::int64_t current;              // index of the running strand, or -1
-    std::vector<std::uint32_t> order;  // alternatives in the order tried
-    std::size_t next = 0;              // position in `order` taken now
+    std::int64_t current;  // index of the running strand, or -1
+    std::uint32_t tries;   // alternatives to try (the bound may cut some)
+    std::size_t next = 0;  // the one taken now, in the order tried
   };
   Frame open(const ChoicePoint& point) const;
+  // The index of the k-th alternative tried: the running strand first,
+  // then the others in index order. O(1), so a frame costs the same
+  // whatever the number of strands.
+  static std::uint32_t alternative(const Frame& f, std::size_t k);
 
   int bound_;
   std::vector<Frame> path_;

@@ -231,16 +231,63 @@ bool Scheduler::finished(StrandId id) const {
   return strands_[id]->state == State::kFinished;
 }
 
+// runnable_ stays a sorted vector, so point.strands is a plain span: an
+// insert or erase moves at most 4 KB at 1,000 strands, and the strategy is
+// told of the change instead of rescanning the set (docs/performance.md).
 void Scheduler::mark_runnable(StrandId id) {
   auto it = std::lower_bound(runnable_.begin(), runnable_.end(), id);
-  if (it == runnable_.end() || *it != id) runnable_.insert(it, id);
   strands_[id]->state = State::kRunnable;
+  if (it != runnable_.end() && *it == id) return;
+  runnable_.insert(it, id);
+  strategy_->runnable_changed(id, true);
 }
 
 void Scheduler::mark_not_runnable(StrandId id) {
   auto it = std::lower_bound(runnable_.begin(), runnable_.end(), id);
-  if (it != runnable_.end() && *it == id) runnable_.erase(it);
+  if (it == runnable_.end() || *it != id) return;
+  runnable_.erase(it);
+  strategy_->runnable_changed(id, false);
 }
+
+namespace {
+
+// At a kYield point the running strand steps out of the ascending runnable
+// list while the strategy chooses: the shorter side of the list moves one
+// place over it, and moves back when the choice is made.
+class StepAside {
+ public:
+  StepAside(std::vector<StrandId>& ids, StrandId me) : ids_(ids), me_(me) {
+    pos_ = static_cast<std::size_t>(
+        std::lower_bound(ids.begin(), ids.end(), me) - ids.begin());
+    front_ = pos_ < ids.size() - 1 - pos_;
+    auto* d = ids.data();
+    if (front_)
+      std::copy_backward(d, d + pos_, d + pos_ + 1);
+    else
+      std::copy(d + pos_ + 1, d + ids.size(), d + pos_);
+  }
+  ~StepAside() {
+    auto* d = ids_.data();
+    if (front_)
+      std::copy(d + 1, d + pos_ + 1, d);
+    else
+      std::copy_backward(d + pos_, d + ids_.size() - 1, d + ids_.size());
+    d[pos_] = me_;
+  }
+  StepAside(const StepAside&) = delete;
+  StepAside& operator=(const StepAside&) = delete;
+  std::span<const StrandId> others() const {
+    return {ids_.data() + (front_ ? 1 : 0), ids_.size() - 1};
+  }
+
+ private:
+  std::vector<StrandId>& ids_;
+  StrandId me_;
+  std::size_t pos_ = 0;
+  bool front_ = false;
+};
+
+}  // namespace
 
 StrandId Scheduler::pick(ChoiceKind kind) {
   for (;;) {
@@ -253,42 +300,45 @@ StrandId Scheduler::pick(ChoiceKind kind) {
       }
       continue;
     }
-    std::span<const StrandId> enabled(runnable_);
     const bool current_enabled =
         current_id_ != kNoStrand &&
         strands_[current_id_]->state == State::kRunnable;
     if (kind == ChoiceKind::kYield && current_enabled && runnable_.size() > 1) {
-      enabled_.clear();
-      for (StrandId id : runnable_)
-        if (id != current_id_) enabled_.push_back(id);
-      enabled = enabled_;
+      const StepAside aside(runnable_, current_id_);
+      return choose_strand(kind, aside.others(), current_enabled);
     }
-    if (enabled.size() == 1) {
-      if (observer_)
-        observer_->on_choice(
-            Choice{kind, false, current_id_, 1, 0, enabled[0],
-                   current_enabled && enabled[0] != current_id_, step_},
-            now_);
-      return enabled[0];
-    }
-    const ChoicePoint point{
-        kind,    false,       static_cast<std::uint32_t>(enabled.size()),
-        enabled, current_id_, step_};
-    std::uint32_t index = 0;
-    try {
-      index = strategy_->choose(point);
-    } catch (const ReplayDivergence& e) {
-      fail(FailureKind::kReplayDivergence, e.what());
-      return kNoStrand;
-    }
-    if (index >= point.count) index = 0;
-    const StrandId picked = enabled[index];
-    schedule_.push_back(Choice{kind, false, current_id_, point.count, index,
-                               picked, current_enabled && picked != current_id_,
-                               step_});
-    if (observer_) observer_->on_choice(schedule_.back(), now_);
-    return picked;
+    return choose_strand(kind, runnable_, current_enabled);
   }
+}
+
+StrandId Scheduler::choose_strand(ChoiceKind kind,
+                                  std::span<const StrandId> enabled,
+                                  bool current_enabled) {
+  if (enabled.size() == 1) {
+    if (observer_)
+      observer_->on_choice(
+          Choice{kind, false, current_id_, 1, 0, enabled[0],
+                 current_enabled && enabled[0] != current_id_, step_},
+          now_);
+    return enabled[0];
+  }
+  const ChoicePoint point{
+      kind,    false,       static_cast<std::uint32_t>(enabled.size()),
+      enabled, current_id_, step_};
+  std::uint32_t index = 0;
+  try {
+    index = strategy_->choose(point);
+  } catch (const ReplayDivergence& e) {
+    fail(FailureKind::kReplayDivergence, e.what());
+    return kNoStrand;
+  }
+  if (index >= point.count) index = 0;
+  const StrandId picked = enabled[index];
+  schedule_.push_back(Choice{kind, false, current_id_, point.count, index,
+                             picked, current_enabled && picked != current_id_,
+                             step_});
+  if (observer_) observer_->on_choice(schedule_.back(), now_);
+  return picked;
 }
 
 std::uint32_t Scheduler::choose_value(ChoiceKind kind, std::uint32_t count) {

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -231,6 +232,8 @@ class Scheduler {
   void after_resume(bool may_unwind = true);
   void step_limit_exceeded();
   StrandId pick(ChoiceKind kind);
+  StrandId choose_strand(ChoiceKind kind, std::span<const StrandId> enabled,
+                         bool current_enabled);
   void reschedule(ChoiceKind kind, bool may_unwind = true);
   bool advance_time();
   void report_stuck();
@@ -257,7 +260,6 @@ class Scheduler {
   std::vector<std::unique_ptr<Strand>> strands_;
   std::vector<std::unique_ptr<Strand>> spare_;
   std::vector<StrandId> runnable_;  // ascending ids
-  std::vector<StrandId> enabled_;   // scratch for yield filtering
   StrandId current_id_ = kNoStrand;
   std::size_t live_user_strands_ = 0;
   bool main_finished_ = false;

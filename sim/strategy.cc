@@ -5,9 +5,8 @@
 namespace weft::sim {
 std::uint32_t non_preempting(const ChoicePoint& point) {
   if (point.is_value) return 0;
-  for (std::uint32_t i = 0; i < point.strands.size(); ++i)
-    if (point.strands[i] == point.current) return i;
-  return 0;
+  const std::uint32_t i = RunnableView::index_of(point, point.current);
+  return i < point.count ? i : 0;
 }
 
 std::uint32_t RandomStrategy::choose(const ChoicePoint& point) {
@@ -23,6 +22,9 @@ PctStrategy::PctStrategy(int depth, std::uint64_t fixed_steps)
 void PctStrategy::begin(std::uint64_t seed) {
   rng_.reseed(seed);
   order_.clear();
+  runnable_.clear();
+  unseen_.clear();
+  stale_ = true;
   change_points_.clear();
   choices_ = 0;
   steps_this_run_ = steps_;
@@ -31,21 +33,82 @@ void PctStrategy::begin(std::uint64_t seed) {
   std::sort(change_points_.begin(), change_points_.end());
 }
 
+namespace {
+
+void erase_sorted(std::vector<StrandId>& v, StrandId id) {
+  auto it = std::lower_bound(v.begin(), v.end(), id);
+  if (it != v.end() && *it == id) v.erase(it);
+}
+
+}  // namespace
+
+void PctStrategy::runnable_changed(StrandId id, bool runnable) {
+  stale_ = true;
+  runnable_.set(id, runnable);
+  if (order_.contains(id)) {
+    order_.set_enabled(id, runnable);
+  } else if (runnable) {
+    // Ids come in creation order, so this is nearly always an append.
+    unseen_.insert(std::lower_bound(unseen_.begin(), unseen_.end(), id), id);
+  } else {
+    erase_sorted(unseen_, id);
+  }
+}
+
+// A strand seen for the first time enters at a random priority.
+void PctStrategy::enter(StrandId id, bool enabled) {
+  stale_ = true;
+  order_.insert(rng_.below(order_.size() + 1), id, enabled);
+}
+
 void PctStrategy::lower(StrandId id) {
-  auto it = std::find(order_.begin(), order_.end(), id);
-  if (it != order_.end()) order_.erase(it);
-  order_.push_back(id);
+  stale_ = true;
+  order_.move_to_back(id, runnable_.runnable(id));
+  erase_sorted(unseen_, id);
+}
+
+std::uint32_t PctStrategy::pick_highest(const ChoicePoint& point, bool fast) {
+  if (fast) {
+    if (!stale_ && best_index_ < point.count &&
+        point.strands[best_index_] == best_)
+      return best_index_;
+    // The strand a yield leaves out was just lowered below every other
+    // runnable one, so the first enabled strand is an offered one.
+    best_ = order_.first_enabled();
+    best_index_ = RunnableView::index_of(point, best_);
+    stale_ = false;
+    if (best_index_ < point.count) return best_index_;
+  }
+  // The plain path: the first strand in priority order that is offered.
+  const StrandId id = order_.first_where([&](StrandId s) {
+    return RunnableView::index_of(point, s) < point.count;
+  });
+  return id == kNoStrand ? 0 : RunnableView::index_of(point, id);
 }
 
 std::uint32_t PctStrategy::choose(const ChoicePoint& point) {
   ++choices_;
   if (point.is_value)
     return static_cast<std::uint32_t>(rng_.below(point.count));
-  // Strands not seen before enter at a random priority, in id order.
-  for (StrandId id : point.strands) {
-    if (std::find(order_.begin(), order_.end(), id) == order_.end()) {
-      const auto pos = rng_.below(order_.size() + 1);
-      order_.insert(order_.begin() + static_cast<std::ptrdiff_t>(pos), id);
+  // Strands not seen before enter at a random priority, in id order. When
+  // the runnable set is known, they are the unseen runnable strands offered.
+  const bool fast = runnable_.matches(point);
+  if (fast) {
+    const StrandId left_out = runnable_.left_out(point);
+    bool kept = false;
+    for (StrandId id : unseen_) {
+      if (id == left_out)
+        kept = true;
+      else
+        enter(id, true);
+    }
+    unseen_.clear();
+    if (kept) unseen_.push_back(left_out);
+  } else {
+    for (StrandId id : point.strands) {
+      if (order_.contains(id)) continue;
+      enter(id, runnable_.runnable(id));
+      erase_sorted(unseen_, id);
     }
   }
   // A strand that yields is spinning on something another strand must do:
@@ -57,12 +120,7 @@ std::uint32_t PctStrategy::choose(const ChoicePoint& point) {
                                 choices_)) {
     lower(point.current);
   }
-  for (StrandId id : order_) {
-    auto it = std::lower_bound(point.strands.begin(), point.strands.end(), id);
-    if (it != point.strands.end() && *it == id)
-      return static_cast<std::uint32_t>(it - point.strands.begin());
-  }
-  return 0;
+  return pick_highest(point, fast);
 }
 
 void PctStrategy::end(std::uint64_t choices) {

@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "sim/choice.h"
+#include "sim/priority_list.h"
 #include "sim/random.h"
+#include "sim/runnable_view.h"
 
 namespace weft::sim {
 
@@ -30,6 +32,14 @@ class Strategy {
   virtual std::uint32_t choose(const ChoicePoint& point) = 0;
   // Called after each schedule with how many recorded choices it made.
   virtual void end(std::uint64_t /*choices*/) {}
+  // Told, between begin() and end(), each time a strand joins the
+  // scheduler's runnable set (spawned, woken) or leaves it (blocked,
+  // finished), so a strategy can keep the enabled set incrementally
+  // instead of rescanning point.strands at every choice point: at a strand
+  // choice, point.strands is that set, less the running strand at a kYield
+  // point that has another strand to run. A strategy that wraps another
+  // forwards this call. It must not call back into the scheduler.
+  virtual void runnable_changed(StrandId /*id*/, bool /*runnable*/) {}
   // True when the strategy has no schedule left to offer (an exhaustive
   // search that covered its whole tree). Sampling strategies never finish.
   virtual bool finished() const { return false; }
@@ -67,13 +77,16 @@ class RandomStrategy final : public Strategy {
 // lowest priority. A bug of depth d is found with probability at least
 // 1/(n k^(d-1)) per schedule for n strands and k steps. k is estimated from
 // the longest schedule seen so far unless fixed, and is part of
-// environment() so a printed command replays the same schedule.
+// environment() so a printed command replays the same schedule. The
+// priorities live in a PriorityList that follows the runnable set, so a
+// choice costs O(log n) in the number of strands, not a scan of them.
 class PctStrategy final : public Strategy {
  public:
   explicit PctStrategy(int depth, std::uint64_t fixed_steps = 0);
   void begin(std::uint64_t seed) override;
   std::uint32_t choose(const ChoicePoint& point) override;
   void end(std::uint64_t choices) override;
+  void runnable_changed(StrandId id, bool runnable) override;
   std::string name() const override { return "pct"; }
   std::string environment() const override;
   std::unique_ptr<Strategy> replica() const override {
@@ -84,13 +97,22 @@ class PctStrategy final : public Strategy {
 
  private:
   void lower(StrandId id);
+  void enter(StrandId id, bool enabled);
+  std::uint32_t pick_highest(const ChoicePoint& point, bool fast);
 
   int depth_;
   bool fixed_;
   std::uint64_t steps_;           // k: the estimated schedule length
   std::uint64_t steps_this_run_;  // k used by the current schedule
   Rng rng_;
-  std::vector<StrandId> order_;  // highest priority first
+  PriorityList order_;  // highest priority first
+  RunnableView runnable_;
+  std::vector<StrandId> unseen_;  // runnable, not yet in order_; ascending
+  // The last answer, kept until the order or the runnable set changes: a
+  // strand that keeps running costs O(1) per choice point.
+  bool stale_ = true;
+  StrandId best_ = kNoStrand;
+  std::uint32_t best_index_ = 0;
   std::vector<std::uint64_t> change_points_;
   std::uint64_t choices_ = 0;
 };

@@ -9,6 +9,8 @@ void SurwStrategy::begin(std::uint64_t seed) {
   rng_.reseed(seed);
   used_ = profile_;
   seen_.assign(used_.size(), 0);
+  runnable_.clear();
+  weights_.clear();
 }
 
 std::uint32_t SurwStrategy::remaining(StrandId id) const {
@@ -18,13 +20,38 @@ std::uint32_t SurwStrategy::remaining(StrandId id) const {
   return expected > done ? expected - done : 1;
 }
 
+void SurwStrategy::runnable_changed(StrandId id, bool runnable) {
+  runnable_.set(id, runnable);
+  weights_.set(id, runnable ? remaining(id) : 0);
+}
+
 std::uint32_t SurwStrategy::choose(const ChoicePoint& point) {
   if (point.current != kNoStrand) {
     if (point.current >= seen_.size()) seen_.resize(point.current + 1, 0);
     ++seen_[point.current];
+    if (runnable_.runnable(point.current))
+      weights_.set(point.current, remaining(point.current));
   }
   if (point.is_value)
     return static_cast<std::uint32_t>(rng_.below(point.count));
+  return pick(point);
+}
+
+// Draws r below the offered strands' total weight and takes the strand at
+// which the running sum in id order passes r: from the weight tree when it
+// holds exactly the offered strands, else by walking point.strands.
+std::uint32_t SurwStrategy::pick(const ChoicePoint& point) {
+  if (runnable_.matches(point)) {
+    const StrandId left_out = runnable_.left_out(point);
+    if (left_out != kNoStrand) weights_.set(left_out, 0);
+    const auto found = weights_.find(rng_.below(weights_.total()));
+    if (left_out != kNoStrand) weights_.set(left_out, remaining(left_out));
+    // The offered strands are the ones of non-zero weight: the rank is the
+    // index, checked against the point.
+    if (found.rank < point.count && point.strands[found.rank] == found.id)
+      return found.rank;
+    return point.count - 1;  // unreachable while the tree follows the set
+  }
   std::uint64_t total = 0;
   for (StrandId id : point.strands) total += remaining(id);
   std::uint64_t r = rng_.below(total);

@@ -8,7 +8,9 @@
 // equally likely. The counts come from a profile: each strand's (by id,
 // ids being handed out in creation order) largest number of contested
 // choice points in the schedules run so far. The profile is part of
-// environment(), so a printed command replays the schedule exactly.
+// environment(), so a printed command replays the schedule exactly. The
+// weights of the runnable strands live in a WeightTree, so a draw costs
+// O(log n) in the number of strands.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +18,9 @@
 #include <vector>
 
 #include "sim/random.h"
+#include "sim/runnable_view.h"
 #include "sim/strategy.h"
+#include "sim/weight_tree.h"
 
 namespace weft::sim {
 
@@ -29,6 +33,7 @@ class SurwStrategy final : public Strategy {
   void begin(std::uint64_t seed) override;
   std::uint32_t choose(const ChoicePoint& point) override;
   void end(std::uint64_t choices) override;
+  void runnable_changed(StrandId id, bool runnable) override;
   std::string name() const override { return "surw"; }
   std::string environment() const override;
   std::unique_ptr<Strategy> replica() const override {
@@ -42,11 +47,14 @@ class SurwStrategy final : public Strategy {
 
  private:
   std::uint32_t remaining(StrandId id) const;
+  std::uint32_t pick(const ChoicePoint& point);
 
   std::vector<std::uint32_t> profile_;  // learned, for the next schedule
   std::vector<std::uint32_t> used_;     // the profile this schedule uses
   std::vector<std::uint32_t> seen_;     // this schedule's counts so far
   Rng rng_;
+  RunnableView runnable_;
+  WeightTree weights_;  // remaining() of each runnable strand, else 0
 };
 
 }  // namespace weft::sim

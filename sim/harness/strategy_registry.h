@@ -39,6 +39,9 @@ class PortfolioStrategy final : public Strategy {
     return active_->choose(point);
   }
   void end(std::uint64_t choices) override { active_->end(choices); }
+  void runnable_changed(StrandId id, bool runnable) override {
+    active_->runnable_changed(id, runnable);
+  }
   std::string name() const override { return active_->name(); }
   std::string environment() const override { return active_->environment(); }
   std::unique_ptr<Strategy> replica() const override {

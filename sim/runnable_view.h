@@ -1,0 +1,66 @@
+// A strategy's own copy of the scheduler's runnable set, kept up to date
+// from Strategy::runnable_changed, so the strategy can answer a choice
+// point from its own structures in O(1) or O(log n) instead of scanning
+// point.strands. matches() says whether a point's strands are this set (less
+// the strand the scheduler left out at a yield); when they are not (a
+// wrapping strategy that does not forward runnable_changed, a point made up
+// by a test), the strategy must take its plain path over point.strands.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "sim/choice.h"
+
+namespace weft::sim {
+
+class RunnableView {
+ public:
+  void clear() {
+    runnable_.clear();
+    count_ = 0;
+  }
+  void set(StrandId id, bool runnable) {
+    if (id >= runnable_.size()) runnable_.resize(id + 1, 0);
+    if ((runnable_[id] != 0) == runnable) return;
+    runnable_[id] = runnable ? 1 : 0;
+    if (runnable)
+      ++count_;
+    else
+      --count_;
+  }
+  bool runnable(StrandId id) const {
+    return id < runnable_.size() && runnable_[id] != 0;
+  }
+  std::size_t count() const { return count_; }
+
+  // The strand the scheduler leaves out of point.strands: the running one
+  // at a kYield point when another strand can run. Else kNoStrand.
+  StrandId left_out(const ChoicePoint& point) const {
+    return point.kind == ChoiceKind::kYield && runnable(point.current) &&
+                   count_ > 1
+               ? point.current
+               : kNoStrand;
+  }
+  // Whether point.strands is this set less left_out(point). Checked by
+  // size, which any strategy that is not told of every change misses.
+  bool matches(const ChoicePoint& point) const {
+    if (point.is_value) return false;
+    const std::size_t left = left_out(point) != kNoStrand ? 1 : 0;
+    return count_ == point.strands.size() + left;
+  }
+  // The index of `id` in point.strands (ascending ids), or point.count.
+  static std::uint32_t index_of(const ChoicePoint& point, StrandId id) {
+    const auto it =
+        std::lower_bound(point.strands.begin(), point.strands.end(), id);
+    if (it == point.strands.end() || *it != id) return point.count;
+    return static_cast<std::uint32_t>(it - point.strands.begin());
+  }
+
+ private:
+  std::vector<std::uint8_t> runnable_;  // by strand id
+  std::size_t count_ = 0;
+};
+
+}  // namespace weft::sim

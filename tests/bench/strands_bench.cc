@@ -1,0 +1,165 @@
+// What a choice point costs as the number of strands grows: time per
+// scheduler step with N = 1, 2, 10, 100, 1000 strands, for every strategy
+// in the registry. N = 1 is the baseline in the same run: the same work on
+// one strand, where every pick is forced and no strategy is asked; N = 2
+// is the figure the larger N are held to (at most 2x at N = 1000).
+//  - BM_StepCost: N strands, all alive at once (they wait on a latch until
+//    the last is spawned), each making K atomic stores, K * N ~ 262k;
+//  - BM_StepCostReorder: whole schedules of reorder_N (N-1 setters and a
+//    checker, tests/support/sctbench.h), spawning included.
+//  - BM_RawFiberWalk: the baseline for what memory costs, N raw fibers
+//    switching at random with no scheduler.
+// The counter ns_per_step is CPU time over scheduler steps.
+// Run: build-release/tests/bench/strands_bench (see docs/performance.md).
+#include <benchmark/benchmark.h>
+
+#include <boost/context/fiber.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/harness/explore.h"
+#include "sim/harness/strategy_registry.h"
+#include "sim/random.h"
+#include "sim/scheduler.h"
+#include "sim/weft.h"
+#include "tests/support/sctbench.h"
+
+namespace {
+
+using weft::sim::RunLimits;
+using weft::sim::Scheduler;
+
+constexpr std::int64_t kStepsPerRun = 1 << 18;
+
+std::unique_ptr<weft::sim::Strategy> make(const std::string& name) {
+  weft::sim::ExploreOptions options;
+  options.preemption_bound = 2;  // dfs: a bounded search, as it is used
+  return weft::sim::find_strategy(name)->make(options);
+}
+
+// N strands released together by a latch, each making `k` atomic stores.
+void all_alive(int n, int k) {
+  weft::Latch go(1);
+  weft::Atomic<int> x{0};
+  std::vector<weft::JoinHandle> strands;
+  strands.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i)
+    strands.push_back(weft::spawn("s", [&go, &x, k] {
+      go.wait();
+      for (int j = 0; j < k; ++j) x.store(j);
+    }));
+  go.count_down();
+  for (auto& s : strands) s.join();
+}
+
+void run_steps(benchmark::State& state, const std::string& strategy_name,
+               const std::function<void()>& body) {
+  RunLimits limits;
+  limits.max_steps = 1ULL << 40;
+  Scheduler sched(limits);
+  auto strategy = make(strategy_name);
+  std::uint64_t seed = 0, steps = 0;
+  for (auto _ : state) {
+    const auto r = sched.run(*strategy, ++seed, body);
+    if (r.failed() && r.failure->kind != weft::sim::FailureKind::kAssertion)
+      state.SkipWithError(r.failure->message.c_str());
+    if (strategy->finished()) state.SkipWithError("the search ended");
+    steps += r.steps;
+  }
+  state.counters["ns_per_step"] = benchmark::Counter(
+      static_cast<double>(steps),
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["steps_per_run"] =
+      static_cast<double>(steps) / static_cast<double>(state.iterations());
+}
+
+void BM_StepCost(benchmark::State& state, const char* strategy) {
+  const int n = static_cast<int>(state.range(0));
+  const int k = static_cast<int>(kStepsPerRun / n);
+  run_steps(state, strategy, [n, k] { all_alive(n, k); });
+}
+
+// reorder_N fails in some schedules (its bug): those count like any other.
+void BM_StepCostReorder(benchmark::State& state, const char* strategy) {
+  const int n = static_cast<int>(state.range(0));
+  run_steps(state, strategy, [n] { weft::test::reorder(n); });
+}
+
+// Baseline, the hardware's share: N raw Boost.Context fibers, each jumping
+// straight to one drawn at random (staying put when it draws itself), as a
+// random walk switches strands, with no scheduler at all. What touching N
+// stacks in turn costs: no scheduler can go below it.
+struct RawWalk {
+  std::vector<boost::context::fiber> conts;  // by fiber; the last: main
+  std::size_t from = 0;
+  std::uint64_t x = 0x9e3779b97f4a7c15ULL;
+  std::int64_t left = 0;
+  std::size_t next(std::size_t n) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return static_cast<std::size_t>((static_cast<weft::sim::Uint128>(x) * n) >>
+                                    64);
+  }
+};
+
+void BM_RawFiberWalk(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  std::int64_t steps = 0;
+  for (auto _ : state) {
+    RawWalk w;
+    w.left = kStepsPerRun;
+    w.conts.reserve(n + 1);
+    for (std::size_t i = 0; i < n; ++i)
+      w.conts.emplace_back([&w, i, n](boost::context::fiber&& caller) {
+        w.conts[w.from] = std::move(caller);
+        while (w.left-- > 0) {
+          const std::size_t to = w.next(n);
+          if (to == i) continue;
+          w.from = i;
+          auto back = std::move(w.conts[to]).resume();
+          w.conts[w.from] = std::move(back);
+        }
+        return std::move(w.conts[n]);
+      });
+    w.conts.emplace_back();
+    w.from = n;
+    w.conts[n] = std::move(w.conts[0]).resume();
+    steps += kStepsPerRun;
+    state.PauseTiming();
+    w.conts.clear();  // unwinds the fibers still suspended
+    state.ResumeTiming();
+  }
+  state.counters["ns_per_step"] = benchmark::Counter(
+      static_cast<double>(steps),
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+void strands(benchmark::internal::Benchmark* b) {
+  for (int n : {1, 2, 10, 100, 1000}) b->Arg(n);
+  b->Unit(benchmark::kMillisecond);
+}
+
+void reorder_sizes(benchmark::internal::Benchmark* b) {
+  for (int n : {2, 3, 10, 100, 1000}) b->Arg(n);
+  b->Unit(benchmark::kMicrosecond);
+}
+
+BENCHMARK(BM_RawFiberWalk)->Apply(strands);
+BENCHMARK_CAPTURE(BM_StepCost, random, "random")->Apply(strands);
+BENCHMARK_CAPTURE(BM_StepCost, pct, "pct")->Apply(strands);
+BENCHMARK_CAPTURE(BM_StepCost, portfolio, "portfolio")->Apply(strands);
+BENCHMARK_CAPTURE(BM_StepCost, surw, "surw")->Apply(strands);
+BENCHMARK_CAPTURE(BM_StepCost, dfs, "dfs")->Apply(strands);
+BENCHMARK_CAPTURE(BM_StepCostReorder, random, "random")->Apply(reorder_sizes);
+BENCHMARK_CAPTURE(BM_StepCostReorder, pct, "pct")->Apply(reorder_sizes);
+BENCHMARK_CAPTURE(BM_StepCostReorder, portfolio, "portfolio")
+    ->Apply(reorder_sizes);
+BENCHMARK_CAPTURE(BM_StepCostReorder, surw, "surw")->Apply(reorder_sizes);
+
+}  // namespace
+
+BENCHMARK_MAIN();
