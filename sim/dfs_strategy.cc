@@ -1,26 +1,49 @@
 #include "sim/dfs_strategy.h"
 
 namespace weft::sim {
+namespace {
+
+// Delays of picking alternative `i`: its distance in round-robin order from
+// the strand a round-robin scheduler runs (the current one if enabled,
+// else the first with a larger id, wrapping).
+std::uint32_t delay_cost(const ChoicePoint& point, std::uint32_t i) {
+  if (point.is_value) return 0;
+  std::uint32_t start = 0;
+  while (start < point.count && point.strands[start] < point.current) ++start;
+  if (start == point.count) start = 0;
+  return (i + point.count - start) % point.count;
+}
+
+}  // namespace
 
 void DfsStrategy::begin(std::uint64_t) {
   depth_ = 0;
   preemptions_ = 0;
+  delays_ = 0;
 }
 
 DfsStrategy::Frame DfsStrategy::open(const ChoicePoint& point) const {
-  Frame f{point.kind, point.is_value, point.count, -1, {}, 0};
+  Frame f{point.kind, point.is_value, point.count, -1, {}, {}, 0};
   if (point.is_value) {
     for (std::uint32_t v = 0; v < point.count; ++v) f.order.push_back(v);
+    f.delay.assign(point.count, 0);
     return f;
   }
   for (std::uint32_t i = 0; i < point.count; ++i)
     if (point.strands[i] == point.current) f.current = i;
-  if (f.current >= 0) f.order.push_back(static_cast<std::uint32_t>(f.current));
   const bool may_preempt =
       bound_ == kUnbounded || preemptions_ < bound_ || f.current < 0;
+  auto add = [&](std::uint32_t i) {
+    const std::uint32_t d = delay_cost(point, i);
+    if (delay_bound_ != kUnbounded &&
+        delays_ + static_cast<int>(d) > delay_bound_)
+      return;
+    f.order.push_back(i);
+    f.delay.push_back(d);
+  };
+  if (f.current >= 0) add(static_cast<std::uint32_t>(f.current));
   for (std::uint32_t i = 0; i < point.count; ++i)
-    if (static_cast<std::int64_t>(i) != f.current && may_preempt)
-      f.order.push_back(i);
+    if (static_cast<std::int64_t>(i) != f.current && may_preempt) add(i);
   return f;
 }
 
@@ -45,6 +68,7 @@ std::uint32_t DfsStrategy::choose(const ChoicePoint& point) {
   const std::uint32_t chosen = f.order[f.next];
   if (f.current >= 0 && static_cast<std::int64_t>(chosen) != f.current)
     ++preemptions_;
+  delays_ += static_cast<int>(f.delay[f.next]);
   ++depth_;
   return chosen;
 }
@@ -63,9 +87,19 @@ void DfsStrategy::end(std::uint64_t) {
 }
 
 std::string DfsStrategy::environment() const {
-  return bound_ == kUnbounded ? "WEFT_STRATEGY=dfs"
-                              : "WEFT_STRATEGY=dfs WEFT_PREEMPTION_BOUND=" +
-                                    std::to_string(bound_);
+  std::string env = "WEFT_STRATEGY=dfs";
+  if (bound_ != kUnbounded)
+    env += " WEFT_PREEMPTION_BOUND=" + std::to_string(bound_);
+  if (delay_bound_ != kUnbounded)
+    env += " WEFT_DELAY_BOUND=" + std::to_string(delay_bound_);
+  return env;
+}
+
+std::string DfsStrategy::coverage_note() const {
+  if (delay_bound_ == kUnbounded) return {};  // the summary's default words
+  std::string s = "every schedule within ";
+  if (bound_ != kUnbounded) s += std::to_string(bound_) + " preemptions and ";
+  return s + std::to_string(delay_bound_) + " delays";
 }
 
 }  // namespace weft::sim

@@ -1,0 +1,224 @@
+#include "sim/dpor_strategy.h"
+
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sim/dfs_strategy.h"
+#include "sim/weft.h"
+
+namespace weft::sim {
+namespace {
+
+// --- small random programs -------------------------------------------------
+// A few strands, each a few operations on two atomics and two mutexes. Each
+// operation logs what it did right after doing it (in its own segment), so
+// the log orders the operations as they ran.
+struct Op {
+  int kind = 0;  // 0 load, 1 store, 2 fetch_add, 3 fetch_add under a mutex
+  int object = 0;
+  int value = 0;
+};
+using Program = std::vector<std::vector<Op>>;
+
+struct Outcome {
+  // Per object: its accesses in order, a read as the writes before it, so
+  // two runs that differ only in the order of independent operations have
+  // equal traces (a Mazurkiewicz trace of the logged operations).
+  std::string trace;
+  std::string final_state;  // each load's value, then the final values
+};
+
+Outcome run_program(const Program& p) {
+  Atomic<int> a[2];
+  Mutex m[2];
+  std::map<std::string, std::vector<std::string>> per_object;
+  std::map<std::string, int> writes;
+  std::map<std::pair<std::size_t, std::size_t>, int> reads;
+  auto access = [&](const std::string& obj, bool write, std::size_t s,
+                    std::size_t i) {
+    const std::string who = std::to_string(s) + "." + std::to_string(i);
+    if (write) {
+      per_object[obj].push_back("w" + who);
+      ++writes[obj];
+    } else {
+      per_object[obj].push_back("r" + who + "@" + std::to_string(writes[obj]));
+    }
+  };
+  {
+    std::vector<JoinHandle> hs;
+    for (std::size_t s = 0; s < p.size(); ++s)
+      hs.push_back(spawn([&, s] {
+        for (std::size_t i = 0; i < p[s].size(); ++i) {
+          const Op& op = p[s][i];
+          Atomic<int>& x = a[op.object];
+          const std::string obj = "a" + std::to_string(op.object);
+          if (op.kind == 0) {
+            const int v = x.load();
+            access(obj, false, s, i);
+            reads[{s, i}] = v;
+          } else if (op.kind == 1) {
+            x.store(op.value);
+            access(obj, true, s, i);
+          } else if (op.kind == 2) {
+            x.fetch_add(op.value);
+            access(obj, true, s, i);
+          } else {
+            Mutex& mu = m[op.value % 2];
+            const std::string mo = "m" + std::to_string(op.value % 2);
+            std::lock_guard lk(mu);
+            access(mo, true, s, i);
+            x.fetch_add(1);
+            access(obj, true, s, i);
+          }
+        }
+      }));
+    for (auto& h : hs) h.join();
+  }
+  Outcome o;
+  // Reads within one object between two writes commute: sort each run of
+  // reads so their order does not split a trace.
+  for (auto& [obj, list] : per_object) {
+    std::size_t i = 0;
+    while (i < list.size()) {
+      std::size_t j = i;
+      while (j < list.size() && list[j][0] == 'r') ++j;
+      std::sort(list.begin() + static_cast<std::ptrdiff_t>(i),
+                list.begin() + static_cast<std::ptrdiff_t>(j));
+      i = j == i ? i + 1 : j;
+    }
+    o.trace += obj + ":";
+    for (const auto& e : list) o.trace += e + " ";
+  }
+  for (const auto& [at, v] : reads) o.final_state += std::to_string(v) + ",";
+  o.final_state +=
+      "|" + std::to_string(a[0].load()) + "," + std::to_string(a[1].load());
+  return o;
+}
+
+struct Search {
+  std::uint64_t runs = 0;
+  std::set<std::uint64_t> digests;
+  std::set<std::string> traces;
+  std::set<std::string> finals;
+  std::size_t max_preemptions = 0;
+};
+
+RunLimits quiet_limits() {
+  RunLimits l;
+  l.spurious_wakeups = false;
+  return l;
+}
+
+template <class S>
+Search search(S& strategy, const Program& p) {
+  Scheduler sched(quiet_limits());
+  Search out;
+  while (!strategy.finished()) {
+    Outcome o;
+    const RunResult r = sched.run(strategy, 0, [&] { o = run_program(p); });
+    EXPECT_FALSE(r.failed()) << r.failure->message;
+    ++out.runs;
+    out.digests.insert(digest(r.schedule));
+    out.traces.insert(o.trace);
+    out.finals.insert(o.final_state);
+    out.max_preemptions =
+        std::max(out.max_preemptions, count_preemptions(r.schedule));
+  }
+  return out;
+}
+
+// Brute force, independent of DfsStrategy: every prefix of choice indices
+// is run with ScriptStrategy; each run's schedule spawns the prefixes that
+// differ from it at one later choice. Returns the number of leaves with at
+// most `bound` preemptions (all if bound < 0), or 0 past `cap` runs.
+std::uint64_t brute_force(const Program& p, int bound, std::uint64_t cap) {
+  Scheduler sched(quiet_limits());
+  std::vector<std::vector<std::uint32_t>> todo{{}};
+  std::uint64_t leaves = 0, runs = 0;
+  while (!todo.empty()) {
+    if (++runs > cap) return 0;
+    std::vector<std::uint32_t> prefix = std::move(todo.back());
+    todo.pop_back();
+    ScriptStrategy script(prefix);
+    const RunResult r = sched.run(script, 0, [&] { run_program(p); });
+    if (bound < 0 ||
+        count_preemptions(r.schedule) <= static_cast<std::size_t>(bound))
+      ++leaves;
+    for (std::size_t i = prefix.size(); i < r.schedule.size(); ++i) {
+      std::vector<std::uint32_t> next;
+      for (std::size_t k = 0; k < i; ++k) next.push_back(r.schedule[k].chosen);
+      for (std::uint32_t alt = 0; alt < r.schedule[i].count; ++alt) {
+        if (alt == r.schedule[i].chosen) continue;
+        next.push_back(alt);
+        todo.push_back(next);
+        next.pop_back();
+      }
+    }
+  }
+  return leaves;
+}
+
+// Two or three strands, at most five operations in all (a locked one counts
+// three: its lock, its add and its unlock are all choice points).
+Program random_program() {
+  Program p(*rc::gen::inRange<std::size_t>(2, 4));
+  int budget = 5;
+  for (auto& strand : p) {
+    const int n = *rc::gen::inRange(1, 3);
+    for (int i = 0; i < n && budget > 0; ++i) {
+      Op op;
+      op.kind = *rc::gen::inRange(0, 4);
+      op.object = *rc::gen::inRange(0, 2);
+      op.value = *rc::gen::inRange(1, 3);
+      budget -= op.kind == 3 ? 3 : 1;
+      strand.push_back(op);
+    }
+  }
+  return p;
+}
+
+constexpr std::uint64_t kBruteForceCap = 6000;
+
+RC_GTEST_PROP(DporStrategy, DfsCountMatchesBruteForceAndDporCoversEveryTrace,
+              ()) {
+  const Program p = random_program();
+  const std::uint64_t all = brute_force(p, -1, kBruteForceCap);
+  RC_PRE(all != 0u);
+  DfsStrategy dfs;
+  const Search d = search(dfs, p);
+  RC_ASSERT(d.runs == all);
+  RC_ASSERT(d.digests.size() == d.runs);
+  DporStrategy dpor;
+  const Search r = search(dpor, p);
+  RC_ASSERT(r.runs <= d.runs);
+  for (std::uint64_t x : r.digests) RC_ASSERT(d.digests.count(x) == 1u);
+  RC_ASSERT(r.traces == d.traces);
+  RC_ASSERT(r.finals == d.finals);
+}
+
+RC_GTEST_PROP(DporStrategy, WithinABoundDporCoversEveryTraceDfsReaches, ()) {
+  const Program p = random_program();
+  const int bound = *rc::gen::inRange(0, 3);
+  const std::uint64_t within = brute_force(p, bound, kBruteForceCap);
+  RC_PRE(within != 0u);
+  DfsStrategy dfs(bound);
+  const Search d = search(dfs, p);
+  RC_ASSERT(d.runs == within);
+  DporStrategy dpor(bound);
+  const Search r = search(dpor, p);
+  RC_ASSERT(r.max_preemptions <= static_cast<std::size_t>(bound));
+  for (std::uint64_t x : r.digests) RC_ASSERT(d.digests.count(x) == 1u);
+  for (const std::string& t : d.traces) RC_ASSERT(r.traces.count(t) == 1u);
+  for (const std::string& f : d.finals) RC_ASSERT(r.finals.count(f) == 1u);
+}
+
+}  // namespace
+}  // namespace weft::sim
