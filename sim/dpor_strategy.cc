@@ -129,8 +129,13 @@ DporStrategy::Node& DporStrategy::strand_node(const ChoicePoint& point) {
     n.backtrack = {n.current_enabled ? n.current : n.enabled[0]};
   } else {
     n.backtrack = {first};
-    ++taken_;
-    for (StrandId q : n.enabled) offered_ += allowed(n, q) ? 1 : 0;
+    std::uint32_t may = 0;
+    for (StrandId q : n.enabled) may += allowed(n, q) ? 1 : 0;
+    n.contested = may >= 2;
+    if (n.contested) {
+      offered_ += may;
+      ++taken_;
+    }
   }
   path_.push_back(std::move(n));
   return path_.back();
@@ -284,7 +289,7 @@ void DporStrategy::end(std::uint64_t) {
     if (!b.dead && !b.is_value) {
       while (++b.next < b.backtrack.size())
         if (!contains(b.sleep, b.backtrack[b.next])) {
-          ++taken_;
+          taken_ += b.contested ? 1 : 0;
           return;
         }
     }
@@ -308,7 +313,8 @@ std::string DporStrategy::coverage_note() const {
                       : "every schedule within " + std::to_string(bound_) +
                             " preemptions up to the order of independent "
                             "operations";
-  s += " (DPOR pruned " + std::to_string(pruned) + "% of the branches";
+  s += " (DPOR pruned " + std::to_string(pruned) +
+       "% of the alternatives at contested choice points";
   if (sleep_blocked_ != 0)
     s += ", " + std::to_string(sleep_blocked_) + " redundant runs";
   return s + ")";

@@ -36,8 +36,9 @@ class DporStrategy final : public Strategy {
   bool bound_reached() const { return bound_reached_; }
   // Runs that ended with every enabled strand asleep (redundant runs).
   std::uint64_t sleep_blocked() const { return sleep_blocked_; }
-  // Strand alternatives a bounded DFS would have taken at the choice
-  // points this search opened, and how many of them it took.
+  // Strand alternatives a bounded DFS would have taken at the contested
+  // choice points this search opened (two or more allowed), and how many
+  // of them it took.
   std::uint64_t branches_offered() const { return offered_; }
   std::uint64_t branches_taken() const { return taken_; }
 
@@ -48,6 +49,7 @@ class DporStrategy final : public Strategy {
     std::uint32_t count = 0;
     std::uint32_t value = 0;        // value nodes: the value taken now
     bool dead = false;              // past a sleep-set block: no branching
+    bool contested = false;         // the bound allows two or more here
     std::vector<StrandId> enabled;  // strand nodes: as offered
     StrandId current = kNoStrand;
     bool current_enabled = false;
