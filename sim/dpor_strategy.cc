@@ -251,8 +251,8 @@ void DporStrategy::add_backtrack(std::size_t m, StrandId q) {
     Node& n = path_[k];
     if (n.is_value || n.dead || !contains(n.enabled, q)) continue;
     const StrandId was = n.backtrack[n.next];
-    const bool free = !n.current_enabled || was != n.current || q == n.current;
-    if (!free || !allowed(n, q)) continue;
+    const bool cheap = !n.current_enabled || was != n.current || q == n.current;
+    if (!cheap || !allowed(n, q)) continue;
     if (!contains(n.backtrack, q) && !contains(n.sleep, q))
       n.backtrack.push_back(q);
     return;
