@@ -21,25 +21,25 @@ class Atomic {
   Atomic& operator=(const Atomic&) = delete;
 
   T load(std::memory_order o = std::memory_order_seq_cst) const {
-    point();
+    point(Access::kRead);
     return v_.load(o);
   }
   void store(T v, std::memory_order o = std::memory_order_seq_cst) {
-    point();
+    point(Access::kWrite);
     v_.store(v, o);
   }
   T exchange(T v, std::memory_order o = std::memory_order_seq_cst) {
-    point();
+    point(Access::kWrite);
     return v_.exchange(v, o);
   }
   bool compare_exchange_strong(
       T& expected, T desired, std::memory_order o = std::memory_order_seq_cst) {
-    point();
+    point(Access::kWrite);
     return v_.compare_exchange_strong(expected, desired, o);
   }
   bool compare_exchange_weak(T& expected, T desired,
                              std::memory_order o = std::memory_order_seq_cst) {
-    point();
+    point(Access::kWrite);
     return v_.compare_exchange_weak(expected, desired, o);
   }
   operator T() const { return load(); }  // NOLINT: mirrors std::atomic
@@ -50,27 +50,27 @@ class Atomic {
 
   T fetch_add(T d, std::memory_order o = std::memory_order_seq_cst) requires
       std::is_integral_v<T> {
-    point();
+    point(Access::kWrite);
     return v_.fetch_add(d, o);
   }
   T fetch_sub(T d, std::memory_order o = std::memory_order_seq_cst) requires
       std::is_integral_v<T> {
-    point();
+    point(Access::kWrite);
     return v_.fetch_sub(d, o);
   }
   T fetch_and(T d, std::memory_order o = std::memory_order_seq_cst) requires
       std::is_integral_v<T> {
-    point();
+    point(Access::kWrite);
     return v_.fetch_and(d, o);
   }
   T fetch_or(T d, std::memory_order o = std::memory_order_seq_cst) requires
       std::is_integral_v<T> {
-    point();
+    point(Access::kWrite);
     return v_.fetch_or(d, o);
   }
   T fetch_xor(T d, std::memory_order o = std::memory_order_seq_cst) requires
       std::is_integral_v<T> {
-    point();
+    point(Access::kWrite);
     return v_.fetch_xor(d, o);
   }
   T operator++() requires std::is_integral_v<T> { return fetch_add(1) + 1; }
@@ -79,9 +79,12 @@ class Atomic {
   T operator--(int) requires std::is_integral_v<T> { return fetch_sub(1); }
 
  private:
-  static void point() {
+  // The pending operation names this atomic: two loads commute, any
+  // other pair on it does not.
+  void point(Access access) const {
     if (Scheduler* s = Scheduler::current())
-      s->choice_point(ChoiceKind::kAtomic);
+      s->choice_point(ChoiceKind::kAtomic,
+                      PendingOp{ChoiceKind::kAtomic, access, this});
   }
   std::atomic<T> v_{};
 };

@@ -67,6 +67,25 @@ std::uint64_t digest(std::span<const Choice> schedule) {
   return h;
 }
 
+namespace {
+bool shares_object(const PendingOp& x, const PendingOp& y) {
+  if (x.object == nullptr || y.object == nullptr) return false;
+  return x.object == y.object || x.object == y.object2 ||
+         (x.object2 != nullptr &&
+          (x.object2 == y.object || x.object2 == y.object2));
+}
+}  // namespace
+
+bool dependent(StrandId a, const PendingOp& x, StrandId b, const PendingOp& y) {
+  if (a == b) return true;
+  if (x.kind == ChoiceKind::kJoin && x.strand == b) return true;
+  if (y.kind == ChoiceKind::kJoin && y.strand == a) return true;
+  if (x.access == Access::kNone || y.access == Access::kNone) return false;
+  if (x.access == Access::kAll || y.access == Access::kAll) return true;
+  if (x.access == Access::kRead && y.access == Access::kRead) return false;
+  return shares_object(x, y);
+}
+
 std::size_t count_preemptions(std::span<const Choice> schedule) {
   std::size_t n = 0;
   for (const Choice& c : schedule) n += c.preemption ? 1 : 0;

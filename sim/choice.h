@@ -38,6 +38,33 @@ inline constexpr int kChoiceKindCount = 16;
 
 std::string_view to_string(ChoiceKind kind);
 
+// What a strand will do when it next runs: the one operation another
+// strand can observe at the start of its next segment (docs/architecture.md,
+// "pending operations"). Objects are compared by address for equality only,
+// and only within one run; a strategy that keeps anything across runs keys
+// it by strand id and step, never by these addresses.
+enum class Access : std::uint8_t {
+  kNone = 0,   // touches nothing shared: a new strand's start, after a spawn
+  kRead = 1,   // reads `object` (an atomic load, a latch's count)
+  kWrite = 2,  // modifies `object` (and `object2`, if set)
+  kAll = 3,    // unknown or global (yield, sleep, timers): conflicts with all
+};
+
+struct PendingOp {
+  ChoiceKind kind = ChoiceKind::kSpawn;
+  Access access = Access::kNone;
+  const void* object = nullptr;
+  const void* object2 = nullptr;  // CondVar::wait also releases its mutex
+  StrandId strand = kNoStrand;    // kJoin: the strand joined
+};
+
+// The dependence relation of partial-order reduction: whether strand `a`
+// doing `x` and strand `b` doing `y` may not commute. Ops of one strand
+// are dependent (program order); a join of `b` depends on every op of `b`;
+// otherwise they are dependent when one is kAll, or they share an object
+// and at least one writes.
+bool dependent(StrandId a, const PendingOp& x, StrandId b, const PendingOp& y);
+
 // What a Strategy sees at a choice point. For a strand choice `strands`
 // lists the enabled strands in ascending id order and the answer is an
 // index into it; for a value choice `strands` is empty and the answer is a
@@ -49,6 +76,12 @@ struct ChoicePoint {
   std::span<const StrandId> strands;
   StrandId current;
   std::uint64_t step;
+  // Each strand's pending operation, indexed by strand id (not by position
+  // in `strands`): what an enabled strand does if picked. Filled by the
+  // scheduler at no cost (it points at the scheduler's own array); empty
+  // for value choices and for points made outside a scheduler.
+  std::span<const PendingOp> pending_ops = {};
+  const PendingOp& pending(StrandId id) const { return pending_ops[id]; }
 };
 
 // One recorded decision. Only points with two or more alternatives are

@@ -104,6 +104,7 @@ RunResult Scheduler::run(Strategy& strategy, std::uint64_t seed,
   if (auto* replay = dynamic_cast<ReplayStrategy*>(strategy_))
     replay->set_strand_namer(&Scheduler::name_of, this);
   strategy_->begin(seed);
+  forced_to_strategy_ = strategy_->sees_forced_points();
 
   Scheduler* const outer = current_;
   current_ = this;
@@ -163,6 +164,8 @@ StrandId Scheduler::spawn_internal(std::string name, std::function<void()> body,
         return strand_entry(id, std::move(caller));
       });
   strands_.push_back(std::move(s));
+  if (pending_.size() <= id) pending_.resize(id + 1);
+  pending_[id] = PendingOp{};  // its start: nothing shared yet
   if (observer_)
     observer_->on_spawn(id, current_id_, strands_[id]->name, step_, now_);
   if (!system) ++live_user_strands_;
@@ -172,7 +175,8 @@ StrandId Scheduler::spawn_internal(std::string name, std::function<void()> body,
 
 StrandId Scheduler::spawn(std::string name, std::function<void()> body) {
   const StrandId id = spawn_internal(std::move(name), std::move(body), false);
-  choice_point(ChoiceKind::kSpawn);
+  // The spawn is done: what follows touches nothing until the next point.
+  choice_point(ChoiceKind::kSpawn, PendingOp{});
   return id;
 }
 
@@ -314,7 +318,7 @@ StrandId Scheduler::pick(ChoiceKind kind) {
 StrandId Scheduler::choose_strand(ChoiceKind kind,
                                   std::span<const StrandId> enabled,
                                   bool current_enabled) {
-  if (enabled.size() == 1) {
+  if (enabled.size() == 1 && !forced_to_strategy_) {
     if (observer_)
       observer_->on_choice(
           Choice{kind, false, current_id_, 1, 0, enabled[0],
@@ -324,7 +328,8 @@ StrandId Scheduler::choose_strand(ChoiceKind kind,
   }
   const ChoicePoint point{
       kind,    false,       static_cast<std::uint32_t>(enabled.size()),
-      enabled, current_id_, step_};
+      enabled, current_id_, step_,
+      pending_};
   std::uint32_t index = 0;
   try {
     index = strategy_->choose(point);
@@ -334,6 +339,14 @@ StrandId Scheduler::choose_strand(ChoiceKind kind,
   }
   if (index >= point.count) index = 0;
   const StrandId picked = enabled[index];
+  if (point.count == 1) {  // forced, shown to the strategy: not recorded
+    if (observer_)
+      observer_->on_choice(
+          Choice{kind, false, current_id_, 1, 0, picked,
+                 current_enabled && picked != current_id_, step_},
+          now_);
+    return picked;
+  }
   schedule_.push_back(Choice{kind, false, current_id_, point.count, index,
                              picked, current_enabled && picked != current_id_,
                              step_});
@@ -413,7 +426,8 @@ void Scheduler::wake_from(StrandId waker, StrandId id) {
 }
 
 void Scheduler::join(StrandId id, SourceLocation where) {
-  choice_point(ChoiceKind::kJoin);
+  choice_point(ChoiceKind::kJoin, PendingOp{ChoiceKind::kJoin, Access::kNone,
+                                            nullptr, nullptr, id});
   struct JoinTarget final : Waitable {
     const Scheduler* sched;
     StrandId id;
@@ -443,6 +457,7 @@ void Scheduler::sleep_until(Nanos deadline, SourceLocation where) {
     }
   } target;
   target.until = deadline;
+  pending_[current_id_] = PendingOp{ChoiceKind::kSleep, Access::kAll};
   timers_.emplace(TimerKey{deadline, ++timer_seq_},
                   TimerEntry{current_id_, nullptr});
   block(ChoiceKind::kSleep, &target, "sleep until", where);

@@ -158,6 +158,11 @@ class Scheduler {
   // is torn down while they wait, they return and the strand is unwound at
   // its next choice point instead, never from inside a noexcept destructor.
   void choice_point(ChoiceKind kind, bool may_unwind = true);
+  // As above, naming the operation that follows (the strand's pending
+  // operation, seen by strategies through ChoicePoint::pending). The form
+  // without it records {kind, Access::kAll}: dependent on everything.
+  void choice_point(ChoiceKind kind, const PendingOp& op,
+                    bool may_unwind = true);
   // Asks the strategy for a value in [0, count), recorded like any choice.
   std::uint32_t choose_value(ChoiceKind kind, std::uint32_t count);
   // Suspends the current strand until wake(); returns false when the wait
@@ -259,7 +264,9 @@ class Scheduler {
 
   std::vector<std::unique_ptr<Strand>> strands_;
   std::vector<std::unique_ptr<Strand>> spare_;
-  std::vector<StrandId> runnable_;  // ascending ids
+  std::vector<StrandId> runnable_;   // ascending ids
+  std::vector<PendingOp> pending_;   // by strand id: its next operation
+  bool forced_to_strategy_ = false;  // Strategy::sees_forced_points()
   StrandId current_id_ = kNoStrand;
   std::size_t live_user_strands_ = 0;
   bool main_finished_ = false;
@@ -321,10 +328,16 @@ inline void Scheduler::reschedule(ChoiceKind kind, bool may_unwind) {
 }
 
 inline void Scheduler::choice_point(ChoiceKind kind, bool may_unwind) {
+  choice_point(kind, PendingOp{kind, Access::kAll}, may_unwind);
+}
+
+inline void Scheduler::choice_point(ChoiceKind kind, const PendingOp& op,
+                                    bool may_unwind) {
   if (tearing_down_) [[unlikely]] {
     after_resume(may_unwind);
     return;
   }
+  pending_[current_id_] = op;
   if (++step_ > limits_.max_steps) [[unlikely]]
     step_limit_exceeded();
   reschedule(kind, may_unwind);

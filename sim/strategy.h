@@ -43,6 +43,12 @@ class Strategy {
   // True when the strategy has no schedule left to offer (an exhaustive
   // search that covered its whole tree). Sampling strategies never finish.
   virtual bool finished() const { return false; }
+  // True when the strategy wants to see forced moves too (points with one
+  // alternative, which are not recorded; its answer there is ignored):
+  // partial-order strategies follow every operation. Read once per run.
+  virtual bool sees_forced_points() const { return false; }
+  // A note for the pass summary (e.g. how much DPOR pruned); "" if none.
+  virtual std::string coverage_note() const { return {}; }
 
   // Short name as accepted by WEFT_STRATEGY ("random", "pct", "replay").
   virtual std::string name() const = 0;

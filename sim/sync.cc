@@ -5,6 +5,14 @@
 #include "sim/check.h"
 
 namespace weft::sim {
+namespace {
+// The pending operation of a primitive's choice point (sim/choice.h).
+PendingOp pending_op(ChoiceKind kind, const void* object,
+                     Access access = Access::kWrite,
+                     const void* object2 = nullptr) {
+  return PendingOp{kind, access, object, object2, kNoStrand};
+}
+}  // namespace
 
 void WaitQueue::add(StrandId id) {
   if (!contains(id)) ids_.push_back(id);
@@ -63,7 +71,7 @@ void Mutex::lock(SourceLocation where) {
     real_.lock();
     return;
   }
-  s->choice_point(ChoiceKind::kLock);
+  s->choice_point(ChoiceKind::kLock, pending_op(ChoiceKind::kLock, this));
   const StrandId me = s->current_strand();
   if (owner_ == me && !s->tearing_down()) {
     s->fail(FailureKind::kAssertion,
@@ -83,7 +91,7 @@ void Mutex::lock(SourceLocation where) {
 bool Mutex::try_lock() {
   Scheduler* s = Scheduler::current();
   if (s == nullptr) return real_.try_lock();
-  s->choice_point(ChoiceKind::kLock);
+  s->choice_point(ChoiceKind::kLock, pending_op(ChoiceKind::kLock, this));
   if (owner_ != kNoStrand) return false;
   owner_ = s->current_strand();
   return true;
@@ -112,7 +120,8 @@ void Mutex::unlock() {
   // The choice point comes before the release: until then the critical
   // section's last writes are visible to racy readers while the mutex is
   // still held, an interleaving real threads reach.
-  s->choice_point(ChoiceKind::kUnlock, /*may_unwind=*/false);
+  s->choice_point(ChoiceKind::kUnlock, pending_op(ChoiceKind::kUnlock, this),
+                  /*may_unwind=*/false);
   release(*s);
 }
 
@@ -138,7 +147,8 @@ void CondVar::wait(std::unique_lock<Mutex>& lock, SourceLocation where) {
   // The enqueue is visible to notifiers: a choice point before it lets a
   // notify land between the caller's last check and the wait (a lost
   // wake-up when the notifier does not hold the mutex).
-  s->choice_point(ChoiceKind::kWait);
+  s->choice_point(ChoiceKind::kWait,
+                  pending_op(ChoiceKind::kWait, this, Access::kWrite, &m));
   const StrandId me = s->current_strand();
   waiters_.add(me);
   m.release(*s);
@@ -146,7 +156,8 @@ void CondVar::wait(std::unique_lock<Mutex>& lock, SourceLocation where) {
                         s->choose_value(ChoiceKind::kWait, 2) == 1;
   if (spurious) {
     waiters_.remove(me);
-    s->choice_point(ChoiceKind::kWait);
+    s->choice_point(ChoiceKind::kWait,
+                    pending_op(ChoiceKind::kWait, this, Access::kWrite, &m));
   } else {
     waiters_.block_until_woken(*s, ChoiceKind::kWait, this, "be notified by",
                                where);
@@ -171,7 +182,8 @@ std::cv_status CondVar::wait_until(std::unique_lock<Mutex>& lock,
   // The enqueue is visible to notifiers: a choice point before it lets a
   // notify land between the caller's last check and the wait (a lost
   // wake-up when the notifier does not hold the mutex).
-  s->choice_point(ChoiceKind::kWait);
+  s->choice_point(ChoiceKind::kWait,
+                  pending_op(ChoiceKind::kWait, this, Access::kWrite, &m));
   const StrandId me = s->current_strand();
   waiters_.add(me);
   m.release(*s);
@@ -188,7 +200,7 @@ void CondVar::notify_one() {
     real_.notify_one();
     return;
   }
-  s->choice_point(ChoiceKind::kNotify);
+  s->choice_point(ChoiceKind::kNotify, pending_op(ChoiceKind::kNotify, this));
   if (waiters_.empty()) return;
   // Which waiter std::condition_variable wakes is unspecified: a choice.
   const auto n = static_cast<std::uint32_t>(waiters_.size());
@@ -201,7 +213,7 @@ void CondVar::notify_all() {
     real_.notify_all();
     return;
   }
-  s->choice_point(ChoiceKind::kNotify);
+  s->choice_point(ChoiceKind::kNotify, pending_op(ChoiceKind::kNotify, this));
   waiters_.wake_all(*s);
 }
 
@@ -219,7 +231,7 @@ void Semaphore::acquire(SourceLocation where) {
     real_.acquire();
     return;
   }
-  s->choice_point(ChoiceKind::kAcquire);
+  s->choice_point(ChoiceKind::kAcquire, pending_op(ChoiceKind::kAcquire, this));
   if (!waiters_.block_until(
           *s, [this] { return count_ > 0; }, ChoiceKind::kAcquire, this,
           "acquire", where))
@@ -230,7 +242,7 @@ void Semaphore::acquire(SourceLocation where) {
 bool Semaphore::try_acquire() {
   Scheduler* s = Scheduler::current();
   if (s == nullptr) return real_.try_acquire();
-  s->choice_point(ChoiceKind::kAcquire);
+  s->choice_point(ChoiceKind::kAcquire, pending_op(ChoiceKind::kAcquire, this));
   if (count_ == 0) return false;
   --count_;
   return true;
@@ -242,7 +254,8 @@ void Semaphore::release(std::ptrdiff_t n) {
     real_.release(n);
     return;
   }
-  s->choice_point(ChoiceKind::kRelease, /*may_unwind=*/false);
+  s->choice_point(ChoiceKind::kRelease, pending_op(ChoiceKind::kRelease, this),
+                  /*may_unwind=*/false);
   count_ += n;
   waiters_.wake_all(*s);
 }
@@ -259,7 +272,8 @@ void Latch::count_down(std::ptrdiff_t n) {
     real_.count_down(n);
     return;
   }
-  s->choice_point(ChoiceKind::kRelease, /*may_unwind=*/false);
+  s->choice_point(ChoiceKind::kRelease, pending_op(ChoiceKind::kRelease, this),
+                  /*may_unwind=*/false);
   count_ = std::max<std::ptrdiff_t>(0, count_ - n);
   if (count_ == 0) waiters_.wake_all(*s);
 }
@@ -268,7 +282,8 @@ bool Latch::try_wait() const {
   Scheduler* s = Scheduler::current();
   if (s == nullptr) return real_.try_wait();
   // A read of the count: others' count-downs may fall right before it.
-  s->choice_point(ChoiceKind::kWait);
+  s->choice_point(ChoiceKind::kWait,
+                  pending_op(ChoiceKind::kWait, this, Access::kRead));
   return count_ == 0;
 }
 
@@ -278,7 +293,8 @@ void Latch::wait(SourceLocation where) {
     real_.wait();
     return;
   }
-  s->choice_point(ChoiceKind::kWait);
+  s->choice_point(ChoiceKind::kWait,
+                  pending_op(ChoiceKind::kWait, this, Access::kRead));
   waiters_.block_until(
       *s, [this] { return count_ == 0; }, ChoiceKind::kWait, this, "pass",
       where);

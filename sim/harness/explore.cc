@@ -150,6 +150,7 @@ ExploreResult explore(ExploreOptions o, const std::function<void()>& body) {
   if (progress) std::fprintf(stderr, "\r");
   result.strategy = strategy->name();
   result.exhausted = strategy->finished();
+  if (result.exhausted) result.coverage = strategy->coverage_note();
   result.summary = internal::pass_summary(result, o);
   if (o.print && (o.verbose || isatty(STDERR_FILENO)))
     std::fprintf(stderr, "%s\n", result.summary.c_str());

@@ -28,7 +28,8 @@ struct ExploreOptions {
   std::uint64_t iterations = 1000;
   int pct_depth = 3;
   std::uint64_t pct_steps = 0;  // k for PCT; 0 = learn it from the runs
-  int preemption_bound = -1;    // for dfs; -1 = unbounded
+  int preemption_bound = -1;    // for dfs and dpor; -1 = unbounded
+  int delay_bound = -1;         // for dfs; -1 = unbounded
   // For surw: the starting counts of choice points by strand id (empty:
   // learned from the schedules as they run).
   std::vector<std::uint32_t> surw_profile;
@@ -79,6 +80,9 @@ struct ExploreResult {
   std::map<std::string, std::uint64_t> by_strategy;
   std::uint64_t distinct = 0;
   std::size_t max_preemptions = 0;
+  // What an exhausted search covered, in the strategy's words ("" for
+  // the summary's default), e.g. how much DPOR pruned.
+  std::string coverage;
   std::string summary;  // the one line printed on a pass
   std::optional<Failure> failure;
   std::uint64_t seed = 0;   // of the failing schedule
@@ -107,7 +111,7 @@ class ConfigError : public std::invalid_argument {
 };
 
 // Applies WEFT_SEED, WEFT_ITERATIONS, WEFT_STRATEGY, WEFT_PCT_DEPTH,
-// WEFT_PCT_STEPS, WEFT_PREEMPTION_BOUND, WEFT_SURW_PROFILE,
+// WEFT_PCT_STEPS, WEFT_PREEMPTION_BOUND, WEFT_DELAY_BOUND, WEFT_SURW_PROFILE,
 // WEFT_TIME_BUDGET, WEFT_VERBOSE, WEFT_MAX_STEPS,
 // WEFT_STACK_SIZE, WEFT_REPLAY and WEFT_TRACE_DIR to `options`. Throws
 // ConfigError on a malformed value.

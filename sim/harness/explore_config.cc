@@ -80,6 +80,10 @@ void apply_environment(ExploreOptions& o) {
     o.preemption_bound = static_cast<int>(
         parse_u64("WEFT_PREEMPTION_BOUND", v, 0, 1000,
                   "expected the most preemptions a dfs schedule may make"));
+  if (const char* v = env("WEFT_DELAY_BOUND"))
+    o.delay_bound = static_cast<int>(
+        parse_u64("WEFT_DELAY_BOUND", v, 0, 1000,
+                  "expected the most delays a dfs schedule may make"));
   if (const char* v = env("WEFT_SURW_PROFILE")) {
     try {
       o.surw_profile = SurwStrategy::decode(v);

@@ -218,7 +218,9 @@ std::string pass_summary(const ExploreResult& result, const ExploreOptions& o) {
                      "; " + std::to_string(result.distinct) +
                      " distinct; at most " +
                      std::to_string(result.max_preemptions) + " preemptions)";
-  if (result.exhausted)
+  if (result.exhausted && !result.coverage.empty())
+    line += ": " + result.coverage;
+  else if (result.exhausted)
     line += o.preemption_bound < 0
                 ? ": every schedule, the search is complete"
                 : ": every schedule within " +

@@ -1,7 +1,9 @@
 #include "sim/harness/strategy_registry.h"
 
 #include "sim/dfs_strategy.h"
+#include "sim/dpor_strategy.h"
 #include "sim/harness/explore.h"
+#include "sim/pos_strategy.h"
 #include "sim/surw_strategy.h"
 
 namespace weft::sim {
@@ -30,15 +32,33 @@ constexpr StrategyEntry kStrategies[] = {
      }},
     {"dfs",
      "bounded exhaustive search: every schedule with at most "
-     "WEFT_PREEMPTION_BOUND preemptions, then stops",
+     "WEFT_PREEMPTION_BOUND preemptions and WEFT_DELAY_BOUND delays, then "
+     "stops",
      [](const ExploreOptions& o) -> std::unique_ptr<Strategy> {
-       return std::make_unique<DfsStrategy>(o.preemption_bound);
+       return std::make_unique<DfsStrategy>(o.preemption_bound, o.delay_bound);
      }},
     {"surw",
      "selectively uniform random walk: strands picked in proportion "
      "to their operations left (profile in WEFT_SURW_PROFILE)",
      [](const ExploreOptions& o) -> std::unique_ptr<Strategy> {
        return std::make_unique<SurwStrategy>(o.surw_profile);
+     }},
+    {"dpor",
+     "exhaustive search with partial-order reduction (source and sleep "
+     "sets): one schedule per order of dependent operations, within "
+     "WEFT_PREEMPTION_BOUND, then stops",
+     [](const ExploreOptions& o) -> std::unique_ptr<Strategy> {
+       if (o.delay_bound >= 0)
+         throw ConfigError("WEFT_DELAY_BOUND=" + std::to_string(o.delay_bound) +
+                           " applies to WEFT_STRATEGY=dfs only, not dpor "
+                           "(unset it, or use dfs)");
+       return std::make_unique<DporStrategy>(o.preemption_bound);
+     }},
+    {"pos",
+     "partial order sampling: random priorities per pending operation, "
+     "redrawn for the operations racing with each one that runs",
+     [](const ExploreOptions&) -> std::unique_ptr<Strategy> {
+       return std::make_unique<PosStrategy>();
      }},
 };
 

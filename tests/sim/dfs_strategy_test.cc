@@ -76,5 +76,47 @@ TEST(DfsStrategy, FindsTheLostUpdateInEverySchedulesTree) {
   EXPECT_LT(lost, dfs.schedules());
 }
 
+TEST(DfsStrategy, ADelayBoundOfZeroRunsTheOneRoundRobinSchedule) {
+  DfsStrategy none(DfsStrategy::kUnbounded, 0);
+  std::uint64_t runs = 0;
+  digests_of_all_schedules(none, 3, &runs);
+  EXPECT_EQ(runs, 1u);
+  EXPECT_TRUE(none.bound_reached());
+  EXPECT_EQ(none.environment(), "WEFT_STRATEGY=dfs WEFT_DELAY_BOUND=0");
+}
+
+TEST(DfsStrategy, EachDelayMoreGrowsTheTreeUpToTheWholeOfIt) {
+  DfsStrategy all;
+  std::uint64_t runs_all = 0;
+  const auto every = digests_of_all_schedules(all, 3, &runs_all);
+  std::uint64_t previous = 0;
+  for (int delays = 0;; ++delays) {
+    DfsStrategy bounded(DfsStrategy::kUnbounded, delays);
+    std::uint64_t runs = 0;
+    const auto seen = digests_of_all_schedules(bounded, 3, &runs);
+    EXPECT_EQ(seen.size(), runs);
+    for (std::uint64_t d : seen) EXPECT_EQ(every.count(d), 1u);
+    EXPECT_GT(runs, previous) << delays;
+    previous = runs;
+    if (!bounded.bound_reached()) break;
+    ASSERT_LT(delays, 50);
+  }
+  EXPECT_EQ(previous, runs_all);
+}
+
+TEST(DfsStrategy, BothBoundsTogetherCutMoreThanEither) {
+  std::uint64_t p = 0, d = 0, both = 0;
+  DfsStrategy by_preemptions(1), by_delays(DfsStrategy::kUnbounded, 2),
+      by_both(1, 2);
+  digests_of_all_schedules(by_preemptions, 3, &p);
+  digests_of_all_schedules(by_delays, 3, &d);
+  digests_of_all_schedules(by_both, 3, &both);
+  EXPECT_LE(both, std::min(p, d));
+  EXPECT_EQ(by_both.environment(),
+            "WEFT_STRATEGY=dfs WEFT_PREEMPTION_BOUND=1 WEFT_DELAY_BOUND=2");
+  EXPECT_EQ(by_both.coverage_note(),
+            "every schedule within 1 preemptions and 2 delays");
+}
+
 }  // namespace
 }  // namespace weft::sim

@@ -372,5 +372,47 @@ TEST(ExploreEnvironment, BudgetAndVerboseAreReadAndChecked) {
   EXPECT_THROW(apply_environment(o), ConfigError);
 }
 
+TEST(ExploreEnvironment, TheDelayBoundIsReadAndChecked) {
+  {
+    ScopedEnv delay("WEFT_DELAY_BOUND", "3");
+    ExploreOptions o;
+    apply_environment(o);
+    EXPECT_EQ(o.delay_bound, 3);
+  }
+  EXPECT_THAT(config_error_for("WEFT_DELAY_BOUND", "few"),
+              HasSubstr("WEFT_DELAY_BOUND='few' is not valid: expected the "
+                        "most delays a dfs schedule may make"));
+  EXPECT_THAT(config_error_for("WEFT_DELAY_BOUND", "1001"),
+              HasSubstr("from 0 to 1000"));
+}
+
+TEST(ExploreEnvironment, ADelayBoundForDporIsRefusedByName) {
+  ExploreOptions o;
+  o.strategy = "dpor";
+  o.delay_bound = 1;
+  o.use_environment = false;
+  try {
+    explore(o, two_lockers);
+    ADD_FAILURE() << "dpor accepted a delay bound";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("WEFT_DELAY_BOUND=1 applies to "
+                                    "WEFT_STRATEGY=dfs only"));
+  }
+}
+
+TEST(ExploreSummary, ADelayBoundedSearchSaysBothBounds) {
+  ExploreOptions o;
+  o.strategy = "dfs";
+  o.preemption_bound = 1;
+  o.delay_bound = 1;
+  o.iterations = 1'000'000;
+  o.use_environment = false;
+  o.print = false;
+  const auto r = explore(o, two_lockers);
+  ASSERT_TRUE(r.exhausted);
+  EXPECT_THAT(r.summary,
+              HasSubstr(": every schedule within 1 preemptions and 1 delays"));
+}
+
 }  // namespace
 }  // namespace weft::sim

@@ -1,0 +1,323 @@
+#include "sim/dpor_strategy.h"
+
+#include <algorithm>
+
+namespace weft::sim {
+namespace {
+
+bool contains(const std::vector<StrandId>& v, StrandId id) {
+  return std::find(v.begin(), v.end(), id) != v.end();
+}
+
+std::uint32_t at(const std::vector<std::uint32_t>& clock, StrandId id) {
+  return id < clock.size() ? clock[id] : 0;
+}
+
+void join_into(std::vector<std::uint32_t>& c,
+               const std::vector<std::uint32_t>& other) {
+  if (c.size() < other.size()) c.resize(other.size(), 0);
+  for (std::size_t i = 0; i < other.size(); ++i)
+    c[i] = std::max(c[i], other[i]);
+}
+
+void set_at(std::vector<std::int64_t>& v, StrandId id, std::int64_t value) {
+  if (v.size() <= id) v.resize(id + 1, -1);
+  v[id] = value;
+}
+
+std::int64_t get_at(const std::vector<std::int64_t>& v, StrandId id) {
+  return id < v.size() ? v[id] : -1;
+}
+
+[[noreturn]] void diverged(std::size_t depth, const ChoicePoint& point) {
+  throw ReplayDivergence(
+      "dpor: at choice point " + std::to_string(depth) + " the body offered " +
+      std::to_string(point.count) + " " + std::string(to_string(point.kind)) +
+      " alternatives unlike an earlier schedule with the same choices; the "
+      "body depends on something outside weft's control");
+}
+
+}  // namespace
+
+void DporStrategy::begin(std::uint64_t) {
+  depth_ = 0;
+  preemptions_ = 0;
+  blocked_ = false;
+  events_.clear();
+  sleep_next_.clear();
+  present_.clear();
+  appeared_after_.clear();
+  last_event_.clear();
+}
+
+std::uint32_t DporStrategy::choose(const ChoicePoint& point) {
+  if (point.is_value) return choose_value(point);
+  note_appearances(point);
+  const std::size_t index = depth_;
+  Node& n = strand_node(point);
+  const StrandId picked = n.backtrack[n.next];
+  if (!n.dead) record_event(picked, point.pending(picked), index);
+  // record_event may grow nothing in path_, so `n` is still valid.
+  next_sleep(path_[index], picked, point);
+  if (path_[index].current_enabled && picked != path_[index].current)
+    ++preemptions_;
+  ++depth_;
+  const auto it = std::find(point.strands.begin(), point.strands.end(), picked);
+  return static_cast<std::uint32_t>(it - point.strands.begin());
+}
+
+std::uint32_t DporStrategy::choose_value(const ChoicePoint& point) {
+  if (depth_ < path_.size()) {
+    const Node& n = path_[depth_];
+    if (!n.is_value || n.kind != point.kind || n.count != point.count)
+      diverged(depth_, point);
+    ++depth_;
+    return n.value;
+  }
+  Node n;
+  n.is_value = true;
+  n.kind = point.kind;
+  n.count = point.count;
+  n.dead = blocked_;  // a redundant run explores no values either
+  path_.push_back(std::move(n));
+  ++depth_;
+  return 0;
+}
+
+// A strand present now but not at the previous point was created or woken
+// by the operation that ran in between: its next operation happens after
+// that one.
+void DporStrategy::note_appearances(const ChoicePoint& point) {
+  std::vector<StrandId> now(point.strands.begin(), point.strands.end());
+  if (point.kind == ChoiceKind::kYield && point.current != kNoStrand &&
+      !contains(now, point.current))
+    now.insert(std::lower_bound(now.begin(), now.end(), point.current),
+               point.current);
+  const std::int64_t last = static_cast<std::int64_t>(events_.size()) - 1;
+  for (StrandId q : now)
+    if (!std::binary_search(present_.begin(), present_.end(), q))
+      set_at(appeared_after_, q, last);
+  present_ = std::move(now);
+}
+
+DporStrategy::Node& DporStrategy::strand_node(const ChoicePoint& point) {
+  if (depth_ < path_.size()) {
+    Node& n = path_[depth_];
+    if (n.is_value || n.kind != point.kind ||
+        !std::equal(n.enabled.begin(), n.enabled.end(), point.strands.begin(),
+                    point.strands.end()))
+      diverged(depth_, point);
+    n.sleep = sleep_next_;
+    n.preemptions = preemptions_;
+    return n;
+  }
+  Node n;
+  n.kind = point.kind;
+  n.count = point.count;
+  n.enabled.assign(point.strands.begin(), point.strands.end());
+  n.current = point.current;
+  n.current_enabled = contains(n.enabled, point.current);
+  n.sleep = sleep_next_;
+  n.preemptions = preemptions_;
+  const StrandId first = blocked_ ? kNoStrand : first_choice(n);
+  if (first == kNoStrand) {
+    // Every strand the search may run here is asleep: whatever follows is
+    // equivalent to a schedule already run. Finish the run, branch nowhere.
+    if (!blocked_) ++sleep_blocked_;
+    blocked_ = true;
+    n.dead = true;
+    n.backtrack = {n.current_enabled ? n.current : n.enabled[0]};
+  } else {
+    n.backtrack = {first};
+    std::uint32_t may = 0;
+    for (StrandId q : n.enabled) may += allowed(n, q) ? 1 : 0;
+    n.contested = may >= 2;
+    if (n.contested) {
+      offered_ += may;
+      ++taken_;
+    }
+  }
+  path_.push_back(std::move(n));
+  return path_.back();
+}
+
+// The running strand if it may go on, else the first allowed one awake.
+StrandId DporStrategy::first_choice(Node& n) {
+  if (n.current_enabled && !contains(n.sleep, n.current)) return n.current;
+  for (StrandId q : n.enabled) {
+    if (contains(n.sleep, q)) continue;
+    if (allowed(n, q)) return q;
+    bound_reached_ = true;
+  }
+  return kNoStrand;
+}
+
+bool DporStrategy::allowed(const Node& n, StrandId q) const {
+  return bound_ == kUnbounded || !n.current_enabled || q == n.current ||
+         n.preemptions < bound_;
+}
+
+bool DporStrategy::happens_before(std::size_t a, std::size_t b) const {
+  return at(events_[b].clock, events_[a].strand) >= events_[a].local;
+}
+
+// Appends the event `picked` runs now, with its vector clock, and reverses
+// each race it completes (Algorithm 1's loop over e ⋖ next(p)).
+void DporStrategy::record_event(StrandId picked, const PendingOp& op,
+                                std::size_t node) {
+  const std::int64_t last = get_at(last_event_, picked);
+  Event ev{picked, op, node, 1, {}};
+  if (last >= 0) {
+    ev.clock = events_[static_cast<std::size_t>(last)].clock;
+    ev.local = events_[static_cast<std::size_t>(last)].local + 1;
+  }
+  const std::int64_t cause = get_at(appeared_after_, picked);
+  if (cause >= 0)
+    join_into(ev.clock, events_[static_cast<std::size_t>(cause)].clock);
+  set_at(appeared_after_, picked, -1);
+  std::vector<std::size_t> races;
+  for (std::size_t e = events_.size(); e-- > 0;) {
+    const Event& other = events_[e];
+    if (other.strand == picked) continue;
+    if (at(ev.clock, other.strand) >= other.local) continue;
+    if (!dependent(other.strand, other.op, picked, op)) continue;
+    races.push_back(e);
+    join_into(ev.clock, other.clock);
+  }
+  if (ev.clock.size() <= picked) ev.clock.resize(picked + 1, 0);
+  ev.clock[picked] = ev.local;
+  events_.push_back(std::move(ev));
+  const std::size_t j = events_.size() - 1;
+  set_at(last_event_, picked, static_cast<std::int64_t>(j));
+  for (std::size_t e : races) reverse_race(e, j);
+}
+
+// The strands that can start v = notdep(e).j: the first operation of each
+// strand in v that nothing earlier in v happens before.
+std::vector<StrandId> DporStrategy::initials(std::size_t e,
+                                             std::size_t j) const {
+  std::vector<std::size_t> v;
+  for (std::size_t k = e + 1; k < j; ++k)
+    if (!happens_before(e, k)) v.push_back(k);
+  v.push_back(j);
+  std::vector<StrandId> seen, out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const StrandId q = events_[v[i]].strand;
+    if (contains(seen, q)) continue;
+    seen.push_back(q);
+    bool first = true;
+    for (std::size_t h = 0; h < i && first; ++h)
+      if (happens_before(v[h], v[i])) first = false;
+    if (first) out.push_back(q);
+  }
+  return out;
+}
+
+void DporStrategy::reverse_race(std::size_t e, std::size_t j) {
+  const std::size_t m = events_[e].node;
+  const Node& at_e = path_[m];
+  const std::vector<StrandId> starts = initials(e, j);
+  for (StrandId q : starts)
+    if (contains(at_e.backtrack, q) || contains(at_e.sleep, q)) return;
+  const StrandId p = events_[j].strand;
+  StrandId pick = kNoStrand;
+  if (contains(starts, p) && contains(at_e.enabled, p)) pick = p;
+  for (std::size_t i = 0; pick == kNoStrand && i < starts.size(); ++i)
+    if (contains(at_e.enabled, starts[i])) pick = starts[i];
+  if (pick != kNoStrand) {
+    add_backtrack(m, pick);
+    return;
+  }
+  // None of them can run there (blocked then): every alternative.
+  const std::vector<StrandId> all = at_e.enabled;
+  for (StrandId q : all) add_backtrack(m, q);
+}
+
+// Adds `q` at node `m` if the bound allows. Under a bound, a `q` that
+// preempts there is also added at the latest earlier node where running
+// `q` costs no more preemptions than the path made (Coons et al.'s
+// conservative point), so a reversal the bound cuts, or that would spend
+// the budget early, is also tried from a cheaper place.
+void DporStrategy::add_backtrack(std::size_t m, StrandId q) {
+  const Node& at_m = path_[m];
+  if (allowed(at_m, q)) {
+    if (!contains(at_m.backtrack, q)) path_[m].backtrack.push_back(q);
+  } else {
+    bound_reached_ = true;
+  }
+  if (bound_ == kUnbounded || !at_m.current_enabled || q == at_m.current)
+    return;
+  for (std::size_t k = m; k-- > 0;) {
+    Node& n = path_[k];
+    if (n.is_value || n.dead || !contains(n.enabled, q)) continue;
+    const StrandId was = n.backtrack[n.next];
+    const bool cheap = !n.current_enabled || was != n.current || q == n.current;
+    if (!cheap || !allowed(n, q)) continue;
+    if (!contains(n.backtrack, q) && !contains(n.sleep, q))
+      n.backtrack.push_back(q);
+    return;
+  }
+}
+
+// The next node's sleep set: strands asleep here or explored here before
+// `picked`, whose operation commutes with the one `picked` runs.
+void DporStrategy::next_sleep(const Node& n, StrandId picked,
+                              const ChoicePoint& point) {
+  sleep_next_.clear();
+  // Under a bound sleep sets are off: a strand asleep here was explored
+  // first only within the bound, which may not cover what it would do
+  // later here (Musuvathi and Qadeer, 2007).
+  if (n.dead || bound_ != kUnbounded) return;
+  const PendingOp& op = point.pending(picked);
+  auto consider = [&](StrandId r) {
+    if (r == picked || contains(sleep_next_, r)) return;
+    if (!dependent(r, point.pending(r), picked, op)) sleep_next_.push_back(r);
+  };
+  for (StrandId r : n.sleep) consider(r);
+  for (std::size_t i = 0; i < n.next; ++i) consider(n.backtrack[i]);
+}
+
+void DporStrategy::end(std::uint64_t) {
+  ++schedules_;
+  if (path_.size() > depth_) path_.resize(depth_);
+  while (!path_.empty()) {
+    Node& b = path_.back();
+    if (!b.dead && b.is_value && b.value + 1 < b.count) {
+      ++b.value;
+      return;
+    }
+    if (!b.dead && !b.is_value) {
+      while (++b.next < b.backtrack.size())
+        if (!contains(b.sleep, b.backtrack[b.next])) {
+          taken_ += b.contested ? 1 : 0;
+          return;
+        }
+    }
+    path_.pop_back();
+  }
+  done_ = true;
+}
+
+std::string DporStrategy::environment() const {
+  return bound_ == kUnbounded ? "WEFT_STRATEGY=dpor"
+                              : "WEFT_STRATEGY=dpor WEFT_PREEMPTION_BOUND=" +
+                                    std::to_string(bound_);
+}
+
+std::string DporStrategy::coverage_note() const {
+  const std::uint64_t pruned =
+      offered_ == 0 ? 0 : 100 * (offered_ - taken_) / offered_;
+  std::string s = bound_ == kUnbounded
+                      ? "every schedule up to the order of independent "
+                        "operations"
+                      : "every schedule within " + std::to_string(bound_) +
+                            " preemptions up to the order of independent "
+                            "operations";
+  s += " (DPOR pruned " + std::to_string(pruned) +
+       "% of the alternatives at contested choice points";
+  if (sleep_blocked_ != 0)
+    s += ", " + std::to_string(sleep_blocked_) + " redundant runs";
+  return s + ")";
+}
+
+}  // namespace weft::sim
