@@ -1,7 +1,10 @@
 #include "sim/harness/strategy_registry.h"
 
+#include "sim/delay_bound_strategy.h"
 #include "sim/dfs_strategy.h"
 #include "sim/harness/explore.h"
+#include "sim/mix_strategy.h"
+#include "sim/pct_range_strategy.h"
 #include "sim/surw_strategy.h"
 
 namespace weft::sim {
@@ -39,6 +42,27 @@ constexpr StrategyEntry kStrategies[] = {
      "to their operations left (profile in WEFT_SURW_PROFILE)",
      [](const ExploreOptions& o) -> std::unique_ptr<Strategy> {
        return std::make_unique<SurwStrategy>(o.surw_profile);
+     }},
+    {"pctrange",
+     "PCT with a depth drawn per schedule from 1 to WEFT_PCT_MAX_DEPTH",
+     [](const ExploreOptions& o) -> std::unique_ptr<Strategy> {
+       return std::make_unique<PctRangeStrategy>(o.pct_max_depth, o.pct_steps);
+     }},
+    {"delaybound", "round robin with WEFT_DELAY_BOUND delays placed at random",
+     [](const ExploreOptions& o) -> std::unique_ptr<Strategy> {
+       return std::make_unique<DelayBoundStrategy>(o.delay_bound, o.pct_steps);
+     }},
+    {"portfolio2",
+     "the candidate default: surw for two schedules in four, pctrange "
+     "and the random walk for one each",
+     [](const ExploreOptions& o) -> std::unique_ptr<Strategy> {
+       std::vector<MixStrategy::Part> parts;
+       parts.push_back({std::make_unique<SurwStrategy>(o.surw_profile), 2});
+       parts.push_back(
+           {std::make_unique<PctRangeStrategy>(o.pct_max_depth, o.pct_steps),
+            1});
+       parts.push_back({std::make_unique<RandomStrategy>(), 1});
+       return std::make_unique<MixStrategy>(std::move(parts));
      }},
 };
 
