@@ -30,7 +30,7 @@ struct ExploreOptions {
   std::uint64_t pct_steps = 0;  // k for PCT; 0 = learn it from the runs
   int preemption_bound = -1;    // for dfs; -1 = unbounded
   // For pctrange: each schedule's PCT depth is drawn from [1, this].
-  int pct_max_depth = 5;
+  int pct_max_depth = 10;
   // For delaybound: the delays each schedule places.
   int delay_bound = 2;
   // Any strategy: once a schedule has made this many preemptions, the rest

@@ -53,15 +53,14 @@ constexpr StrategyEntry kStrategies[] = {
        return std::make_unique<DelayBoundStrategy>(o.delay_bound, o.pct_steps);
      }},
     {"portfolio2",
-     "the candidate default: surw for two schedules in four, pctrange "
-     "and the random walk for one each",
+     "the candidate default: surw for three schedules in four, pctrange "
+     "for the fourth",
      [](const ExploreOptions& o) -> std::unique_ptr<Strategy> {
        std::vector<MixStrategy::Part> parts;
-       parts.push_back({std::make_unique<SurwStrategy>(o.surw_profile), 2});
+       parts.push_back({std::make_unique<SurwStrategy>(o.surw_profile), 3});
        parts.push_back(
            {std::make_unique<PctRangeStrategy>(o.pct_max_depth, o.pct_steps),
             1});
-       parts.push_back({std::make_unique<RandomStrategy>(), 1});
        return std::make_unique<MixStrategy>(std::move(parts));
      }},
 };

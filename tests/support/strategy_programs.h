@@ -19,7 +19,7 @@ namespace weft::test {
 // followed by `run` steps of one strand alone. PCT of depth 3 (two change
 // points) never finds it; a walk almost never lets one strand run `run`
 // steps in a row; PCT of depth 4 does both.
-inline void preemption_chain(int steps, int run = 10, int width = 5) {
+inline void preemption_chain(int steps, int run = 8, int width = 1) {
   Atomic<int> x{0}, y{0}, w{0}, noise{0};
   auto window = [&](Atomic<int>& flag) {
     flag.store(1);
