@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "sim/harness/explore_steps.h"
+#include "sim/harness/preemption_budget.h"
 #include "sim/harness/schedule_trace.h"
 #include "sim/harness/strategy_registry.h"
 #include "traces/self_exe.h"
@@ -47,7 +48,10 @@ std::unique_ptr<Strategy> configure(ExploreOptions& o) {
   if (entry == nullptr)
     throw ConfigError("strategy '" + o.strategy + "' is not one of " +
                       strategy_names());
-  return entry->make(o);
+  if (o.max_preemptions >= 0 &&
+      (o.preemption_bound < 0 || o.preemption_bound > o.max_preemptions))
+    o.preemption_bound = o.max_preemptions;
+  return with_preemption_budget(entry->make(o), o.max_preemptions);
 }
 
 // The failure pipeline: determinism check, shrinking, trace files, report.

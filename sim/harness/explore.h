@@ -29,7 +29,15 @@ struct ExploreOptions {
   int pct_depth = 3;
   std::uint64_t pct_steps = 0;  // k for PCT; 0 = learn it from the runs
   int preemption_bound = -1;    // for dfs and dpor; -1 = unbounded
-  int delay_bound = -1;         // for dfs; -1 = unbounded
+  // The most delays a schedule may make: for dfs (-1: unbounded) and the
+  // delays each delaybound schedule places (-1: its default, 2).
+  int delay_bound = -1;
+  // For pctrange: each schedule's PCT depth is drawn from [1, this].
+  int pct_max_depth = 10;
+  // Any strategy: once a schedule has made this many preemptions, the rest
+  // of it does not preempt (-1: no budget). A strategy's own preemption
+  // bound (dfs) is lowered to it.
+  int max_preemptions = -1;
   // For surw: the starting counts of choice points by strand id (empty:
   // learned from the schedules as they run).
   std::vector<std::uint32_t> surw_profile;
@@ -111,7 +119,8 @@ class ConfigError : public std::invalid_argument {
 };
 
 // Applies WEFT_SEED, WEFT_ITERATIONS, WEFT_STRATEGY, WEFT_PCT_DEPTH,
-// WEFT_PCT_STEPS, WEFT_PREEMPTION_BOUND, WEFT_DELAY_BOUND, WEFT_SURW_PROFILE,
+// WEFT_PCT_STEPS, WEFT_PCT_MAX_DEPTH, WEFT_DELAY_BOUND,
+// WEFT_PREEMPTION_BOUND, WEFT_MAX_PREEMPTIONS, WEFT_SURW_PROFILE,
 // WEFT_TIME_BUDGET, WEFT_VERBOSE, WEFT_MAX_STEPS,
 // WEFT_STACK_SIZE, WEFT_REPLAY and WEFT_TRACE_DIR to `options`. Throws
 // ConfigError on a malformed value.

@@ -80,10 +80,18 @@ void apply_environment(ExploreOptions& o) {
     o.preemption_bound = static_cast<int>(
         parse_u64("WEFT_PREEMPTION_BOUND", v, 0, 1000,
                   "expected the most preemptions a dfs schedule may make"));
+  if (const char* v = env("WEFT_PCT_MAX_DEPTH"))
+    o.pct_max_depth = static_cast<int>(parse_u64(
+        "WEFT_PCT_MAX_DEPTH", v, 1, 32, "expected the deepest PCT depth"));
   if (const char* v = env("WEFT_DELAY_BOUND"))
     o.delay_bound = static_cast<int>(
         parse_u64("WEFT_DELAY_BOUND", v, 0, 1000,
-                  "expected the most delays a dfs schedule may make"));
+                  "expected the most delays a schedule may make (dfs, "
+                  "delaybound)"));
+  if (const char* v = env("WEFT_MAX_PREEMPTIONS"))
+    o.max_preemptions = static_cast<int>(
+        parse_u64("WEFT_MAX_PREEMPTIONS", v, 0, 1000,
+                  "expected the most preemptions a schedule may make"));
   if (const char* v = env("WEFT_SURW_PROFILE")) {
     try {
       o.surw_profile = SurwStrategy::decode(v);

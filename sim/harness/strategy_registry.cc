@@ -1,8 +1,11 @@
 #include "sim/harness/strategy_registry.h"
 
+#include "sim/delay_bound_strategy.h"
 #include "sim/dfs_strategy.h"
 #include "sim/dpor_strategy.h"
 #include "sim/harness/explore.h"
+#include "sim/mix_strategy.h"
+#include "sim/pct_range_strategy.h"
 #include "sim/pos_strategy.h"
 #include "sim/surw_strategy.h"
 
@@ -49,9 +52,10 @@ constexpr StrategyEntry kStrategies[] = {
      "WEFT_PREEMPTION_BOUND, then stops",
      [](const ExploreOptions& o) -> std::unique_ptr<Strategy> {
        if (o.delay_bound >= 0)
-         throw ConfigError("WEFT_DELAY_BOUND=" + std::to_string(o.delay_bound) +
-                           " applies to WEFT_STRATEGY=dfs only, not dpor "
-                           "(unset it, or use dfs)");
+         throw ConfigError(
+             "WEFT_DELAY_BOUND=" + std::to_string(o.delay_bound) +
+             " applies to WEFT_STRATEGY=dfs and delaybound, not dpor "
+             "(unset it, or use dfs)");
        return std::make_unique<DporStrategy>(o.preemption_bound);
      }},
     {"pos",
@@ -59,6 +63,28 @@ constexpr StrategyEntry kStrategies[] = {
      "redrawn for the operations racing with each one that runs",
      [](const ExploreOptions&) -> std::unique_ptr<Strategy> {
        return std::make_unique<PosStrategy>();
+     }},
+    {"pctrange",
+     "PCT with a depth drawn per schedule from 1 to WEFT_PCT_MAX_DEPTH",
+     [](const ExploreOptions& o) -> std::unique_ptr<Strategy> {
+       return std::make_unique<PctRangeStrategy>(o.pct_max_depth, o.pct_steps);
+     }},
+    {"delaybound",
+     "round robin with WEFT_DELAY_BOUND (default 2) delays placed at random",
+     [](const ExploreOptions& o) -> std::unique_ptr<Strategy> {
+       return std::make_unique<DelayBoundStrategy>(
+           o.delay_bound < 0 ? 2 : o.delay_bound, o.pct_steps);
+     }},
+    {"portfolio2",
+     "the candidate default: surw for three schedules in four, pctrange "
+     "for the fourth",
+     [](const ExploreOptions& o) -> std::unique_ptr<Strategy> {
+       std::vector<MixStrategy::Part> parts;
+       parts.push_back({std::make_unique<SurwStrategy>(o.surw_profile), 3});
+       parts.push_back(
+           {std::make_unique<PctRangeStrategy>(o.pct_max_depth, o.pct_steps),
+            1});
+       return std::make_unique<MixStrategy>(std::move(parts));
      }},
 };
 

@@ -7,7 +7,8 @@
 // (docs/performance.md). Not a Google Benchmark: the figure is a count.
 //
 //   search_bench [--trials 20] [--cap 10000] [--programs reorder_3,...]
-//                [--strategies portfolio,pct,random,surw]
+//                [--strategies portfolio,pct,...]  (default: every
+//                registered strategy)
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -17,8 +18,10 @@
 #include <string>
 #include <vector>
 
+#include "sim/harness/strategy_registry.h"
 #include "sim/weft.h"
 #include "tests/support/sctbench.h"
+#include "tests/support/strategy_programs.h"
 
 namespace {
 
@@ -30,6 +33,7 @@ std::map<std::string, std::function<void()>> programs() {
     all["reorder_" + std::to_string(n)] = [n] { test::reorder(n); };
     all["twostage_" + std::to_string(n)] = [n] { test::twostage(n); };
   }
+  all["chain3_25"] = [] { test::preemption_chain(25); };
   return all;
 }
 
@@ -41,6 +45,14 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
+// Every strategy of the registry, in its order.
+std::vector<std::string> registered() {
+  std::vector<std::string> out;
+  for (const sim::StrategyEntry& e : sim::strategy_registry())
+    out.emplace_back(e.name);
+  return out;
+}
+
 struct Args {
   int trials = 20;
   std::uint64_t cap = 10'000;
@@ -48,7 +60,7 @@ struct Args {
       "reorder_3",   "reorder_4",   "reorder_5",   "reorder_10",
       "reorder_20",  "reorder_50",  "reorder_100", "twostage_3",
       "twostage_20", "twostage_50", "twostage_100"};
-  std::vector<std::string> strategies = {"portfolio", "pct", "random", "surw"};
+  std::vector<std::string> strategies = registered();
 };
 
 Args parse(int argc, char** argv) {

@@ -1,6 +1,6 @@
-// PCT and SURW keep the enabled set incrementally (Strategy::
-// runnable_changed, PriorityList, WeightTree) so a choice costs O(log n) in
-// the number of strands. These tests hold them to the schedules of the plain
+// PCT keeps the enabled set incrementally (Strategy::runnable_changed,
+// PriorityList) and DFS computes its alternatives, so a choice costs O(log n)
+// in the number of strands. These tests hold them to the schedules of the plain
 // versions that scanned every enabled strand at every choice point (kept
 // here, as they were, as the reference): the same seed must give the same
 // schedule on any program, and so must a strategy that is never told of the
@@ -20,9 +20,7 @@
 #include "sim/priority_list.h"
 #include "sim/scheduler.h"
 #include "sim/strategy.h"
-#include "sim/surw_strategy.h"
 #include "sim/weft.h"
-#include "sim/weight_tree.h"
 
 namespace weft::sim {
 namespace {
@@ -79,49 +77,6 @@ class ReferencePct final : public Strategy {
   std::vector<StrandId> order_;
   std::vector<std::uint64_t> change_points_;
   std::uint64_t choices_ = 0;
-};
-
-// SURW as it was: every enabled strand's weight summed at every point.
-class ReferenceSurw final : public Strategy {
- public:
-  void begin(std::uint64_t seed) override {
-    rng_.reseed(seed);
-    used_ = profile_;
-    seen_.assign(used_.size(), 0);
-  }
-  std::uint32_t choose(const ChoicePoint& point) override {
-    if (point.current != kNoStrand) {
-      if (point.current >= seen_.size()) seen_.resize(point.current + 1, 0);
-      ++seen_[point.current];
-    }
-    if (point.is_value)
-      return static_cast<std::uint32_t>(rng_.below(point.count));
-    std::uint64_t total = 0;
-    for (StrandId id : point.strands) total += remaining(id);
-    std::uint64_t r = rng_.below(total);
-    for (std::uint32_t i = 0; i < point.count; ++i) {
-      const std::uint32_t w = remaining(point.strands[i]);
-      if (r < w) return i;
-      r -= w;
-    }
-    return point.count - 1;
-  }
-  void end(std::uint64_t) override {
-    if (profile_.size() < seen_.size()) profile_.resize(seen_.size(), 0);
-    for (std::size_t i = 0; i < seen_.size(); ++i)
-      profile_[i] = std::max(profile_[i], seen_[i]);
-  }
-  std::string name() const override { return "reference-surw"; }
-  std::string environment() const override { return ""; }
-
- private:
-  std::uint32_t remaining(StrandId id) const {
-    const std::uint32_t expected = id < used_.size() ? used_[id] : 0;
-    const std::uint32_t done = id < seen_.size() ? seen_[id] : 0;
-    return expected > done ? expected - done : 1;
-  }
-  std::vector<std::uint32_t> profile_, used_, seen_;
-  Rng rng_;
 };
 
 // DFS as it was: each frame listed its alternatives in the order tried.
@@ -287,21 +242,6 @@ RC_GTEST_PROP(IncrementalStrategies, PctUntoldOfTheRunnableSetScansAlike,
   RC_ASSERT(same_schedules(untold, reference, ops, seed, 3));
 }
 
-RC_GTEST_PROP(IncrementalStrategies, SurwMakesThePlainSurwsSchedules,
-              (std::vector<std::uint8_t> ops, std::uint64_t seed)) {
-  SurwStrategy surw;
-  ReferenceSurw reference;
-  RC_ASSERT(same_schedules(surw, reference, ops, seed, 4));
-}
-
-RC_GTEST_PROP(IncrementalStrategies, SurwUntoldOfTheRunnableSetScansAlike,
-              (std::vector<std::uint8_t> ops, std::uint64_t seed)) {
-  SurwStrategy surw;
-  Untold untold(surw);
-  ReferenceSurw reference;
-  RC_ASSERT(same_schedules(untold, reference, ops, seed, 3));
-}
-
 RC_GTEST_PROP(IncrementalStrategies, DfsWalksTheTreeInThePlainDfsOrder,
               (std::vector<std::uint8_t> ops)) {
   if (ops.size() > 7) ops.resize(7);
@@ -313,16 +253,13 @@ RC_GTEST_PROP(IncrementalStrategies, DfsWalksTheTreeInThePlainDfsOrder,
 }
 
 // Many strands, few operations each: the spawn-heavy shape of reorder_N.
-TEST(IncrementalStrategies, PctAndSurwMatchThePlainOnesWithTwoHundredStrands) {
+TEST(IncrementalStrategies, PctMatchesThePlainOneWithTwoHundredStrands) {
   std::vector<std::uint8_t> ops;
   for (int i = 0; i < 600; ++i)
     ops.push_back(static_cast<std::uint8_t>(i * 37 % 251));
   PctStrategy pct(3);
   ReferencePct reference_pct(3);
-  SurwStrategy surw;
-  ReferenceSurw reference_surw;
   EXPECT_TRUE(same_schedules(pct, reference_pct, ops, 7, 3));
-  EXPECT_TRUE(same_schedules(surw, reference_surw, ops, 7, 3));
 }
 
 RC_GTEST_PROP(PriorityList, FollowsAVectorModel,
@@ -360,27 +297,6 @@ RC_GTEST_PROP(PriorityList, FollowsAVectorModel,
     RC_ASSERT(list.first_where([&](StrandId s) { return enabled[s]; }) ==
               first);
   }
-}
-
-RC_GTEST_PROP(WeightTree, FindsWhereTheRunningSumPassesR,
-              (std::vector<std::uint16_t> weights, std::uint64_t r)) {
-  WeightTree tree;
-  std::uint64_t total = 0;
-  for (std::size_t i = 0; i < weights.size(); ++i) {
-    tree.set(static_cast<StrandId>(i * 3), weights[i]);
-    total += weights[i];
-  }
-  RC_ASSERT(tree.total() == total);
-  RC_PRE(total > 0);
-  r %= total;
-  std::uint64_t sum = 0;
-  std::size_t at = 0;
-  while (sum + weights[at] <= r) sum += weights[at++];
-  const auto found = tree.find(r);
-  RC_ASSERT(found.id == static_cast<StrandId>(at * 3));
-  std::uint32_t rank = 0;
-  for (std::size_t i = 0; i < at; ++i) rank += weights[i] != 0 ? 1 : 0;
-  RC_ASSERT(found.rank == rank);
 }
 
 }  // namespace
