@@ -381,7 +381,7 @@ TEST(ExploreEnvironment, TheDelayBoundIsReadAndChecked) {
   }
   EXPECT_THAT(config_error_for("WEFT_DELAY_BOUND", "few"),
               HasSubstr("WEFT_DELAY_BOUND='few' is not valid: expected the "
-                        "most delays a dfs schedule may make"));
+                        "most delays a schedule may make (dfs, delaybound)"));
   EXPECT_THAT(config_error_for("WEFT_DELAY_BOUND", "1001"),
               HasSubstr("from 0 to 1000"));
 }
@@ -396,7 +396,7 @@ TEST(ExploreEnvironment, ADelayBoundForDporIsRefusedByName) {
     ADD_FAILURE() << "dpor accepted a delay bound";
   } catch (const ConfigError& e) {
     EXPECT_THAT(e.what(), HasSubstr("WEFT_DELAY_BOUND=1 applies to "
-                                    "WEFT_STRATEGY=dfs only"));
+                                    "WEFT_STRATEGY=dfs and delaybound, not dpor"));
   }
 }
 
