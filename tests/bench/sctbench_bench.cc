@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -158,6 +159,17 @@ std::string exhaustive(const SctProgram& p, const std::string& strategy,
   return (r.finished ? "" : ">") + with_commas(r.schedules);
 }
 
+// A cell, or the error a strategy raised making it (one that needs a
+// configuration the benchmark does not give, say).
+template <class Cell>
+std::string guarded(Cell cell) {
+  try {
+    return cell();
+  } catch (const std::exception& e) {
+    return std::string("error: ") + e.what();
+  }
+}
+
 void print_found(const std::vector<SctProgram>& programs,
                  const std::vector<bool>& exhaustive_strategy,
                  const Args& args) {
@@ -176,8 +188,9 @@ void print_found(const std::vector<SctProgram>& programs,
     std::fflush(stdout);
     for (std::size_t i = 0; i < args.strategies.size(); ++i) {
       const std::string& s = args.strategies[i];
-      const std::string cell =
-          exhaustive_strategy[i] ? once(p, s, args) : sampled(p, s, args);
+      const std::string cell = guarded([&] {
+        return exhaustive_strategy[i] ? once(p, s, args) : sampled(p, s, args);
+      });
       std::printf(" %s |", cell.c_str());
       std::fflush(stdout);
     }
@@ -204,7 +217,9 @@ void print_exhaustive(const std::vector<SctProgram>& programs,
     std::printf("| %s |", p.name.c_str());
     for (std::size_t i = 0; i < args.strategies.size(); ++i)
       if (exhaustive_strategy[i]) {
-        std::printf(" %s |", exhaustive(p, args.strategies[i], args).c_str());
+        const std::string cell =
+            guarded([&] { return exhaustive(p, args.strategies[i], args); });
+        std::printf(" %s |", cell.c_str());
         std::fflush(stdout);
       }
     std::printf("\n");
@@ -223,7 +238,10 @@ int main(int argc, char** argv) {
   }
   std::vector<bool> exhaustive_strategy;
   for (const std::string& s : args.strategies)
-    exhaustive_strategy.push_back(test::is_exhaustive(s));
+    exhaustive_strategy.push_back(guarded([&] {
+                                    return test::is_exhaustive(s) ? "yes"
+                                                                  : "no";
+                                  }) == "yes");
   print_found(programs, exhaustive_strategy, args);
   print_exhaustive(programs, exhaustive_strategy, args);
   return 0;
