@@ -1,8 +1,9 @@
 // The SCTBench-style suite (tests/support/sctbench_programs.h): every bad
 // program's bug is found, and of the kind it is meant to be, and every fixed
-// program passes bounded exhaustive search within two preemptions, with the
-// count of schedules printed. Scaled programs run at N <= 10 here; the
-// benchmark (sctbench_bench) runs them all.
+// program whose tree is small enough passes bounded exhaustive search within
+// two preemptions, with the count of schedules printed. Scaled programs run
+// at N <= 10 (bad) and N <= 4 (fixed) here; the benchmark (sctbench_bench)
+// runs them all.
 #include <gtest/gtest.h>
 
 #include <iostream>
