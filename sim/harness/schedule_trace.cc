@@ -293,7 +293,24 @@ ScheduleTrace read_schedule(const std::string& path) {
                                    std::to_string(c->count) + ")");
     out.schedule.push_back(*choice);
   }
-  out.complete = reader.summary().lost_bytes == 0;
+  const traces::ReadSummary& sum = reader.summary();
+  // A schedule with a hole replays as a different one: refuse it. A lost
+  // tail (a writer killed before close) leaves a prefix, which replays.
+  if (sum.damage_count != 0) {
+    const traces::Damage& d = sum.damage.front();
+    throw traces::TraceError(
+        path, d.offset,
+        "a damaged schedule does not replay: " +
+            (d.frame ? "frame " + std::to_string(*d.frame) + " " : "") +
+            d.what);
+  }
+  if (sum.frames == 0)
+    throw traces::TraceError(path,
+                             sum.lost_bytes != 0 ? sum.lost_at : sum.consumed,
+                             "no schedule: the trace holds no whole frame "
+                             "(cut short after its header?)");
+  out.complete = !sum.lossy();
+  out.build_warning = build_mismatch(out.header);
   return out;
 }
 
@@ -332,11 +349,31 @@ int find_build_id(dl_phdr_info* info, std::size_t, void* data) {
 
 }  // namespace
 
-void add_build_metadata(traces::TraceHeader& header) {
+namespace {
+
+std::string this_build_id() {
   std::string id;
   dl_iterate_phdr(find_build_id, &id);
+  return id.empty() ? "unknown" : id;
+}
+
+}  // namespace
+
+std::string build_mismatch(const traces::TraceHeader& header) {
+  const std::string recorded = header.get("build_id");
+  const std::string here = this_build_id();
+  if (recorded.empty() || recorded == "unknown" || here == "unknown" ||
+      recorded == here)
+    return "";
+  return "recorded by build " + recorded + " (weft " +
+         header.get("weft_version") + "), and this is build " + here +
+         ": the schedule replays only if the code under test is the same; a "
+         "change shows as a replay divergence";
+}
+
+void add_build_metadata(traces::TraceHeader& header) {
   header.metadata.emplace_back("weft_version", WEFT_VERSION);
-  header.metadata.emplace_back("build_id", id.empty() ? "unknown" : id);
+  header.metadata.emplace_back("build_id", this_build_id());
 }
 
 }  // namespace weft::sim

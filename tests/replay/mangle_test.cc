@@ -1,0 +1,389 @@
+// Damage of every kind to small multi-frame files of every trace kind
+// (schedule traces, event traces, allocator calls logs, slots logs), read
+// by every reader: truncated at every byte, every bit flipped, a byte
+// deleted or inserted at every position, frames swapped and dropped, every
+// header byte changed. No mutant reads as clean, every message names the
+// file and a byte offset, and a frame damaged in the middle costs only its
+// own records: the intact frames after it still read. In-process here;
+// tests/replay/mangle_cli_test.sh runs a sample through the weft command.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "replay/alloc/log.h"
+#include "replay/trace_command.h"
+#include "sim/harness/schedule_trace.h"
+#include "traces/checksum.h"
+#include "traces/reader.h"
+#include "traces/writer.h"
+
+namespace weft::replay {
+namespace {
+
+namespace fs = std::filesystem;
+using traces::Record;
+using traces::TraceKind;
+
+constexpr std::size_t kPerFrame = 5;
+constexpr std::size_t kRecords = 4 * kPerFrame;  // four frames
+
+std::string temp(const std::string& name) {
+  return (fs::temp_directory_path() /
+          ("weft-mangle-" + std::to_string(getpid()) + "-" + name))
+      .string();
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// A new file each time: ext4 flushes a file truncated and written again
+// (auto_da_alloc), which would make this test wait on the disk.
+void spill(const std::string& path, const std::string& bytes) {
+  std::remove(path.c_str());
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+// Records of each kind that every reader of that kind takes as whole.
+std::vector<Record> records_of(const std::string& kind) {
+  std::vector<Record> out;
+  for (std::uint32_t i = 0; i < kRecords; ++i) {
+    if (kind == "schedule") {
+      traces::ChoiceRecord c{};
+      c.kind = 1;
+      c.strand = i % 3;
+      c.count = 2 + i % 3;
+      c.chosen = i % c.count;
+      c.picked = c.chosen;
+      c.step = i;
+      out.push_back(c);
+    } else if (kind == "events") {
+      // Built in place: g++ 12 takes a moved EventRecord for uninitialized.
+      auto& e = std::get<traces::EventRecord>(
+          out.emplace_back(std::in_place_type<traces::EventRecord>));
+      e.strand = i;
+      e.step = i;
+      e.detail = "event " + std::to_string(i);
+    } else if (kind == "calls") {
+      traces::AllocRecord a{};
+      a.call = i % 2 ? traces::AllocCall::kFree : traces::AllocCall::kMalloc;
+      a.seq = i;
+      a.size = i % 2 ? 0 : 16 + i;
+      a.ptr = i % 2 ? 0x1000 + 16 * (i / 2) : 0;
+      a.result = i % 2 ? 0 : 0x1000 + 16 * (i / 2);
+      out.push_back(a);
+    } else {
+      traces::SlotRecord s{};
+      s.call = i % 2 ? traces::AllocCall::kFree : traces::AllocCall::kMalloc;
+      s.slot = 0;
+      s.size = i % 2 ? 0 : 16 + i;
+      out.push_back(s);
+    }
+  }
+  return out;
+}
+
+std::string write_kind(const std::string& kind) {
+  const std::string path = temp(kind + ".weft");
+  traces::TraceHeader h;
+  h.kind = kind == "schedule" ? TraceKind::kSchedule
+           : kind == "events" ? TraceKind::kEvents
+                              : TraceKind::kAllocLog;
+  if (kind == "calls" || kind == "slots") h.metadata = {{"form", kind}};
+  traces::WriterOptions o;
+  o.records_per_frame = kPerFrame;
+  traces::TraceWriter w(path, h, o);
+  for (const Record& r : records_of(kind)) w.append(r);
+  w.close();
+  return slurp(path);
+}
+
+// Where the header ends and each frame (info and records) starts, and the
+// end marker's offset (the last entry).
+struct Layout {
+  std::size_t header = 0;
+  std::vector<std::size_t> frames;  // frame k: [frames[k], frames[k+1])
+};
+
+Layout layout_of(const std::string& path, const std::string& bytes) {
+  Layout l;
+  l.header = traces::TraceReader::open(path).summary().consumed;
+  std::size_t at = l.header;
+  while (at < bytes.size()) {
+    l.frames.push_back(at);
+    const std::size_t size = 8 + traces::get_le32(bytes.data() + at + 4);
+    if (traces::get_le32(bytes.data() + at) == traces::kEndMagic) break;
+    traces::ByteReader in(bytes.data() + at + 8, size - 8);
+    in.varint();
+    in.varint();
+    at += size + *in.varint();
+  }
+  return l;
+}
+
+// What the container reader made of a file.
+struct Outcome {
+  bool refused = false;  // TraceError from open() or a strict read
+  std::string message;   // the refusal
+  std::vector<Record> records;
+  traces::ReadSummary summary;
+};
+
+Outcome read(const std::string& path) {
+  Outcome o;
+  try {
+    auto r = traces::TraceReader::open(path);
+    for (const Record& rec : r.records()) o.records.push_back(rec);
+    o.summary = r.summary();
+  } catch (const traces::TraceError& e) {
+    o.refused = true;
+    o.message = e.what();
+  }
+  return o;
+}
+
+const std::regex kAtByte(" at byte [0-9]+");
+
+// The claims every mutant must satisfy, for every reader of its kind.
+void check_mutant(const std::string& kind, const std::string& path,
+                  const std::string& what) {
+  SCOPED_TRACE(kind + ": " + what);
+  const Outcome o = read(path);
+  if (o.refused) {
+    EXPECT_THAT(o.message, ::testing::StartsWith(path + ": "));
+    EXPECT_TRUE(std::regex_search(o.message, kAtByte)) << o.message;
+  } else {
+    ASSERT_TRUE(o.summary.lossy()) << "a changed file read as clean";
+    for (const auto& line : traces::describe_losses(path, o.summary)) {
+      EXPECT_THAT(line, ::testing::StartsWith(path + ": "));
+      EXPECT_TRUE(std::regex_search(line, kAtByte)) << line;
+    }
+  }
+  // The kind's own reader: a schedule with a hole, a slots log with any
+  // loss refuse; a calls log reads with its losses reported.
+  if (kind == "schedule") {
+    try {
+      const auto s = sim::read_schedule(path);
+      EXPECT_FALSE(s.complete) << "a changed schedule read as whole";
+    } catch (const traces::TraceError& e) {
+      EXPECT_TRUE(std::regex_search(std::string(e.what()), kAtByte));
+    }
+  } else if (kind == "slots") {
+    SlotLogShape shape;
+    try {
+      for (const auto& op : read_slots(path, &shape)) (void)op;
+      ADD_FAILURE() << "a changed slots log read";
+    } catch (const traces::TraceError& e) {
+      EXPECT_TRUE(std::regex_search(std::string(e.what()), kAtByte));
+    }
+  } else if (kind == "calls") {
+    traces::ReadSummary tail;
+    try {
+      for (const auto& r : read_calls(path, &tail)) (void)r;
+      EXPECT_TRUE(tail.lossy()) << "a changed calls log read as whole";
+    } catch (const traces::TraceError& e) {
+      EXPECT_TRUE(std::regex_search(std::string(e.what()), kAtByte));
+    }
+  }
+}
+
+class Mangle : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    kind_ = GetParam();
+    original_ = write_kind(kind_);
+    path_ = temp(kind_ + "-mutant.weft");
+    spill(path_, original_);
+    layout_ = layout_of(path_, original_);
+    ASSERT_EQ(layout_.frames.size(), 5u);  // four frames, the end marker
+    // Quiet: the trace verbs report losses on stderr.
+    saved_ = std::cerr.rdbuf(sink_.rdbuf());
+  }
+  void TearDown() override {
+    std::cerr.rdbuf(saved_);
+    std::remove(path_.c_str());
+  }
+  void mutant(const std::string& bytes, const std::string& what) {
+    if (bytes == original_) return;
+    spill(path_, bytes);
+    check_mutant(kind_, path_, what);
+  }
+  // Reads the mutant and expects every frame but `lost` (none if -1).
+  void expect_frames_but(int lost, const std::string& what) {
+    SCOPED_TRACE(kind_ + ": " + what);
+    const Outcome o = read(path_);
+    ASSERT_FALSE(o.refused) << o.message;
+    std::vector<Record> want;
+    const auto all = records_of(kind_);
+    for (std::size_t i = 0; i < all.size(); ++i)
+      if (static_cast<int>(i / kPerFrame) != lost) want.push_back(all[i]);
+    EXPECT_EQ(o.records, want);
+    EXPECT_EQ(o.summary.frames, lost < 0 ? 4u : 3u);
+    if (lost >= 0 && o.summary.records_lost()) {
+      EXPECT_EQ(*o.summary.records_lost(), kPerFrame);
+    }
+    EXPECT_TRUE(o.summary.lossy());
+  }
+
+  std::string kind_, original_, path_;
+  Layout layout_;
+  std::ostringstream sink_;
+  std::streambuf* saved_ = nullptr;
+};
+
+TEST_P(Mangle, EveryTruncationIsRefusedOrReadWithLosses) {
+  for (std::size_t n = 0; n < original_.size(); ++n)
+    mutant(original_.substr(0, n), "cut at " + std::to_string(n));
+}
+
+TEST_P(Mangle, EveryBitFlipIsFoundAndCostsOnlyItsFrame) {
+  for (std::size_t at = 0; at < original_.size(); ++at) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string m = original_;
+      m[at] = static_cast<char>(m[at] ^ (1 << bit));
+      const std::string what =
+          "bit " + std::to_string(bit) + " of byte " + std::to_string(at);
+      mutant(m, what);
+      if (at < layout_.header) continue;
+      // In frame k (its info or its records): the other three still read.
+      int frame = -1;
+      for (int k = 0; k < 4; ++k)
+        if (at >= layout_.frames[k] && at < layout_.frames[k + 1]) frame = k;
+      expect_frames_but(frame, what);
+    }
+  }
+}
+
+TEST_P(Mangle, EveryHeaderByteChangedIsRefused) {
+  for (std::size_t at = 0; at < layout_.header; ++at) {
+    for (int v = 0; v < 256; ++v) {
+      std::string m = original_;
+      if (static_cast<unsigned char>(m[at]) == v) continue;
+      m[at] = static_cast<char>(v);
+      spill(path_, m);
+      const Outcome o = read(path_);
+      EXPECT_TRUE(o.refused) << kind_ << ": byte " << at << " = " << v;
+      EXPECT_TRUE(std::regex_search(o.message, kAtByte)) << o.message;
+    }
+  }
+}
+
+TEST_P(Mangle, EveryByteDeletedOrInsertedIsFound) {
+  for (std::size_t at = 0; at <= original_.size(); ++at) {
+    if (at < original_.size())
+      mutant(original_.substr(0, at) + original_.substr(at + 1),
+             "byte " + std::to_string(at) + " deleted");
+    for (const char c : {'\0', '\x5e'})
+      mutant(original_.substr(0, at) + c + original_.substr(at),
+             "byte " + std::to_string(int{c}) + " inserted at " +
+                 std::to_string(at));
+  }
+}
+
+TEST_P(Mangle, SwappedAndDroppedFramesAreFoundAndTheRestRead) {
+  const auto& f = layout_.frames;
+  auto frame = [&](int k) { return original_.substr(f[k], f[k + 1] - f[k]); };
+  const std::string head = original_.substr(0, layout_.header);
+  const std::string end = original_.substr(f[4]);
+  for (int k = 0; k < 4; ++k) {
+    // Frame k dropped.
+    std::string m = head;
+    for (int j = 0; j < 4; ++j)
+      if (j != k) m += frame(j);
+    mutant(m + end, "frame " + std::to_string(k) + " dropped");
+    expect_frames_but(k, "frame " + std::to_string(k) + " dropped");
+  }
+  for (int k = 0; k + 1 < 4; ++k) {
+    // Frames k and k+1 swapped, infos and all: one of them is out of
+    // order, the other three read.
+    std::string m = head;
+    for (int j = 0; j < 4; ++j) m += frame(j == k ? k + 1 : j == k + 1 ? k : j);
+    mutant(m + end, "frames swapped at " + std::to_string(k));
+    expect_frames_but(k, "frames swapped at " + std::to_string(k));
+    // Only the record frames swapped, the infos left in place.
+    auto info_size = [&](int j) {
+      return 8 + traces::get_le32(original_.data() + f[j] + 4);
+    };
+    m = head;
+    for (int j = 0; j < 4; ++j) {
+      const int from = j == k ? k + 1 : j == k + 1 ? k : j;
+      m += frame(j).substr(0, info_size(j)) +
+           frame(from).substr(info_size(from));
+    }
+    mutant(m + end, "record frames swapped at " + std::to_string(k));
+  }
+}
+
+TEST_P(Mangle, EveryTraceVerbExitsNonZeroOnMutants) {
+  // A sample (every 13th bit, every 7th cut) through verify, show, stat
+  // and export: never 0, 3 when the header held.
+  std::ostringstream out;
+  for (std::size_t at = 0; at < original_.size(); at += 7) {
+    std::string flipped = original_;
+    flipped[at] = static_cast<char>(flipped[at] ^ (1 << (at % 8)));
+    for (const std::string& m : {original_.substr(0, at), flipped}) {
+      spill(path_, m);
+      const int want = at < layout_.header ? 2 : traces::kExitLosses;
+      SCOPED_TRACE(kind_ + " mutant at " + std::to_string(at));
+      EXPECT_EQ(trace_verify(path_, out), want);
+      EXPECT_EQ(trace_show(path_, {}, out), want);
+      EXPECT_EQ(trace_stat(path_, out), want);
+      if (kind_ != "calls" && kind_ != "slots") {
+        EXPECT_EQ(trace_export(path_, "perfetto", "-", out), want);
+      }
+    }
+  }
+  spill(path_, original_);
+  EXPECT_EQ(trace_verify(path_, out), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllKinds, Mangle,
+                         ::testing::Values("schedule", "events", "calls",
+                                           "slots"));
+
+TEST(Damage, AFrameDamagedInTheMiddleIsReportedWithItsOffsetAndLosses) {
+  const std::string original = write_kind("events");
+  const std::string path = temp("middle.weft");
+  spill(path, original);
+  const Layout l = layout_of(path, original);
+  std::string m = original;
+  const std::size_t at = l.frames[2] + 40;  // inside frame 2's records
+  m[at] = static_cast<char>(m[at] ^ 4);
+  spill(path, m);
+  std::ostringstream out;
+  EXPECT_EQ(trace_verify(path, out), traces::kExitLosses);
+  const auto info = 8 + traces::get_le32(original.data() + l.frames[2] + 4);
+  EXPECT_THAT(out.str(),
+              ::testing::HasSubstr(
+                  path + ": frame 2 of 4 damaged (checksum mismatch) at byte " +
+                  std::to_string(l.frames[2] + info) + ": 5 records lost"));
+  EXPECT_THAT(out.str(), ::testing::HasSubstr(
+                             path + ": 3 of 4 frames read (15 records), 5 "
+                                    "records lost, the first loss at byte "));
+  std::remove(path.c_str());
+}
+
+TEST(Damage, AFileCutRightAfterItsHeaderIsNotOk) {
+  const std::string original = write_kind("schedule");
+  const std::string path = temp("headonly.weft");
+  spill(path, original);
+  const Layout l = layout_of(path, original);
+  spill(path, original.substr(0, l.header));
+  std::ostringstream out;
+  EXPECT_EQ(trace_verify(path, out), traces::kExitLosses);
+  EXPECT_THAT(out.str(), ::testing::HasSubstr("no end marker"));
+  EXPECT_THROW(sim::read_schedule(path), traces::TraceError);
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace weft::replay
