@@ -226,6 +226,9 @@ Generator<Record> TraceReader::records_v2() {
     if (!checksums_off() &&
         crc32_of(frame.data(), frame.size()) != m.frame_crc) {
       note(Damage{at, m.number, m.records, "damaged (checksum mismatch)"});
+      // Bytes deleted from or inserted into the frame move the next frame
+      // info: look for it from the frame's start.
+      pos = resync(f, at, header_crc_);
       continue;
     }
     // The frame's content, bounded by its declared size.

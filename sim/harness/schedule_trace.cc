@@ -294,22 +294,23 @@ ScheduleTrace read_schedule(const std::string& path) {
     out.schedule.push_back(*choice);
   }
   const traces::ReadSummary& sum = reader.summary();
-  // A schedule with a hole replays as a different one: refuse it. A lost
-  // tail (a writer killed before close) leaves a prefix, which replays.
-  if (sum.damage_count != 0) {
-    const traces::Damage& d = sum.damage.front();
-    throw traces::TraceError(
-        path, d.offset,
-        "a damaged schedule does not replay: " +
-            (d.frame ? "frame " + std::to_string(*d.frame) + " " : "") +
-            d.what);
+  // A schedule trace is written whole (renamed into place when complete),
+  // so any loss is damage, and a schedule with a hole or a lost tail is
+  // another schedule: refuse it, at the first loss.
+  if (sum.lossy()) {
+    const auto lines = traces::describe_losses(path, sum);
+    const std::string first = lines.front().substr(path.size() + 2);
+    throw traces::TraceError(path,
+                             sum.damage.empty()
+                                 ? (sum.lost_bytes ? sum.lost_at : sum.consumed)
+                                 : sum.damage.front().offset,
+                             "a damaged schedule does not replay: " +
+                                 first.substr(0, first.find(" at byte ")));
   }
   if (sum.frames == 0)
-    throw traces::TraceError(path,
-                             sum.lost_bytes != 0 ? sum.lost_at : sum.consumed,
-                             "no schedule: the trace holds no whole frame "
-                             "(cut short after its header?)");
-  out.complete = !sum.lossy();
+    throw traces::TraceError(path, sum.consumed,
+                             "no schedule: the trace holds no frame");
+  out.complete = true;
   out.build_warning = build_mismatch(out.header);
   return out;
 }
