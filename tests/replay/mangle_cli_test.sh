@@ -73,7 +73,7 @@ grep -q "no end marker" <("$weft" trace verify m-header-only.weft) ||
   fail "a file cut after its header did not say it has no end marker"
 
 # A calls log, its slots log, and their mutants.
-"$weft" alloc record -o calls.weft -- sh -c 'ls / >/dev/null' 2>/dev/null
+"$weft" alloc record -o calls.weft -- ls / >/dev/null 2>&1
 expect 0 calls.weft "$weft" alloc convert calls.weft -o slots.weft
 cp slots.weft good.slots
 for f in calls.weft slots.weft; do
