@@ -73,7 +73,7 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
   }
   std::string name = path_ + ".tmp-XXXXXX";
   fd_ = ::mkostemp(name.data(), O_CLOEXEC);
-  if (fd_ < 0) fail("cannot create " + path_);
+  if (fd_ < 0) fail("cannot write " + path_);
   temp_ = std::move(name);
   // mkostemp makes 0600; an output is as readable as any file the user
   // creates.
