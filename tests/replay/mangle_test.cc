@@ -520,3 +520,90 @@ TEST(BuildIdentity, ATraceFromAnotherBuildIsNamedInAWarning) {
 
 }  // namespace
 }  // namespace weft::replay
+
+namespace weft::replay {
+namespace {
+
+// The messages docs/trace-format.md shows, one damage each, word for word
+// up to the numbers.
+TEST(Damage, EachKindOfDamageReadsAsDocumented) {
+  const std::string original = write_kind("events");
+  const std::string path = temp("documented.weft");
+  spill(path, original);
+  const Layout l = layout_of(path, original);
+  const auto& f = l.frames;
+  auto losses = [&](const std::string& bytes) {
+    spill(path, bytes);
+    const Outcome o = read(path);
+    std::string all;
+    for (const auto& line : traces::describe_losses(path, o.summary))
+      all += line + "\n";
+    return all;
+  };
+  auto frame = [&](int k) { return original.substr(f[k], f[k + 1] - f[k]); };
+  const std::string head = original.substr(0, l.header);
+  const std::string end = original.substr(f[4]);
+  using ::testing::ContainsRegex;
+  using ::testing::HasSubstr;
+  // Frames 1 and 2 swapped.
+  EXPECT_THAT(losses(head + frame(0) + frame(2) + frame(1) + frame(3) + end),
+              AllOf(HasSubstr(path + ": frame 1 of 4 missing at byte " +
+                              std::to_string(f[1]) + "\n"),
+                    ContainsRegex(": frame 1 of 4 out of order \\(after frame "
+                                  "2\\) at byte [0-9]+: 5 records lost")));
+  // A frame info damaged.
+  std::string m = original;
+  m[f[1] + 9] = static_cast<char>(m[f[1] + 9] ^ 1);
+  EXPECT_THAT(losses(m), ContainsRegex(": frame 1 of 4 damaged \\([0-9]+ "
+                                       "bytes unreadable, no frame info\\) "
+                                       "at byte " +
+                                       std::to_string(f[1])));
+  // Bytes between two frames, after the end marker, in the end marker.
+  EXPECT_THAT(losses(head + frame(0) + "xyz" + original.substr(f[1])),
+              HasSubstr(path + ": 3 unreadable bytes (no frame lost) at byte " +
+                        std::to_string(f[1])));
+  EXPECT_THAT(losses(original + "xyz"),
+              HasSubstr(path + ": 3 bytes after the end marker at byte " +
+                        std::to_string(original.size())));
+  m = original;
+  m.back() = static_cast<char>(m.back() ^ 1);
+  EXPECT_THAT(losses(m),
+              AllOf(HasSubstr(path + ": " + std::to_string(end.size()) +
+                              " unreadable bytes to the end of the file (no "
+                              "frame info found) at byte " +
+                              std::to_string(f[4])),
+                    HasSubstr(": no end marker at byte ")));
+  // Cut inside the last frame.
+  EXPECT_THAT(losses(original.substr(0, f[3] + 20)),
+              HasSubstr(path + ": cut short at byte " + std::to_string(f[3]) +
+                        ": the last 20 bytes are an unfinished frame (was "
+                        "its writer killed?)"));
+  // The header: its CRC, and versions this reader does not know.
+  auto refusal = [&](std::size_t at, char value) {
+    std::string h = original;
+    h[at] = value;
+    spill(path, h);
+    return read(path).message;
+  };
+  EXPECT_EQ(refusal(10, 0),  // the kind byte: events to schedule
+            path +
+                ": header checksum mismatch: the header (kind, metadata) "
+                "is damaged at byte " +
+                std::to_string(l.header - 4));
+  EXPECT_EQ(refusal(9, 1), path +
+                               ": format version 2.1 is newer than this weft "
+                               "reads (2.0); use a newer weft at byte 8");
+  std::string v12 = original;
+  v12[8] = 1;
+  v12[9] = 2;
+  spill(path, v12);
+  EXPECT_EQ(read(path).message,
+            path +
+                ": format version 1.2 is not one this weft reads (1.0, "
+                "1.1, 2.0): the header is damaged or was not written by "
+                "weft at byte 8");
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace weft::replay
