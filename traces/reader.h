@@ -95,6 +95,9 @@ class TraceReader {
   Generator<Record> records_v2();
   // Records `d`; throws it as a TraceError when strict.
   void note(Damage d);
+  // The file is cut at `at`, inside a frame of `records` records (0: not
+  // known); throws when strict.
+  void cut_tail(std::uint64_t at, std::uint64_t records);
 
   std::string path_;
   bool strict_ = false;

@@ -129,6 +129,51 @@ std::uint64_t resync(const File& f, std::uint64_t from,
   return f.size;
 }
 
+// Decompresses a record frame (bounded by the content size it declares)
+// and starts decoding its columns; nullptr, or what is wrong with it.
+const char* open_frame(const std::string& frame, std::uint64_t records,
+                       std::string& content, ColumnDecoder& columns) {
+  const unsigned long long declared =
+      ZSTD_getFrameContentSize(frame.data(), frame.size());
+  if (declared == ZSTD_CONTENTSIZE_ERROR ||
+      declared == ZSTD_CONTENTSIZE_UNKNOWN || declared > kMaxContent)
+    return "bad content size";
+  content.resize(static_cast<std::size_t>(declared));
+  const std::size_t got = ZSTD_decompress(content.data(), content.size(),
+                                          frame.data(), frame.size());
+  if (ZSTD_isError(got)) return ZSTD_getErrorName(got);
+  if (got != declared) return "size mismatch";
+  ByteReader in(content.data(), content.size());
+  const auto count = in.varint();
+  const auto layout = in.byte();
+  if (!count || *count != records || !layout || *layout != kColumnMarker)
+    return "record count or layout differs from its frame info";
+  if (!columns.start(content.data() + in.pos(), content.size() - in.pos(),
+                     records))
+    return columns.error();
+  return nullptr;
+}
+
+// The damage a frame info or end marker at `at` shows before it: frames
+// expected..number-1 missing (or damaged, if unreadable bytes began at
+// `stretch`), or, if none is missing, unreadable bytes that hid no frame.
+Damage gap_damage(std::uint64_t expected, std::uint64_t number,
+                  std::optional<std::uint64_t> stretch, std::uint64_t at) {
+  Damage d;
+  d.offset = stretch.value_or(at);
+  const std::string bytes = stretch ? std::to_string(at - *stretch) : "";
+  if (number > expected) {
+    d.frame = expected;
+    d.frame_count = number - expected;
+    d.what = stretch ? "damaged (" + bytes + " bytes unreadable, no frame info)"
+                     : std::string("missing");
+  } else {
+    d.records_lost = 0;
+    d.what = bytes + " unreadable bytes (no frame lost)";
+  }
+  return d;
+}
+
 }  // namespace
 
 Generator<Record> TraceReader::records_v2() {
@@ -138,27 +183,12 @@ Generator<Record> TraceReader::records_v2() {
   // Where unreadable bytes began, until the next marker explains them.
   std::optional<std::uint64_t> stretch;
   std::string frame, content;
-  // Frames expected..upto-1 were not found where they were due.
-  auto missing = [&](std::uint64_t upto, std::uint64_t at) {
-    Damage d;
-    d.offset = stretch.value_or(at);
-    d.frame = expected;
-    d.frame_count = upto - expected;
-    d.what = stretch ? "damaged (" + std::to_string(at - *stretch) +
-                           " bytes unreadable, no frame info)"
-                     : std::string("missing");
-    note(std::move(d));
+  // What the marker at `at`, sequence number `number`, says of the frames
+  // and bytes before it: frames missing, or bytes that hid no frame.
+  auto gap = [&](std::uint64_t number, std::uint64_t at) {
+    if (number > expected || stretch)
+      note(gap_damage(expected, number, stretch, at));
     stretch.reset();
-  };
-  auto stray = [&](std::uint64_t at) {  // bytes that hid no frame
-    if (!stretch) return;
-    Damage d;
-    d.offset = *stretch;
-    d.records_lost = 0;
-    d.what =
-        std::to_string(at - *stretch) + " unreadable bytes (no frame lost)";
-    stretch.reset();
-    note(std::move(d));
   };
   while (pos < f.size) {
     Marker m;
@@ -168,13 +198,7 @@ Generator<Record> TraceReader::records_v2() {
       continue;
     }
     if (found == Found::kCut && !stretch) {
-      summary_.lost_at = pos;
-      summary_.lost_bytes = f.size - pos;
-      if (strict_)
-        throw TraceError(path_, pos,
-                         "truncated frame (" +
-                             std::to_string(summary_.lost_bytes) +
-                             " bytes lost)");
+      cut_tail(pos, 0);
       break;
     }
     if (found != Found::kMarker) {
@@ -186,10 +210,7 @@ Generator<Record> TraceReader::records_v2() {
       summary_.closed = true;
       summary_.frames_written = m.number;
       summary_.records_written = m.records;
-      if (m.number > expected)
-        missing(m.number, pos);
-      else
-        stray(pos);
+      gap(m.number, pos);
       pos += m.size;
       summary_.consumed = pos;
       if (pos < f.size)
@@ -199,19 +220,9 @@ Generator<Record> TraceReader::records_v2() {
       break;
     }
     const std::uint64_t at = pos + m.size;  // the record frame
-    if (m.number > expected)
-      missing(m.number, pos);
-    else
-      stray(pos);
+    gap(std::max(m.number, expected), pos);
     if (at + m.frame_bytes > f.size) {  // a frame cut short
-      summary_.lost_at = pos;
-      summary_.lost_bytes = f.size - pos;
-      summary_.tail_records = m.records;
-      if (strict_)
-        throw TraceError(path_, pos,
-                         "truncated frame (" +
-                             std::to_string(summary_.lost_bytes) +
-                             " bytes lost)");
+      cut_tail(pos, m.records);
       break;
     }
     pos = at + m.frame_bytes;
@@ -231,48 +242,22 @@ Generator<Record> TraceReader::records_v2() {
       pos = resync(f, at, header_crc_);
       continue;
     }
-    // The frame's content, bounded by its declared size.
-    const unsigned long long declared =
-        ZSTD_getFrameContentSize(frame.data(), frame.size());
-    std::size_t got = 0;
-    const char* why = nullptr;
-    if (declared == ZSTD_CONTENTSIZE_ERROR ||
-        declared == ZSTD_CONTENTSIZE_UNKNOWN || declared > kMaxContent) {
-      why = "bad content size";
-    } else {
-      content.resize(static_cast<std::size_t>(declared));
-      got = ZSTD_decompress(content.data(), content.size(), frame.data(),
-                            frame.size());
-      if (ZSTD_isError(got))
-        why = ZSTD_getErrorName(got);
-      else if (got != declared)
-        why = "size mismatch";
-    }
-    ByteReader in(content.data(), why ? 0 : content.size());
-    const auto count = in.varint();
-    const auto layout = in.byte();
     ColumnDecoder columns;
-    if (why == nullptr &&
-        (!count || *count != m.records || !layout || *layout != kColumnMarker))
-      why = "record count or layout differs from its frame info";
-    if (why == nullptr && !columns.start(content.data() + in.pos(),
-                                         content.size() - in.pos(), *count))
-      why = columns.error();
-    if (why != nullptr) {
+    if (const char* why = open_frame(frame, m.records, content, columns)) {
       note(Damage{at, m.number, m.records,
                   std::string("damaged (corrupt frame: ") + why + ")"});
       continue;
     }
     summary_.consumed = pos;
     std::uint64_t i = 0;
-    for (; i < *count; ++i) {
+    for (; i < m.records; ++i) {
       auto record = columns.next();
       if (!record) break;
       ++summary_.records;
       co_yield std::move(*record);
     }
-    if (i < *count || !columns.finish()) {
-      note(Damage{at, m.number, *count - i,
+    if (i < m.records || !columns.finish()) {
+      note(Damage{at, m.number, m.records - i,
                   std::string("damaged (malformed record ") +
                       std::to_string(i) + ": " + columns.error() + ")"});
       continue;
@@ -288,6 +273,16 @@ Generator<Record> TraceReader::records_v2() {
   if (!summary_.closed && summary_.lost_bytes == 0 && strict_)
     throw TraceError(path_, summary_.consumed,
                      "no end marker: the writer did not close the file");
+}
+
+void TraceReader::cut_tail(std::uint64_t at, std::uint64_t records) {
+  summary_.lost_at = at;
+  summary_.lost_bytes = summary_.file_bytes - at;
+  summary_.tail_records = records;
+  if (strict_)
+    throw TraceError(path_, at,
+                     "truncated frame (" + std::to_string(summary_.lost_bytes) +
+                         " bytes lost)");
 }
 
 }  // namespace weft::traces
