@@ -4,7 +4,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <system_error>
@@ -13,6 +12,7 @@
 #include "replay/alloc/log.h"
 #include "replay/timeline.h"
 #include "sim/harness/schedule_trace.h"
+#include "traces/files.h"
 #include "traces/overloaded.h"
 #include "traces/reader.h"
 
@@ -56,10 +56,19 @@ int guarded(const char* verb, F&& f) {
     return f();
   } catch (const traces::TraceError& e) {
     std::cerr << "weft trace " << verb << ": " << e.what() << "\n";
-  } catch (const std::system_error& e) {
+  } catch (const std::exception& e) {
     std::cerr << "weft trace " << verb << ": " << e.what() << "\n";
   }
   return 2;
+}
+
+// Says on stderr what a read lost; the exit status of the read.
+int losses(const char* verb, const std::string& path,
+           const traces::ReadSummary& summary) {
+  const auto lines = traces::describe_losses(path, summary);
+  for (const auto& line : lines)
+    std::cerr << "weft trace " << verb << ": " << line << "\n";
+  return lines.empty() ? 0 : traces::kExitLosses;
 }
 
 std::string seconds(std::uint64_t ns) {
@@ -192,13 +201,11 @@ int trace_show(const std::string& path, const ShowOptions& options,
                     static_cast<unsigned long long>(step),
                     seconds(time_ns).c_str());
       out << prefix << line << "\n";
-      if (options.limit != 0 && ++shown >= options.limit) break;
+      // Stopped early: what the rest of the file holds was not looked at.
+      if (options.limit != 0 && ++shown >= options.limit) return 0;
     }
-    if (reader.summary().lost_bytes > 0)
-      out << "# the last " << reader.summary().lost_bytes
-          << " bytes (from byte " << reader.summary().lost_at
-          << ") are a frame cut short and were not read\n";
-    return 0;
+    out << std::flush;
+    return losses("show", path, reader.summary());
   });
 }
 
@@ -280,7 +287,8 @@ int trace_stat(const std::string& path, std::ostream& out) {
         out << buf;
       }
     }
-    return 0;
+    out << std::flush;
+    return losses("stat", path, sum);
   });
 }
 
@@ -294,11 +302,11 @@ int trace_verify(const std::string& path, std::ostream& out) {
       if (++n % 65536 == 0) progress.update(reader.summary().consumed);
     }
     const auto& sum = reader.summary();
-    if (sum.lost_bytes > 0) {
-      out << path << ": DAMAGED: " << sum.frames << " frames (" << sum.records
-          << " records) verify, then a frame cut short at byte " << sum.lost_at
-          << ": " << sum.lost_bytes << " bytes lost\n";
-      return 1;
+    const auto lines = traces::describe_losses(path, sum);
+    if (!lines.empty()) {
+      out << path << ": DAMAGED\n";
+      for (const auto& line : lines) out << line << "\n";
+      return traces::kExitLosses;
     }
     out << path << ": ok: " << sum.frames << " frames, " << sum.records
         << " records, every checksum verified\n";
@@ -321,8 +329,8 @@ int trace_export(const std::string& path, const std::string& format,
     const std::string text =
         format == "html" ? to_html(t) : to_perfetto_json(t);
     if (output == "-") {
-      out << text;
-      return 0;
+      out << text << std::flush;
+      return losses("export", path, reader.summary());
     }
     if (output.empty()) {
       output = path;
@@ -330,19 +338,11 @@ int trace_export(const std::string& path, const std::string& format,
         output.resize(output.size() - 5);
       output += format == "html" ? ".html" : ".json";
     }
-    std::ofstream file(output, std::ios::binary | std::ios::trunc);
-    file << text;
-    file.close();
-    if (!file) {
-      std::cerr << "weft trace export: cannot write " << output << "\n";
-      return 2;
-    }
+    traces::write_file_atomically(output, text);
     out << "wrote " << output << " (" << t.lanes.size() << " strands, "
-        << t.slices.size() << " slices, " << t.flows.size() << " arrows)\n";
-    if (reader.summary().lost_bytes > 0)
-      out << "note: " << path << " lost its last "
-          << reader.summary().lost_bytes << " bytes; the export stops there\n";
-    return 0;
+        << t.slices.size() << " slices, " << t.flows.size() << " arrows)\n"
+        << std::flush;
+    return losses("export", path, reader.summary());
   });
 }
 

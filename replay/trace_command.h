@@ -1,7 +1,11 @@
 // `weft trace show|stat|verify|export`: the trace file verbs of the weft
-// command. Each returns the process exit status: 0 success, 1 a damaged
-// file (verify), 2 bad usage or unreadable input. Errors go to stderr and
-// name the file and byte offset; progress goes to stderr on a terminal.
+// command. Each returns the process exit status: 0 a clean read, 3
+// (traces::kExitLosses) a read with losses (a damaged, missing or cut
+// frame, or no end marker: what could be read was, and stderr says what
+// was lost, with byte offsets; verify prints it), 2 bad usage or input
+// that cannot be read at all (no file, not a trace, a damaged header).
+// Errors name the file and byte offset; progress goes to stderr on a
+// terminal.
 #pragma once
 
 #include <cstdint>

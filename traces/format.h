@@ -1,7 +1,9 @@
-// A trace file: a header (magic, format version, kind, metadata) followed
-// by independent zstd frames, each a checksummed batch of records. A writer
-// killed mid-write leaves whole frames plus at most one partial one; the
-// reader reads the whole ones and says how many bytes it lost.
+// A trace file: a checksummed header (magic, format version, kind,
+// metadata) followed by independent zstd frames, each a batch of records
+// preceded by a checksummed frame info (sequence number, record count, the
+// frame's size and checksum) and the whole closed by an end marker. A
+// reader checks every frame on its own, finds the next one after damage,
+// and says what it lost; a writer killed mid-write leaves whole frames.
 // docs/trace-format.md specifies the bytes.
 #pragma once
 
@@ -15,12 +17,19 @@ namespace weft::traces {
 
 inline constexpr char kMagic[8] = {'W', 'E', 'F', 'T', 'T', 'R', 'C', '\n'};
 // The skippable zstd frame (magic 0x184D2A50 + 0xE) that precedes each
-// record frame: varint sequence number, varint record count.
+// record frame: varint sequence number, varint record count (format 1);
+// plus the record frame's size and CRC-32 and its own CRC-32 (format 2).
 inline constexpr std::uint32_t kFrameInfoMagic = 0x184D2A5E;
-inline constexpr std::uint8_t kVersionMajor = 1;
-// Minor 1: frames in the column layout (traces/columns.h); minor 0 files,
-// whose frames hold records row by row, still read.
-inline constexpr std::uint8_t kVersionMinor = 1;
+// The skippable frame that closes a format 2 file: frames and records
+// written, and its CRC-32.
+inline constexpr std::uint32_t kEndMagic = 0x184D2A5D;
+// Format 2.0: the header's CRC-32, frame infos that locate and check their
+// frame, the end marker. Format 1.0 and 1.1 files still read.
+inline constexpr std::uint8_t kVersionMajor = 2;
+inline constexpr std::uint8_t kVersionMinor = 0;
+// The newest minor version of format 1 this reader knows (the column
+// layout).
+inline constexpr std::uint8_t kVersion1Minor = 1;
 
 enum class TraceKind : std::uint8_t {
   kSchedule = 0,

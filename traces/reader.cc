@@ -1,31 +1,39 @@
 #include "traces/reader.h"
 
 #include <sys/stat.h>
-#include <zstd.h>
-#include <zstd_errors.h>
 
 #include <cerrno>
 #include <cstring>
 #include <system_error>
 
-#include "traces/columns.h"
+#include "traces/checksum.h"
+#include "traces/files.h"
+#include "traces/reader_limits.h"
 #include "traces/varint.h"
 
 namespace weft::traces {
 namespace {
 
-// Bounds that a corrupt length field cannot exceed.
-constexpr std::size_t kMaxHeader = 1 << 20;
-constexpr std::size_t kMaxFrame = 64 << 20;
-constexpr std::size_t kMaxContent = 256 << 20;
-constexpr std::uint64_t kMaxMetadata = 4096;
-// ZSTD_FRAMEHEADERSIZE_MAX, which zstd.h only exposes to static linkers.
-constexpr std::size_t kFrameHeaderMax = 18;
+std::string version(int major, int minor) {
+  return std::to_string(major) + "." + std::to_string(minor);
+}
 
-std::uint32_t le32(const char* p) {
-  std::uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
+// Refuses a version this reader does not know, newer or not.
+void check_version(const std::string& path, std::uint8_t major,
+                   std::uint8_t minor) {
+  const std::string ours = version(kVersionMajor, kVersionMinor);
+  if (major > kVersionMajor ||
+      (major == kVersionMajor && minor > kVersionMinor))
+    throw TraceError(path, sizeof kMagic,
+                     "format version " + version(major, minor) +
+                         " is newer than this weft reads (" + ours +
+                         "); use a newer weft");
+  if (major == 0 || (major == 1 && minor > kVersion1Minor))
+    throw TraceError(path, sizeof kMagic,
+                     "format version " + version(major, minor) +
+                         " is not one this weft reads (1.0, 1.1, " + ours +
+                         "): the header is damaged or was not written by "
+                         "weft");
 }
 
 }  // namespace
@@ -34,15 +42,15 @@ TraceReader TraceReader::open(const std::string& path, bool strict) {
   TraceReader r;
   r.path_ = path;
   r.strict_ = strict;
-  r.file_.reset(std::fopen(path.c_str(), "rb"));
-  if (!r.file_)
+  const int fd = open_input(path, "trace file");
+  r.file_.reset(::fdopen(fd, "rb"));
+  if (!r.file_) {
+    ::close(fd);
     throw std::system_error(errno, std::generic_category(),
                             "cannot open trace file " + path);
+  }
   struct stat st {};
-  fstat(fileno(r.file_.get()), &st);
-  if (S_ISDIR(st.st_mode))
-    throw std::system_error(EISDIR, std::generic_category(),
-                            "cannot open trace file " + path);
+  fstat(fd, &st);
   r.summary_.file_bytes = static_cast<std::uint64_t>(st.st_size);
   if (r.summary_.file_bytes == 0)
     throw TraceError(path, 0, "empty file: not a weft trace");
@@ -65,19 +73,9 @@ TraceReader TraceReader::open(const std::string& path, bool strict) {
   const auto kind = in.byte();
   if (!major || !minor || !kind)
     throw TraceError(path, at(), "truncated header");
-  if (*major > kVersionMajor)
-    throw TraceError(path, sizeof kMagic,
-                     "format version " + std::to_string(*major) + "." +
-                         std::to_string(*minor) +
-                         " is newer than this weft reads (" +
-                         std::to_string(kVersionMajor) + "." +
-                         std::to_string(kVersionMinor) + "); use a newer weft");
-  if (*kind > static_cast<std::uint8_t>(TraceKind::kAllocLog))
-    throw TraceError(path, at() - 1,
-                     "unknown trace kind " + std::to_string(*kind));
+  check_version(path, *major, *minor);
   r.header_.version_major = *major;
   r.header_.version_minor = *minor;
-  r.header_.kind = static_cast<TraceKind>(*kind);
   const auto count = in.varint();
   if (!count) throw TraceError(path, at(), "truncated header");
   if (*count > kMaxMetadata)
@@ -93,151 +91,90 @@ TraceReader TraceReader::open(const std::string& path, bool strict) {
     }
     r.header_.metadata.emplace_back(std::move(kv[0]), std::move(kv[1]));
   }
+  if (*major >= 2) {
+    const std::size_t end = at();
+    if (!in.bytes(4)) throw TraceError(path, at(), "truncated header");
+    r.header_crc_ = crc32_of(head.data(), end);
+    if (!checksums_off() && get_le32(head.data() + end) != r.header_crc_)
+      throw TraceError(path, end,
+                       "header checksum mismatch: the header (kind, "
+                       "metadata) is damaged");
+  }
+  if (*kind > static_cast<std::uint8_t>(TraceKind::kAllocLog))
+    throw TraceError(path, sizeof kMagic + 2,
+                     "unknown trace kind " + std::to_string(*kind));
+  r.header_.kind = static_cast<TraceKind>(*kind);
   r.data_start_ = at();
   r.summary_.consumed = r.data_start_;
+  r.summary_.closed = *major < 2;  // format 1 has no end marker
   return r;
 }
 
 Generator<Record> TraceReader::records() {
-  std::FILE* f = file_.get();
-  std::uint64_t offset = data_start_;
-  std::fseek(f, static_cast<long>(offset), SEEK_SET);
-  std::string buf;  // bytes of the file from `offset` on
-  bool eof = false;
-  std::string content;
-  std::optional<std::uint64_t> announced;  // by the last frame info
-  std::uint64_t info_offset = 0;           // where that frame info starts
-  auto note_lost = [&](std::uint64_t at, std::uint64_t bytes) {
-    summary_.lost_at = at;
-    summary_.lost_bytes = bytes;
-    if (strict_)
-      throw TraceError(
-          path_, at,
-          "truncated frame (" + std::to_string(bytes) + " bytes lost)");
-  };
+  return header_.version_major >= 2 ? records_v2() : records_v1();
+}
 
-  auto fill = [&](std::size_t want) {
-    while (buf.size() < want && !eof) {
-      const std::size_t old = buf.size();
-      buf.resize(std::max(want, old + 65536));
-      const std::size_t n =
-          std::fread(buf.data() + old, 1, buf.size() - old, f);
-      buf.resize(old + n);
-      if (n == 0) eof = true;
-    }
-  };
+void TraceReader::note(Damage d) {
+  if (strict_) throw TraceError(path_, d.offset, d.what);
+  ++summary_.damage_count;
+  if (summary_.damage.size() < ReadSummary::kMaxDamage)
+    summary_.damage.push_back(std::move(d));
+}
 
-  for (;;) {
-    fill(kFrameHeaderMax);
-    if (buf.empty()) {
-      // A frame info whose frame never landed: the writer died between.
-      if (announced) note_lost(info_offset, offset - info_offset);
-      break;
-    }
-    std::size_t size = ZSTD_findFrameCompressedSize(buf.data(), buf.size());
-    while (ZSTD_isError(size) &&
-           ZSTD_getErrorCode(size) == ZSTD_error_srcSize_wrong && !eof &&
-           buf.size() < kMaxFrame) {
-      fill(buf.size() * 2);
-      size = ZSTD_findFrameCompressedSize(buf.data(), buf.size());
-    }
-    if (ZSTD_isError(size)) {
-      if (ZSTD_getErrorCode(size) == ZSTD_error_srcSize_wrong && eof) {
-        // A frame cut short: what a killed writer leaves.
-        if (announced)
-          note_lost(info_offset, offset + buf.size() - info_offset);
-        else
-          note_lost(offset, buf.size());
-        break;
-      }
-      throw TraceError(
-          path_, offset,
-          std::string("corrupt frame: ") + ZSTD_getErrorName(size));
-    }
-    const std::uint32_t magic = le32(buf.data());
-    if ((magic & 0xFFFFFFF0u) == 0x184D2A50u) {
-      // A skippable frame: ours carries the next frame's sequence number
-      // and record count; anyone else's is skipped.
-      if (magic == kFrameInfoMagic) {
-        ByteReader meta(buf.data() + 8, size - 8);
-        const auto seq = meta.varint();
-        const auto n = meta.varint();
-        if (!seq || !n || !meta.at_end())
-          throw TraceError(path_, offset, "corrupt frame info");
-        if (*seq != summary_.frames)
-          throw TraceError(path_, offset,
-                           "frame " + std::to_string(*seq) + " where frame " +
-                               std::to_string(summary_.frames) +
-                               " was due: frames are missing or repeated");
-        announced = *n;
-        info_offset = offset;
-      }
-      buf.erase(0, size);
-      offset += size;
-      continue;
-    }
-    const unsigned long long declared =
-        ZSTD_getFrameContentSize(buf.data(), size);
-    if (declared == ZSTD_CONTENTSIZE_ERROR ||
-        declared == ZSTD_CONTENTSIZE_UNKNOWN || declared > kMaxContent)
-      throw TraceError(path_, offset, "corrupt frame: bad content size");
-    content.resize(static_cast<std::size_t>(declared));
-    const std::size_t got =
-        ZSTD_decompress(content.data(), content.size(), buf.data(), size);
-    if (ZSTD_isError(got) || got != declared)
-      throw TraceError(
-          path_, offset,
-          std::string("corrupt frame: ") +
-              (ZSTD_isError(got) ? ZSTD_getErrorName(got) : "size mismatch"));
-    ByteReader in(content.data(), content.size());
-    const auto count = in.varint();
-    if (!count || *count > content.size())
-      throw TraceError(path_, offset, "corrupt frame: bad record count");
-    if (announced && *announced != *count)
-      throw TraceError(path_, offset,
-                       "frame holds " + std::to_string(*count) +
-                           " records but its frame info says " +
-                           std::to_string(*announced));
-    announced.reset();
-    const std::uint64_t frame_offset = offset;
-    buf.erase(0, size);
-    offset += size;
-    ++summary_.frames;
-    summary_.consumed = offset;
-    if (!in.at_end() &&
-        static_cast<std::uint8_t>(content[in.pos()]) == kColumnMarker) {
-      // Format 1.1: the records come out of the columns one at a time.
-      ColumnDecoder columns;
-      if (!columns.start(content.data() + in.pos() + 1,
-                         content.size() - in.pos() - 1, *count))
-        throw TraceError(path_, frame_offset,
-                         std::string("corrupt frame: ") + columns.error());
-      for (std::uint64_t i = 0; i < *count; ++i) {
-        auto record = columns.next();
-        if (!record)
-          throw TraceError(path_, frame_offset,
-                           "malformed record " + std::to_string(i) +
-                               " in frame: " + columns.error());
-        ++summary_.records;
-        co_yield std::move(*record);
-      }
-      if (!columns.finish())
-        throw TraceError(path_, frame_offset,
-                         std::string("corrupt frame: ") + columns.error());
-      continue;
-    }
-    // Format 1.0: records row by row.
-    for (std::uint64_t i = 0; i < *count; ++i) {
-      auto record = decode(in);
-      if (!record)
-        throw TraceError(path_, frame_offset,
-                         "malformed record " + std::to_string(i) + " in frame");
-      ++summary_.records;
-      co_yield std::move(*record);
-    }
-    if (!in.at_end())
-      throw TraceError(path_, frame_offset, "trailing bytes in frame");
+std::optional<std::uint64_t> ReadSummary::records_lost() const {
+  if (records_written)
+    return *records_written > records ? *records_written - records : 0;
+  if (!closed) return std::nullopt;
+  std::uint64_t n = tail_records;
+  for (const Damage& d : damage) {
+    if (!d.records_lost) return std::nullopt;
+    n += *d.records_lost;
   }
+  return damage.size() == damage_count ? std::optional(n) : std::nullopt;
+}
+
+std::vector<std::string> describe_losses(const std::string& path,
+                                         const ReadSummary& s) {
+  std::vector<std::string> out;
+  if (!s.lossy()) return out;
+  const std::string of =
+      s.frames_written ? " of " + std::to_string(*s.frames_written) : "";
+  for (const Damage& d : s.damage) {
+    std::string line = path + ": ";
+    if (d.frame && d.frame_count > 1)
+      line += "frames " + std::to_string(*d.frame) + " to " +
+              std::to_string(*d.frame + d.frame_count - 1) + of + " ";
+    else if (d.frame)
+      line += "frame " + std::to_string(*d.frame) + of + " ";
+    line += d.what + " at byte " + std::to_string(d.offset);
+    if (d.records_lost)
+      line += ": " + std::to_string(*d.records_lost) + " records lost";
+    out.push_back(line);
+  }
+  if (s.damage_count > s.damage.size())
+    out.push_back(path + ": and " +
+                  std::to_string(s.damage_count - s.damage.size()) +
+                  " more damaged stretches after the one at byte " +
+                  std::to_string(s.damage.back().offset));
+  if (s.lost_bytes != 0)
+    out.push_back(path + ": cut short at byte " + std::to_string(s.lost_at) +
+                  ": the last " + std::to_string(s.lost_bytes) +
+                  " bytes are an unfinished frame (was its writer killed?)");
+  else if (!s.closed)
+    out.push_back(path + ": no end marker at byte " +
+                  std::to_string(s.consumed) +
+                  ": the writer did not close the file (was it killed?), "
+                  "so records after it may be lost");
+  const auto lost = s.records_lost();
+  const std::uint64_t first = !s.damage.empty()   ? s.damage.front().offset
+                              : s.lost_bytes != 0 ? s.lost_at
+                                                  : s.consumed;
+  out.push_back(
+      path + ": " + std::to_string(s.frames) + of + " frames read (" +
+      std::to_string(s.records) + " records), " +
+      (lost ? std::to_string(*lost) : std::string("an unknown number of")) +
+      " records lost, the first loss at byte " + std::to_string(first));
+  return out;
 }
 
 }  // namespace weft::traces

@@ -7,13 +7,22 @@
 #include <cerrno>
 #include <system_error>
 
+#include "traces/checksum.h"
 #include "traces/varint.h"
 
 namespace weft::traces {
 namespace {
 
-void put_le32(std::string& out, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
+// A skippable frame: magic, payload size, payload, then the payload's CRC
+// (counted in the size).
+std::string marker(std::uint32_t magic, std::uint32_t header_crc,
+                   const std::string& payload) {
+  std::string out;
+  put_le32(out, magic);
+  put_le32(out, static_cast<std::uint32_t>(payload.size() + 4));
+  out += payload;
+  put_le32(out, marker_crc(header_crc, payload.data(), payload.size()));
+  return out;
 }
 
 }  // namespace
@@ -26,12 +35,17 @@ std::string TraceHeader::get(const std::string& key) const {
 
 TraceWriter::TraceWriter(const std::string& path, const TraceHeader& header,
                          WriterOptions options)
-    : path_(path), options_(options) {
+    : path_(path), options_(options), uncaught_(std::uncaught_exceptions()) {
   if (options_.records_per_frame == 0) options_.records_per_frame = 1;
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd_ < 0)
-    throw std::system_error(errno, std::generic_category(),
-                            "cannot create trace file " + path);
+  if (options_.in_place || options_.flush_interval.count() > 0) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd_ < 0)
+      throw std::system_error(errno, std::generic_category(),
+                              "cannot create trace file " + path);
+  } else {
+    file_ = std::make_unique<AtomicFile>(path);
+    fd_ = file_->fd();
+  }
   ZSTD_CCtx* cctx = ZSTD_createCCtx();
   ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel,
                          options_.compression_level);
@@ -52,12 +66,29 @@ TraceWriter::TraceWriter(const std::string& path, const TraceHeader& header,
     put_varint(bytes, v.size());
     bytes += v;
   }
+  header_crc_ = crc32_of(bytes.data(), bytes.size());
+  put_le32(bytes, header_crc_);
   write_all(bytes);
   if (options_.flush_interval.count() > 0)
     flusher_ = std::thread([this] { flush_loop(); });
 }
 
 TraceWriter::~TraceWriter() {
+  if (std::uncaught_exceptions() > uncaught_ && file_) {
+    // Destroyed by an exception: the output is incomplete, so none.
+    if (flusher_.joinable()) {
+      {
+        std::lock_guard lock(mu_);
+        stopping_ = true;
+      }
+      cv_.notify_all();
+      flusher_.join();
+    }
+    file_->discard();
+    fd_ = -1;
+    ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(cctx_));
+    return;
+  }
   try {
     close();
   } catch (...) {
@@ -95,28 +126,30 @@ void TraceWriter::flush_loop() {
 
 void TraceWriter::flush_locked() {
   if (pending_.size() == 0 || fd_ < 0) return;
-  // The skippable frame first: sequence number and record count, so a
-  // reader can tell a missing or repeated frame from a whole file.
-  std::string meta;
-  put_varint(meta, frames_);
-  put_varint(meta, pending_.size());
+  const std::uint64_t count = pending_.size();
   std::string& content = content_;
   content.clear();
   pending_.finish(content);
-  std::string out;
-  put_le32(out, kFrameInfoMagic);
-  put_le32(out, static_cast<std::uint32_t>(meta.size()));
-  out += meta;
-  const std::size_t at = out.size();
-  out.resize(at + ZSTD_compressBound(content.size()));
+  std::string frame(ZSTD_compressBound(content.size()), '\0');
   const std::size_t n =
-      ZSTD_compress2(static_cast<ZSTD_CCtx*>(cctx_), out.data() + at,
-                     out.size() - at, content.data(), content.size());
+      ZSTD_compress2(static_cast<ZSTD_CCtx*>(cctx_), frame.data(), frame.size(),
+                     content.data(), content.size());
   if (ZSTD_isError(n))
     throw std::runtime_error(path_ + ": zstd: " + ZSTD_getErrorName(n));
-  out.resize(at + n);
+  frame.resize(n);
+  // The frame info first: sequence number, record count, and the frame's
+  // size and CRC, so a reader can check the frame on its own, find the next
+  // one past damage and tell a missing or reordered frame.
+  std::string info;
+  put_varint(info, frames_);
+  put_varint(info, count);
+  put_varint(info, frame.size());
+  put_le32(info, crc32_of(frame.data(), frame.size()));
+  std::string out = marker(kFrameInfoMagic, header_crc_, info);
+  out += frame;
   write_all(out);
   ++frames_;
+  records_ += count;
 }
 
 void TraceWriter::close() {
@@ -130,10 +163,19 @@ void TraceWriter::close() {
   }
   if (fd_ < 0) return;
   flush_locked();
-  ::close(fd_);
-  fd_ = -1;
+  std::string end;
+  put_varint(end, frames_);
+  put_varint(end, records_);
+  write_all(marker(kEndMagic, header_crc_, end));
   ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(cctx_));
   cctx_ = nullptr;
+  if (file_) {
+    fd_ = -1;
+    file_->commit();
+  } else {
+    ::close(fd_);
+    fd_ = -1;
+  }
 }
 
 void TraceWriter::write_all(const std::string& bytes) {

@@ -1,9 +1,14 @@
 // TraceWriter appends records to a trace file. Records are batched into
 // frames; a frame closes every `records_per_frame` records, every
 // `flush_interval` (if set) and on close. Each frame is compressed,
-// checksummed, preceded by a small skippable frame with its sequence number
-// and record count, and written at once, so a process killed at any moment
-// leaves every earlier frame intact. Without a flush interval the bytes
+// checksummed, preceded by a small skippable frame info (sequence number,
+// record count, the frame's size and CRC-32) and written at once, so a
+// process killed at any moment leaves every earlier frame intact; close()
+// writes the end marker. The file appears only when complete: it is
+// written under a temporary name and renamed on close() (traces/files.h),
+// unless `in_place` or a flush interval is set (a live recording that a
+// kill must leave readable). A writer destroyed by an exception leaves no
+// file. Without a flush interval the bytes
 // written are a function of the header and records alone (determinism
 // checks compare files). Frames are written in the column layout
 // (traces/columns.h) and the header always says this format version
@@ -15,11 +20,13 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include "traces/columns.h"
+#include "traces/files.h"
 #include "traces/format.h"
 #include "traces/record.h"
 
@@ -35,12 +42,21 @@ struct WriterOptions {
   // Write at most this many bytes per write(2) (0: a frame at once). For
   // tests that need a kill to tear a frame, and for slow sinks.
   std::size_t write_chunk = 0;
+  // Write `path` itself from the start rather than a temporary file
+  // renamed on close(): what a recorder that may be killed needs. Implied
+  // by a flush interval. WEFT_TRACES_IN_PLACE_DEFAULT (the unsanitized
+  // build the LD_PRELOAD recorder links) makes it the default.
+#ifdef WEFT_TRACES_IN_PLACE_DEFAULT
+  bool in_place = true;
+#else
+  bool in_place = false;
+#endif
 };
 
 class TraceWriter {
  public:
-  // Creates (or truncates) `path` and writes the header. Throws
-  // std::system_error if the file cannot be written.
+  // Starts `path` (a temporary file beside it unless in place) with the
+  // header. Throws std::system_error if the file cannot be written.
   TraceWriter(const std::string& path, const TraceHeader& header,
               WriterOptions options = {});
   ~TraceWriter();
@@ -50,6 +66,7 @@ class TraceWriter {
   void append(const Record& record);
   // Closes the current frame and writes it.
   void flush();
+  // Writes the last frame and the end marker and makes the file appear.
   void close();
   // Frames written so far.
   std::uint64_t frames() const { return frames_; }
@@ -61,9 +78,13 @@ class TraceWriter {
 
   std::string path_;
   WriterOptions options_;
+  std::unique_ptr<AtomicFile> file_;
   int fd_ = -1;
-  ColumnEncoder pending_;  // the records of the open frame
-  std::string content_;    // scratch: a frame's content before zstd
+  std::uint32_t header_crc_ = 0;
+  std::uint64_t records_ = 0;  // in frames written
+  int uncaught_ = 0;           // std::uncaught_exceptions() when made
+  ColumnEncoder pending_;      // the records of the open frame
+  std::string content_;        // scratch: a frame's content before zstd
   std::uint64_t frames_ = 0;
   void* cctx_ = nullptr;
 

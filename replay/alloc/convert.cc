@@ -324,14 +324,18 @@ ConvertStats convert(const std::string& input, const std::string& output,
        to_slots(in_sequence(std::move(*source.calls), stats, options), stats,
                 options))
     writer.append(op);
-  writer.close();
   stats.lost_bytes = source.tail->lost_bytes;
   stats.lost_at = source.tail->lost_at;
+  stats.losses = traces::describe_losses(input, *source.tail);
+  // Before close(): a refused convert leaves no output.
   if (stats.lost_bytes != 0 && options.strict)
     throw ConvertError(input + ": cut short at byte " +
                        std::to_string(stats.lost_at) + " (" +
                        std::to_string(stats.lost_bytes) +
                        " bytes of an unfinished frame lost)");
+  if (!stats.losses.empty() && options.strict)
+    throw ConvertError(stats.losses.front());
+  writer.close();
   return stats;
 }
 

@@ -11,6 +11,7 @@
 #include <ostream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "replay/alloc/log.h"
 #include "traces/generator.h"
@@ -37,6 +38,10 @@ struct ConvertStats {
   // many bytes after it were lost (0 if the file is whole).
   std::uint64_t lost_bytes = 0;
   std::uint64_t lost_at = 0;
+  // What reading the input lost (damaged, missing or cut frames, no end
+  // marker), one line each with the file and byte offset: empty for a
+  // whole input (traces::describe_losses).
+  std::vector<std::string> losses;
   std::uint64_t reordered = 0;   // records that came out of file order
   std::uint64_t max_window = 0;  // most records held to restore order
   std::uint64_t anomalies() const {
@@ -76,8 +81,10 @@ traces::Generator<SlotRecord> to_slots(traces::Generator<AllocRecord> in,
                                        ConvertOptions options = {});
 
 // The whole pass: `input` is a weft calls log, an mtrace log or a heaptrack
-// data file (detected); writes a slots log to `output`. Throws
-// traces::TraceError on bad input, ConvertError under strict.
+// data file (detected); writes a slots log to `output`, which appears only
+// if convert succeeds (an earlier file of that name stays otherwise).
+// Throws traces::TraceError on bad input, ConvertError under strict
+// (anomalies, or any loss in reading the input).
 ConvertStats convert(const std::string& input, const std::string& output,
                      ConvertOptions options = {});
 

@@ -1,6 +1,7 @@
 #include "replay/alloc/import.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
@@ -12,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "traces/files.h"
 #include "traces/format.h"
 #include "traces/writer.h"
 
@@ -398,17 +400,13 @@ void refuse_overwriting(const std::string& input, const std::string& output) {
 }
 
 ImportedLog open_calls(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-    throw std::system_error(EISDIR, std::generic_category(),
-                            "cannot open allocator log " + path);
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr)
-    throw std::system_error(errno, std::generic_category(),
-                            "cannot open allocator log " + path);
+  // A regular file only: a FIFO with no writer would block, and a pipe
+  // would read as empty.
+  const int fd = traces::open_input(path, "allocator log");
   char head[8] = {};
-  const std::size_t n = std::fread(head, 1, sizeof head, f);
-  std::fclose(f);
+  const ssize_t got = ::read(fd, head, sizeof head);
+  ::close(fd);
+  const std::size_t n = got > 0 ? static_cast<std::size_t>(got) : 0;
   const auto starts = [&](const char* s) {
     const std::size_t len = std::strlen(s);
     return n >= len && std::memcmp(head, s, len) == 0;
@@ -424,11 +422,13 @@ ImportedLog open_calls(const std::string& path) {
   } else if (starts("= Start") || starts("@ ")) {
     log.format = LogFormat::kMtrace;
     log.metadata = {{"imported", "mtrace"}};
+    log.tail->closed = true;  // the importer says what it cannot read
     log.calls.emplace(import_mtrace(path));
   } else if (starts("v ") || starts("\x28\xb5\x2f\xfd") || starts("\x1f\x8b")) {
     // heaptrack writes zstd (or gzip in older versions) by default.
     log.format = LogFormat::kHeaptrack;
     log.metadata = {{"imported", "heaptrack"}};
+    log.tail->closed = true;
     log.calls.emplace(import_heaptrack(path));
   } else {
     throw TraceError(path, 0,
@@ -439,7 +439,8 @@ ImportedLog open_calls(const std::string& path) {
   return log;
 }
 
-std::uint64_t import_log(const std::string& input, const std::string& output) {
+std::uint64_t import_log(const std::string& input, const std::string& output,
+                         std::vector<std::string>* losses) {
   refuse_overwriting(input, output);
   ImportedLog log = open_calls(input);
   traces::TraceHeader header;
@@ -456,6 +457,7 @@ std::uint64_t import_log(const std::string& input, const std::string& output) {
     ++n;
   }
   writer.close();
+  if (losses != nullptr) *losses = traces::describe_losses(input, *log.tail);
   return n;
 }
 

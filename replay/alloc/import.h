@@ -54,6 +54,9 @@ void refuse_overwriting(const std::string& input, const std::string& output);
 
 // Writes any log open_calls reads as a weft calls log. Returns the number
 // of records.
-std::uint64_t import_log(const std::string& input, const std::string& output);
+// `losses`, if given, gets what reading `input` lost (a weft log's damage,
+// traces::describe_losses); the output appears only when complete.
+std::uint64_t import_log(const std::string& input, const std::string& output,
+                         std::vector<std::string>* losses = nullptr);
 
 }  // namespace weft::replay

@@ -86,7 +86,10 @@ std::string SlotRules::check(const SlotRecord& op) {
 
 traces::Generator<SlotRecord> read_slots(std::string path,
                                          SlotLogShape* shape) {
-  auto reader = traces::TraceReader::open(path);
+  // Strict: a slots log is whole when convert finishes, so any loss (a
+  // damaged or missing frame, a cut, no end marker) is refused at its
+  // offset rather than replayed as a different program.
+  auto reader = traces::TraceReader::open(path, /*strict=*/true);
   require_form(path, reader.header(), "slots");
   shape->metadata = reader.header().metadata;
   SlotRules rules;

@@ -34,8 +34,9 @@ inline bool is_allocation(AllocCall call) {
 
 // The records of a calls-form weft log, in file order. Throws
 // traces::TraceError if the file is not an allocator log of that form.
+// Damaged frames are skipped (the intact ones after them still read);
 // `tail`, if given, receives the reader's summary once the records are
-// exhausted: whether the file was cut inside its last frame, and where.
+// exhausted: what was lost and where (traces::describe_losses).
 traces::Generator<AllocRecord> read_calls(std::string path,
                                           traces::ReadSummary* tail = nullptr);
 
@@ -61,10 +62,10 @@ struct SlotLogShape {
 };
 
 // The operations of a slots-form log, in order, each checked as it is
-// read: slot and thread in range, SlotRules kept, and the file whole (not
-// cut inside its last frame). `shape` gets the header's metadata at once
-// and the slot and thread counts as operations come. Throws
-// traces::TraceError naming the file and the byte offset.
+// read: slot and thread in range, SlotRules kept, and the file whole (no
+// damaged or missing frame, not cut, its end marker present). `shape` gets the
+// header's metadata at once and the slot and thread counts as operations come.
+// Throws traces::TraceError naming the file and the byte offset.
 traces::Generator<SlotRecord> read_slots(std::string path, SlotLogShape* shape);
 
 // A slots-form log, whole: the replayer needs every operation in memory

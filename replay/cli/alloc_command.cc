@@ -8,8 +8,9 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <iostream>
+#include <optional>
+#include <sstream>
 #include <system_error>
 
 #include "replay/alloc/compare.h"
@@ -17,6 +18,7 @@
 #include "replay/alloc/import.h"
 #include "replay/alloc/record.h"
 #include "replay/alloc/replay.h"
+#include "traces/files.h"
 #include "traces/format.h"
 #include "traces/self_exe.h"
 
@@ -203,10 +205,14 @@ int run_alloc_command(const AllocCommand& c) {
   try {
     if (c.record->parsed()) return record_command(c);
     if (c.import->parsed()) {
-      const std::uint64_t n = import_log(c.input, c.output);
+      std::vector<std::string> losses;
+      const std::uint64_t n = import_log(c.input, c.output, &losses);
       std::cout << "imported " << n << " allocator calls into " << c.output
-                << "\n";
-      return 0;
+                << "\n"
+                << std::flush;
+      for (const auto& line : losses)
+        std::cerr << "weft alloc import: " << line << "\n";
+      return losses.empty() ? 0 : traces::kExitLosses;
     }
     if (c.convert->parsed()) {
       ConvertOptions options;
@@ -219,12 +225,15 @@ int run_alloc_command(const AllocCommand& c) {
       const ConvertStats stats = convert(c.input, c.output, options);
       if (isatty(2) && stats.calls >= (1u << 20)) std::cerr << "\n";
       print_stats(stats, std::cout);
-      if (stats.lost_bytes != 0)
-        std::cerr << "weft alloc convert: " << c.input
-                  << " is cut short at byte " << stats.lost_at
-                  << " (the recording stopped mid-write): converted the "
-                     "calls before it\n";
-      return 0;
+      std::cout << std::flush;
+      // Read with losses: the slots log holds what could be read.
+      for (const auto& line : stats.losses)
+        std::cerr << "weft alloc convert: " << line << "\n";
+      if (!stats.losses.empty())
+        std::cerr << "weft alloc convert: converted the calls that could "
+                     "be read into "
+                  << c.output << "\n";
+      return stats.losses.empty() ? 0 : traces::kExitLosses;
     }
     ReplayOptions options;
     options.check = !c.no_check;
@@ -252,12 +261,12 @@ int run_alloc_command(const AllocCommand& c) {
         return 2;
       }
       // Every name is checked, and the outputs are written after every
-      // replay: find a bad one before the first.
+      // replay: find a bad one before the first. The outputs start as
+      // temporary files, renamed into place only when complete.
       for (const auto& a : c.allocators) allocator_library(a);
-      for (const std::string* out : {&c.csv, &c.html})
-        if (!out->empty() && !std::ofstream(*out, std::ios::app))
-          throw std::system_error(errno, std::generic_category(),
-                                  "cannot write " + *out);
+      std::optional<traces::AtomicFile> csv, html;
+      if (!c.csv.empty()) csv.emplace(c.csv);
+      if (!c.html.empty()) html.emplace(c.html);
       std::vector<ReplayResult> results;
       for (const auto& a : c.allocators) {
         if (isatty(2)) std::cerr << "replaying under " << a << "...\n";
@@ -269,16 +278,18 @@ int run_alloc_command(const AllocCommand& c) {
       }
       print_comparison(results, std::cout);
       std::string name = c.input.substr(c.input.rfind('/') + 1);
-      if (!c.csv.empty()) {
-        std::ofstream f(c.csv);
+      if (csv) {
+        std::ostringstream f;
         write_benchres(name, results, f);
-        if (!f) throw std::runtime_error("cannot write " + c.csv);
+        csv->write(f.str());
+        csv->commit();
         std::cout << "wrote " << c.csv << "\n";
       }
-      if (!c.html.empty()) {
-        std::ofstream f(c.html);
+      if (html) {
+        std::ostringstream f;
         write_plot("weft alloc compare: " + name, results, f);
-        if (!f) throw std::runtime_error("cannot write " + c.html);
+        html->write(f.str());
+        html->commit();
         std::cout << "wrote " << c.html << "\n";
       }
       bool ok = true;

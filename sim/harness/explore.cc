@@ -32,6 +32,9 @@ void load_replay_file(ExploreOptions& o) {
                    "weft: %s lost its tail; replaying the %zu choices "
                    "that survive, then running on\n",
                    o.replay_file.c_str(), o.replay->size());
+    if (!t.build_warning.empty() && o.print)
+      std::fprintf(stderr, "weft: WEFT_REPLAY: warning: %s was %s\n",
+                   o.replay_file.c_str(), t.build_warning.c_str());
   } catch (const std::exception& e) {
     throw ConfigError("WEFT_REPLAY: " + std::string(e.what()));
   }

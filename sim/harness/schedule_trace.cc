@@ -293,7 +293,25 @@ ScheduleTrace read_schedule(const std::string& path) {
                                    std::to_string(c->count) + ")");
     out.schedule.push_back(*choice);
   }
-  out.complete = reader.summary().lost_bytes == 0;
+  const traces::ReadSummary& sum = reader.summary();
+  // A schedule trace is written whole (renamed into place when complete),
+  // so any loss is damage, and a schedule with a hole or a lost tail is
+  // another schedule: refuse it, at the first loss.
+  if (sum.lossy()) {
+    const auto lines = traces::describe_losses(path, sum);
+    const std::string first = lines.front().substr(path.size() + 2);
+    throw traces::TraceError(path,
+                             sum.damage.empty()
+                                 ? (sum.lost_bytes ? sum.lost_at : sum.consumed)
+                                 : sum.damage.front().offset,
+                             "a damaged schedule does not replay: " +
+                                 first.substr(0, first.find(" at byte ")));
+  }
+  if (sum.frames == 0)
+    throw traces::TraceError(path, sum.consumed,
+                             "no schedule: the trace holds no frame");
+  out.complete = true;
+  out.build_warning = build_mismatch(out.header);
   return out;
 }
 
@@ -332,11 +350,31 @@ int find_build_id(dl_phdr_info* info, std::size_t, void* data) {
 
 }  // namespace
 
-void add_build_metadata(traces::TraceHeader& header) {
+namespace {
+
+std::string this_build_id() {
   std::string id;
   dl_iterate_phdr(find_build_id, &id);
+  return id.empty() ? "unknown" : id;
+}
+
+}  // namespace
+
+std::string build_mismatch(const traces::TraceHeader& header) {
+  const std::string recorded = header.get("build_id");
+  const std::string here = this_build_id();
+  if (recorded.empty() || recorded == "unknown" || here == "unknown" ||
+      recorded == here)
+    return "";
+  return "recorded by build " + recorded + " (weft " +
+         header.get("weft_version") + "), and this is build " + here +
+         ": the schedule replays only if the code under test is the same; a "
+         "change shows as a replay divergence";
+}
+
+void add_build_metadata(traces::TraceHeader& header) {
   header.metadata.emplace_back("weft_version", WEFT_VERSION);
-  header.metadata.emplace_back("build_id", id.empty() ? "unknown" : id);
+  header.metadata.emplace_back("build_id", this_build_id());
 }
 
 }  // namespace weft::sim

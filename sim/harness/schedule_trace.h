@@ -60,14 +60,28 @@ std::string event_kind_name(traces::EventRecord::Kind kind);
 struct ScheduleTrace {
   traces::TraceHeader header;
   Schedule schedule;  // the choices with two or more alternatives
-  // False when the file's tail was lost (a writer killed mid-write): the
-  // schedule is a prefix; replay it with a lenient tail.
+  // False when the file's tail was lost: the schedule is a prefix, to
+  // replay with a lenient tail. read_schedule() refuses such files now
+  // (traces are written whole), so it is always true.
   bool complete = true;
+  // Not empty when the trace was recorded by another build than this
+  // program (build_mismatch): a warning to print, not an error, since a
+  // rebuild that left the code under test alone replays the same.
+  std::string build_warning;
 };
 
 // Reads the schedule of a trace file. Throws traces::TraceError (file and
-// byte offset) on bad input or a trace that is not a schedule.
+// byte offset) on bad input, a trace that is not a schedule, or any loss:
+// a damaged or missing frame, a cut, no end marker (schedule traces are
+// written whole, so a lost tail is damage too, and a schedule with a hole
+// is another schedule), or no frame at all; `complete` is then always
+// true.
 ScheduleTrace read_schedule(const std::string& path);
+
+// Why a trace recorded by another build may not replay here ("recorded by
+// build ..., and this is build ..."), or "" if the builds are the same or
+// either is unknown.
+std::string build_mismatch(const traces::TraceHeader& header);
 
 // The metadata every schedule trace carries: weft_version and build_id.
 void add_build_metadata(traces::TraceHeader& header);

@@ -269,23 +269,33 @@ TEST(AllocImportBadInput, TruncatedAndCorruptWeftLogsNameFileAndOffset) {
   // Header cut short.
   expect_located(convert_error("head.weft", bytes.substr(0, 10)), "head.weft",
                  10);
-  // A byte flipped in the middle: the frame's checksum fails.
+  // A byte flipped in the middle: that frame's checksum fails, and the
+  // calls of the other frames convert (format 2.0: a read with losses,
+  // where format 1 stopped there with an error).
   std::string corrupt = bytes;
   corrupt[bytes.size() / 2] =
       static_cast<char>(corrupt[bytes.size() / 2] ^ 0x55);
-  const std::string message = convert_error("flip.weft", corrupt);
+  const std::string flip_path = temp("flip.weft");
+  write_file(flip_path, corrupt);
+  const ConvertStats flipped = convert(flip_path, flip_path + ".slots");
+  ASSERT_FALSE(flipped.losses.empty());
+  const std::string message = flipped.losses.front();
   EXPECT_NE(message.find("flip.weft"), std::string::npos) << message;
-  EXPECT_TRUE(std::regex_search(message, std::regex(" at byte [0-9]+$")))
+  EXPECT_TRUE(std::regex_search(message, std::regex(" at byte [0-9]+")))
       << message;
+  EXPECT_EQ(flipped.calls, 1900u);  // 2000 less the damaged frame's 100
+  std::remove(flip_path.c_str());
+  std::remove((flip_path + ".slots").c_str());
   // Cut inside its last frame, as a recorder killed mid-write leaves it:
   // the calls before the cut convert, and the stats say where the cut is;
   // --strict refuses it, naming the file and the offset.
   const std::string cut_path = temp("cut.weft");
-  write_file(cut_path, bytes.substr(0, bytes.size() - 5));
+  // (40 bytes: past the end marker, into the last frame).
+  write_file(cut_path, bytes.substr(0, bytes.size() - 40));
   const ConvertStats cut = convert(cut_path, cut_path + ".slots");
   EXPECT_GT(cut.lost_bytes, 0u);
   EXPECT_GT(cut.lost_at, 0u);
-  EXPECT_EQ(cut.lost_at + cut.lost_bytes, bytes.size() - 5);
+  EXPECT_EQ(cut.lost_at + cut.lost_bytes, bytes.size() - 40);
   EXPECT_GT(cut.calls, 0u);
   EXPECT_LT(cut.calls, 2000u);
   std::ostringstream report;

@@ -1,0 +1,89 @@
+// Writes the seed corpus of a decoder's fuzz target (trace_decoder_fuzz.cc)
+// into a directory: small multi-frame files of the current format, made by
+// TraceWriter so they follow the format as it is. Usage:
+//   make_seeds events|schedule|calls|slots DIR
+#include <cstdio>
+#include <string>
+
+#include "traces/writer.h"
+
+namespace {
+
+using namespace weft::traces;
+
+void write(const std::string& path, TraceKind kind, const std::string& form,
+           const std::string& what, std::size_t per_frame) {
+  TraceHeader h;
+  h.kind = kind;
+  if (!form.empty()) h.metadata = {{"form", form}};
+  WriterOptions o;
+  o.records_per_frame = per_frame;
+  TraceWriter w(path, h, o);
+  for (std::uint32_t i = 0; i < 12; ++i) {
+    if (what == "events") {
+      EventRecord e;
+      e.kind = static_cast<EventRecord::Kind>(i % 6);
+      e.strand = i % 3;
+      e.peer = (i + 1) % 3;
+      e.step = i;
+      e.detail = "e" + std::to_string(i);
+      w.append(e);
+    } else if (what == "schedule") {
+      if (i < 3) {
+        StrandRecord s;
+        s.strand = i;
+        s.name = "s" + std::to_string(i);
+        w.append(s);
+      }
+      ChoiceRecord c;
+      c.kind = static_cast<std::uint8_t>(i % 16);
+      c.is_value = i % 5 == 4;
+      c.strand = i % 3;
+      c.count = 1 + i % 4;
+      c.chosen = i % c.count;
+      c.picked = c.chosen;
+      c.step = i;
+      w.append(c);
+      if (i == 11) {
+        FailureRecord f;
+        f.step = i;
+        f.message = "assertion failed";
+        w.append(f);
+      }
+    } else if (what == "calls") {
+      AllocRecord a;
+      a.call = i % 2 ? AllocCall::kFree : AllocCall::kMalloc;
+      a.thread = i % 2;
+      a.seq = i;
+      a.size = 16 * (i + 1);
+      a.ptr = i % 2 ? 0x1000 + 64 * (i / 2) : 0;
+      a.result = i % 2 ? 0 : 0x1000 + 64 * (i / 2);
+      w.append(a);
+    } else {
+      SlotRecord s;
+      s.call = i % 2 ? AllocCall::kFree : AllocCall::kMalloc;
+      s.slot = 0;
+      s.size = i % 2 ? 0 : 16 * (i + 1);
+      w.append(s);
+    }
+  }
+  w.close();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: make_seeds events|schedule|calls|slots DIR\n");
+    return 2;
+  }
+  const std::string what = argv[1], dir = argv[2];
+  const TraceKind kind = what == "events"     ? TraceKind::kEvents
+                         : what == "schedule" ? TraceKind::kSchedule
+                                              : TraceKind::kAllocLog;
+  const std::string form = kind == TraceKind::kAllocLog ? what : "";
+  for (std::size_t per_frame : {3, 12})
+    write(dir + "/" + what + "-" + std::to_string(per_frame) + ".weft", kind,
+          form, what, per_frame);
+  return 0;
+}
