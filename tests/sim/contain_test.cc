@@ -24,6 +24,14 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// ThreadSanitizer does not support fork() in a process that has run
+// threads, so containment is off there (explore.h) and not tested.
+#if !defined(WEFT_TSAN)
+constexpr bool kContained = true;
+#else
+constexpr bool kContained = false;
+#endif
+
 ExploreOptions contained_options(const std::string& name) {
   ExploreOptions o;
   o.use_environment = false;
@@ -32,11 +40,13 @@ ExploreOptions contained_options(const std::string& name) {
   o.print = false;
   o.name = name;
   o.trace_dir = ::testing::TempDir() + "weft-contain";
-  o.contain = ExploreOptions::Contain::kBatch;
+  o.contain = kContained ? ExploreOptions::Contain::kBatch
+                         : ExploreOptions::Contain::kOff;
   o.watchdog_s = 1;
   return o;
 }
 
+#if !defined(WEFT_TSAN)
 // A race that misbehaves only when the victim sees the writer's first
 // store: found after some schedules, and only an exact replay repeats it.
 template <class Misbehave>
@@ -255,6 +265,8 @@ TEST(Contain, BadContainmentVariablesNameTheVariable) {
     unsetenv(name);
   }
 }
+
+#endif  // !WEFT_TSAN
 
 // The unseed check: a schedule that depends on a global counter (it
 // changes between runs) is caught by running every schedule twice.
