@@ -110,15 +110,15 @@ std::string describe(FailureKind kind, const ExploreResult& r,
       return (r.exit_status >= 0 ? "the process exited with status " +
                                        std::to_string(r.exit_status)
                                  : std::string("the process exited")) +
-             in +
              " before the schedule finished: code under test called exit() "
              "(or _exit, quick_exit). The exploration ran in a child "
              "process, which contained it.";
     default:
       return "the process died of signal " + std::to_string(r.signal) + " (" +
-             signal_name(r.signal) + ")" + in +
-             ". The exploration ran in a child process, which contained "
-             "it; run the replay command under a debugger to see where.";
+             signal_name(r.signal) +
+             "). The exploration ran in a child process, which contained "
+             "it; to see where, run the replay command under a debugger "
+             "with WEFT_CONTAIN=off.";
   }
 }
 
