@@ -66,10 +66,11 @@ void racy(Misbehave misbehave) {
 // A store through a null pointer. UBSan would catch it first (and end the
 // child its own way), so the check is off here: the test is of the fault.
 #if defined(__clang__)
-__attribute__((no_sanitize("undefined")))
+#define WEFT_NO_UBSAN __attribute__((no_sanitize("undefined")))
+#else
+#define WEFT_NO_UBSAN
 #endif
-[[gnu::noinline]] void
-write_through_null() {
+[[gnu::noinline]] WEFT_NO_UBSAN void write_through_null() {
   volatile int* volatile p = nullptr;
   *p = 1;
 }
