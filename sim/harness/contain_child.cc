@@ -13,6 +13,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <string>
+#include <string_view>
 
 #include "sim/harness/contain.h"
 #include "sim/harness/contain_shared.h"
