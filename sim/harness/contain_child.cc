@@ -55,8 +55,9 @@ void record_crash(FailureKind kind, int sig, std::uintptr_t address) {
     c.total_choices = schedule.size();
     const std::uint64_t n =
         std::min<std::uint64_t>(schedule.size(), g_shared->choice_capacity);
-    std::memcpy(static_cast<void*>(g_shared->choices()), schedule.data(),
-                n * sizeof(Choice));
+    if (n > 0)
+      std::memcpy(static_cast<void*>(g_shared->choices()), schedule.data(),
+                  n * sizeof(Choice));
     c.choices = n;
   }
   c.kind.store(static_cast<int>(kind) + 1);
@@ -244,7 +245,8 @@ class StreamObserver final : public RunObserver {
     char* p = shared_->stream() + at;
     std::memcpy(p, &h, sizeof h);
     if (c != nullptr) std::memcpy(p + sizeof h, c, sizeof *c);
-    std::memcpy(p + size - text.size(), text.data(), text.size());
+    if (!text.empty())
+      std::memcpy(p + size - text.size(), text.data(), text.size());
     shared_->stream_used.store(at + size);
   }
   Shared* shared_;

@@ -20,8 +20,9 @@ class Writer {
   }
   void schedule(const Schedule& s) {
     u64(s.size());
-    out_.append(reinterpret_cast<const char*>(s.data()),
-                s.size() * sizeof(Choice));
+    if (!s.empty())
+      out_.append(reinterpret_cast<const char*>(s.data()),
+                  s.size() * sizeof(Choice));
   }
   std::string take() { return std::move(out_); }
 
@@ -50,8 +51,9 @@ class Reader {
     const std::uint64_t n = u64();
     need(n * sizeof(Choice));
     Schedule s(n);
-    std::memcpy(static_cast<void*>(s.data()), in_.data() + at_,
-                n * sizeof(Choice));
+    if (n > 0)
+      std::memcpy(static_cast<void*>(s.data()), in_.data() + at_,
+                  n * sizeof(Choice));
     at_ += n * sizeof(Choice);
     return s;
   }
