@@ -27,6 +27,16 @@ std::string_view to_string(FailureKind kind) {
       return "leaked strands";
     case FailureKind::kReplayDivergence:
       return "replay diverged";
+    case FailureKind::kCrash:
+      return "crashed";
+    case FailureKind::kExit:
+      return "exited";
+    case FailureKind::kStackOverflow:
+      return "stack overflow";
+    case FailureKind::kHang:
+      return "hung";
+    case FailureKind::kNondeterminism:
+      return "nondeterministic";
   }
   return "failure";
 }

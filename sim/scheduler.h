@@ -40,6 +40,13 @@ enum class FailureKind : std::uint8_t {
   kTimeLimit = 4,         // livelock: virtual time ran past the limit
   kLeak = 5,              // strands still blocked after the body returned
   kReplayDivergence = 6,  // the program left the recorded schedule
+  // Found by the harness's crash containment (sim/harness/contain.h),
+  // never by the scheduler itself:
+  kCrash = 7,            // a fatal signal (abort, segfault, ...) in the body
+  kExit = 8,             // the body called exit() (or _exit) mid-schedule
+  kStackOverflow = 9,    // a strand ran into its stack's guard page
+  kHang = 10,            // no choice point for WEFT_WATCHDOG real seconds
+  kNondeterminism = 11,  // the same seed gave two schedules
 };
 std::string_view to_string(FailureKind kind);
 
@@ -203,6 +210,9 @@ class Scheduler {
                           std::string(detail()));
   }
   std::uint64_t step() const { return step_; }
+  // The choices recorded so far in the running schedule (read by the
+  // harness's crash handler, which copies them without allocating).
+  const Schedule& schedule_so_far() const { return schedule_; }
   bool tearing_down() const { return tearing_down_; }
   const RunLimits& limits() const { return limits_; }
   // Ids for default object names, handed out in order within a run.

@@ -93,8 +93,13 @@ enum class FailureRecordKind : std::uint8_t {
   kTimeLimit = 4,
   kLeak = 5,
   kReplayDivergence = 6,
+  kCrash = 7,
+  kExit = 8,
+  kStackOverflow = 9,
+  kHang = 10,
+  kNondeterminism = 11,
 };
-inline constexpr std::uint8_t kFailureRecordKindCount = 7;
+inline constexpr std::uint8_t kFailureRecordKindCount = 12;
 
 // `kind` is a FailureRecordKind's byte.
 struct FailureRecord {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <unordered_set>
 
+#include "sim/harness/contain.h"
 #include "sim/harness/explore_steps.h"
 #include "sim/harness/preemption_budget.h"
 #include "sim/harness/schedule_trace.h"
@@ -61,11 +62,14 @@ std::unique_ptr<Strategy> configure(ExploreOptions& o) {
 void report_failure(Scheduler& sched, Strategy& strategy,
                     const ExploreOptions& o, bool replaying,
                     ExploreResult& result, const std::function<void()>& body) {
+  // A nondeterminism failure is about two runs: neither a re-run nor
+  // shrinking (which looks for one run failing alike) applies to it.
+  const bool single_run = result.failure->kind != FailureKind::kNondeterminism;
   std::string determinism;
-  if (o.check_determinism && !replaying)
+  if (o.check_determinism && !replaying && single_run)
     determinism = internal::check_determinism(sched, strategy, result, body);
   std::string notes;
-  if (o.shrink && !replaying)
+  if (o.shrink && !replaying && single_run)
     notes += internal::shrink_failure(result, o, body);
   if (!replaying && !o.trace_dir.empty())
     notes += internal::write_traces(sched, o, result, body);
@@ -112,8 +116,12 @@ void set_shard(std::uint64_t index, std::uint64_t total) {
   g_shard_index = index < g_shard_total ? index : 0;
 }
 
-ExploreResult explore(ExploreOptions o, const std::function<void()>& body) {
-  std::unique_ptr<Strategy> strategy = configure(o);
+namespace {
+
+// Runs the schedules of one exploration in this process, then the failure
+// pipeline of the first that fails: the loop a contained child runs.
+ExploreResult run_schedules(ExploreOptions& o, Strategy& strategy,
+                            const std::function<void()>& body) {
   const bool replaying = o.replay.has_value();
   // Which slice of the iterations this shard runs. A replay runs one
   // schedule, and an exhaustive search its whole tree, in every shard.
@@ -130,15 +138,17 @@ ExploreResult explore(ExploreOptions o, const std::function<void()>& body) {
   Scheduler sched(o.limits);
   Coverage coverage;
   const auto start = std::chrono::steady_clock::now();
-  for (std::uint64_t i = first; i < last && !strategy->finished(); ++i) {
+  for (std::uint64_t i = first; i < last && !strategy.finished(); ++i) {
     if (out_of_time(o, start, result.schedules)) {
       result.out_of_time = true;
       break;
     }
     const std::uint64_t seed = o.seed + i;
-    RunResult run = sched.run(*strategy, seed, body);
+    RunResult run = sched.run(strategy, seed, body);
     ++result.schedules;
-    coverage.add(result, strategy->name(), run.schedule);
+    if (o.check_every_schedule && !replaying)
+      internal::run_again_and_compare(sched, strategy, seed, run, body);
+    coverage.add(result, strategy.name(), run.schedule);
     if (progress && result.schedules % 1000 == 0)
       std::fprintf(stderr, "\rweft: %" PRIu64 "/%" PRIu64 " schedules",
                    result.schedules, last - first);
@@ -146,22 +156,31 @@ ExploreResult explore(ExploreOptions o, const std::function<void()>& body) {
     if (progress) std::fprintf(stderr, "\n");
     result.failure = run.failure;
     result.seed = seed;
-    result.strategy = strategy->name();
-    result.environment = strategy->environment();
+    result.strategy = strategy.name();
+    result.environment = strategy.environment();
     result.schedule = std::move(run.schedule);
     result.digest = digest(result.schedule);
     result.steps = run.steps;
-    report_failure(sched, *strategy, o, replaying, result, body);
+    report_failure(sched, strategy, o, replaying, result, body);
     return result;
   }
   if (progress) std::fprintf(stderr, "\r");
-  result.strategy = strategy->name();
-  result.exhausted = strategy->finished();
-  if (result.exhausted) result.coverage = strategy->coverage_note();
+  result.strategy = strategy.name();
+  result.exhausted = strategy.finished();
+  if (result.exhausted) result.coverage = strategy.coverage_note();
   result.summary = internal::pass_summary(result, o);
   if (o.print && (o.verbose || isatty(STDERR_FILENO)))
     std::fprintf(stderr, "%s\n", result.summary.c_str());
   return result;
+}
+
+}  // namespace
+
+ExploreResult explore(ExploreOptions o, const std::function<void()>& body) {
+  std::unique_ptr<Strategy> strategy = configure(o);
+  if (internal::contained(o))
+    return internal::explore_contained(o, *strategy, body, run_schedules);
+  return run_schedules(o, *strategy, body);
 }
 
 }  // namespace weft::sim

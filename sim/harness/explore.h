@@ -72,6 +72,26 @@ struct ExploreOptions {
   bool verbose = false;
   // Re-run the failing schedule and check its digest is the same.
   bool check_determinism = true;
+  // Run every schedule twice and fail on the first whose two runs differ
+  // (WEFT_CHECK_DETERMINISM=all): FoundationDB's unseed check.
+  bool check_every_schedule = false;
+  // Crash containment (WEFT_CONTAIN, sim/harness/contain.h). kBatch runs
+  // the schedules in one supervised child process per explore() call, so
+  // a body that aborts, faults, calls exit(), overflows a strand's stack
+  // or hangs is reported as a failure and this process goes on; the body's
+  // side effects then stay in the child. kOff runs them in this process.
+  // Off by default under ThreadSanitizer, which does not support fork()
+  // in a process that has run threads.
+  enum class Contain : std::uint8_t { kOff, kBatch };
+#if defined(WEFT_TSAN)
+  Contain contain = Contain::kOff;
+#else
+  Contain contain = Contain::kBatch;
+#endif
+  // A contained schedule that reaches no choice point for this many real
+  // seconds fails as hung (WEFT_WATCHDOG; 0: no watchdog). Real time only
+  // decides whether to give up, never a choice.
+  std::uint64_t watchdog_s = 10;
   // Shrink the failing schedule (fewer preemptions, then fewer choices).
   bool shrink = true;
   std::uint64_t shrink_runs = 2000;
@@ -108,6 +128,10 @@ struct ExploreResult {
   std::string trace_path;
   std::string shrunk_trace_path;
   std::string trace_replay_command;
+  // For a contained crash: the signal (kCrash, kStackOverflow) and the
+  // exit status (kExit); 0 and -1 otherwise.
+  int signal = 0;
+  int exit_status = -1;
   bool failed() const { return failure.has_value(); }
 };
 
@@ -122,7 +146,8 @@ class ConfigError : public std::invalid_argument {
 // WEFT_PCT_STEPS, WEFT_PCT_MAX_DEPTH, WEFT_DELAY_BOUND,
 // WEFT_PREEMPTION_BOUND, WEFT_MAX_PREEMPTIONS, WEFT_SURW_PROFILE,
 // WEFT_TIME_BUDGET, WEFT_VERBOSE, WEFT_MAX_STEPS,
-// WEFT_STACK_SIZE, WEFT_REPLAY and WEFT_TRACE_DIR to `options`. Throws
+// WEFT_STACK_SIZE, WEFT_REPLAY, WEFT_TRACE_DIR, WEFT_CONTAIN,
+// WEFT_WATCHDOG and WEFT_CHECK_DETERMINISM to `options`. Throws
 // ConfigError on a malformed value.
 void apply_environment(ExploreOptions& options);
 

@@ -112,6 +112,32 @@ void apply_environment(ExploreOptions& o) {
         parse_u64("WEFT_MAX_STEPS", v, 1, UINT64_MAX, "expected a step limit");
   if (const char* v = env("WEFT_REPLAY")) o.replay_file = v;
   if (const char* v = std::getenv("WEFT_TRACE_DIR")) o.trace_dir = v;
+  if (const char* v = env("WEFT_CONTAIN")) {
+    const std::string s = v;
+    if (s == "batch")
+      o.contain = ExploreOptions::Contain::kBatch;
+    else if (s == "off")
+      o.contain = ExploreOptions::Contain::kOff;
+    else
+      throw ConfigError("WEFT_CONTAIN='" + s +
+                        "' is not valid (accepted: batch, a supervised "
+                        "child process runs the schedules; off, they run "
+                        "in this process)");
+  }
+  if (const char* v = env("WEFT_WATCHDOG"))
+    o.watchdog_s = parse_u64("WEFT_WATCHDOG", v, 0, 1'000'000,
+                             "expected seconds without a choice point "
+                             "before a schedule counts as hung (0: never)");
+  if (const char* v = env("WEFT_CHECK_DETERMINISM")) {
+    const std::string s = v;
+    if (s != "all" && s != "failing" && s != "off")
+      throw ConfigError("WEFT_CHECK_DETERMINISM='" + s +
+                        "' is not valid (accepted: failing, re-run the "
+                        "failing schedule; all, run every schedule twice; "
+                        "off)");
+    o.check_determinism = s != "off";
+    o.check_every_schedule = s == "all";
+  }
   if (const char* v = env("WEFT_STACK_SIZE"))
     o.limits.stack_size =
         parse_u64("WEFT_STACK_SIZE", v, 16 * 1024, std::uint64_t{1} << 30,

@@ -79,46 +79,61 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
+std::string trace_base(const ExploreOptions& o, std::uint64_t seed) {
+  namespace fs = std::filesystem;
+  fs::create_directories(o.trace_dir);
+  return fs::absolute(fs::path(o.trace_dir) /
+                      (file_name_part(o.name) + "-seed" + std::to_string(seed)))
+      .string();
+}
+
+traces::TraceHeader trace_header(const ExploreOptions& o,
+                                 const ExploreResult& result) {
+  traces::TraceHeader h;
+  h.kind = traces::TraceKind::kSchedule;
+  h.metadata = {{"test", o.name},
+                {"seed", std::to_string(result.seed)},
+                {"strategy", result.strategy},
+                {"command", o.command},
+                {"failure", std::string(to_string(result.failure->kind))}};
+  add_build_metadata(h);
+  return h;
+}
+
+std::string trace_line(const char* what, const std::string& path,
+                       const Schedule& schedule, std::uint64_t steps) {
+  return std::string("  ") + what + ": " + path + " (" +
+         std::to_string(schedule.size()) + " choices, " +
+         std::to_string(count_preemptions(schedule)) + " preemptions, " +
+         std::to_string(steps) + " steps, " +
+         byte_size(std::filesystem::file_size(path)) + ")\n";
+}
+
 std::string write_traces(Scheduler& sched, const ExploreOptions& o,
                          ExploreResult& result,
                          const std::function<void()>& body) {
-  namespace fs = std::filesystem;
   std::string lines;
   try {
-    fs::create_directories(o.trace_dir);
-    const fs::path base =
-        fs::absolute(fs::path(o.trace_dir) / (file_name_part(o.name) + "-seed" +
-                                              std::to_string(result.seed)));
-    traces::TraceHeader h;
-    h.kind = traces::TraceKind::kSchedule;
-    h.metadata = {{"test", o.name},
-                  {"seed", std::to_string(result.seed)},
-                  {"strategy", result.strategy},
-                  {"command", o.command},
-                  {"failure", std::string(to_string(result.failure->kind))}};
-    add_build_metadata(h);
+    const std::string base = trace_base(o, result.seed);
+    const traces::TraceHeader h = trace_header(o, result);
 
     auto one = [&](const std::string& path, const Schedule& s, bool lenient,
                    const char* what) {
       ReplayStrategy strategy(s, lenient);
       const RunResult run =
           record_run(sched, path, h, strategy, result.seed, body);
-      lines += std::string("  ") + what + ": " + path + " (" +
-               std::to_string(run.schedule.size()) + " choices, " +
-               std::to_string(count_preemptions(run.schedule)) +
-               " preemptions, " + std::to_string(run.steps) + " steps, " +
-               byte_size(fs::file_size(path)) + ")\n";
+      lines += trace_line(what, path, run.schedule, run.steps);
       if (!run.failed() || run.failure->kind != result.failure->kind)
         lines +=
             "  WARNING: recording that trace did not fail the same way; the "
             "body depends on something outside weft's control\n";
     };
-    const std::string path = base.string() + ".weft";
+    const std::string path = base + ".weft";
     one(path, result.schedule, false, "trace");
     result.trace_path = path;
     std::string best = path;
     if (result.shrunk) {
-      const std::string shrunk = base.string() + ".shrunk.weft";
+      const std::string shrunk = base + ".shrunk.weft";
       one(shrunk, *result.shrunk, true, "shrunk trace");
       result.shrunk_trace_path = shrunk;
       best = shrunk;
@@ -147,6 +162,83 @@ std::string check_determinism(Scheduler& sched, const Strategy& strategy,
          "). The body depends on something outside weft's control: real "
          "threads, clocks, randomness, addresses or global state left "
          "over from an earlier schedule.";
+}
+
+namespace {
+
+std::string name_in(const RunResult& run, StrandId id) {
+  return id < run.strand_names.size() ? "'" + run.strand_names[id] + "'"
+                                      : "#" + std::to_string(id);
+}
+
+std::string describe_choice(const RunResult& run, const Choice& c) {
+  std::string s = "strand " + name_in(run, c.strand) + " at step " +
+                  std::to_string(c.step) + " was offered " +
+                  std::to_string(c.count) + " " +
+                  std::string(to_string(c.kind)) + " alternatives and ";
+  if (c.is_value) return s + "got value " + std::to_string(c.chosen);
+  return s + "ran strand " + name_in(run, c.picked);
+}
+
+std::string outcome(const RunResult& run) {
+  return run.failed() ? std::string(to_string(run.failure->kind)) : "passed";
+}
+
+// Where two runs of one seed part: the first differing choice, or the end
+// of the shorter schedule.
+std::string first_difference(const RunResult& a, const RunResult& b) {
+  const Schedule& x = a.schedule;
+  const Schedule& y = b.schedule;
+  std::size_t i = 0;
+  while (i < x.size() && i < y.size() && x[i] == y[i]) ++i;
+  const std::string at = "choice " + std::to_string(i) + ": ";
+  if (i < x.size() && i < y.size())
+    return at + "in the first run " + describe_choice(a, x[i]) +
+           "; in the second " + describe_choice(b, y[i]);
+  if (i < x.size() || i < y.size())
+    return at + "the first run made " + std::to_string(x.size()) +
+           " choices, the second " + std::to_string(y.size());
+  return "the same choices, but the first run " + outcome(a) +
+         " and the second " + outcome(b);
+}
+
+}  // namespace
+
+void run_again_and_compare(Scheduler& sched, const Strategy& strategy,
+                           std::uint64_t seed, RunResult& run,
+                           const std::function<void()>& body) {
+  std::unique_ptr<Strategy> again = strategy.replica();
+  if (!again) again = std::make_unique<ReplayStrategy>(run.schedule);
+  const RunResult second = sched.run(*again, seed, body);
+  const std::uint64_t d1 = digest(run.schedule);
+  const std::uint64_t d2 = digest(second.schedule);
+  const bool same_outcome =
+      run.failed() == second.failed() &&
+      (!run.failed() || run.failure->kind == second.failure->kind);
+  if (d1 == d2 && same_outcome) return;
+  Failure f;
+  f.kind = FailureKind::kNondeterminism;
+  std::size_t i = 0;
+  while (i < run.schedule.size() && i < second.schedule.size() &&
+         run.schedule[i] == second.schedule[i])
+    ++i;
+  if (i < run.schedule.size()) {
+    f.strand_id = run.schedule[i].strand;
+    f.strand = run.strand_names.size() > f.strand_id
+                   ? run.strand_names[f.strand_id]
+                   : "";
+    f.step = run.schedule[i].step;
+  }
+  f.message = "seed " + std::to_string(seed) +
+              " ran twice (WEFT_CHECK_DETERMINISM=all) and gave two "
+              "schedules: digest " +
+              hex(d1) + " (" + outcome(run) + ") then " + hex(d2) + " (" +
+              outcome(second) +
+              ").\n  First difference: " + first_difference(run, second) +
+              ".\n  The body depends on something outside weft's control: "
+              "real threads, clocks, randomness, addresses or global state "
+              "left over from an earlier run.";
+  run.failure = std::move(f);
 }
 
 std::string shrink_failure(ExploreResult& result, const ExploreOptions& o,

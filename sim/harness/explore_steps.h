@@ -10,6 +10,7 @@
 #include "sim/harness/explore.h"
 #include "sim/scheduler.h"
 #include "sim/strategy.h"
+#include "traces/format.h"
 
 namespace weft::sim::internal {
 
@@ -22,6 +23,23 @@ std::string hex(std::uint64_t v);
 std::string check_determinism(Scheduler& sched, const Strategy& strategy,
                               const ExploreResult& result,
                               const std::function<void()>& body);
+
+// The path of the failing schedule's trace files without ".weft" (the
+// directory is created), their header, and the report's line about one.
+std::string trace_base(const ExploreOptions& o, std::uint64_t seed);
+traces::TraceHeader trace_header(const ExploreOptions& o,
+                                 const ExploreResult& result);
+std::string trace_line(const char* what, const std::string& path,
+                       const Schedule& schedule, std::uint64_t steps);
+
+// WEFT_CHECK_DETERMINISM=all: runs seed `seed` again (a replica of
+// `strategy`, or a replay of the schedule) right after `run`; if the two
+// runs made different schedules (or only one failed), replaces run's
+// failure with a kNondeterminism one naming both digests and the first
+// differing choice.
+void run_again_and_compare(Scheduler& sched, const Strategy& strategy,
+                           std::uint64_t seed, RunResult& run,
+                           const std::function<void()>& body);
 
 // Shrinks result.schedule into result.shrunk; returns the report's line.
 std::string shrink_failure(ExploreResult& result, const ExploreOptions& o,

@@ -117,6 +117,16 @@ constexpr traces::FailureRecordKind to_record_kind(FailureKind k) {
       return R::kLeak;
     case FailureKind::kReplayDivergence:
       return R::kReplayDivergence;
+    case FailureKind::kCrash:
+      return R::kCrash;
+    case FailureKind::kExit:
+      return R::kExit;
+    case FailureKind::kStackOverflow:
+      return R::kStackOverflow;
+    case FailureKind::kHang:
+      return R::kHang;
+    case FailureKind::kNondeterminism:
+      return R::kNondeterminism;
   }
   return static_cast<R>(traces::kFailureRecordKindCount);  // not a FailureKind
 }

@@ -77,26 +77,31 @@ void write_num(unsigned long long v) {
 
 [[maybe_unused]] void on_segv(int sig, siginfo_t* info, void*) {
   const auto addr = reinterpret_cast<std::uintptr_t>(info->si_addr);
-  const std::size_t page = page_size();
-  const int n = g_guard_count.load();
-  for (int i = 0; i < n && i < kMaxGuards; ++i) {
-    const std::uintptr_t lo = g_guard_lo[i].load();
-    if (lo != 0 && addr >= lo && addr < lo + page) {
-      write_str("weft: strand '");
-      write_str(t_strand_name ? t_strand_name : "?");
-      write_str("' overflowed its stack at step ");
-      write_num(t_step ? *t_step : 0);
-      write_str(
-          ".\nweft: raise ExploreOptions::stack_size or set "
-          "WEFT_STACK_SIZE (bytes), or look for unbounded recursion.\n");
-      _exit(134);
-    }
+  if (in_guard_page(addr)) {
+    write_str("weft: strand '");
+    write_str(t_strand_name ? t_strand_name : "?");
+    write_str("' overflowed its stack at step ");
+    write_num(t_step ? *t_step : 0);
+    write_str(
+        ".\nweft: raise ExploreOptions::stack_size or set "
+        "WEFT_STACK_SIZE (bytes), or look for unbounded recursion.\n");
+    _exit(134);
   }
   // Not ours: let the default action produce the usual crash.
   signal(sig, SIG_DFL);
 }
 
 }  // namespace
+
+bool in_guard_page(std::uintptr_t addr) {
+  const std::size_t page = page_size();
+  const int n = g_guard_count.load();
+  for (int i = 0; i < n && i < kMaxGuards; ++i) {
+    const std::uintptr_t lo = g_guard_lo[i].load();
+    if (lo != 0 && addr >= lo && addr < lo + page) return true;
+  }
+  return false;
+}
 
 StackPool::StackPool(std::size_t stack_size) {
   const std::size_t page = page_size();

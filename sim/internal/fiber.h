@@ -101,6 +101,10 @@ void init_thread_context(Context& ctx);
 // process (not under sanitizers, which report overflows themselves); the
 // alternate signal stack is installed once per thread.
 void install_overflow_handler();
+// Whether `address` lies in the guard page of a pooled stack. Async-signal
+// safe: the harness's crash handler calls it to tell an overflow from
+// another fault.
+bool in_guard_page(std::uintptr_t address);
 // What the overflow handler reports: the running strand and its step.
 inline thread_local const char* t_strand_name = nullptr;
 inline thread_local const std::uint64_t* t_step = nullptr;

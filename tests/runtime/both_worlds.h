@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
+#include <string>
 
 #include "sim/harness/explore.h"
 #include "sim/harness/gtest.h"
@@ -17,6 +19,9 @@ namespace weft::runtime::test_support {
 
 // `n` schedules of `strategy`, with the environment ignored (a test's
 // claim must not change under a user's WEFT_* settings) and no trace files.
+// Two variables only add checks and are honoured: WEFT_CHECK_DETERMINISM=
+// all (the unseed check, tests/runtime/unseed_check.sh) and WEFT_VERBOSE=1
+// (print each pass, which that script counts).
 inline sim::ExploreOptions schedules(std::uint64_t n,
                                      const char* strategy = "portfolio") {
   sim::ExploreOptions o;
@@ -24,6 +29,10 @@ inline sim::ExploreOptions schedules(std::uint64_t n,
   o.strategy = strategy;
   o.use_environment = false;
   o.trace_dir = "";
+  const char* check = std::getenv("WEFT_CHECK_DETERMINISM");
+  o.check_every_schedule = check != nullptr && std::string(check) == "all";
+  const char* verbose = std::getenv("WEFT_VERBOSE");
+  o.verbose = verbose != nullptr && std::string(verbose) == "1";
   return o;
 }
 
