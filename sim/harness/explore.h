@@ -43,6 +43,9 @@ struct ExploreOptions {
   // Replays the schedule trace in this file (WEFT_REPLAY); overrides
   // `replay`.
   std::string replay_file;
+  // For strategy "bytes": the file whose bytes choose the one schedule
+  // (WEFT_FUZZ_INPUT, a fuzzer's input or crash file; sim/harness/fuzz.h).
+  std::string fuzz_input;
   // The test's name ("Suite.Name"), for trace file names and metadata.
   std::string name;
   // Where the failing schedule and its shrunk form are written as trace
@@ -109,7 +112,8 @@ class ConfigError : public std::invalid_argument {
 // Applies WEFT_SEED, WEFT_ITERATIONS, WEFT_STRATEGY, WEFT_PCT_DEPTH,
 // WEFT_PCT_STEPS, WEFT_PREEMPTION_BOUND, WEFT_SURW_PROFILE,
 // WEFT_TIME_BUDGET, WEFT_VERBOSE, WEFT_MAX_STEPS,
-// WEFT_STACK_SIZE, WEFT_REPLAY and WEFT_TRACE_DIR to `options`. Throws
+// WEFT_STACK_SIZE, WEFT_REPLAY, WEFT_TRACE_DIR and WEFT_FUZZ_INPUT to
+// `options`. Throws
 // ConfigError on a malformed value.
 void apply_environment(ExploreOptions& options);
 

@@ -2,6 +2,7 @@
 
 #include "sim/dfs_strategy.h"
 #include "sim/harness/explore.h"
+#include "sim/harness/fuzz.h"
 #include "sim/surw_strategy.h"
 
 namespace weft::sim {
@@ -40,6 +41,10 @@ constexpr StrategyEntry kStrategies[] = {
      [](const ExploreOptions& o) -> std::unique_ptr<Strategy> {
        return std::make_unique<SurwStrategy>(o.surw_profile);
      }},
+    {"bytes",
+     "one schedule chosen by the bytes of the file WEFT_FUZZ_INPUT (a "
+     "fuzzer's input)",
+     make_byte_strategy},
 };
 
 }  // namespace
