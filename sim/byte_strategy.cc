@@ -11,6 +11,15 @@ std::size_t ByteStrategy::width(std::uint32_t count) {
 std::uint32_t ByteStrategy::choose(const ChoicePoint& point) {
   const std::uint32_t base = non_preempting(point);
   const std::size_t n = width(point.count);
+  if (seeded_) {
+    next_ += n;
+    const std::uint64_t bits = rng_.next();
+    const auto v = static_cast<std::uint32_t>(
+        n == 4 ? bits & 0xffffffffu
+               : bits & ((std::uint64_t{1} << (8 * n)) - 1));
+    return static_cast<std::uint32_t>(
+        (static_cast<std::uint64_t>(base) + v % point.count) % point.count);
+  }
   if (bytes_.size() - next_ < n) {
     next_ = bytes_.size();  // the tail too short for this choice is spent
     return base;

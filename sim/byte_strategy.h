@@ -6,7 +6,9 @@
 // up to 256 alternatives, 2 up to 65,536, else 4, little-endian), value v,
 // and picks v mod count places after the non-preempting choice (a zero
 // byte keeps the current strand running). When too few bytes are left,
-// every remaining choice is the non-preempting one.
+// every remaining choice is the non-preempting one. Made without bytes
+// (seeded()), it draws each schedule's bytes from its seed's generator
+// instead: the byte mapping under random inputs, replayable by seed.
 #pragma once
 
 #include <cstddef>
@@ -29,12 +31,23 @@ class ByteStrategy final : public Strategy {
                         std::string environment = "WEFT_STRATEGY=bytes")
       : bytes_(bytes.begin(), bytes.end()),
         environment_(std::move(environment)) {}
-  void begin(std::uint64_t) override { next_ = 0; }
+  // Bytes drawn from each schedule's seed, as many as it asks for.
+  static ByteStrategy seeded() {
+    ByteStrategy s({});
+    s.seeded_ = true;
+    return s;
+  }
+  void begin(std::uint64_t seed) override {
+    next_ = 0;
+    rng_.reseed(seed);
+  }
   std::uint32_t choose(const ChoicePoint& point) override;
   std::string name() const override { return "bytes"; }
   std::string environment() const override { return environment_; }
   std::unique_ptr<Strategy> replica() const override {
-    return std::make_unique<ByteStrategy>(bytes_, environment_);
+    auto copy = std::make_unique<ByteStrategy>(bytes_, environment_);
+    copy->seeded_ = seeded_;
+    return copy;
   }
   // Bytes the current (or last) schedule has read so far.
   std::size_t consumed() const { return next_; }
@@ -46,6 +59,8 @@ class ByteStrategy final : public Strategy {
   std::vector<std::uint8_t> bytes_;
   std::string environment_;
   std::size_t next_ = 0;
+  bool seeded_ = false;
+  Rng rng_;
 };
 
 }  // namespace weft::sim

@@ -22,9 +22,7 @@ namespace weft::sim {
 
 std::unique_ptr<Strategy> make_byte_strategy(const ExploreOptions& o) {
   if (o.fuzz_input.empty())
-    throw ConfigError(
-        "strategy 'bytes' takes its choices from a file: set "
-        "WEFT_FUZZ_INPUT=<file> (a fuzzer's input or crash file)");
+    return std::make_unique<ByteStrategy>(ByteStrategy::seeded());
   std::ifstream in(o.fuzz_input, std::ios::binary);
   if (!in)
     throw ConfigError("WEFT_FUZZ_INPUT: cannot read '" + o.fuzz_input +

@@ -21,8 +21,9 @@ namespace weft::sim {
 struct ExploreOptions;
 
 // The "bytes" entry of the strategy registry: a ByteStrategy over the
-// bytes of the file options.fuzz_input (WEFT_FUZZ_INPUT). Throws
-// ConfigError naming the variable and the file if it cannot be read.
+// bytes of the file options.fuzz_input (WEFT_FUZZ_INPUT), or without one
+// over bytes drawn from each seed. Throws ConfigError naming the variable
+// and the file if it cannot be read.
 std::unique_ptr<Strategy> make_byte_strategy(const ExploreOptions& options);
 
 }  // namespace weft::sim

@@ -43,7 +43,7 @@ constexpr StrategyEntry kStrategies[] = {
      }},
     {"bytes",
      "one schedule chosen by the bytes of the file WEFT_FUZZ_INPUT (a "
-     "fuzzer's input)",
+     "fuzzer's input), or, without it, bytes drawn from each seed",
      make_byte_strategy},
 };
 
