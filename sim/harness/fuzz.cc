@@ -7,7 +7,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <span>
 #include <string>
 #include <vector>
@@ -23,15 +22,30 @@ namespace weft::sim {
 std::unique_ptr<Strategy> make_byte_strategy(const ExploreOptions& o) {
   if (o.fuzz_input.empty())
     return std::make_unique<ByteStrategy>(ByteStrategy::seeded());
-  std::ifstream in(o.fuzz_input, std::ios::binary);
+  const std::string& path = o.fuzz_input;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw ConfigError("WEFT_FUZZ_INPUT: '" + path +
+                      "' is a directory, not an input file");
+  std::ifstream in(path, std::ios::binary);
   if (!in)
-    throw ConfigError("WEFT_FUZZ_INPUT: cannot read '" + o.fuzz_input +
+    throw ConfigError("WEFT_FUZZ_INPUT: cannot read '" + path +
                       "': " + std::strerror(errno));
-  std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>(in),
-                                  std::istreambuf_iterator<char>()};
+  // A fuzzer's input is a few KiB; a cap keeps /dev/zero from hanging us.
+  constexpr std::size_t kMaxBytes = std::size_t{16} << 20;
+  std::vector<std::uint8_t> bytes;
+  char buf[4096];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    bytes.insert(bytes.end(), buf, buf + in.gcount());
+    if (bytes.size() > kMaxBytes)
+      throw ConfigError("WEFT_FUZZ_INPUT: '" + path + "' is longer than " +
+                        std::to_string(kMaxBytes) + " bytes (at byte offset " +
+                        std::to_string(bytes.size()) +
+                        "); a schedule's input is a few KiB");
+  }
   if (in.bad())
-    throw ConfigError("WEFT_FUZZ_INPUT: error reading '" + o.fuzz_input +
-                      "' after byte " + std::to_string(bytes.size()));
+    throw ConfigError("WEFT_FUZZ_INPUT: error reading '" + path +
+                      "' at byte offset " + std::to_string(bytes.size()));
   return std::make_unique<ByteStrategy>(
       bytes, "WEFT_FUZZ_INPUT=" +
                  internal::shell_quote(

@@ -201,6 +201,15 @@ TEST_F(ByteStrategyFiles, AMissingInputIsAnErrorNamingTheVariableAndFile) {
     EXPECT_NE(std::string(e.what()).find("WEFT_FUZZ_INPUT"), std::string::npos);
     EXPECT_NE(std::string(e.what()).find("no-such-crash"), std::string::npos);
   }
+  o.fuzz_input = dir_.string();  // a directory
+  EXPECT_THROW(explore(o, lost_update), ConfigError);
+  o.fuzz_input = "/dev/zero";  // endless: refused at the cap, not a hang
+  try {
+    explore(o, lost_update);
+    FAIL() << "read /dev/zero to the end";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("byte offset"), std::string::npos);
+  }
 }
 
 TEST_F(ByteStrategyFiles, WithoutAnInputEachSeedDrawsItsOwnBytes) {
