@@ -52,6 +52,9 @@ struct ExploreOptions {
   // Replays the schedule trace in this file (WEFT_REPLAY); overrides
   // `replay`.
   std::string replay_file;
+  // For strategy "bytes": the file whose bytes choose the one schedule
+  // (WEFT_FUZZ_INPUT, a fuzzer's input or crash file; sim/harness/fuzz.h).
+  std::string fuzz_input;
   // The test's name ("Suite.Name"), for trace file names and metadata.
   std::string name;
   // Where the failing schedule and its shrunk form are written as trace
@@ -147,7 +150,8 @@ class ConfigError : public std::invalid_argument {
 // WEFT_PREEMPTION_BOUND, WEFT_MAX_PREEMPTIONS, WEFT_SURW_PROFILE,
 // WEFT_TIME_BUDGET, WEFT_VERBOSE, WEFT_MAX_STEPS,
 // WEFT_STACK_SIZE, WEFT_REPLAY, WEFT_TRACE_DIR, WEFT_CONTAIN,
-// WEFT_WATCHDOG and WEFT_CHECK_DETERMINISM to `options`. Throws
+// WEFT_WATCHDOG, WEFT_CHECK_DETERMINISM and WEFT_FUZZ_INPUT to `options`.
+// Throws
 // ConfigError on a malformed value.
 void apply_environment(ExploreOptions& options);
 

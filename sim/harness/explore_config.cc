@@ -142,6 +142,11 @@ void apply_environment(ExploreOptions& o) {
     o.limits.stack_size =
         parse_u64("WEFT_STACK_SIZE", v, 16 * 1024, std::uint64_t{1} << 30,
                   "expected a strand stack size in bytes");
+  if (const char* v = env("WEFT_FUZZ_INPUT")) {  // one schedule, by bytes
+    o.fuzz_input = v;
+    o.strategy = "bytes";
+    o.iterations = 1;
+  }
 }
 
 }  // namespace weft::sim

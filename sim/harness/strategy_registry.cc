@@ -4,6 +4,7 @@
 #include "sim/dfs_strategy.h"
 #include "sim/dpor_strategy.h"
 #include "sim/harness/explore.h"
+#include "sim/harness/fuzz.h"
 #include "sim/mix_strategy.h"
 #include "sim/pct_range_strategy.h"
 #include "sim/pos_strategy.h"
@@ -86,6 +87,10 @@ constexpr StrategyEntry kStrategies[] = {
             1});
        return std::make_unique<MixStrategy>(std::move(parts));
      }},
+    {"bytes",
+     "one schedule chosen by the bytes of the file WEFT_FUZZ_INPUT (a "
+     "fuzzer's input), or, without it, bytes drawn from each seed",
+     make_byte_strategy},
 };
 
 }  // namespace
