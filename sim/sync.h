@@ -13,6 +13,7 @@
 #include <mutex>
 #include <semaphore>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/clock.h"
@@ -128,6 +129,25 @@ class CondVar final : public Waitable {
   std::cv_status wait_for(std::unique_lock<Mutex>& lock, Clock::duration d,
                           SourceLocation where = SourceLocation::current()) {
     return wait_until(lock, Clock::now() + d, where);
+  }
+  // As std::condition_variable's: wait until `pred` holds or the deadline
+  // passes; returns pred() at the end.
+  template <class Predicate>
+  bool wait_until(std::unique_lock<Mutex>& lock, Clock::time_point deadline,
+                  Predicate pred,
+                  SourceLocation where = SourceLocation::current()) {
+    while (!pred()) {
+      if (wait_until(lock, deadline, where) == std::cv_status::timeout ||
+          abandoning())
+        return pred();
+    }
+    return true;
+  }
+  template <class Predicate>
+  bool wait_for(std::unique_lock<Mutex>& lock, Clock::duration d,
+                Predicate pred,
+                SourceLocation where = SourceLocation::current()) {
+    return wait_until(lock, Clock::now() + d, std::move(pred), where);
   }
   // Choice point (kNotify) before the notify; which waiter notify_one
   // wakes is a value choice.

@@ -4,17 +4,21 @@
 #pragma once
 
 #include "sim/atomic.h"
+#include "sim/barrier.h"
 #include "sim/check.h"
 #include "sim/clock.h"
 #include "sim/harness/explore.h"
 #include "sim/memory_worker.h"
+#include "sim/shared_mutex.h"
 #include "sim/sync.h"
 #include "sim/thread.h"
 
 namespace weft {
 using sim::AlreadyQuit;
 using sim::Atomic;
+using sim::Barrier;
 using sim::call_after;
+using sim::call_once;
 using sim::Clock;
 using sim::CondVar;
 using sim::explore;
@@ -24,7 +28,9 @@ using sim::JoinHandle;
 using sim::Latch;
 using sim::MemoryWorker;
 using sim::Mutex;
+using sim::OnceFlag;
 using sim::Semaphore;
+using sim::SharedMutex;
 using sim::sleep_for;
 using sim::sleep_until;
 using sim::spawn;
