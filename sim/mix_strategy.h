@@ -15,7 +15,7 @@
 
 namespace weft::sim {
 
-class MixStrategy final : public Strategy {
+class MixStrategy final : public ForwardingStrategy {
  public:
   struct Part {
     std::unique_ptr<Strategy> strategy;
@@ -23,20 +23,12 @@ class MixStrategy final : public Strategy {
   };
   explicit MixStrategy(std::vector<Part> parts);
   void begin(std::uint64_t seed) override;
-  std::uint32_t choose(const ChoicePoint& point) override {
-    return active_->choose(point);
-  }
-  void end(std::uint64_t choices) override { active_->end(choices); }
-  std::string name() const override { return active_->name(); }
-  std::string environment() const override { return active_->environment(); }
-  std::unique_ptr<Strategy> replica() const override {
-    return active_->replica();
-  }
+  // A mix of samplers never finishes, whichever part is active.
+  bool finished() const override { return false; }
 
  private:
   std::vector<Part> parts_;
   std::uint64_t total_ = 0;
-  Strategy* active_ = nullptr;
 };
 
 }  // namespace weft::sim

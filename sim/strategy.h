@@ -62,6 +62,40 @@ class Strategy {
   virtual std::unique_ptr<Strategy> replica() const { return nullptr; }
 };
 
+// Hands every call to another strategy. Wrappers (a portfolio, a budget,
+// the harness's publishing of each schedule) derive from it and override
+// only what they change, so a hook added to Strategy is forwarded here,
+// once, and no wrapper silently drops it. Does not own `inner`.
+class ForwardingStrategy : public Strategy {
+ public:
+  explicit ForwardingStrategy(Strategy* inner) : inner_(inner) {}
+  void begin(std::uint64_t seed) override { inner_->begin(seed); }
+  std::uint32_t choose(const ChoicePoint& point) override {
+    return inner_->choose(point);
+  }
+  void end(std::uint64_t choices) override { inner_->end(choices); }
+  void runnable_changed(StrandId id, bool runnable) override {
+    inner_->runnable_changed(id, runnable);
+  }
+  bool finished() const override { return inner_->finished(); }
+  bool sees_forced_points() const override {
+    return inner_->sees_forced_points();
+  }
+  std::string coverage_note() const override { return inner_->coverage_note(); }
+  std::string name() const override { return inner_->name(); }
+  std::string environment() const override { return inner_->environment(); }
+  std::unique_ptr<Strategy> replica() const override {
+    return inner_->replica();
+  }
+
+ protected:
+  Strategy* inner() const { return inner_; }
+  void set_inner(Strategy* inner) { inner_ = inner; }
+
+ private:
+  Strategy* inner_;
+};
+
 // Uniform random walk: every enabled alternative equally likely.
 class RandomStrategy final : public Strategy {
  public:

@@ -23,27 +23,16 @@ namespace {
 // Forwards to the exploration's strategy and publishes each schedule as
 // it begins (begin() is where a portfolio picks its strategy and PCT its
 // change points, so name() and environment() describe this schedule).
-class PublishingStrategy final : public Strategy {
+class PublishingStrategy final : public ForwardingStrategy {
  public:
   PublishingStrategy(Strategy& inner, Shared* shared)
-      : inner_(inner), shared_(shared) {}
+      : ForwardingStrategy(&inner), shared_(shared) {}
   void begin(std::uint64_t seed) override {
-    inner_.begin(seed);
-    publish_schedule(shared_, seed, inner_);
-  }
-  std::uint32_t choose(const ChoicePoint& point) override {
-    return inner_.choose(point);
-  }
-  void end(std::uint64_t choices) override { inner_.end(choices); }
-  bool finished() const override { return inner_.finished(); }
-  std::string name() const override { return inner_.name(); }
-  std::string environment() const override { return inner_.environment(); }
-  std::unique_ptr<Strategy> replica() const override {
-    return inner_.replica();
+    inner()->begin(seed);
+    publish_schedule(shared_, seed, *inner());
   }
 
  private:
-  Strategy& inner_;
   Shared* shared_;
 };
 

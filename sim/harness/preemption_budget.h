@@ -15,18 +15,17 @@
 
 namespace weft::sim {
 
-class PreemptionBudget final : public Strategy {
+class PreemptionBudget final : public ForwardingStrategy {
  public:
   PreemptionBudget(std::unique_ptr<Strategy> inner, int budget)
-      : inner_(std::move(inner)), budget_(budget) {}
+      : ForwardingStrategy(inner.get()),
+        inner_(std::move(inner)),
+        budget_(budget) {}
   void begin(std::uint64_t seed) override {
     used_ = 0;
     inner_->begin(seed);
   }
   std::uint32_t choose(const ChoicePoint& point) override;
-  void end(std::uint64_t choices) override { inner_->end(choices); }
-  bool finished() const override { return inner_->finished(); }
-  std::string name() const override { return inner_->name(); }
   std::string environment() const override;
   std::unique_ptr<Strategy> replica() const override;
   // Preemptions the current schedule has made.

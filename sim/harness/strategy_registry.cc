@@ -13,8 +13,8 @@
 namespace weft::sim {
 
 void PortfolioStrategy::begin(std::uint64_t seed) {
-  active_ = seed % 4 == 3 ? static_cast<Strategy*>(&random_) : &pct_;
-  active_->begin(seed);
+  set_inner(seed % 4 == 3 ? static_cast<Strategy*>(&random_) : &pct_);
+  inner()->begin(seed);
 }
 
 namespace {

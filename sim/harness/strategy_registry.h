@@ -30,28 +30,15 @@ std::string strategy_names();
 // PCT d=depth for three schedules in four and a random walk for the
 // fourth (by seed), the default: in published comparisons PCT found the
 // most bugs, and the walk covers what PCT's priorities make unlikely.
-class PortfolioStrategy final : public Strategy {
+class PortfolioStrategy final : public ForwardingStrategy {
  public:
   PortfolioStrategy(int pct_depth, std::uint64_t pct_steps)
-      : pct_(pct_depth, pct_steps) {}
+      : ForwardingStrategy(&pct_), pct_(pct_depth, pct_steps) {}
   void begin(std::uint64_t seed) override;
-  std::uint32_t choose(const ChoicePoint& point) override {
-    return active_->choose(point);
-  }
-  void end(std::uint64_t choices) override { active_->end(choices); }
-  void runnable_changed(StrandId id, bool runnable) override {
-    active_->runnable_changed(id, runnable);
-  }
-  std::string name() const override { return active_->name(); }
-  std::string environment() const override { return active_->environment(); }
-  std::unique_ptr<Strategy> replica() const override {
-    return active_->replica();
-  }
 
  private:
   PctStrategy pct_;
   RandomStrategy random_;
-  Strategy* active_ = &pct_;
 };
 
 }  // namespace weft::sim
