@@ -395,8 +395,9 @@ TEST(ExploreEnvironment, ADelayBoundForDporIsRefusedByName) {
     explore(o, two_lockers);
     ADD_FAILURE() << "dpor accepted a delay bound";
   } catch (const ConfigError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("WEFT_DELAY_BOUND=1 applies to "
-                                    "WEFT_STRATEGY=dfs and delaybound, not dpor"));
+    EXPECT_THAT(e.what(),
+                HasSubstr("WEFT_DELAY_BOUND=1 applies to "
+                          "WEFT_STRATEGY=dfs and delaybound, not dpor"));
   }
 }
 
