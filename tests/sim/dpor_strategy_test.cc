@@ -20,6 +20,7 @@
 #include "sim/harness/explore.h"
 #include "sim/weft.h"
 #include "tests/support/sctbench.h"
+#include "tests/support/sctbench_programs.h"
 
 namespace weft::sim {
 namespace {
@@ -236,53 +237,9 @@ RC_GTEST_PROP(DporStrategy, WithinABoundDporCoversEveryTraceDfsReaches, ()) {
 }
 
 // --- the SCTBench-style programs ------------------------------------------
-// Fixed forms of tests/support/sctbench.h's programs: reorder's setters
-// write both fields under one mutex, which the checker reads under;
-// twostage's writers hold stage 1 through stage 2.
-void reorder_fixed(int n) {
-  Mutex m("fields");
-  Atomic<int> a{0}, b{0};
-  std::vector<JoinHandle> setters;
-  for (int i = 0; i < n - 1; ++i)
-    setters.push_back(spawn("setter", [&] {
-      std::lock_guard lk(m);
-      a.store(1);
-      b.store(-1);
-    }));
-  auto checker = spawn("checker", [&] {
-    std::lock_guard lk(m);
-    const int x = a.load();
-    const int y = b.load();
-    WEFT_ASSERT((x == 0 && y == 0) || (x == 1 && y == -1));
-  });
-  for (auto& s : setters) s.join();
-  checker.join();
-}
-
-void twostage_fixed(int n) {
-  Mutex m1("stage 1"), m2("stage 2");
-  Atomic<int> data1{0}, data2{0};
-  std::vector<JoinHandle> writers;
-  for (int i = 0; i < n - 1; ++i)
-    writers.push_back(spawn("writer", [&] {
-      std::lock_guard lk1(m1);
-      data1.store(1);
-      std::lock_guard lk2(m2);
-      data2.store(data1.load() + 1);
-    }));
-  auto reader = spawn("reader", [&] {
-    int t1 = 0;
-    {
-      std::lock_guard lk(m1);
-      t1 = data1.load();
-    }
-    if (t1 == 0) return;
-    std::lock_guard lk(m2);
-    WEFT_ASSERT(data2.load() == t1 + 1);
-  });
-  for (auto& w : writers) w.join();
-  reader.join();
-}
+// The fixed forms are the suite's (tests/support/sctbench_programs.h).
+using test::reorder_fixed;
+using test::twostage_fixed;
 
 ExploreResult exhaustive(const char* strategy, int bound,
                          const std::function<void()>& body) {
