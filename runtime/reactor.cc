@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <typeinfo>
 
+#include "runtime/world.h"
+
 namespace weft::runtime {
 namespace {
 
@@ -16,11 +18,7 @@ void run_call(const Work& f, const std::string& reactor) {
     if (internal::is_strand_control()) throw;
     const std::string what = "a call on reactor '" + reactor + "' threw " +
                              internal::describe_current_exception();
-    if (sim::Scheduler* s = sim::Scheduler::current()) {
-      s->fail(sim::FailureKind::kException, what);
-      return;
-    }
-    std::fprintf(stderr, "weft: %s\n", what.c_str());
+    World::current().report_lost_error(what);
   }
 }
 
@@ -60,10 +58,8 @@ void Reactor::run() {
         next_call_ = 0;
       }
       lk.unlock();
-      if (sim::Scheduler* s = sim::Scheduler::current();
-          s != nullptr && call.sender != sim::kNoStrand)
-        s->note_event(sim::EventKind::kMessage, call.sender, call.sent_at,
-                      [&] { return "call_from_thread to " + options_.name; });
+      World::current().note_message(
+          call.from, [&] { return "call_from_thread to " + options_.name; });
       run_call(call.work, options_.name);
       lk.lock();
       continue;
@@ -97,11 +93,7 @@ void Reactor::stop() {
 
 void Reactor::call_from_thread(Work f) {
   std::lock_guard lk(mu_);
-  Call call{.work = std::move(f)};
-  if (sim::Scheduler* s = sim::Scheduler::current()) {
-    call.sender = s->current_strand();
-    call.sent_at = s->step();
-  }
+  Call call{.work = std::move(f), .from = World::current().stamp()};
   calls_.push_back(std::move(call));
   wake_.notify_all();
 }
@@ -173,11 +165,7 @@ void Reactor::assert_reactor_thread(const char* method) const {
                            "), but " + me.describe() +
                            " called it. Hand the call to the reactor with "
                            "call_from_thread.";
-  if (sim::Scheduler* s = sim::Scheduler::current()) {
-    s->fail(sim::FailureKind::kAssertion, what);
-    throw sim::StrandAborted{};
-  }
-  throw ReactorThreadError(what);
+  World::current().misuse<ReactorThreadError>(what);
 }
 
 void Transport::write(const std::string& data) {

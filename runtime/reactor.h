@@ -26,6 +26,7 @@
 
 #include "runtime/internal/strand_identity.h"
 #include "runtime/worker.h"
+#include "runtime/world.h"
 #include "sim/clock.h"
 #include "sim/sync.h"
 
@@ -186,8 +187,7 @@ class Reactor {
   // arrow to the reactor.
   struct Call {
     Work work;
-    sim::StrandId sender = sim::kNoStrand;
-    std::uint64_t sent_at = 0;
+    MessageStamp from;
   };
   std::vector<Call> calls_;
   std::size_t next_call_ = 0;
