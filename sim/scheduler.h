@@ -157,6 +157,18 @@ class Scheduler {
   // Blocks until strand `id` finished (choice point kJoin).
   void join(StrandId id, SourceLocation where);
   bool finished(StrandId id) const;
+  // What the running strand last told weft it was doing (an interposed
+  // call's name, sim/intercept/), for the watchdog's report of a strand
+  // stuck outside weft. A static string; cleared when the strand starts.
+  void set_activity(const char* what) {
+    strands_[current_id_]->activity = what;
+  }
+  const char* activity(StrandId id) const {
+    return id < strands_.size() ? strands_[id]->activity : nullptr;
+  }
+  // The failure recorded so far in the running schedule, if any.
+  const std::optional<Failure>& failure() const { return failure_; }
+  RunObserver* observer() const { return observer_; }
 
   // --- choices -----------------------------------------------------------
   // The strategy may switch to another enabled strand here. A kYield point
@@ -229,7 +241,8 @@ class Scheduler {
     State state = State::kRunnable;
     bool system = false;
     bool cancelled = false;
-    int no_unwind = 0;  // NoUnwindScope depth
+    int no_unwind = 0;               // NoUnwindScope depth
+    const char* activity = nullptr;  // see set_activity()
     const Waitable* waiting_on = nullptr;
     const char* wait_op = nullptr;
     SourceLocation wait_where;

@@ -80,8 +80,13 @@ pid_t fork_child(F&& in_child) {
 }
 
 std::string describe(FailureKind kind, const ExploreResult& r,
-                     const ExploreOptions& o, const std::string& strand) {
-  const std::string in = strand.empty() ? "" : " in strand '" + strand + "'";
+                     const ExploreOptions& o, const std::string& strand,
+                     const std::string& activity) {
+  std::string in = strand.empty() ? "" : " in strand '" + strand + "'";
+  if (kind == FailureKind::kHang && !strand.empty())
+    in += activity.empty() ? " (it made no interposed call before it stopped)"
+                           : " (its last call weft saw was " + activity +
+                                 "; what it does now is outside weft)";
   switch (kind) {
     case FailureKind::kStackOverflow:
       return "the strand" + in +
@@ -174,7 +179,7 @@ ExploreResult crash_result(ExploreOptions& o, Shared* sh, int status,
   r.schedule.assign(sh->choices(), sh->choices() + c.choices);
   r.digest = digest(r.schedule);
   r.steps = c.step;
-  Failure f{kind,     describe(kind, r, o, c.strand),
+  Failure f{kind,     describe(kind, r, o, c.strand, c.activity),
             c.strand, c.strand_id,
             c.step,   Nanos{static_cast<std::int64_t>(c.time_ns)}};
   r.failure = f;

@@ -50,6 +50,7 @@ void record_crash(FailureKind kind, int sig, std::uintptr_t address) {
   c.total_choices = 0;
   if (const Scheduler* s = Scheduler::current()) {
     c.strand_id = s->current_strand();
+    copy_text(c.activity, sizeof c.activity, s->activity(c.strand_id));
     c.time_ns = static_cast<std::uint64_t>(s->now().count());
     const Schedule& schedule = s->schedule_so_far();
     c.total_choices = schedule.size();

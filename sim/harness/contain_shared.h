@@ -24,6 +24,7 @@ struct CrashRecord {
   std::uint32_t strand_id = kNoStrand;
   std::uint64_t time_ns = 0;
   char strand[128] = {};
+  char activity[64] = {};           // the strand's last interposed call, if any
   std::uint64_t choices = 0;        // copied into Shared::choices()
   std::uint64_t total_choices = 0;  // made (more if the copy was cut)
 };
