@@ -71,10 +71,7 @@ void Reactor::run() {
       lk.lock();
       continue;
     }
-    if (timers_.empty())
-      wake_.wait(lk);
-    else
-      wake_.wait_until(lk, timers_.begin()->first.first);
+    wait_for_work(lk);
   }
   stopping_ = false;
   std::unique_ptr<Team> pool = std::move(pool_);
@@ -85,17 +82,63 @@ void Reactor::run() {
   }
 }
 
+// Waits for a call, the next timer or (when sockets are watched) I/O,
+// whose handlers run here, without the lock.
+void Reactor::wait_for_work(std::unique_lock<sim::Mutex>& lk) {
+  std::optional<sim::Clock::time_point> deadline;
+  if (!timers_.empty()) deadline = timers_.begin()->first.first;
+  if (io_handlers_.empty()) {
+    if (deadline)
+      wake_.wait_until(lk, *deadline);
+    else
+      wake_.wait(lk);
+    return;
+  }
+  Poller* poller = poller_.get();
+  lk.unlock();
+  const std::vector<IoEvent> events = poller->wait(deadline);
+  lk.lock();
+  for (const IoEvent& e : events) {
+    auto it = io_handlers_.find(e.fd);
+    if (it == io_handlers_.end()) continue;  // unwatched meanwhile
+    auto handler = it->second;
+    lk.unlock();
+    run_call([&] { handler(e); }, options_.name);
+    lk.lock();
+  }
+}
+
+void Reactor::wake_locked() {
+  wake_.notify_all();
+  if (poller_) poller_->wake();
+}
+
+void Reactor::watch(Fd fd, bool read, bool write, Trigger trigger,
+                    std::function<void(const IoEvent&)> handler) {
+  assert_reactor_thread("Reactor::watch");
+  std::lock_guard lk(mu_);
+  if (!poller_) poller_ = network().make_poller();
+  poller_->watch(fd, read, write, trigger);
+  io_handlers_[fd] = std::move(handler);
+}
+
+void Reactor::unwatch(Fd fd) {
+  assert_reactor_thread("Reactor::unwatch");
+  std::lock_guard lk(mu_);
+  if (io_handlers_.erase(fd) > 0) poller_->unwatch(fd);
+}
+
 void Reactor::stop() {
   std::lock_guard lk(mu_);
   stopping_ = true;
-  wake_.notify_all();
+  wake_locked();
 }
 
 void Reactor::call_from_thread(Work f) {
   std::lock_guard lk(mu_);
   Call call{.work = std::move(f), .from = World::current().stamp()};
   calls_.push_back(std::move(call));
-  wake_.notify_all();
+  wake_locked();
 }
 
 Team& Reactor::thread_pool() {
@@ -118,7 +161,7 @@ DelayedCall Reactor::call_later(sim::Clock::duration delay, Work f) {
   std::lock_guard lk(mu_);
   call.key_ = {sim::Clock::now() + delay, ++timer_seq_};
   timers_.emplace(call.key_, std::move(f));
-  wake_.notify_all();
+  wake_locked();
   return call;
 }
 

@@ -6,7 +6,11 @@
 #include <time.h>
 
 #include <cstdio>
+#include <stdexcept>
 #include <thread>
+
+#include "runtime/net.h"
+#include "runtime/sim_network.h"
 
 namespace weft::runtime {
 namespace {
@@ -36,6 +40,7 @@ class RealWorld final : public World {
   void report_lost_error(const std::string& what) override {
     std::fprintf(stderr, "weft: %s\n", what.c_str());
   }
+  Network& network() override { return real_network(); }
   MessageStamp stamp() const override { return {}; }
   void note_message(const MessageStamp&,
                     const std::function<std::string()>&) override {}
@@ -67,6 +72,12 @@ class SimWorld final : public World {
   }
   void report_lost_error(const std::string& what) override {
     sched().fail(sim::FailureKind::kException, what);
+  }
+  Network& network() override {
+    if (SimNetwork* n = SimNetwork::current()) return *n;
+    throw std::logic_error(
+        "no simulated network in this run: make a SimNetwork at the start of "
+        "the test body (runtime/sim_network.h)");
   }
   MessageStamp stamp() const override {
     return {.sender = sched().current_strand(), .sent_at = sched().step()};

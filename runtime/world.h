@@ -1,7 +1,7 @@
 // The seam between the real world and the simulated one (FoundationDB's
 // INetwork with Net2 and Sim2, kept small): the few policies that differ by
 // world -- who is running, the clock, blocking and burning time, reporting
-// a misuse or a lost error, messages seen by the timeline --
+// a misuse or a lost error, messages seen by the timeline, the network --
 // are implemented once for real threads and once for the simulation.
 // Components call World::current() and never ask which world they are in.
 #pragma once
@@ -15,6 +15,8 @@
 #include "sim/scheduler.h"
 
 namespace weft::runtime {
+
+class Network;
 
 // Who sent a message and when, so the timeline draws it as an arrow from
 // the sender to whoever handles it. Empty on real threads.
@@ -62,6 +64,12 @@ class World {
     fail_misuse(what);
     throw Error(what);
   }
+
+  // --- the network -------------------------------------------------------
+  // Real: the OS (runtime/net.h's real_network()). Simulated: the run's
+  // SimNetwork (runtime/sim_network.h); throws std::logic_error if the
+  // test body made none.
+  virtual Network& network() = 0;
 
   // --- messages on the timeline --------------------------------------------
   virtual MessageStamp stamp() const = 0;

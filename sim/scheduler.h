@@ -205,6 +205,11 @@ class Scheduler {
   Nanos now() const { return now_; }
   void sleep_until(Nanos deadline, SourceLocation where);
   TimerKey add_timer(Nanos deadline, std::function<void()> callback);
+  // Moves virtual time forward by `by` at once, as a machine waking from
+  // suspension sees it: every timer whose deadline it passes is due, and
+  // they fire in deadline order as soon as nothing else can run. A fault
+  // of the simulated network (runtime/sim_network.h), drawn as a choice.
+  void jump_clock(Nanos by) { now_ += by; }
   bool cancel_timer(TimerKey key);
 
   // --- failures ----------------------------------------------------------

@@ -13,6 +13,7 @@ Plan plan_of(const Schedule& s) {
   for (const Choice& c : s) {
     if (c.is_value) {
       p.values.push_back(c.chosen);
+      p.value_kinds.push_back(c.kind);
     } else if (!p.segments.empty() && p.segments.back().strand == c.picked) {
       ++p.segments.back().picks;
     } else {
@@ -72,13 +73,16 @@ ShrinkResult shrink(const Schedule& failing, const Failure& failure,
   Plan plan = plan_of(failing);
 
   // Runs a candidate; keeps it when it fails the same way and is smaller.
-  auto attempt = [&](const Plan& candidate) {
+  // A candidate with fewer faults is kept at any length (`fewer_faults`).
+  auto attempt = [&](const Plan& candidate, bool fewer_faults = false) {
     if (best.runs >= max_runs) return false;
     ++best.runs;
     PlanStrategy strategy(candidate);
     RunResult r = sched.run(strategy, 0, body);
     if (!r.failed() || r.failure->kind != failure.kind) return false;
-    if (!(size_of(r.schedule, r.steps) < size_of(best.schedule, best.steps)))
+    const Size was = size_of(best.schedule, best.steps);
+    const Size now = size_of(r.schedule, r.steps);
+    if (fewer_faults ? now.preemptions > was.preemptions : !(now < was))
       return false;
     best.schedule = r.schedule;
     best.failure = *r.failure;
@@ -135,6 +139,16 @@ ShrinkResult shrink(const Schedule& failing, const Failure& failure,
       }
       ++i;
     }
+  }
+  // Then each fault draw (a site switched on, a fault fired) set to 0, its
+  // benign value: a fault the failure does not need goes. (Other values,
+  // such as spurious wake-ups, stay as they are.)
+  for (std::size_t i = 0; i < plan.values.size() && best.runs < max_runs; ++i) {
+    if (plan.values[i] == 0 || plan.value_kinds[i] != ChoiceKind::kFault)
+      continue;
+    Plan zeroed = plan;
+    zeroed.values[i] = 0;
+    attempt(zeroed, /*fewer_faults=*/true);
   }
   // Finally the shortest prefix of the plan that still fails: past it,
   // every choice is the default one.
