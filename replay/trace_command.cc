@@ -160,6 +160,12 @@ int trace_show(const std::string& path, const ShowOptions& options,
                 if (!e.detail.empty()) line += ": " + e.detail;
                 return true;
               },
+              [&](const traces::OpRecord& o) {
+                step = o.step;
+                line = std::string(o.blocks ? "blocked " : "op      ") +
+                       name(o.strand) + ": " + sim::op_text(o);
+                return true;
+              },
               [&](const traces::FailureRecord& f) {
                 step = f.step;
                 line = "FAILURE in " + name(f.strand) + ": " + f.message;
@@ -215,7 +221,8 @@ int trace_stat(const std::string& path, std::ostream& out) {
     const std::uint64_t header_bytes = reader.summary().consumed;
     Progress progress(path, reader.summary().file_bytes);
     std::uint64_t records = 0, choices = 0, forced = 0, strands = 0, events = 0,
-                  times = 0, failures = 0, allocator_calls = 0, encoded = 0;
+                  times = 0, failures = 0, allocator_calls = 0, encoded = 0,
+                  ops = 0;
     double bits = 0;
     std::map<std::string, std::uint64_t> by_kind;
     std::string scratch;
@@ -241,6 +248,7 @@ int trace_stat(const std::string& path, std::ostream& out) {
                      [&](const traces::EventRecord&) { ++events; },
                      [&](const traces::TimeRecord&) { ++times; },
                      [&](const traces::FailureRecord&) { ++failures; },
+                     [&](const traces::OpRecord&) { ++ops; },
                      [&](const traces::AllocRecord&) { ++allocator_calls; },
                      [&](const traces::SlotRecord&) { ++allocator_calls; },
                  },
@@ -261,6 +269,7 @@ int trace_stat(const std::string& path, std::ostream& out) {
     out << "records: " << records << " (choices " << choices
         << ", forced picks " << forced << ", strands " << strands << ", events "
         << events << ", time " << times << ", failures " << failures
+        << (ops > 0 ? ", ops " + std::to_string(ops) : std::string())
         << ", allocator calls " << allocator_calls << ")\n";
     out << "strands: " << strands << "\n";
     out << "choices: " << choices << "\n";

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
+#include <string>
 #include <type_traits>
 
 #include "sim/scheduler.h"
@@ -21,26 +23,41 @@ class Atomic {
   Atomic& operator=(const Atomic&) = delete;
 
   T load(std::memory_order o = std::memory_order_seq_cst) const {
-    point(Access::kRead);
-    return v_.load(o);
+    Scheduler* s = point(Access::kRead);
+    const T r = v_.load(o);
+    note(s, "load", r);
+    return r;
   }
   void store(T v, std::memory_order o = std::memory_order_seq_cst) {
-    point(Access::kWrite);
+    Scheduler* s = point(Access::kWrite);
     v_.store(v, o);
+    note(s, "store", v);
   }
   T exchange(T v, std::memory_order o = std::memory_order_seq_cst) {
-    point(Access::kWrite);
-    return v_.exchange(v, o);
+    Scheduler* s = point(Access::kWrite);
+    const T r = v_.exchange(v, o);
+    note(s, "exchange (read)", r);
+    return r;
   }
   bool compare_exchange_strong(
       T& expected, T desired, std::memory_order o = std::memory_order_seq_cst) {
-    point(Access::kWrite);
-    return v_.compare_exchange_strong(expected, desired, o);
+    Scheduler* s = point(Access::kWrite);
+    const bool ok = v_.compare_exchange_strong(expected, desired, o);
+    note(s,
+         ok ? "compare_exchange (swapped, read)"
+            : "compare_exchange (failed, read)",
+         expected);
+    return ok;
   }
   bool compare_exchange_weak(T& expected, T desired,
                              std::memory_order o = std::memory_order_seq_cst) {
-    point(Access::kWrite);
-    return v_.compare_exchange_weak(expected, desired, o);
+    Scheduler* s = point(Access::kWrite);
+    const bool ok = v_.compare_exchange_weak(expected, desired, o);
+    note(s,
+         ok ? "compare_exchange (swapped, read)"
+            : "compare_exchange (failed, read)",
+         expected);
+    return ok;
   }
   operator T() const { return load(); }  // NOLINT: mirrors std::atomic
   T operator=(T v) {
@@ -50,28 +67,38 @@ class Atomic {
 
   T fetch_add(T d, std::memory_order o = std::memory_order_seq_cst) requires
       std::is_integral_v<T> {
-    point(Access::kWrite);
-    return v_.fetch_add(d, o);
+    Scheduler* s = point(Access::kWrite);
+    const T r = v_.fetch_add(d, o);
+    note(s, "fetch_add (read)", r);
+    return r;
   }
   T fetch_sub(T d, std::memory_order o = std::memory_order_seq_cst) requires
       std::is_integral_v<T> {
-    point(Access::kWrite);
-    return v_.fetch_sub(d, o);
+    Scheduler* s = point(Access::kWrite);
+    const T r = v_.fetch_sub(d, o);
+    note(s, "fetch_sub (read)", r);
+    return r;
   }
   T fetch_and(T d, std::memory_order o = std::memory_order_seq_cst) requires
       std::is_integral_v<T> {
-    point(Access::kWrite);
-    return v_.fetch_and(d, o);
+    Scheduler* s = point(Access::kWrite);
+    const T r = v_.fetch_and(d, o);
+    note(s, "fetch_and (read)", r);
+    return r;
   }
   T fetch_or(T d, std::memory_order o = std::memory_order_seq_cst) requires
       std::is_integral_v<T> {
-    point(Access::kWrite);
-    return v_.fetch_or(d, o);
+    Scheduler* s = point(Access::kWrite);
+    const T r = v_.fetch_or(d, o);
+    note(s, "fetch_or (read)", r);
+    return r;
   }
   T fetch_xor(T d, std::memory_order o = std::memory_order_seq_cst) requires
       std::is_integral_v<T> {
-    point(Access::kWrite);
-    return v_.fetch_xor(d, o);
+    Scheduler* s = point(Access::kWrite);
+    const T r = v_.fetch_xor(d, o);
+    note(s, "fetch_xor (read)", r);
+    return r;
   }
   T operator++() requires std::is_integral_v<T> { return fetch_add(1) + 1; }
   T operator++(int) requires std::is_integral_v<T> { return fetch_add(1); }
@@ -81,10 +108,36 @@ class Atomic {
  private:
   // The pending operation names this atomic: two loads commute, any
   // other pair on it does not.
-  void point(Access access) const {
-    if (Scheduler* s = Scheduler::current())
+  Scheduler* point(Access access) const {
+    Scheduler* s = Scheduler::current();
+    if (s != nullptr)
       s->choice_point(ChoiceKind::kAtomic,
                       PendingOp{ChoiceKind::kAtomic, access, this});
+    return s;
+  }
+  // Tells an observer, if one watches, the value read or written. Only
+  // integers, bools and enums carry theirs (a pointer's value would make
+  // the trace differ from run to run).
+  static void note(Scheduler* s, const char* verb, const T& v) {
+    if (s == nullptr) return;
+    s->note_op([&] {
+      OpNote n;
+      n.kind = ChoiceKind::kAtomic;
+      n.what = std::string(verb) + " atomic";
+      if constexpr (std::is_integral_v<T> || std::is_enum_v<T>) {
+        n.has_value = true;
+        using Number = typename std::conditional_t<std::is_enum_v<T>,
+                                                   std::underlying_type<T>,
+                                                   std::type_identity<T>>::type;
+        if constexpr (std::is_signed_v<Number>) {
+          n.is_signed = true;
+          n.value = static_cast<std::uint64_t>(static_cast<std::int64_t>(v));
+        } else {
+          n.value = static_cast<std::uint64_t>(v);
+        }
+      }
+      return n;
+    });
   }
   std::atomic<T> v_{};
 };

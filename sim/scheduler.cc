@@ -396,6 +396,15 @@ bool Scheduler::block(ChoiceKind kind, const Waitable* on, const char* op,
   s.wait_where = where;
   mark_not_runnable(current_id_);
   ++step_;
+  if (observer_ != nullptr) {
+    OpNote note;
+    note.kind = kind;
+    note.blocks = true;
+    note.what = std::string(op) + " " +
+                (on != nullptr ? on->describe() : std::string("?"));
+    note.where = where;
+    observer_->on_op(current_id_, step_, note);
+  }
   reschedule(kind);
   s.waiting_on = nullptr;
   s.wait_op = nullptr;
@@ -451,6 +460,15 @@ void Scheduler::join(StrandId id, SourceLocation where) {
     strands_[id]->joiners.push_back(current_id_);
     if (!block(ChoiceKind::kJoin, &target, "join", where)) return;
   }
+  note_op([&] {
+    return OpNote{ChoiceKind::kJoin,
+                  false,
+                  false,
+                  false,
+                  0,
+                  "join strand '" + strand_name(id) + "'",
+                  where};
+  });
 }
 
 // --- time ------------------------------------------------------------------

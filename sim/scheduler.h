@@ -106,6 +106,21 @@ enum class EventKind : std::uint8_t {
   kFault = 4,
 };
 
+// What a strand did at a step, for the eye (a trace's op record, drawn on
+// the timeline): the operation on its object ("lock mutex 'accounts'"), a
+// value it read or wrote, where it was called, and whether the strand
+// blocked there (then `what` names what it waits on). Built only while a
+// run is observed; it changes nothing in the run.
+struct OpNote {
+  ChoiceKind kind = ChoiceKind::kYield;
+  bool blocks = false;
+  bool has_value = false;
+  bool is_signed = false;  // `value` holds an int64's bits
+  std::uint64_t value = 0;
+  std::string what;
+  SourceLocation where;
+};
+
 // Watches one run as it happens, to record it (sim/harness/schedule_trace.h).
 // Each call comes from the scheduler between switches; an observer must not
 // call back into the scheduler. Observing changes no choice.
@@ -128,6 +143,11 @@ class RunObserver {
                         const std::string& detail) {
     (void)kind, (void)from, (void)from_step, (void)to, (void)step, (void)time,
         (void)detail;
+  }
+  // What `strand` did at `step` (see OpNote). Observers that draw only
+  // the schedule ignore it.
+  virtual void on_op(StrandId strand, std::uint64_t step, const OpNote& note) {
+    (void)strand, (void)step, (void)note;
   }
   // Once, at the end of a run that failed.
   virtual void on_failure(const Failure& failure) = 0;
@@ -225,6 +245,14 @@ class Scheduler {
     if (observer_ != nullptr && !tearing_down_)
       observer_->on_event(kind, from, from_step, current_id_, step_, now_,
                           std::string(detail()));
+  }
+  // Tells the observer, if one watches, what the running strand just did:
+  // `make()` returns the OpNote, and is called only then. Not a choice
+  // point: one branch when nothing observes.
+  template <class Make>
+  void note_op(Make&& make) {
+    if (observer_ != nullptr && !tearing_down_) [[unlikely]]
+      observer_->on_op(current_id_, step_, make());
   }
   std::uint64_t step() const { return step_; }
   // The choices recorded so far in the running schedule (read by the

@@ -63,6 +63,30 @@ std::string Named::label(const char* kind) const {
   return std::string(kind) + "#" + std::to_string(id_);
 }
 
+std::string Named::peek(const char* kind) const {
+  if (!name_.empty()) return std::string(kind) + " '" + name_ + "'";
+  const Scheduler* s = Scheduler::current();
+  if (id_ != 0 && s != nullptr && run_ == s->run_id())
+    return std::string(kind) + "#" + std::to_string(id_);
+  return kind;
+}
+
+void Named::note(Scheduler& s, ChoiceKind op, const char* verb,
+                 const char* kind, SourceLocation where,
+                 const std::int64_t* value) const {
+  s.note_op([&] {
+    OpNote n;
+    n.kind = op;
+    n.what = std::string(verb) + " " + peek(kind);
+    n.where = where;
+    if (value != nullptr) {
+      n.has_value = n.is_signed = true;
+      n.value = static_cast<std::uint64_t>(*value);
+    }
+    return n;
+  });
+}
+
 // --- Mutex -----------------------------------------------------------------
 
 void Mutex::lock(SourceLocation where) {
@@ -86,13 +110,16 @@ void Mutex::lock(SourceLocation where) {
           "lock", where))
     return;
   owner_ = me;
+  name_.note(*s, ChoiceKind::kLock, "lock", "mutex", where);
 }
 
 bool Mutex::try_lock() {
   Scheduler* s = Scheduler::current();
   if (s == nullptr) return real_.try_lock();
   s->choice_point(ChoiceKind::kLock, pending_op(ChoiceKind::kLock, this));
-  if (owner_ != kNoStrand) return false;
+  const std::int64_t got = owner_ == kNoStrand ? 1 : 0;
+  name_.note(*s, ChoiceKind::kLock, "try_lock", "mutex", {}, &got);
+  if (got == 0) return false;
   owner_ = s->current_strand();
   return true;
 }
@@ -123,6 +150,7 @@ void Mutex::unlock() {
   s->choice_point(ChoiceKind::kUnlock, pending_op(ChoiceKind::kUnlock, this),
                   /*may_unwind=*/false);
   release(*s);
+  name_.note(*s, ChoiceKind::kUnlock, "unlock", "mutex");
 }
 
 std::string Mutex::describe() const {
@@ -156,6 +184,8 @@ void CondVar::wait(std::unique_lock<Mutex>& lock, SourceLocation where) {
                         s->choose_value(ChoiceKind::kWait, 2) == 1;
   if (spurious) {
     waiters_.remove(me);
+    name_.note(*s, ChoiceKind::kWait, "woken spuriously from", "condvar",
+               where);
     s->choice_point(ChoiceKind::kWait,
                     pending_op(ChoiceKind::kWait, this, Access::kWrite, &m));
   } else {
@@ -201,6 +231,8 @@ void CondVar::notify_one() {
     return;
   }
   s->choice_point(ChoiceKind::kNotify, pending_op(ChoiceKind::kNotify, this));
+  const auto waiting = static_cast<std::int64_t>(waiters_.size());
+  name_.note(*s, ChoiceKind::kNotify, "notify_one", "condvar", {}, &waiting);
   if (waiters_.empty()) return;
   // Which waiter std::condition_variable wakes is unspecified: a choice.
   const auto n = static_cast<std::uint32_t>(waiters_.size());
@@ -214,6 +246,8 @@ void CondVar::notify_all() {
     return;
   }
   s->choice_point(ChoiceKind::kNotify, pending_op(ChoiceKind::kNotify, this));
+  const auto waiting = static_cast<std::int64_t>(waiters_.size());
+  name_.note(*s, ChoiceKind::kNotify, "notify_all", "condvar", {}, &waiting);
   waiters_.wake_all(*s);
 }
 
@@ -237,13 +271,17 @@ void Semaphore::acquire(SourceLocation where) {
           "acquire", where))
     return;
   --count_;
+  const auto left = static_cast<std::int64_t>(count_);
+  name_.note(*s, ChoiceKind::kAcquire, "acquire", "semaphore", where, &left);
 }
 
 bool Semaphore::try_acquire() {
   Scheduler* s = Scheduler::current();
   if (s == nullptr) return real_.try_acquire();
   s->choice_point(ChoiceKind::kAcquire, pending_op(ChoiceKind::kAcquire, this));
-  if (count_ == 0) return false;
+  const std::int64_t got = count_ > 0 ? 1 : 0;
+  name_.note(*s, ChoiceKind::kAcquire, "try_acquire", "semaphore", {}, &got);
+  if (got == 0) return false;
   --count_;
   return true;
 }
@@ -257,6 +295,8 @@ void Semaphore::release(std::ptrdiff_t n) {
   s->choice_point(ChoiceKind::kRelease, pending_op(ChoiceKind::kRelease, this),
                   /*may_unwind=*/false);
   count_ += n;
+  const auto now = static_cast<std::int64_t>(count_);
+  name_.note(*s, ChoiceKind::kRelease, "release", "semaphore", {}, &now);
   waiters_.wake_all(*s);
 }
 
@@ -275,6 +315,8 @@ void Latch::count_down(std::ptrdiff_t n) {
   s->choice_point(ChoiceKind::kRelease, pending_op(ChoiceKind::kRelease, this),
                   /*may_unwind=*/false);
   count_ = std::max<std::ptrdiff_t>(0, count_ - n);
+  const auto left = static_cast<std::int64_t>(count_);
+  name_.note(*s, ChoiceKind::kRelease, "count_down", "latch", {}, &left);
   if (count_ == 0) waiters_.wake_all(*s);
 }
 
@@ -298,6 +340,7 @@ void Latch::wait(SourceLocation where) {
   waiters_.block_until(
       *s, [this] { return count_ == 0; }, ChoiceKind::kWait, this, "pass",
       where);
+  name_.note(*s, ChoiceKind::kWait, "passed", "latch", where);
 }
 
 void Latch::arrive_and_wait(std::ptrdiff_t n, SourceLocation where) {

@@ -69,6 +69,15 @@ class Named {
  public:
   explicit Named(std::string name) : name_(std::move(name)) {}
   std::string label(const char* kind) const;
+  // As label(), but hands out no id (the timeline must not renumber the
+  // objects reports name): "<kind>" alone for an unnamed object that no
+  // report has named yet in this run.
+  std::string peek(const char* kind) const;
+  // Tells an observer of `s`, if any, that the running strand did `verb`
+  // on this object ("lock mutex 'accounts'"), with a value if `value`.
+  void note(Scheduler& s, ChoiceKind op, const char* verb, const char* kind,
+            SourceLocation where = {},
+            const std::int64_t* value = nullptr) const;
 
  private:
   std::string name_;

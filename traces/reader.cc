@@ -31,7 +31,7 @@ void check_version(const std::string& path, std::uint8_t major,
   if (major == 0 || (major == 1 && minor > kVersion1Minor))
     throw TraceError(path, sizeof kMagic,
                      "format version " + version(major, minor) +
-                         " is not one this weft reads (1.0, 1.1, " + ours +
+                         " is not one this weft reads (1.0, 1.1, 2.0, " + ours +
                          "): the header is damaged or was not written by "
                          "weft");
 }

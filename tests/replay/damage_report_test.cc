@@ -177,9 +177,9 @@ TEST(Damage, EachKindOfDamageReadsAsDocumented) {
                 ": header checksum mismatch: the header (kind, metadata) "
                 "is damaged at byte " +
                 std::to_string(l.header - 4));
-  EXPECT_EQ(refusal(9, 1), path +
-                               ": format version 2.1 is newer than this weft "
-                               "reads (2.0); use a newer weft at byte 8");
+  EXPECT_EQ(refusal(9, 2), path +
+                               ": format version 2.2 is newer than this weft "
+                               "reads (2.1); use a newer weft at byte 8");
   std::string v12 = original;
   v12[8] = 1;
   v12[9] = 2;
@@ -187,7 +187,7 @@ TEST(Damage, EachKindOfDamageReadsAsDocumented) {
   EXPECT_EQ(read(path).message,
             path +
                 ": format version 1.2 is not one this weft reads (1.0, "
-                "1.1, 2.0): the header is damaged or was not written by "
+                "1.1, 2.0, 2.1): the header is damaged or was not written by "
                 "weft at byte 8");
   std::remove(path.c_str());
 }
