@@ -52,8 +52,12 @@ SockAddr parse(const std::string& address) {
   const std::string host = address.substr(4, colon - 4);
   if (inet_pton(AF_INET, host.c_str(), &in->sin_addr) != 1)
     throw NetError("bad IPv4 host in '" + address + "'");
-  in->sin_port =
-      htons(static_cast<std::uint16_t>(std::stoul(address.substr(colon + 1))));
+  const std::string port = address.substr(colon + 1);
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoul(port) > 65535)
+    throw NetError("bad port in '" + address + "'");
+  in->sin_port = htons(static_cast<std::uint16_t>(std::stoul(port)));
   a.len = sizeof(sockaddr_in);
   return a;
 }

@@ -64,7 +64,7 @@ int main() {
     o.use_environment = false;
     o.name = "echo-" + std::string(to_string(bug));
     o.print = bug == EchoBug::kClosesOnHalfClose;  // one full report
-    const auto body = [bug, t](EchoBug b) {
+    const auto body = [t](EchoBug b) {
       return [b, t] {
         SimNetwork net;
         exchange(b, t, "tcp:10.0.0.1:7");

@@ -46,6 +46,19 @@ TEST(Loopback, UnixDomainEdgeTriggeredLoadAccountsForEveryByte) {
   std::filesystem::remove(path);
 }
 
+TEST(Loopback, ABadAddressIsANetErrorNamingIt) {
+  Network& net = real_network();
+  for (const char* bad : {"tcp:127.0.0.1:http", "tcp:127.0.0.1:70000",
+                          "tcp:nohost:80", "udp:1.2.3.4:5", "unix:"}) {
+    try {
+      net.connect(bad);
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const NetError& e) {
+      EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(Loopback, AConnectToNothingIsAResetNotACrash) {
   Reactor r;
   Network& net = r.network();
