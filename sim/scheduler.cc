@@ -91,6 +91,13 @@ void Scheduler::step_limit_exceeded() {
 
 RunResult Scheduler::run(Strategy& strategy, std::uint64_t seed,
                          const std::function<void()>& body) {
+  if (isolation_ != nullptr) [[unlikely]]
+    return isolation_->run(*this, strategy, seed, body);
+  return run_here(strategy, seed, body);
+}
+
+RunResult Scheduler::run_here(Strategy& strategy, std::uint64_t seed,
+                              const std::function<void()>& body) {
   strategy_ = &strategy;
   // Reset the world; strand records and stacks are reused across runs.
   for (auto& s : strands_) spare_.push_back(std::move(s));

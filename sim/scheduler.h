@@ -153,6 +153,21 @@ class RunObserver {
   virtual void on_failure(const Failure& failure) = 0;
 };
 
+class Scheduler;
+
+// Runs each schedule somewhere else: `weft run` forks one process per
+// schedule from a snapshot of the program (replay/run/). Set for the whole
+// process with Scheduler::set_isolation; the isolation runs the schedule
+// with Scheduler::run_here and gives back the same RunResult, having told
+// `strategy` everything a run in this process would have told it.
+class RunIsolation {
+ public:
+  virtual ~RunIsolation() = default;
+  virtual RunResult run(Scheduler& sched, Strategy& strategy,
+                        std::uint64_t seed,
+                        const std::function<void()>& body) = 0;
+};
+
 class Scheduler {
  public:
   explicit Scheduler(RunLimits limits);
@@ -164,6 +179,12 @@ class Scheduler {
   // seeded `seed`. Stacks and strand records are reused across runs.
   RunResult run(Strategy& strategy, std::uint64_t seed,
                 const std::function<void()>& body);
+  // run() in this process whatever the isolation says.
+  RunResult run_here(Strategy& strategy, std::uint64_t seed,
+                     const std::function<void()>& body);
+  // Every later run() of any scheduler goes through `isolation` (null:
+  // none, the default). Not owned.
+  static void set_isolation(RunIsolation* isolation) { isolation_ = isolation; }
 
   static Scheduler* current() { return current_; }
   // Observes the runs that follow (null: none). Not owned.
@@ -310,6 +331,7 @@ class Scheduler {
   friend class NoUnwindScope;
 
   constinit static thread_local Scheduler* current_;
+  constinit static inline RunIsolation* isolation_ = nullptr;
 
   Strategy* strategy_ = nullptr;
   RunObserver* observer_ = nullptr;

@@ -5,6 +5,7 @@
 
 #include "replay/cli/alloc_command.h"
 #include "replay/cli/demos.h"
+#include "replay/cli/run_command.h"
 #include "replay/trace_command.h"
 #include "sim/harness/explore.h"
 
@@ -116,6 +117,7 @@ int main(int argc, char** argv) {
                   "with .json or .html)");
 
   const auto alloc = weft::replay::add_alloc_command(app);
+  const auto run = weft::replay::add_run_command(app);
 
   try {
     app.parse(argc, argv);
@@ -128,6 +130,7 @@ int main(int argc, char** argv) {
     std::cout << app.help();
     return 0;
   }
+  if (run->run->parsed()) return weft::replay::run_run_command(*run);
   if (weft::replay::alloc_parsed(*alloc))
     return weft::replay::run_alloc_command(*alloc);
   if (show->parsed())

@@ -38,6 +38,14 @@ void unsupported(sim::Scheduler& s, const char* what);
 using UnsupportedHandler = void (*)(sim::Scheduler& s, const char* what);
 void set_unsupported_handler(UnsupportedHandler handler);
 
+// Called when a strand is resumed inside an interposed call to be torn
+// down at the end of a failed run, before anything unwinds (null: unwind
+// as usual). `weft run` ends its per-schedule process there: a C program's
+// frames are never unwound.
+using TeardownHook = void (*)(sim::Scheduler& s);
+void set_teardown_hook(TeardownHook hook);
+TeardownHook teardown_hook();
+
 // Virtual time as the interposed clocks show it: CLOCK_REALTIME starts at
 // 2026-01-01T00:00:00Z, the monotonic clocks at 1000 s, both when the run
 // starts, so programs that print or subtract times behave alike each run.

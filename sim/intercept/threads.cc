@@ -139,7 +139,7 @@ int pthread_detach(pthread_t t) {
   return 0;
 }
 
-[[noreturn]] void pthread_exit(void* result) {
+void pthread_exit(void* result) {
   if (Scheduler* s = strand_scheduler()) {
     s->set_activity("pthread_exit");
     throw ThreadExit{result};

@@ -15,8 +15,12 @@ void fail_schedule(sim::Scheduler& s, const char* what) {
 }
 
 UnsupportedHandler g_unsupported = fail_schedule;
+TeardownHook g_teardown = nullptr;
 
 }  // namespace
+
+void set_teardown_hook(TeardownHook hook) { g_teardown = hook; }
+TeardownHook teardown_hook() { return g_teardown; }
 
 void set_unsupported_handler(UnsupportedHandler handler) {
   g_unsupported = handler != nullptr ? handler : fail_schedule;

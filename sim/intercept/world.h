@@ -101,7 +101,11 @@ class Call {
     s.set_activity(what);
   }
   ~Call() {
-    if (!s_.tearing_down()) s_.set_activity(what_);
+    if (s_.tearing_down()) {
+      if (TeardownHook hook = teardown_hook()) hook(s_);
+    } else {
+      s_.set_activity(what_);
+    }
     errno = saved_;
   }
   Call(const Call&) = delete;
