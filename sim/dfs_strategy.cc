@@ -158,7 +158,10 @@ DfsStrategy::Frame DfsStrategy::read_frame(StateReader& r) {
   if (kind >= kChoiceKindCount)
     throw StateError(at, "choice kind " + std::to_string(kind) + " unknown");
   f.kind = static_cast<ChoiceKind>(kind);
-  f.is_value = r.u8("value flag") != 0;
+  const std::size_t value_at = r.offset();
+  const std::uint8_t is_value = r.u8("value flag");
+  if (is_value > 1) throw StateError(value_at, "value flag is not 0 or 1");
+  f.is_value = is_value == 1;
   f.count = r.u32_at_most(1u << 24, "alternatives");
   f.current = static_cast<std::int64_t>(r.u32_at_most(f.count, "current")) - 1;
   f.tries = r.u32_at_most(f.count, "tries");
