@@ -9,6 +9,7 @@
 #include <memory>
 #include <unordered_set>
 
+#include "sim/harness/checkpoint.h"
 #include "sim/harness/contain.h"
 #include "sim/harness/explore_steps.h"
 #include "sim/harness/preemption_budget.h"
@@ -55,7 +56,10 @@ std::unique_ptr<Strategy> configure(ExploreOptions& o) {
   if (o.max_preemptions >= 0 &&
       (o.preemption_bound < 0 || o.preemption_bound > o.max_preemptions))
     o.preemption_bound = o.max_preemptions;
-  return with_preemption_budget(entry->make(o), o.max_preemptions);
+  auto strategy = with_preemption_budget(entry->make(o), o.max_preemptions);
+  if (!o.checkpoint_file.empty())
+    resume_checkpoint(o, *strategy, g_shard_index, g_shard_total);
+  return strategy;
 }
 
 // The failure pipeline: determinism check, shrinking, trace files, report.
@@ -124,16 +128,20 @@ ExploreResult run_schedules(ExploreOptions& o, Strategy& strategy,
                             const std::function<void()>& body) {
   const bool replaying = o.replay.has_value();
   // Which slice of the iterations this shard runs. A replay runs one
-  // schedule, and an exhaustive search its whole tree, in every shard.
+  // schedule in every shard; an exhaustive search splits its own tree.
   std::uint64_t first = 0;
   std::uint64_t last = replaying ? 1 : o.iterations;
-  if (!replaying && g_shard_total > 1 && o.iterations >= g_shard_total) {
+  const bool self_split = !replaying && g_shard_total > 1 &&
+                          strategy.split(g_shard_index, g_shard_total);
+  if (!replaying && !self_split && g_shard_total > 1 &&
+      o.iterations >= g_shard_total) {
     first = o.iterations * g_shard_index / g_shard_total;
     last = o.iterations * (g_shard_index + 1) / g_shard_total;
   }
   const bool progress =
       o.print && isatty(STDERR_FILENO) && last - first >= 2000;
 
+  const bool checkpointing = !replaying && !o.checkpoint_file.empty();
   ExploreResult result;
   Scheduler sched(o.limits);
   Coverage coverage;
@@ -145,10 +153,14 @@ ExploreResult run_schedules(ExploreOptions& o, Strategy& strategy,
     }
     const std::uint64_t seed = o.seed + i;
     RunResult run = sched.run(strategy, seed, body);
-    ++result.schedules;
+    const bool counted = strategy.counts_last();
+    if (counted) ++result.schedules;
     if (o.check_every_schedule && !replaying)
       internal::run_again_and_compare(sched, strategy, seed, run, body);
-    coverage.add(result, strategy.name(), run.schedule);
+    if (counted) coverage.add(result, strategy.name(), run.schedule);
+    if (checkpointing && counted && result.schedules % 10'000 == 0)
+      save_checkpoint(o, strategy, g_shard_index, g_shard_total,
+                      o.resumed_schedules + result.schedules);
     if (progress && result.schedules % 1000 == 0)
       std::fprintf(stderr, "\rweft: %" PRIu64 "/%" PRIu64 " schedules",
                    result.schedules, last - first);
@@ -169,6 +181,16 @@ ExploreResult run_schedules(ExploreOptions& o, Strategy& strategy,
   result.exhausted = strategy.finished();
   if (result.exhausted) result.coverage = strategy.coverage_note();
   result.summary = internal::pass_summary(result, o);
+  if (self_split)
+    result.summary += " (shard " + std::to_string(g_shard_index) + " of " +
+                      std::to_string(g_shard_total) + ": its share only)";
+  if (checkpointing) {
+    save_checkpoint(o, strategy, g_shard_index, g_shard_total,
+                    o.resumed_schedules + result.schedules);
+    result.summary += " (checkpoint " + o.checkpoint_file + ": " +
+                      std::to_string(o.resumed_schedules + result.schedules) +
+                      " schedules in all)";
+  }
   if (o.print && (o.verbose || isatty(STDERR_FILENO)))
     std::fprintf(stderr, "%s\n", result.summary.c_str());
   return result;
