@@ -6,11 +6,25 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <type_traits>
 
+#include "sim/internal/uninstrumented.h"
 #include "sim/scheduler.h"
 
 namespace weft::sim {
+WEFT_HEADER_CODE_BEGIN
+namespace internal {
+// In a unit instrumented for weft's hook runtime (sim/instrument/), the
+// std::atomic inside an Atomic calls the atomic hook too; the Atomic's own
+// choice point marks its address and step here so that the hook does not
+// make a second one.
+struct PointedAtomic {
+  const void* object = nullptr;
+  std::uint64_t step = 0;
+};
+inline constinit thread_local PointedAtomic t_pointed_atomic;
+}  // namespace internal
 
 template <class T>
 class Atomic {
@@ -81,12 +95,17 @@ class Atomic {
  private:
   // The pending operation names this atomic: two loads commute, any
   // other pair on it does not.
-  void point(Access access) const {
-    if (Scheduler* s = Scheduler::current())
+  WEFT_UNINSTRUMENTED void point(Access access) const {
+    if (Scheduler* s = Scheduler::current()) {
       s->choice_point(ChoiceKind::kAtomic,
                       PendingOp{ChoiceKind::kAtomic, access, this});
+#if defined(WEFT_INSTRUMENTED_TU)
+      internal::t_pointed_atomic = {&v_, s->step()};
+#endif
+    }
   }
   std::atomic<T> v_{};
 };
 
+WEFT_HEADER_CODE_END
 }  // namespace weft::sim
