@@ -10,9 +10,22 @@
 #include <string>
 #include <type_traits>
 
+#include "sim/internal/uninstrumented.h"
 #include "sim/scheduler.h"
 
 namespace weft::sim {
+WEFT_HEADER_CODE_BEGIN
+namespace internal {
+// In a unit instrumented for weft's hook runtime (sim/instrument/), the
+// std::atomic inside an Atomic calls the atomic hook too; the Atomic's own
+// choice point marks its address and step here so that the hook does not
+// make a second one.
+struct PointedAtomic {
+  const void* object = nullptr;
+  std::uint64_t step = 0;
+};
+inline constinit thread_local PointedAtomic t_pointed_atomic;
+}  // namespace internal
 
 template <class T>
 class Atomic {
@@ -108,17 +121,21 @@ class Atomic {
  private:
   // The pending operation names this atomic: two loads commute, any
   // other pair on it does not.
-  Scheduler* point(Access access) const {
+  WEFT_UNINSTRUMENTED Scheduler* point(Access access) const {
     Scheduler* s = Scheduler::current();
-    if (s != nullptr)
+    if (s != nullptr) {
       s->choice_point(ChoiceKind::kAtomic,
                       PendingOp{ChoiceKind::kAtomic, access, this});
+#if defined(WEFT_INSTRUMENTED_TU)
+      internal::t_pointed_atomic = {&v_, s->step()};
+#endif
+    }
     return s;
   }
   // Tells an observer, if one watches, the value read or written. Only
   // integers, bools and enums carry theirs (a pointer's value would make
   // the trace differ from run to run).
-  static void note(Scheduler* s, const char* verb, const T& v) {
+  WEFT_UNINSTRUMENTED static void note(Scheduler* s, const char* verb, const T& v) {
     if (s == nullptr) return;
     s->note_op([&] {
       OpNote n;
@@ -142,4 +159,5 @@ class Atomic {
   std::atomic<T> v_{};
 };
 
+WEFT_HEADER_CODE_END
 }  // namespace weft::sim

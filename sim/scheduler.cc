@@ -10,6 +10,7 @@
 namespace weft::sim {
 
 constinit thread_local Scheduler* Scheduler::current_ = nullptr;
+constinit SyncObserver* Scheduler::sync_observer_ = nullptr;
 
 std::string_view to_string(FailureKind kind) {
   switch (kind) {
@@ -37,6 +38,8 @@ std::string_view to_string(FailureKind kind) {
       return "hung";
     case FailureKind::kNondeterminism:
       return "nondeterministic";
+    case FailureKind::kDataRace:
+      return "data race";
   }
   return "failure";
 }
@@ -127,6 +130,7 @@ RunResult Scheduler::run_here(Strategy& strategy, std::uint64_t seed,
   current_ = this;
   internal::init_thread_context(main_ctx_);
   internal::set_running_strand("main", &step_);
+  if (sync_observer_ != nullptr) sync_observer_->on_run_begin();
 
   spawn_internal("main", body, false);
   switch_to(0);  // returns when the run is over
@@ -185,6 +189,10 @@ StrandId Scheduler::spawn_internal(std::string name, std::function<void()> body,
   pending_[id] = PendingOp{};  // its start: nothing shared yet
   if (observer_)
     observer_->on_spawn(id, current_id_, strands_[id]->name, step_, now_);
+  if (sync_observer_ != nullptr)
+    sync_observer_->on_spawn(id == 0 ? kNoStrand : current_id_, id,
+                             strands_[id]->ctx.stack_bottom,
+                             strands_[id]->ctx.stack_size);
   if (!system) ++live_user_strands_;
   mark_runnable(id);
   return id;
@@ -202,6 +210,7 @@ boost::context::fiber Scheduler::strand_entry(StrandId id,
   internal::finish_switch(strands_[id]->ctx, switch_from_, std::move(caller));
   switch_from_ = nullptr;
   if (!strands_[id]->cancelled) {
+    if (sync_observer_ != nullptr) sync_observer_->on_body_begin(id);
     try {
       strands_[id]->body();
     } catch (const StrandCancelled&) {
@@ -218,6 +227,7 @@ boost::context::fiber Scheduler::strand_entry(StrandId id,
                demangle(abi::__cxa_current_exception_type()->name()));
     }
   }
+  if (sync_observer_ != nullptr) sync_observer_->on_body_end(id);
   // The body's captures die here, on the strand's own stack.
   strands_[id]->body = nullptr;
   finish_strand(id);
@@ -449,6 +459,8 @@ void Scheduler::wake_from(StrandId waker, StrandId id) {
   if (s.state != State::kBlocked) return;
   mark_runnable(id);
   if (observer_ && !tearing_down_) observer_->on_wake(waker, id, step_, now_);
+  if (sync_observer_ != nullptr && !tearing_down_)
+    sync_observer_->on_woken(id, pending_[id]);
 }
 
 void Scheduler::join(StrandId id, SourceLocation where) {

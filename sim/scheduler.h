@@ -20,10 +20,13 @@
 
 #include "sim/choice.h"
 #include "sim/internal/fiber.h"
+#include "sim/internal/uninstrumented.h"
 #include "sim/source_location.h"
 #include "sim/strategy.h"
+#include "sim/sync_observer.h"
 
 namespace weft::sim {
+WEFT_HEADER_CODE_BEGIN
 
 using Nanos = std::chrono::nanoseconds;
 
@@ -47,6 +50,8 @@ enum class FailureKind : std::uint8_t {
   kStackOverflow = 9,    // a strand ran into its stack's guard page
   kHang = 10,            // no choice point for WEFT_WATCHDOG real seconds
   kNondeterminism = 11,  // the same seed gave two schedules
+  // Found by the race detector of instrumented code (sim/instrument/):
+  kDataRace = 12,  // two unordered accesses to one location, one a write
 };
 std::string_view to_string(FailureKind kind);
 
@@ -186,9 +191,17 @@ class Scheduler {
   // none, the default). Not owned.
   static void set_isolation(RunIsolation* isolation) { isolation_ = isolation; }
 
-  static Scheduler* current() { return current_; }
+  // Always inlined: weft's hook runtime (sim/instrument/) calls it, and must
+  // not reach a copy of it compiled into an instrumented unit.
+  [[gnu::always_inline]] static Scheduler* current() { return current_; }
   // Observes the runs that follow (null: none). Not owned.
   void set_observer(RunObserver* observer) { observer_ = observer; }
+  // The process's SyncObserver (null: none), seen by every scheduler on
+  // every thread. Set it before any simulation runs. Not owned.
+  static void set_sync_observer(SyncObserver* observer) {
+    sync_observer_ = observer;
+  }
+  static SyncObserver* sync_observer() { return sync_observer_; }
 
   // --- strands -----------------------------------------------------------
   StrandId current_strand() const { return current_id_; }
@@ -332,6 +345,7 @@ class Scheduler {
 
   constinit static thread_local Scheduler* current_;
   constinit static inline RunIsolation* isolation_ = nullptr;
+  constinit static SyncObserver* sync_observer_;
 
   Strategy* strategy_ = nullptr;
   RunObserver* observer_ = nullptr;
@@ -372,11 +386,12 @@ class Scheduler {
 // through a return address the CPU did not predict, and that dominated the
 // cost of a choice point (docs/performance.md).
 
-inline internal::Context& Scheduler::context_of(StrandId id) {
+WEFT_UNINSTRUMENTED inline internal::Context& Scheduler::context_of(
+    StrandId id) {
   return id == kNoStrand ? main_ctx_ : strands_[id]->ctx;
 }
 
-inline void Scheduler::switch_to(StrandId next) {
+WEFT_UNINSTRUMENTED inline void Scheduler::switch_to(StrandId next) {
   const StrandId me = current_id_;
   internal::Context& from = context_of(me);
   internal::Context& to = context_of(next);
@@ -392,25 +407,28 @@ inline void Scheduler::switch_to(StrandId next) {
   switch_from_ = nullptr;
 }
 
-inline void Scheduler::after_resume(bool may_unwind) {
+WEFT_UNINSTRUMENTED inline void Scheduler::after_resume(bool may_unwind) {
   if (may_unwind && current_id_ != kNoStrand &&
       strands_[current_id_]->cancelled &&
       strands_[current_id_]->no_unwind == 0 && std::uncaught_exceptions() == 0)
     throw StrandCancelled{};
 }
 
-inline void Scheduler::reschedule(ChoiceKind kind, bool may_unwind) {
+WEFT_UNINSTRUMENTED inline void Scheduler::reschedule(ChoiceKind kind,
+                                                      bool may_unwind) {
   const StrandId next = pick(kind);
   if (next != current_id_) switch_to(next);
   after_resume(may_unwind);
 }
 
-inline void Scheduler::choice_point(ChoiceKind kind, bool may_unwind) {
+WEFT_UNINSTRUMENTED inline void Scheduler::choice_point(ChoiceKind kind,
+                                                        bool may_unwind) {
   choice_point(kind, PendingOp{kind, Access::kAll}, may_unwind);
 }
 
-inline void Scheduler::choice_point(ChoiceKind kind, const PendingOp& op,
-                                    bool may_unwind) {
+WEFT_UNINSTRUMENTED inline void Scheduler::choice_point(ChoiceKind kind,
+                                                        const PendingOp& op,
+                                                        bool may_unwind) {
   if (tearing_down_) [[unlikely]] {
     after_resume(may_unwind);
     return;
@@ -419,6 +437,8 @@ inline void Scheduler::choice_point(ChoiceKind kind, const PendingOp& op,
   if (++step_ > limits_.max_steps) [[unlikely]]
     step_limit_exceeded();
   reschedule(kind, may_unwind);
+  if (sync_observer_ != nullptr && !tearing_down_) [[unlikely]]
+    sync_observer_->on_operation(current_id_, op);
 }
 
 // Thrown by WEFT_ASSERT after recording the failure, to stop the strand.
@@ -449,4 +469,5 @@ inline bool abandoning() {
   return s != nullptr && s->abandoning();
 }
 
+WEFT_HEADER_CODE_END
 }  // namespace weft::sim

@@ -17,10 +17,12 @@
 #include <vector>
 
 #include "sim/clock.h"
+#include "sim/internal/uninstrumented.h"
 #include "sim/scheduler.h"
 #include "sim/source_location.h"
 
 namespace weft::sim {
+WEFT_HEADER_CODE_BEGIN
 
 // The one waiting block under the simulated primitives: the strands
 // waiting on one object, in arrival order, and the loop that blocks until
@@ -215,4 +217,5 @@ class Latch final : public Waitable {
   Named name_;
 };
 
+WEFT_HEADER_CODE_END
 }  // namespace weft::sim

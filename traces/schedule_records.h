@@ -98,8 +98,9 @@ enum class FailureRecordKind : std::uint8_t {
   kStackOverflow = 9,
   kHang = 10,
   kNondeterminism = 11,
+  kDataRace = 12,
 };
-inline constexpr std::uint8_t kFailureRecordKindCount = 12;
+inline constexpr std::uint8_t kFailureRecordKindCount = 13;
 
 // `kind` is a FailureRecordKind's byte.
 struct FailureRecord {

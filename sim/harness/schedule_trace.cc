@@ -127,6 +127,8 @@ constexpr traces::FailureRecordKind to_record_kind(FailureKind k) {
       return R::kHang;
     case FailureKind::kNondeterminism:
       return R::kNondeterminism;
+    case FailureKind::kDataRace:
+      return R::kDataRace;
   }
   return static_cast<R>(traces::kFailureRecordKindCount);  // not a FailureKind
 }
