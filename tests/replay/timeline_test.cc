@@ -224,21 +224,26 @@ TEST(Timeline, PerfettoExportHasATrackPerStrandSlicesAndPairedFlows) {
   const Timeline t = timeline_of(failing_trace("perfetto"));
   const auto doc = nlohmann::json::parse(to_perfetto_json(t));
   std::set<int> named_tracks;
-  std::size_t slices = 0;
+  std::size_t slices = 0, blocked = 0, ops = 0;
   std::map<std::uint64_t, int> flow_ends;
   for (const auto& e : doc["traceEvents"]) {
     const std::string ph = e["ph"];
     if (ph == "M" && e["name"] == "thread_name")
       named_tracks.insert(e["tid"].get<int>());
     if (ph == "X") {
-      ++slices;
+      ++(e.value("cat", "") == "blocked" ? blocked : slices);
       EXPECT_GE(e["dur"].get<double>(), 0.0);
     }
+    if (ph == "i" && e.value("cat", "") == "op") ++ops;
     if (ph == "s") ++flow_ends[e["id"].get<std::uint64_t>()];
     if (ph == "f") flow_ends[e["id"].get<std::uint64_t>()] += 10;
   }
   EXPECT_EQ(named_tracks.size(), t.lanes.size());
   EXPECT_EQ(slices, t.slices.size());
+  // Blocked stretches are slices of their own, operations instants.
+  EXPECT_EQ(blocked, t.blocked.size());
+  EXPECT_EQ(ops, t.ops.size());
+  EXPECT_GT(ops, 0u);
   EXPECT_EQ(flow_ends.size(), t.flows.size());
   for (const auto& [id, ends] : flow_ends) EXPECT_EQ(ends, 11) << id;
   EXPECT_EQ(doc["otherData"]["test"], "perfetto");
