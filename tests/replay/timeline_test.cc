@@ -121,6 +121,45 @@ TEST(Timeline, EachOperationHasItsObjectValueAndSourceLineAndBlockingIsDrawn) {
   EXPECT_EQ(t.involved.front(), 0u);
 }
 
+// Describing what a strand blocked on, for the trace, hands out no
+// "mutex#N" ids: the recorded run names unnamed objects as the run it
+// records did, so the trace's failure message is the one printed.
+TEST(Timeline, RecordingADeadlockDoesNotRenumberUnnamedMutexes) {
+  const fs::path dir = fs::temp_directory_path() /
+                       ("weft-" + std::to_string(getpid()) + "-unnamed");
+  fs::remove_all(dir);
+  sim::ExploreOptions o;
+  o.iterations = 500;
+  o.use_environment = false;
+  o.print = false;
+  o.shrink = false;
+  o.name = "unnamed";
+  o.trace_dir = dir.string();
+  const auto r = sim::explore(o, [] {
+    sim::Mutex a, b;
+    auto t1 = sim::spawn("ab", [&] {
+      std::lock_guard<sim::Mutex> x(a);
+      std::lock_guard<sim::Mutex> y(b);
+    });
+    auto t2 = sim::spawn("ba", [&] {
+      std::lock_guard<sim::Mutex> y(b);
+      std::lock_guard<sim::Mutex> x(a);
+    });
+    t1.join();
+    t2.join();
+  });
+  ASSERT_TRUE(r.failed());
+  ASSERT_TRUE(r.failure.has_value());
+  EXPECT_THAT(r.failure->message, HasSubstr("mutex#"));
+  auto reader = traces::TraceReader::open(r.trace_path);
+  std::string recorded;
+  for (const traces::Record& rec : reader.records())
+    if (const auto* f = std::get_if<traces::FailureRecord>(&rec))
+      recorded = f->message;
+  EXPECT_EQ(recorded, r.failure->message);
+  fs::remove_all(dir);
+}
+
 TEST(Timeline, AFormat20TraceWithoutOpsStillShowsWokenStrandsAsBlocked) {
   // An old trace: two strands, the second woken by the first.
   const std::string path = (fs::temp_directory_path() /
