@@ -297,6 +297,37 @@ std::string to_perfetto_json(const Timeline& t) {
                       {"cat", "flow"},
                       {"name", f.kind}});
   }
+  // Where a step falls on this timeline's time (see timeline.h).
+  auto at = [&](std::uint64_t step) {
+    auto it = std::upper_bound(
+        t.times.begin(), t.times.end(), step,
+        [](std::uint64_t s, const auto& change) { return s < change.first; });
+    const std::uint64_t ns = it == t.times.begin() ? 0 : std::prev(it)->second;
+    return static_cast<double>(ns) / 1000.0 + static_cast<double>(step);
+  };
+  for (const Blocked& b : t.blocked)
+    events.push_back({{"ph", "X"},
+                      {"pid", 1},
+                      {"tid", b.strand},
+                      {"cat", "blocked"},
+                      {"ts", at(b.from_step)},
+                      {"dur", std::max(0.0, at(b.to_step) - at(b.from_step))},
+                      {"name", "blocked: " + t.texts[b.text]},
+                      {"args", {{"where", t.texts[b.where]}}}});
+  for (const Op& o : t.ops) {
+    json args = {{"step", o.step}, {"where", t.texts[o.where]}};
+    if (o.has_value)
+      args["value"] = o.is_signed ? json(static_cast<std::int64_t>(o.value))
+                                  : json(o.value);
+    events.push_back({{"ph", "i"},
+                      {"s", "t"},
+                      {"pid", 1},
+                      {"tid", o.strand},
+                      {"cat", "op"},
+                      {"ts", at(o.step)},
+                      {"name", t.texts[o.text]},
+                      {"args", args}});
+  }
   for (const Marker& m : t.markers)
     events.push_back({{"ph", "i"},
                       {"s", m.kind == "failure" ? "g" : "t"},

@@ -417,8 +417,10 @@ bool Scheduler::block(ChoiceKind kind, const Waitable* on, const char* op,
     OpNote note;
     note.kind = kind;
     note.blocks = true;
+    naming_quietly_ = true;
     note.what = std::string(op) + " " +
                 (on != nullptr ? on->describe() : std::string("?"));
+    naming_quietly_ = false;
     note.where = where;
     observer_->on_op(current_id_, step_, note);
   }

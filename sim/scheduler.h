@@ -296,6 +296,10 @@ class Scheduler {
   const RunLimits& limits() const { return limits_; }
   // Ids for default object names, handed out in order within a run.
   std::uint32_t next_object_id() { return ++object_ids_; }
+  // True while an object is described for an observer only: it must not
+  // be handed an id then (Named::label), or a recorded run would number
+  // objects otherwise than the run it records.
+  bool naming_quietly() const { return naming_quietly_; }
   // Counts runs, so handles from an earlier run are recognised as stale.
   std::uint64_t run_id() const { return run_id_; }
 
@@ -374,6 +378,7 @@ class Scheduler {
   std::size_t due_next_ = 0;
   StrandId timer_strand_ = kNoStrand;
   std::uint32_t object_ids_ = 0;
+  bool naming_quietly_ = false;
   std::uint64_t run_id_ = 0;
 
   Schedule schedule_;

@@ -55,6 +55,9 @@ bool WaitQueue::block_until_woken(Scheduler& s, ChoiceKind kind,
 
 std::string Named::label(const char* kind) const {
   if (!name_.empty()) return std::string(kind) + " '" + name_ + "'";
+  if (const Scheduler* s = Scheduler::current();
+      s != nullptr && s->naming_quietly())
+    return peek(kind);
   if (Scheduler* s = Scheduler::current();
       s != nullptr && run_ != s->run_id()) {
     run_ = s->run_id();

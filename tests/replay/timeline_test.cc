@@ -121,6 +121,45 @@ TEST(Timeline, EachOperationHasItsObjectValueAndSourceLineAndBlockingIsDrawn) {
   EXPECT_EQ(t.involved.front(), 0u);
 }
 
+// Describing what a strand blocked on, for the trace, hands out no
+// "mutex#N" ids: the recorded run names unnamed objects as the run it
+// records did, so the trace's failure message is the one printed.
+TEST(Timeline, RecordingADeadlockDoesNotRenumberUnnamedMutexes) {
+  const fs::path dir = fs::temp_directory_path() /
+                       ("weft-" + std::to_string(getpid()) + "-unnamed");
+  fs::remove_all(dir);
+  sim::ExploreOptions o;
+  o.iterations = 500;
+  o.use_environment = false;
+  o.print = false;
+  o.shrink = false;
+  o.name = "unnamed";
+  o.trace_dir = dir.string();
+  const auto r = sim::explore(o, [] {
+    sim::Mutex a, b;
+    auto t1 = sim::spawn("ab", [&] {
+      std::lock_guard<sim::Mutex> x(a);
+      std::lock_guard<sim::Mutex> y(b);
+    });
+    auto t2 = sim::spawn("ba", [&] {
+      std::lock_guard<sim::Mutex> y(b);
+      std::lock_guard<sim::Mutex> x(a);
+    });
+    t1.join();
+    t2.join();
+  });
+  ASSERT_TRUE(r.failed());
+  ASSERT_TRUE(r.failure.has_value());
+  EXPECT_THAT(r.failure->message, HasSubstr("mutex#"));
+  auto reader = traces::TraceReader::open(r.trace_path);
+  std::string recorded;
+  for (const traces::Record& rec : reader.records())
+    if (const auto* f = std::get_if<traces::FailureRecord>(&rec))
+      recorded = f->message;
+  EXPECT_EQ(recorded, r.failure->message);
+  fs::remove_all(dir);
+}
+
 TEST(Timeline, AFormat20TraceWithoutOpsStillShowsWokenStrandsAsBlocked) {
   // An old trace: two strands, the second woken by the first.
   const std::string path = (fs::temp_directory_path() /
@@ -224,21 +263,26 @@ TEST(Timeline, PerfettoExportHasATrackPerStrandSlicesAndPairedFlows) {
   const Timeline t = timeline_of(failing_trace("perfetto"));
   const auto doc = nlohmann::json::parse(to_perfetto_json(t));
   std::set<int> named_tracks;
-  std::size_t slices = 0;
+  std::size_t slices = 0, blocked = 0, ops = 0;
   std::map<std::uint64_t, int> flow_ends;
   for (const auto& e : doc["traceEvents"]) {
     const std::string ph = e["ph"];
     if (ph == "M" && e["name"] == "thread_name")
       named_tracks.insert(e["tid"].get<int>());
     if (ph == "X") {
-      ++slices;
+      ++(e.value("cat", "") == "blocked" ? blocked : slices);
       EXPECT_GE(e["dur"].get<double>(), 0.0);
     }
+    if (ph == "i" && e.value("cat", "") == "op") ++ops;
     if (ph == "s") ++flow_ends[e["id"].get<std::uint64_t>()];
     if (ph == "f") flow_ends[e["id"].get<std::uint64_t>()] += 10;
   }
   EXPECT_EQ(named_tracks.size(), t.lanes.size());
   EXPECT_EQ(slices, t.slices.size());
+  // Blocked stretches are slices of their own, operations instants.
+  EXPECT_EQ(blocked, t.blocked.size());
+  EXPECT_EQ(ops, t.ops.size());
+  EXPECT_GT(ops, 0u);
   EXPECT_EQ(flow_ends.size(), t.flows.size());
   for (const auto& [id, ends] : flow_ends) EXPECT_EQ(ends, 11) << id;
   EXPECT_EQ(doc["otherData"]["test"], "perfetto");
