@@ -332,6 +332,13 @@ int trace_export(const std::string& path, const std::string& format,
   }
   return guarded("export", [&] {
     auto reader = traces::TraceReader::open(path);
+    if (reader.header().kind == traces::TraceKind::kAllocLog) {
+      std::cerr << "weft trace export: " << path
+                << " is an allocator log, which has no strands to draw on "
+                   "a timeline: `weft alloc compare LOG ALLOCATORS... "
+                   "--html OUT` plots it\n";
+      return 2;
+    }
     Progress progress(path, reader.summary().file_bytes);
     const Timeline t = build_timeline(
         reader, [&](std::uint64_t done) { progress.update(done); });

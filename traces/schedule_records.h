@@ -33,8 +33,9 @@ enum class ChoiceRecordKind : std::uint8_t {
   kWork = 13,
   kRelease = 14,
   kAcquire = 15,
+  kChoose = 16,
 };
-inline constexpr std::uint8_t kChoiceRecordKindCount = 16;
+inline constexpr std::uint8_t kChoiceRecordKindCount = 17;
 
 // One scheduler decision (sim::Choice as a record). `kind` is a
 // ChoiceRecordKind's byte.

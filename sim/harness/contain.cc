@@ -142,8 +142,7 @@ std::string record_crash_trace(const ExploreOptions& o, ExploreResult& r,
     recorder.on_failure(*r.failure);
     recorder.close();
     r.trace_path = path;
-    r.trace_replay_command =
-        "WEFT_REPLAY=" + shell_quote(path) + " " + o.command;
+    r.trace_replay_command = trace_replay_command(o, path);
     std::string lines = trace_line("trace", path, r.schedule, r.steps);
     const int again = sh->crash.kind.load();
     if (again != static_cast<int>(r.failure->kind) + 1)
@@ -193,7 +192,7 @@ ExploreResult crash_result(ExploreOptions& o, Shared* sh, int status,
     notes += record_crash_trace(o, r, c.total_choices == c.choices, body);
   r.replay_command = replay_command(o, r, replaying);
   r.report = report(r, o, replaying, "", notes);
-  if (o.print) std::fputs(r.report.c_str(), stderr);
+  if (o.print && o.print_failure) std::fputs(r.report.c_str(), stderr);
   return r;
 }
 

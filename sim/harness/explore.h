@@ -78,6 +78,9 @@ struct ExploreOptions {
   std::uint64_t resumed_schedules = 0;
   // Print the report of a failure (and progress on a terminal) to stderr.
   bool print = true;
+  // With `print`, print the failure's report too. The GoogleTest glue
+  // turns it off for tests that fail with the report, so it shows once.
+  bool print_failure = true;
   // Print one line on a pass, too (WEFT_VERBOSE=1; always on a terminal).
   bool verbose = false;
   // Re-run the failing schedule and check its digest is the same.

@@ -60,6 +60,8 @@ constexpr traces::ChoiceRecordKind to_record_kind(ChoiceKind k) {
       return R::kRelease;
     case ChoiceKind::kAcquire:
       return R::kAcquire;
+    case ChoiceKind::kChoose:
+      return R::kChoose;
   }
   return static_cast<R>(kChoiceKindCount);  // not a ChoiceKind: caught below
 }

@@ -39,20 +39,51 @@ Schedule trimmed(const Schedule& s) {
 }
 
 // Smaller is: fewer preemptions, then fewer steps to the failure, then
-// fewer pinned choices.
+// fewer pinned choices, then smaller values (weft::choose, random_bool).
 struct Size {
   std::size_t preemptions;
   std::uint64_t steps;
   std::size_t choices;
+  std::uint64_t values;
   bool operator<(const Size& o) const {
     if (preemptions != o.preemptions) return preemptions < o.preemptions;
     if (steps != o.steps) return steps < o.steps;
-    return choices < o.choices;
+    if (choices != o.choices) return choices < o.choices;
+    return values < o.values;
   }
 };
 
 Size size_of(const Schedule& s, std::uint64_t steps) {
-  return {count_preemptions(s), steps, trimmed(s).size()};
+  std::uint64_t values = 0;
+  for (const Choice& c : s)
+    if (c.is_value && c.kind == ChoiceKind::kChoose) values += c.chosen;
+  return {count_preemptions(s), steps, trimmed(s).size(), values};
+}
+
+// Moves each value the test chose (kChoose; the engine's own values, such
+// as spurious wake-ups, stay as they are) to the smallest that still fails
+// alike (a binary search below it); `attempt` keeps a candidate that is smaller
+// and rebuilds `plan`. True if any value moved.
+template <class Attempt, class Budget>
+bool shrink_values(Plan& plan, const Attempt& attempt, const Budget& budget) {
+  bool progress = false;
+  for (std::size_t i = 0; i < plan.values.size() && budget(); ++i) {
+    if (plan.value_kinds[i] != ChoiceKind::kChoose) continue;
+    std::uint32_t lo = 0;
+    std::uint32_t hi = plan.values[i];
+    while (lo < hi && budget() && i < plan.values.size()) {
+      const std::uint32_t mid = lo + (hi - lo) / 2;
+      Plan smaller = plan;
+      smaller.values[i] = mid;
+      if (attempt(smaller)) {
+        progress = true;
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+  }
+  return progress;
 }
 
 }  // namespace
@@ -139,6 +170,8 @@ ShrinkResult shrink(const Schedule& failing, const Failure& failure,
       }
       ++i;
     }
+    if (shrink_values(plan, attempt, [&] { return best.runs < max_runs; }))
+      progress = true;
   }
   // Then each fault draw (a site switched on, a fault fired) set to 0, its
   // benign value: a fault the failure does not need goes. (Other values,

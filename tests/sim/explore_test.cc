@@ -112,7 +112,7 @@ TEST(Explore, ShardsSplitTheScheduleRangeBetweenThem) {
 TEST(ExploreShardPrinter, PrintsHowManySchedulesThisShardRan) {
   ExploreOptions o;
   o.iterations = 90;
-  const auto r = weft::testing::explore([] { yield_now(); }, o);
+  const auto r = weft::testing::explore(o, [] { yield_now(); });
   EXPECT_GT(r.schedules, 0u);
   if (std::getenv("WEFT_TEST_PRINT_SCHEDULES") != nullptr)
     std::printf("schedules=%llu\n",
