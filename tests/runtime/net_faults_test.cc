@@ -68,7 +68,7 @@ TEST(SimNetwork, AFailingTraceHoldsItsFaultsAsChoicesAndEvents) {
   sim::ExploreOptions o = quiet_random(400);
   o.trace_dir = dir;
   const auto found = weft::testing::find_failure(
-      simulated({.bug = EchoBug::kAssumesFullWrite}), o);
+      o, simulated({.bug = EchoBug::kAssumesFullWrite}));
   ASSERT_TRUE(found.failed());
   std::uint64_t fault_choices = 0, fault_events = 0, short_writes = 0;
   auto reader = traces::TraceReader::open(found.trace_path);
@@ -89,7 +89,7 @@ TEST(SimNetwork, AFailingTraceHoldsItsFaultsAsChoicesAndEvents) {
 
 TEST(SimNetwork, ShrinkingKeepsOnlyTheFaultsTheFailureNeeds) {
   const auto body = simulated({.bug = EchoBug::kAssumesFullWrite});
-  const auto found = weft::testing::find_failure(body, quiet_random(400));
+  const auto found = weft::testing::find_failure(quiet_random(400), body);
   ASSERT_TRUE(found.failed());
   ASSERT_TRUE(found.shrunk.has_value());
   // Replay the shrunk schedule, counting what fired.
@@ -135,12 +135,10 @@ TEST(EchoServer, GarbageOrAMidMessageCloseGetsTheErrorAnswerOnLoopback) {
 }
 
 TEST(EchoServer, GarbageOrAMidMessageCloseGetsTheErrorAnswerUnderFaults) {
-  const auto r = weft::testing::explore(
-      [] {
-        SimNetwork net;
-        run_exchange(bad_peers("tcp:10.0.0.1:7"));
-      },
-      quiet_random(400));
+  const auto r = weft::testing::explore(quiet_random(400), [] {
+    SimNetwork net;
+    run_exchange(bad_peers("tcp:10.0.0.1:7"));
+  });
   EXPECT_FALSE(r.failed()) << r.report;
   EXPECT_EQ(r.schedules, 400u);
 }

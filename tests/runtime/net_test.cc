@@ -61,7 +61,7 @@ TEST_P(EchoBugs, IsFoundInSimulationAndReplaysFromItsTrace) {
   const EchoBug bug = GetParam();
   const std::string dir = temp_dir(std::string(to_string(bug)));
   const auto found = weft::testing::find_failure(
-      simulated_exchange(bug, trigger_for(bug)), exploration(dir));
+      exploration(dir), simulated_exchange(bug, trigger_for(bug)));
   ASSERT_TRUE(found.failed()) << to_string(bug) << " not found in "
                               << kSchedules << " random schedules";
   EXPECT_EQ(found.failure->kind, sim::FailureKind::kAssertion)
@@ -70,7 +70,7 @@ TEST_P(EchoBugs, IsFoundInSimulationAndReplaysFromItsTrace) {
   sim::ExploreOptions again = exploration();
   again.replay_file = found.trace_path;
   const auto replayed = weft::testing::find_failure(
-      simulated_exchange(bug, trigger_for(bug)), again);
+      again, simulated_exchange(bug, trigger_for(bug)));
   ASSERT_TRUE(replayed.failed());
   EXPECT_EQ(replayed.failure->message, found.failure->message);
   EXPECT_EQ(replayed.digest, found.digest);
@@ -80,7 +80,7 @@ TEST_P(EchoBugs, IsFoundInSimulationAndReplaysFromItsTrace) {
 TEST_P(EchoBugs, FixedServerPassesTheSameExploration) {
   const EchoBug bug = GetParam();
   const auto r = weft::testing::explore(
-      simulated_exchange(EchoBug::kNone, trigger_for(bug)), exploration());
+      exploration(), simulated_exchange(EchoBug::kNone, trigger_for(bug)));
   EXPECT_FALSE(r.failed()) << r.report;
   EXPECT_EQ(r.schedules, kSchedules);
 }
