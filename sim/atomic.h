@@ -135,7 +135,8 @@ class Atomic {
   // Tells an observer, if one watches, the value read or written. Only
   // integers, bools and enums carry theirs (a pointer's value would make
   // the trace differ from run to run).
-  WEFT_UNINSTRUMENTED static void note(Scheduler* s, const char* verb, const T& v) {
+  WEFT_UNINSTRUMENTED static void note(Scheduler* s, const char* verb,
+                                       const T& v) {
     if (s == nullptr) return;
     s->note_op([&] {
       OpNote n;

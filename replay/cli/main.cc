@@ -5,8 +5,8 @@
 
 #include "replay/cli/alloc_command.h"
 #include "replay/cli/demos.h"
-#include "replay/cli/run_command.h"
 #include "replay/cli/replay_command.h"
+#include "replay/cli/run_command.h"
 #include "replay/trace_command.h"
 #include "sim/harness/explore.h"
 
