@@ -32,6 +32,23 @@ class Interner {
   std::unordered_map<std::string, std::uint32_t> ids_;
 };
 
+// A net record's marker kind: connections (open, accept, half-close,
+// close, reset), bytes (sent, delivered), faults and state changes.
+std::string net_marker_kind(traces::NetRecord::Event e) {
+  using E = traces::NetRecord::Event;
+  switch (e) {
+    case E::kSend:
+    case E::kDeliver:
+      return "bytes";
+    case E::kFault:
+      return "fault";
+    case E::kState:
+      return "state";
+    default:
+      return "connection";
+  }
+}
+
 }  // namespace
 
 Timeline build_timeline(traces::TraceReader& reader,
@@ -223,6 +240,14 @@ Timeline build_timeline(traces::TraceReader& reader,
                                    o.has_value, o.is_signed, o.value});
               }
             },
+            [&](const traces::NetRecord& n) {
+              last_step = std::max(last_step, n.step);
+              t.markers.push_back(Marker{
+                  lane(n.strand).strand, ts(n.step), n.step,
+                  net_marker_kind(n.event),
+                  traces::net_event_name(n.event) + " " + traces::net_text(n)});
+            },
+            [](const traces::ReservedRecord&) {},
             // An allocator log has no lanes: its records draw nothing.
             [](const traces::AllocRecord&) {},
             [](const traces::SlotRecord&) {},

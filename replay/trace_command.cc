@@ -166,6 +166,16 @@ int trace_show(const std::string& path, const ShowOptions& options,
                        name(o.strand) + ": " + sim::op_text(o);
                 return true;
               },
+              [&](const traces::NetRecord& n) {
+                step = n.step;
+                char kind[16];
+                std::snprintf(kind, sizeof kind, "%-11s",
+                              traces::net_event_name(n.event).c_str());
+                line = "net     " + name(n.strand) + " " + kind + " " +
+                       traces::net_text(n);
+                return true;
+              },
+              [](const traces::ReservedRecord&) { return false; },
               [&](const traces::FailureRecord& f) {
                 step = f.step;
                 line = "FAILURE in " + name(f.strand) + ": " + f.message;
@@ -222,7 +232,7 @@ int trace_stat(const std::string& path, std::ostream& out) {
     Progress progress(path, reader.summary().file_bytes);
     std::uint64_t records = 0, choices = 0, forced = 0, strands = 0, events = 0,
                   times = 0, failures = 0, allocator_calls = 0, encoded = 0,
-                  ops = 0;
+                  ops = 0, nets = 0;
     double bits = 0;
     std::map<std::string, std::uint64_t> by_kind;
     std::string scratch;
@@ -249,6 +259,8 @@ int trace_stat(const std::string& path, std::ostream& out) {
                      [&](const traces::TimeRecord&) { ++times; },
                      [&](const traces::FailureRecord&) { ++failures; },
                      [&](const traces::OpRecord&) { ++ops; },
+                     [&](const traces::NetRecord&) { ++nets; },
+                     [](const traces::ReservedRecord&) {},
                      [&](const traces::AllocRecord&) { ++allocator_calls; },
                      [&](const traces::SlotRecord&) { ++allocator_calls; },
                  },
@@ -270,6 +282,7 @@ int trace_stat(const std::string& path, std::ostream& out) {
         << ", forced picks " << forced << ", strands " << strands << ", events "
         << events << ", time " << times << ", failures " << failures
         << (ops > 0 ? ", ops " + std::to_string(ops) : std::string())
+        << (nets > 0 ? ", net " + std::to_string(nets) : std::string())
         << ", allocator calls " << allocator_calls << ")\n";
     out << "strands: " << strands << "\n";
     out << "choices: " << choices << "\n";

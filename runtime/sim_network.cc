@@ -18,8 +18,9 @@ namespace weft::runtime {
 
 std::string_view to_string(Fault fault) {
   static constexpr std::array<std::string_view, kFaultCount> kNames = {
-      "spurious-ready", "short-write", "partial-read", "delay",     "reset",
-      "drop-connect",   "partition",   "accept-storm", "clock-jump"};
+      "spurious-ready", "short-write",  "partial-read", "delay",
+      "reset",          "drop-connect", "partition",    "accept-storm",
+      "clock-jump",     "half-close"};
   return kNames[static_cast<std::size_t>(fault)];
 }
 
@@ -49,6 +50,7 @@ sim::Scheduler& sched() {
 struct SimNetwork::State {
   struct Sock {
     bool listener = false;
+    bool client = false;        // made by connect()
     std::string address;        // a listener's
     std::deque<Fd> backlog;     // a listener's pending connections
     Fd peer = kNoFd;            // a connection's other end
@@ -86,9 +88,16 @@ struct SimNetwork::State {
     socks.push_back(std::move(s));
     return static_cast<Fd>(socks.size() - 1);
   }
-  void note(sim::EventKind kind, const std::string& what) {
-    sim::Scheduler& s = sched();
-    s.note_event(kind, s.current_strand(), s.step(), [&] { return what; });
+  // A net record for a recorded run (built only then).
+  void net(sim::NetEvent e, Fd socket, Fd peer, std::uint64_t bytes = 0,
+           const std::string& name = {}, const std::string& detail = {}) {
+    sched().note_net([&] {
+      const auto id = [](Fd fd) {
+        return fd == kNoFd ? sim::NetNote::kNoSocket
+                           : static_cast<std::uint32_t>(fd);
+      };
+      return sim::NetNote{e, id(socket), id(peer), bytes, name, detail};
+    });
   }
 
   // Whether the site fires on this use: the per-run switch is drawn on its
@@ -107,7 +116,8 @@ struct SimNetwork::State {
     const std::uint32_t odds = std::max<std::uint32_t>(options.odds, 2);
     if (s.choose_value(sim::ChoiceKind::kFault, odds) != odds - 1) return false;
     ++fired[i];
-    note(sim::EventKind::kFault, std::string(to_string(f)) + ": " + detail);
+    net(sim::NetEvent::kFault, kNoFd, kNoFd, 0, std::string(to_string(f)),
+        detail);
     return true;
   }
   std::uint32_t draw(std::uint32_t count) {
@@ -143,6 +153,7 @@ struct SimNetwork::State {
   }
   void reset_both(Fd fd) {
     Sock& s = socks[fd];
+    if (!s.reset) net(sim::NetEvent::kReset, fd, s.peer);
     s.reset = true;
     s.read_edge = s.write_edge = true;
     if (s.peer != kNoFd) {
@@ -150,6 +161,21 @@ struct SimNetwork::State {
       socks[s.peer].read_edge = socks[s.peer].write_edge = true;
     }
     changed.notify_all();
+  }
+  // shutdown(SHUT_WR) on `fd`: the peer reads EOF after what is in flight.
+  void shut(Fd fd, const std::shared_ptr<State>& self) {
+    Sock& s = socks[fd];
+    if (s.shut_wr || s.reset || s.peer == kNoFd) return;
+    s.shut_wr = true;
+    const Fd peer = s.peer;
+    net(sim::NetEvent::kHalfClose, fd, peer);
+    later(
+        arrival(fd),
+        [peer](State& s2) {
+          s2.socks[peer].rx_eof = true;
+          s2.socks[peer].read_edge = true;
+        },
+        self);
   }
   std::size_t space(const Sock& s) const {
     const std::size_t used = s.in_flight + socks[s.peer].rx.size();
@@ -293,6 +319,8 @@ Fd SimNetwork::accept(Fd listener) {
   if (l.backlog.empty()) return kNoFd;
   const Fd fd = l.backlog.front();
   l.backlog.pop_front();
+  state_->net(sim::NetEvent::kAccept, fd, state_->socks[fd].peer, 0,
+              state_->socks[listener].address);
   return fd;
 }
 
@@ -301,6 +329,7 @@ Fd SimNetwork::connect(const std::string& address) {
   std::lock_guard lk(state_->mu);
   State& st = *state_;
   const Fd c = st.add({});
+  st.socks[c].client = true;
   Fd listener = kNoFd;
   for (std::size_t i = 0; i < st.socks.size(); ++i)
     if (st.socks[i].listener && !st.socks[i].closed &&
@@ -309,8 +338,7 @@ Fd SimNetwork::connect(const std::string& address) {
   const auto at = sim::Clock::now() + st.options.latency;
   if (listener == kNoFd ||
       st.fires(Fault::kDropConnect, "connect to " + address)) {
-    st.note(sim::EventKind::kIoReady,
-            "connect " + std::to_string(c) + " to " + address + " refused");
+    st.net(sim::NetEvent::kRefused, c, kNoFd, 0, address);
     st.later(
         at, [c](State& s) { s.reset_both(c); }, state_);
     return c;
@@ -318,9 +346,7 @@ Fd SimNetwork::connect(const std::string& address) {
   const Fd server = st.add({});
   st.socks[c].peer = server;
   st.socks[server].peer = c;
-  st.note(sim::EventKind::kIoReady, "connect " + std::to_string(c) + " to " +
-                                        address + " (server side " +
-                                        std::to_string(server) + ")");
+  st.net(sim::NetEvent::kConnect, c, server, 0, address);
   std::vector<Fd> storm;
   if (st.fires(Fault::kAcceptStorm,
                std::to_string(st.options.storm) + " connections to " + address))
@@ -392,9 +418,7 @@ IoResult SimNetwork::write(Fd fd, const char* buf, std::size_t n) {
   }
   const Fd peer = st.socks[fd].peer;
   st.socks[fd].in_flight += m;
-  st.note(sim::EventKind::kIoReady, std::to_string(fd) + " -> " +
-                                        std::to_string(peer) + ": " +
-                                        std::to_string(m) + " bytes");
+  st.net(sim::NetEvent::kSend, fd, peer, m);
   st.later(
       st.arrival(fd),
       [fd, peer, data = std::string(buf, m)](State& s2) {
@@ -409,9 +433,15 @@ IoResult SimNetwork::write(Fd fd, const char* buf, std::size_t n) {
         } else if (!p.reset) {
           p.rx += data;
           p.read_edge = true;
+          s2.net(sim::NetEvent::kDeliver, fd, peer, data.size());
         }
       },
       state_);
+  // A client whose request is out may half-close at once.
+  if (st.socks[fd].client && m == n &&
+      st.fires(Fault::kHalfClose, "client " + std::to_string(fd) +
+                                      " shuts its write side after " + where))
+    st.shut(fd, state_);
   if (st.fires(Fault::kClockJump, "suspended after " + where))
     sched().jump_clock(st.options.clock_jump);
   return {IoStatus::kOk, m};
@@ -420,20 +450,8 @@ IoResult SimNetwork::write(Fd fd, const char* buf, std::size_t n) {
 void SimNetwork::shutdown_write(Fd fd) {
   sched().choice_point(sim::ChoiceKind::kMessage);
   std::lock_guard lk(state_->mu);
-  State& st = *state_;
-  State::Sock& s = st.sock(fd);
-  if (s.shut_wr || s.reset || s.peer == kNoFd) return;
-  s.shut_wr = true;
-  const Fd peer = s.peer;
-  st.note(sim::EventKind::kIoReady,
-          std::to_string(fd) + " -> " + std::to_string(peer) + ": EOF");
-  st.later(
-      st.arrival(fd),
-      [peer](State& s2) {
-        s2.socks[peer].rx_eof = true;
-        s2.socks[peer].read_edge = true;
-      },
-      state_);
+  state_->sock(fd);  // open, or a logic_error
+  state_->shut(fd, state_);
 }
 
 void SimNetwork::close(Fd fd) {
@@ -444,7 +462,7 @@ void SimNetwork::close(Fd fd) {
   const bool unread = !s.rx.empty();
   const bool shut = s.shut_wr;
   s.closed = true;
-  st.note(sim::EventKind::kIoReady, "close " + std::to_string(fd));
+  st.net(sim::NetEvent::kClose, fd, s.peer);
   if (s.listener) {
     for (const Fd pending : std::deque<Fd>(s.backlog)) st.reset_both(pending);
     return;

@@ -5,7 +5,8 @@
 // off once per run, then firing on a use with probability 1/odds, both as
 // recorded value choices (ChoiceKind::kFault), so a replay sees them and
 // shrinking (which prefers value 0: off, not fired) drops the ones a failure
-// does not need. Each fault fired is also a trace event (EventKind::kFault).
+// does not need. What happens on the network (connections, bytes, faults
+// fired) is noted for a recorded run as net records (traces/net_records.h).
 #pragma once
 
 #include <array>
@@ -29,8 +30,10 @@ enum class Fault : std::uint8_t {
   kPartition,      // a segment is held until a partition heals
   kAcceptStorm,    // a connect brings a burst of connections that close
   kClockJump,      // the machine is suspended: timers all due at once
+  kHalfClose,      // a client shuts its write side once a write took all
+                   // it asked (its request is out): the server reads EOF
 };
-inline constexpr std::size_t kFaultCount = 9;
+inline constexpr std::size_t kFaultCount = 10;
 std::string_view to_string(Fault fault);
 
 struct SimNetworkOptions {

@@ -44,6 +44,7 @@ class RealWorld final : public World {
   MessageStamp stamp() const override { return {}; }
   void note_message(const MessageStamp&,
                     const std::function<std::string()>&) override {}
+  void note_net(const std::function<sim::NetNote()>&) override {}
 
  protected:
   void fail_misuse(const std::string&) override {}
@@ -87,6 +88,9 @@ class SimWorld final : public World {
     if (from.sender == sim::kNoStrand) return;
     sched().note_event(sim::EventKind::kMessage, from.sender, from.sent_at,
                        detail);
+  }
+  void note_net(const std::function<sim::NetNote()>& make) override {
+    sched().note_net(make);
   }
 
  protected:

@@ -71,6 +71,11 @@ class World {
   // test body made none.
   virtual Network& network() = 0;
 
+  // --- network and state events on the timeline -----------------------------
+  // A network or state-machine event (a trace's net record): `make` is
+  // called only while a simulated run is recorded; nothing on real threads.
+  virtual void note_net(const std::function<sim::NetNote()>& make) = 0;
+
   // --- messages on the timeline --------------------------------------------
   virtual MessageStamp stamp() const = 0;
   // The running strand handles a message stamped `from`; `detail` is

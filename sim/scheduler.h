@@ -126,6 +126,32 @@ struct OpNote {
   SourceLocation where;
 };
 
+// What the simulated network or a protocol state machine tells the
+// observer (a trace's net record, traces/net_records.h, numbered alike):
+// a connection opened, bytes delivered, a fault fired, a state changed.
+// Built only while a run is observed; it changes nothing in the run.
+enum class NetEvent : std::uint8_t {
+  kConnect = 0,
+  kRefused = 1,
+  kAccept = 2,
+  kSend = 3,
+  kDeliver = 4,
+  kHalfClose = 5,
+  kClose = 6,
+  kReset = 7,
+  kFault = 8,
+  kState = 9,
+};
+struct NetNote {
+  static constexpr std::uint32_t kNoSocket = 0xffffffffu;
+  NetEvent event = NetEvent::kConnect;
+  std::uint32_t socket = kNoSocket;
+  std::uint32_t peer = kNoSocket;
+  std::uint64_t bytes = 0;
+  std::string name;    // an address, a fault site, a machine
+  std::string detail;  // a fault's place, a transition "a -> b: why"
+};
+
 // Watches one run as it happens, to record it (sim/harness/schedule_trace.h).
 // Each call comes from the scheduler between switches; an observer must not
 // call back into the scheduler. Observing changes no choice.
@@ -152,6 +178,12 @@ class RunObserver {
   // What `strand` did at `step` (see OpNote). Observers that draw only
   // the schedule ignore it.
   virtual void on_op(StrandId strand, std::uint64_t step, const OpNote& note) {
+    (void)strand, (void)step, (void)note;
+  }
+  // A network or state-machine event seen by `strand` at `step` (see
+  // NetNote). Observers that draw only the schedule ignore it.
+  virtual void on_net(StrandId strand, std::uint64_t step,
+                      const NetNote& note) {
     (void)strand, (void)step, (void)note;
   }
   // Once, at the end of a run that failed.
@@ -287,6 +319,13 @@ class Scheduler {
   void note_op(Make&& make) {
     if (observer_ != nullptr && !tearing_down_) [[unlikely]]
       observer_->on_op(current_id_, step_, make());
+  }
+  // Tells the observer, if one watches, of a network or state-machine
+  // event (see NetNote); `make()` is called only then. Not a choice point.
+  template <class Make>
+  void note_net(Make&& make) {
+    if (observer_ != nullptr && !tearing_down_) [[unlikely]]
+      observer_->on_net(current_id_, step_, make());
   }
   std::uint64_t step() const { return step_; }
   // The choices recorded so far in the running schedule (read by the

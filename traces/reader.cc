@@ -28,12 +28,16 @@ void check_version(const std::string& path, std::uint8_t major,
                      "format version " + version(major, minor) +
                          " is newer than this weft reads (" + ours +
                          "); use a newer weft");
-  if (major == 0 || (major == 1 && minor > kVersion1Minor))
+  if (major == 0 || (major == 1 && minor > kVersion1Minor)) {
+    std::string known = "1.0, 1.1";
+    for (int m = 0; m <= kVersionMinor; ++m)
+      known += ", " + version(kVersionMajor, m);
     throw TraceError(path, sizeof kMagic,
                      "format version " + version(major, minor) +
-                         " is not one this weft reads (1.0, 1.1, 2.0, " + ours +
+                         " is not one this weft reads (" + known +
                          "): the header is damaged or was not written by "
                          "weft");
+  }
 }
 
 }  // namespace

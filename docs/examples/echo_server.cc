@@ -25,6 +25,19 @@ std::string_view to_string(EchoBug bug) {
   return "?";
 }
 
+namespace {
+std::vector<StateMachine::State> conn_states() {
+  const auto idle = EchoServer::kIdle;
+  return {{"open", idle, 3},
+          {"closing", idle, 3},
+          {"lingering", idle, 3},
+          {"timed-out", {}, 3}};
+}
+}  // namespace
+
+EchoServer::Conn::Conn(Reactor& r, Fd f)
+    : fd(f), state(r, "conn " + std::to_string(f), conn_states(), kOpen) {}
+
 EchoServer::EchoServer(Reactor& r, const std::string& address, EchoBug bug,
                        Trigger trigger)
     : r_(r), net_(r.network()), bug_(bug), trigger_(trigger) {
@@ -52,13 +65,11 @@ void EchoServer::on_accept() {
     const Fd fd = net_.accept(listener_);
     if (fd == kNoFd) return;
     ++stats_.accepted;
-    auto c = std::make_unique<Conn>();
-    c->fd = fd;
-    Conn& conn = *c;
+    auto c = std::make_unique<Conn>(r_, fd);
+    guard(*c);
     conns_[fd] = std::move(c);
     r_.watch(fd, true, false, trigger_,
              [this, fd](const IoEvent& e) { on_event(fd, e); });
-    arm_idle(conn);
   }
 }
 
@@ -77,7 +88,7 @@ bool EchoServer::read_input(Conn& c) {
     if (r.status == IoStatus::kOk) {
       // Once closing, input is read and dropped: a level-triggered
       // socket left readable would wake the loop for ever.
-      if (!c.closing) c.in.append(buf, r.bytes);
+      if (c.state.in(kOpen)) c.in.append(buf, r.bytes);
       c.activity += r.bytes;
       stats_.bytes_in += r.bytes;
       // BUG: one read per edge; the rest waits for an edge that never comes.
@@ -107,7 +118,7 @@ bool EchoServer::read_input(Conn& c) {
 
 void EchoServer::handle_lines(Conn& c) {
   std::size_t nl;
-  while (!c.closing && (nl = c.in.find('\n')) != std::string::npos) {
+  while (c.state.in(kOpen) && (nl = c.in.find('\n')) != std::string::npos) {
     const std::string line = c.in.substr(0, nl);
     c.in.erase(0, nl + 1);
     const bool ok = !line.empty() && line.size() <= 64 &&
@@ -117,23 +128,23 @@ void EchoServer::handle_lines(Conn& c) {
     if (!ok) {
       ++stats_.protocol_errors;
       c.out += "error: bad request\n";
-      c.closing = true;
+      c.state.move(kClosing, "bad request");
       break;
     }
     ++stats_.requests;
     c.out += line + "\n";
   }
-  if (c.eof && !c.closing) {
+  if (c.eof && c.state.in(kOpen)) {
     if (!c.in.empty()) {
       ++stats_.protocol_errors;
       c.out += "error: truncated\n";
     }
-    c.closing = true;
+    c.state.move(kClosing, c.in.empty() ? "EOF" : "EOF mid-request");
   }
-  if (c.in.size() > 64 && !c.closing) {  // a line too long to wait for
+  if (c.in.size() > 64 && c.state.in(kOpen)) {  // too long to wait for
     ++stats_.protocol_errors;
     c.out += "error: bad request\n";
-    c.closing = true;
+    c.state.move(kClosing, "line too long");
   }
 }
 
@@ -159,18 +170,16 @@ bool EchoServer::flush(Conn& c) {
     drop(c.fd);
     return false;
   }
-  if (c.out.empty() && c.closing) {
-    if (!c.shut) {
-      c.shut = true;
-      net_.shutdown_write(c.fd);
-    }
-    // A lingering close: read and drop until the peer's EOF, since bytes
-    // it sends after the close would reset the connection, and the reset
-    // can destroy the answer before the peer reads it.
-    if (c.eof) {
-      drop(c.fd);
-      return false;
-    }
+  if (c.out.empty() && c.state.in(kClosing)) {
+    c.state.move(kLingering, "answers flushed");
+    net_.shutdown_write(c.fd);
+  }
+  // A lingering close: read and drop until the peer's EOF, since bytes it
+  // sends after the close would reset the connection, and the reset can
+  // destroy the answer before the peer reads it.
+  if (c.state.in(kLingering) && c.eof) {
+    drop(c.fd);
+    return false;
   }
   // Read until EOF (a level-triggered EOF stays readable: watching it
   // would wake the loop for ever), write while answers wait.
@@ -185,38 +194,31 @@ bool EchoServer::flush(Conn& c) {
   return true;
 }
 
-void EchoServer::arm_idle(Conn& c) {
+void EchoServer::guard(Conn& c) {
+  c.state.set_expiry_check([this, &c](const StateMachine::Expiry& e) {
+    if (c.activity != c.seen) {
+      c.seen = c.activity;
+      return std::string("active");
+    }
+    // A timer far later than its deadline means the machine was suspended
+    // (the clock jumped): the peer had no chance to be active, so the
+    // state gets a fresh period instead of a verdict.
+    // BUG (kTimerBreaksOnClockJump): no lateness check, so a suspension
+    // closes connections whose requests are on their way.
+    if (e.late > kIdle / 2 && bug_ != EchoBug::kTimerBreaksOnClockJump)
+      return std::string("clock jumped");
+    return std::string();
+  });
   const Fd fd = c.fd;
-  const auto due = sim::Clock::now() + kIdle;
-  const std::uint64_t seen = c.activity;
-  c.idle =
-      r_.call_later(kIdle, [this, fd, due, seen] { on_idle(fd, due, seen); });
-}
-
-void EchoServer::on_idle(Fd fd, sim::Clock::time_point due,
-                         std::uint64_t activity) {
-  auto it = conns_.find(fd);
-  if (it == conns_.end()) return;
-  Conn& c = *it->second;
-  // A timer far later than its deadline means the machine was suspended
-  // (the clock jumped): the peer had no chance to be active, so the state
-  // gets a fresh period instead of a verdict.
-  const bool jumped = sim::Clock::now() - due > kIdle / 2;
-  if (c.activity != activity ||
-      (jumped && bug_ != EchoBug::kTimerBreaksOnClockJump)) {
-    arm_idle(c);
-    return;
-  }
-  // BUG (kTimerBreaksOnClockJump): no lateness check, so a suspension
-  // closes connections whose requests are on their way.
-  ++stats_.idle_timeouts;
-  drop(fd);
+  c.state.set_on_timeout([this, fd](StateMachine::StateId) {
+    ++stats_.idle_timeouts;
+    drop(fd);
+  });
 }
 
 void EchoServer::drop(Fd fd) {
   auto it = conns_.find(fd);
   if (it == conns_.end()) return;
-  it->second->idle.cancel();
   r_.unwatch(fd);
   net_.close(fd);
   conns_.erase(it);
@@ -226,12 +228,13 @@ void EchoServer::drop(Fd fd) {
 
 EchoClient::EchoClient(Reactor& r, const std::string& address,
                        std::string request, Trigger trigger,
-                       std::function<void()> done)
+                       std::function<void()> done, std::size_t keep_open_until)
     : r_(r),
       net_(r.network()),
       trigger_(trigger),
       fd_(net_.connect(address)),
       out_(std::move(request)),
+      keep_open_until_(keep_open_until),
       done_(std::move(done)) {
   r_.watch(fd_, true, true, trigger_,
            [this](const IoEvent& e) { on_event(e); });
@@ -248,7 +251,7 @@ void EchoClient::on_event(const IoEvent& e) {
   }
   if (out_.empty() && !shut_) {
     shut_ = true;
-    net_.shutdown_write(fd_);
+    if (keep_open_until_ == 0) net_.shutdown_write(fd_);
     r_.watch(fd_, true, false, trigger_,
              [this](const IoEvent& ev) { on_event(ev); });
   }
@@ -257,6 +260,8 @@ void EchoClient::on_event(const IoEvent& e) {
     const IoResult rd = net_.read(fd_, buf, sizeof buf);
     if (rd.status == IoStatus::kOk) {
       received_.append(buf, rd.bytes);
+      if (keep_open_until_ > 0 && received_.size() >= keep_open_until_)
+        return finish(false);
       continue;
     }
     if (rd.status == IoStatus::kAgain) return;

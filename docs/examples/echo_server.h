@@ -19,6 +19,7 @@
 
 #include "runtime/net.h"
 #include "runtime/reactor.h"
+#include "runtime/state_machine.h"
 
 namespace weft::runtime::echo {
 
@@ -56,13 +57,18 @@ class EchoServer {
   static constexpr std::chrono::seconds kIdle{10};
 
  private:
+  // A connection's states, each guarded by the idle timer: answering
+  // requests, closing (the last answer, then shut the write side), then
+  // lingering (read and drop until the peer's EOF), or timed out.
+  enum State : StateMachine::StateId { kOpen, kClosing, kLingering, kTimedOut };
   struct Conn {
-    Fd fd = kNoFd;
+    Conn(Reactor& r, Fd f);
+    Fd fd;
     std::string in, out;
-    bool eof = false, closing = false, shut = false;
+    bool eof = false;
     bool want_read = true, want_write = false;  // the interest watched
-    std::uint64_t activity = 0;  // bytes read, seen by the idle timer
-    DelayedCall idle;
+    std::uint64_t activity = 0, seen = 0;       // bytes read; seen at expiry
+    StateMachine state;
   };
   void on_accept();
   void on_event(Fd fd, const IoEvent& e);
@@ -71,8 +77,7 @@ class EchoServer {
   void handle_lines(Conn& c);
   // Writes what it can; closes when done closing. False if dropped.
   bool flush(Conn& c);
-  void arm_idle(Conn& c);
-  void on_idle(Fd fd, sim::Clock::time_point due, std::uint64_t activity);
+  void guard(Conn& c);
   void drop(Fd fd);
 
   Reactor& r_;
@@ -88,10 +93,13 @@ class EchoServer {
 // Connects, sends `request` (with back-pressure), shuts its write side,
 // reads until EOF, reset or refusal, then calls `done`. Always correct:
 // loops to EAGAIN, keeps what a short write left, handles every status.
+// With `keep_open_until` > 0 it never half-closes: it closes once that
+// many bytes came back (or at EOF or a reset).
 class EchoClient {
  public:
   EchoClient(Reactor& r, const std::string& address, std::string request,
-             Trigger trigger, std::function<void()> done);
+             Trigger trigger, std::function<void()> done,
+             std::size_t keep_open_until = 0);
   const std::string& received() const { return received_; }
   bool reset() const { return reset_; }
   bool finished() const { return finished_; }
@@ -104,6 +112,7 @@ class EchoClient {
   Trigger trigger_;
   Fd fd_;
   std::string out_, received_;
+  std::size_t keep_open_until_;
   bool shut_ = false, reset_ = false, finished_ = false;
   std::function<void()> done_;
 };

@@ -240,6 +240,16 @@ class StreamObserver final : public RunObserver {
          step, n.where.line, n.value, 0},
         nullptr, text);
   }
+  // A net note: the event in `kind`, socket and peer in `a` and `b`,
+  // bytes in `value`, then `name`, a NUL and `detail`.
+  void on_net(StrandId strand, std::uint64_t step, const NetNote& n) override {
+    std::string text = n.name;
+    text += '\0';
+    text += n.detail;
+    put({'n', static_cast<std::uint8_t>(n.event), n.socket, n.peer, step,
+         strand, n.bytes, 0},
+        nullptr, text);
+  }
   void on_failure(const Failure&) override {}
 
  private:
@@ -324,6 +334,18 @@ void replay_stream(Shared* shared, RunObserver& to) {
       case 'o':
         replay_op(h, text, to);
         break;
+      case 'n': {
+        const std::size_t nul = text.find('\0');
+        NetNote n;
+        n.event = static_cast<NetEvent>(h.kind);
+        n.socket = h.a;
+        n.peer = h.b;
+        n.bytes = h.value;
+        n.name = text.substr(0, nul);
+        if (nul != std::string::npos) n.detail = text.substr(nul + 1);
+        to.on_net(static_cast<StrandId>(h.time_ns), h.step, n);
+        break;
+      }
       default:
         to.on_event(static_cast<EventKind>(h.kind), h.a, h.value, h.b, h.step,
                     t, text);

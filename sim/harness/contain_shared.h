@@ -32,7 +32,8 @@ struct CrashRecord {
 // One record of the observer stream (see StreamObserver): a fixed head,
 // then a Choice for a choice, then `text_len` bytes (a name, a detail).
 struct StreamHead {
-  std::uint8_t type = 0;  // 's'pawn, e'x'it, 'c'hoice, 'w'ake, 'e'vent, 'o'p
+  std::uint8_t type =
+      0;  // 's'pawn, e'x'it, 'c'hoice, 'w'ake, 'e'vent, 'o'p, 'n'et
   std::uint8_t kind = 0;
   std::uint32_t a = 0;  // strand / waker / from
   std::uint32_t b = 0;  // parent / woken / to

@@ -5,6 +5,8 @@
 
 #include <cstdio>
 #include <cstring>
+#include <iterator>
+#include <utility>
 
 #include "traces/reader.h"
 
@@ -145,7 +147,37 @@ static_assert(failure_kinds_agree(),
               "sim::FailureKind and traces::FailureRecordKind number a kind "
               "differently, or one lists a kind the other lacks");
 
+constexpr bool net_events_agree() {
+  using R = traces::NetRecord::Event;
+  constexpr std::pair<NetEvent, R> kPairs[] = {
+      {NetEvent::kConnect, R::kConnect}, {NetEvent::kRefused, R::kRefused},
+      {NetEvent::kAccept, R::kAccept},   {NetEvent::kSend, R::kSend},
+      {NetEvent::kDeliver, R::kDeliver}, {NetEvent::kHalfClose, R::kHalfClose},
+      {NetEvent::kClose, R::kClose},     {NetEvent::kReset, R::kReset},
+      {NetEvent::kFault, R::kFault},     {NetEvent::kState, R::kState}};
+  for (const auto& [a, b] : kPairs)
+    if (!same_number(a, b)) return false;
+  return std::size(kPairs) == traces::NetRecord::kMaxEvent + 1u;
+}
+static_assert(net_events_agree(),
+              "sim::NetEvent and traces::NetRecord::Event number an event "
+              "differently, or one lists an event the other lacks");
+
 }  // namespace
+
+traces::NetRecord to_record(StrandId strand, std::uint64_t step,
+                            const NetNote& note) {
+  traces::NetRecord r;
+  r.event = static_cast<traces::NetRecord::Event>(note.event);
+  r.strand = strand;
+  r.step = step;
+  r.socket = note.socket;
+  r.peer = note.peer;
+  r.bytes = note.bytes;
+  r.name = note.name;
+  r.detail = note.detail;
+  return r;
+}
 
 traces::ChoiceRecord to_record(const Choice& c) {
   traces::ChoiceRecord r;
@@ -307,6 +339,11 @@ void ScheduleRecorder::on_event(EventKind kind, StrandId from,
 
 void ScheduleRecorder::on_op(StrandId strand, std::uint64_t step,
                              const OpNote& note) {
+  writer_.append(to_record(strand, step, note));
+}
+
+void ScheduleRecorder::on_net(StrandId strand, std::uint64_t step,
+                              const NetNote& note) {
   writer_.append(to_record(strand, step, note));
 }
 

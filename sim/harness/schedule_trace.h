@@ -39,6 +39,8 @@ class ScheduleRecorder final : public RunObserver {
                 StrandId to, std::uint64_t step, Nanos time,
                 const std::string& detail) override;
   void on_op(StrandId strand, std::uint64_t step, const OpNote& note) override;
+  void on_net(StrandId strand, std::uint64_t step,
+              const NetNote& note) override;
   void on_failure(const Failure& failure) override;
 
  private:
@@ -54,6 +56,8 @@ traces::ChoiceRecord to_record(const Choice& choice);
 // program was built.
 traces::OpRecord to_record(StrandId strand, std::uint64_t step,
                            const OpNote& note);
+traces::NetRecord to_record(StrandId strand, std::uint64_t step,
+                            const NetNote& note);
 // nullopt if the record's kind byte is no ChoiceKind.
 std::optional<Choice> from_record(const traces::ChoiceRecord& record);
 

@@ -367,5 +367,63 @@ TEST(TraceCommand, ShowNamesStrandsAndEndsWithTheFailure) {
   EXPECT_EQ(lines, 2u);
 }
 
+// A run on the simulated network, as its recorder writes it: a connect,
+// bytes delivered, a fault and a state change, each a net record.
+std::string net_trace() {
+  const std::string path = (fs::temp_directory_path() /
+                            ("weft-" + std::to_string(getpid()) + "-net.weft"))
+                               .string();
+  using E = traces::NetRecord::Event;
+  traces::TraceWriter w(path, traces::TraceHeader{});
+  w.append(traces::StrandRecord{traces::StrandRecord::Event::kSpawn, 0,
+                                0xffffffffu, 0, 0, "main"});
+  w.append(traces::ChoiceRecord{7, false, 0, 1, 0, 0, false, 1});
+  w.append(traces::NetRecord{E::kConnect, 0, 2, 1, 2, 0, "tcp:10.0.0.1:7", ""});
+  w.append(traces::NetRecord{E::kFault, 0, 3, traces::NetRecord::kNoSocket,
+                             traces::NetRecord::kNoSocket, 0, "short-write",
+                             "write on 1 of 110 bytes"});
+  w.append(traces::NetRecord{E::kDeliver, 0, 4, 1, 2, 75, "", ""});
+  w.append(traces::NetRecord{E::kState, 0, 5, traces::NetRecord::kNoSocket,
+                             traces::NetRecord::kNoSocket, 0, "conn 2",
+                             "open -> closing: EOF"});
+  w.close();
+  return path;
+}
+
+TEST(Timeline, NetRecordsAreMarkersForConnectionsBytesFaultsAndStates) {
+  const std::string path = net_trace();
+  const Timeline t = timeline_of(path);
+  std::vector<std::pair<std::string, std::string>> seen;
+  for (const Marker& m : t.markers) seen.emplace_back(m.kind, m.text);
+  EXPECT_EQ(seen,
+            (std::vector<std::pair<std::string, std::string>>{
+                {"connection", "connect 1 to tcp:10.0.0.1:7 (server side 2)"},
+                {"fault", "fault short-write: write on 1 of 110 bytes"},
+                {"bytes", "deliver 1 -> 2: 75 bytes delivered"},
+                {"state", "state conn 2: open -> closing: EOF"}}));
+  const std::string page = to_html(t);
+  for (const char* kind :
+       {"\"connection\"", "\"bytes\"", "\"fault\"", "\"state\""})
+    EXPECT_THAT(page, HasSubstr(kind));
+  EXPECT_THAT(to_perfetto_json(t), HasSubstr("75 bytes delivered"));
+  std::remove(path.c_str());
+}
+
+TEST(TraceCommand, ShowPrintsNetRecordsReadably) {
+  const std::string path = net_trace();
+  std::ostringstream out;
+  ASSERT_EQ(trace_show(path, {}, out), 0);
+  EXPECT_THAT(out.str(), HasSubstr("net     'main' connect     1 to "
+                                   "tcp:10.0.0.1:7 (server side 2)"));
+  EXPECT_THAT(out.str(), HasSubstr("net     'main' deliver     1 -> 2: 75 "
+                                   "bytes delivered"));
+  EXPECT_THAT(out.str(), HasSubstr("net     'main' state       conn 2: open "
+                                   "-> closing: EOF"));
+  std::ostringstream stat;
+  ASSERT_EQ(trace_stat(path, stat), 0);
+  EXPECT_THAT(stat.str(), HasSubstr(", net 4"));
+  std::remove(path.c_str());
+}
+
 }  // namespace
 }  // namespace weft::replay

@@ -30,6 +30,10 @@ struct Exchange {
   std::vector<std::string> requests = {};
   // Expected answers, by client; empty: the requests echoed.
   std::vector<std::string> answers = {};
+  // False: clients never shut their write side; each closes once its
+  // answers are back (the server sees EOF only through a half-close
+  // fault, or after the answers).
+  bool clients_half_close = true;
 };
 
 struct ExchangeResult {
@@ -59,10 +63,13 @@ inline ExchangeResult run_exchange(const Exchange& x) {
   };
   for (int i = 0; i < n; ++i) {
     out.bytes_sent += req[i].size();
-    cs.push_back(std::make_unique<EchoClient>(r, server.address(), req[i],
-                                              x.client_trigger, [&] {
-                                                if (++done == n) finish();
-                                              }));
+    const std::string& want = x.answers.empty() ? req[i] : x.answers[i];
+    cs.push_back(std::make_unique<EchoClient>(
+        r, server.address(), req[i], x.client_trigger,
+        [&] {
+          if (++done == n) finish();
+        },
+        x.clients_half_close ? 0 : want.size()));
   }
   if (!World::current().simulated())
     guard = r.call_later(std::chrono::seconds(60), [&] {

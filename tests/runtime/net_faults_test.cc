@@ -63,27 +63,40 @@ std::string temp_dir(const std::string& name) {
   return d.string();
 }
 
-TEST(SimNetwork, AFailingTraceHoldsItsFaultsAsChoicesAndEvents) {
+TEST(SimNetwork, AFailingTraceHoldsItsFaultsAsChoicesAndNetRecords) {
   const std::string dir = temp_dir("trace");
   sim::ExploreOptions o = quiet_random(400);
   o.trace_dir = dir;
   const auto found = weft::testing::find_failure(
       o, simulated({.bug = EchoBug::kAssumesFullWrite}));
   ASSERT_TRUE(found.failed());
-  std::uint64_t fault_choices = 0, fault_events = 0, short_writes = 0;
+  ASSERT_FALSE(found.trace_path.empty()) << found.report;
+  std::uint64_t fault_choices = 0, short_writes = 0, connects = 0, accepts = 0,
+                delivered = 0, sent = 0, states = 0;
   auto reader = traces::TraceReader::open(found.trace_path);
+  using E = traces::NetRecord::Event;
   for (const auto& rec : reader.records()) {
     if (const auto* c = std::get_if<traces::ChoiceRecord>(&rec))
       fault_choices += c->kind == static_cast<std::uint8_t>(
                                       traces::ChoiceRecordKind::kFault);
-    if (const auto* e = std::get_if<traces::EventRecord>(&rec)) {
-      fault_events += e->kind == traces::EventRecord::Kind::kFault;
-      short_writes += e->detail.rfind("short-write: ", 0) == 0;
+    if (const auto* n = std::get_if<traces::NetRecord>(&rec)) {
+      short_writes += n->event == E::kFault && n->name == "short-write";
+      connects += n->event == E::kConnect;
+      accepts += n->event == E::kAccept;
+      sent += n->event == E::kSend ? n->bytes : 0;
+      delivered += n->event == E::kDeliver ? n->bytes : 0;
+      states += n->event == E::kState;
     }
   }
   EXPECT_GT(fault_choices, 0u);
   EXPECT_GT(short_writes, 0u);
-  EXPECT_GE(fault_events, short_writes);
+  // Two clients: each connection opened and accepted, bytes sent and
+  // delivered, and the server's connection states.
+  EXPECT_EQ(connects, 2u);
+  EXPECT_EQ(accepts, 2u);
+  EXPECT_GT(delivered, 0u);
+  EXPECT_LE(delivered, sent);
+  EXPECT_GT(states, 0u);
   std::filesystem::remove_all(dir);
 }
 
@@ -112,6 +125,65 @@ TEST(SimNetwork, ShrinkingKeepsOnlyTheFaultsTheFailureNeeds) {
       EXPECT_EQ(fired[f], 0u) << to_string(static_cast<Fault>(f));
     }
   }
+}
+
+// Clients that never half-close: the server reads EOF only when the
+// network injects a half-close, so the close-before-flush bug stays hidden
+// from such clients until that fault site is on. Short writes (which leave
+// answers unflushed) are in swarm mode in both explorations.
+Exchange keep_open(EchoBug bug) {
+  return {.bug = bug, .clients = 3, .lines = 6, .clients_half_close = false};
+}
+SimNetworkOptions short_writes(bool half_close) {
+  using Mode = SimNetworkOptions::Mode;
+  auto o = SimNetworkOptions::none().set(Fault::kShortWrite, Mode::kSwarm);
+  if (half_close) o.set(Fault::kHalfClose, Mode::kSwarm);
+  return o;
+}
+
+TEST(HalfCloseFault, FindsTheCloseBeforeFlushBugThatCleanClientsHide) {
+  const auto bug = EchoBug::kClosesOnHalfClose;
+  const auto hidden = weft::testing::explore(
+      quiet_random(400), simulated(keep_open(bug), short_writes(false)));
+  EXPECT_FALSE(hidden.failed()) << hidden.report;
+  EXPECT_EQ(hidden.schedules, 400u);
+  const auto found = weft::testing::find_failure(
+      quiet_random(400), simulated(keep_open(bug), short_writes(true)));
+  ASSERT_TRUE(found.failed());
+  ASSERT_TRUE(found.shrunk.has_value());
+  // The shrunk schedule still needs a half-close (and a short write).
+  std::array<std::uint32_t, kFaultCount> fired{};
+  sim::Scheduler sched(sim::RunLimits{});
+  sim::ReplayStrategy replay(*found.shrunk, /*lenient_tail=*/true);
+  const auto run = sched.run(replay, found.seed, [&] {
+    SimNetwork net(short_writes(true));
+    struct Count {
+      SimNetwork& net;
+      std::array<std::uint32_t, kFaultCount>& out;
+      ~Count() { out = net.fired(); }
+    } count{net, fired};
+    run_exchange(keep_open(bug));
+  });
+  ASSERT_TRUE(run.failed());
+  EXPECT_GE(fired[static_cast<int>(Fault::kHalfClose)], 1u);
+  EXPECT_GE(fired[static_cast<int>(Fault::kShortWrite)], 1u);
+}
+
+TEST(HalfCloseFault, TheFixedServerFlushesBeforeClosingUnderIt) {
+  const auto fixed = weft::testing::explore(
+      quiet_random(400),
+      simulated(keep_open(EchoBug::kNone), short_writes(true)));
+  EXPECT_FALSE(fixed.failed()) << fixed.report;
+  EXPECT_EQ(fixed.schedules, 400u);
+}
+
+TEST(HalfCloseFault, ClientsThatKeepTheirWriteSideOpenAreServedOnLoopback) {
+  Exchange x = keep_open(EchoBug::kNone);
+  x.address = "tcp:127.0.0.1:0";
+  const auto r = run_exchange(x);
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.bytes_received, r.bytes_sent);
+  EXPECT_EQ(r.server.requests, 18u);
 }
 
 // Garbage, an over-long line, an empty line and a request cut by EOF each

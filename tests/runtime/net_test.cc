@@ -66,7 +66,7 @@ TEST_P(EchoBugs, IsFoundInSimulationAndReplaysFromItsTrace) {
                               << kSchedules << " random schedules";
   EXPECT_EQ(found.failure->kind, sim::FailureKind::kAssertion)
       << found.failure->message;
-  ASSERT_FALSE(found.trace_path.empty());
+  ASSERT_FALSE(found.trace_path.empty()) << found.report;
   sim::ExploreOptions again = exploration();
   again.replay_file = found.trace_path;
   const auto replayed = weft::testing::find_failure(

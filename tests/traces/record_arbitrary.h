@@ -76,6 +76,20 @@ struct Arbitrary<weft::traces::OpRecord> {
 };
 
 template <>
+struct Arbitrary<weft::traces::NetRecord> {
+  static Gen<weft::traces::NetRecord> arbitrary() {
+    using N = weft::traces::NetRecord;
+    return gen::build<N>(
+        gen::set(&N::event,
+                 gen::map(gen::inRange<int>(0, N::kMaxEvent + 1),
+                          [](int e) { return static_cast<N::Event>(e); })),
+        gen::set(&N::strand), gen::set(&N::step), gen::set(&N::socket),
+        gen::set(&N::peer), gen::set(&N::bytes), gen::set(&N::name),
+        gen::set(&N::detail));
+  }
+};
+
+template <>
 struct Arbitrary<weft::traces::AllocRecord> {
   static Gen<weft::traces::AllocRecord> arbitrary() {
     using A = weft::traces::AllocRecord;
@@ -118,7 +132,8 @@ struct Arbitrary<weft::traces::Record> {
         gen::cast<R>(gen::arbitrary<weft::traces::TimeRecord>()),
         gen::cast<R>(gen::arbitrary<weft::traces::AllocRecord>()),
         gen::cast<R>(gen::arbitrary<weft::traces::SlotRecord>()),
-        gen::cast<R>(gen::arbitrary<weft::traces::OpRecord>()));
+        gen::cast<R>(gen::arbitrary<weft::traces::OpRecord>()),
+        gen::cast<R>(gen::arbitrary<weft::traces::NetRecord>()));
   }
 };
 

@@ -349,8 +349,8 @@ TEST(TraceReader, NewerMajorVersionIsRefusedNamingBothVersions) {
   bytes[8] = 3;  // major version
   put_bytes(path, bytes);
   const std::string e = open_error(path);
-  EXPECT_THAT(e, HasSubstr("format version 3.1 is newer than this weft reads "
-                           "(2.1)"));
+  EXPECT_THAT(e, HasSubstr("format version 3.2 is newer than this weft reads "
+                           "(2.2)"));
   EXPECT_THAT(e, HasSubstr("at byte 8"));
   std::remove(path.c_str());
 }
@@ -689,6 +689,29 @@ TEST(TraceReader, AChoiceOfZeroAlternativesOutsideTheExceptionsIsMalformed) {
   EXPECT_THAT(error_at(path, at),
               HasSubstr("malformed record 0: a choice among 0 "
                         "alternatives"));
+  std::remove(path.c_str());
+}
+
+TEST(TraceReader, ANetRecordWithAnUnknownEventIsMalformedAtItsFramesOffset) {
+  const std::string path = temp_path("net-event.weft");
+  NetRecord n;
+  n.event = NetRecord::Event::kDeliver;
+  n.socket = 3;
+  n.peer = 4;
+  n.bytes = 12;
+  const std::vector<Record> records = {Record(choice(0)), Record(n)};
+  std::string content = column_content(records);
+  const auto at = write_frame_file(path, records.size(), content);
+  auto clean = TraceReader::open(path);
+  ASSERT_EQ(read_all(clean), records);
+  // The rows column, last, holds the net record's fields: its event first.
+  std::string fields;
+  encode_fields(Record(n), fields);
+  const std::size_t event = content.size() - fields.size();
+  ASSERT_EQ(content.substr(event), fields);
+  content[event] = static_cast<char>(NetRecord::kMaxEvent + 1);
+  write_frame_file(path, records.size(), content);
+  EXPECT_THAT(error_at(path, at), HasSubstr("malformed record 1"));
   std::remove(path.c_str());
 }
 

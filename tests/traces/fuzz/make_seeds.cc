@@ -1,15 +1,43 @@
 // Writes the seed corpus of a decoder's fuzz target (trace_decoder_fuzz.cc)
 // into a directory: small multi-frame files of the current format, made by
-// TraceWriter so they follow the format as it is. Usage:
-//   make_seeds events|schedule|calls|slots DIR
+// TraceWriter so they follow the format as it is; for net_record_fuzz
+// (net), rows of encoded records as traces/record.h codes them. Usage:
+//   make_seeds events|schedule|calls|slots|net DIR
 #include <cstdio>
+#include <fstream>
 #include <string>
 
+#include "traces/record.h"
 #include "traces/writer.h"
 
 namespace {
 
 using namespace weft::traces;
+
+// One of each net event, with sockets, counts and texts.
+NetRecord net_record(std::uint32_t i) {
+  NetRecord n;
+  n.event = static_cast<NetRecord::Event>(i % (NetRecord::kMaxEvent + 1));
+  n.strand = i % 3;
+  n.step = i;
+  n.socket = i;
+  n.peer = i % 2 ? NetRecord::kNoSocket : i + 1;
+  n.bytes = 100u * i;
+  n.name = i % 3 ? "tcp:10.0.0.1:7" : "conn 4";
+  n.detail = i % 2 ? "open -> closing: EOF" : "";
+  return n;
+}
+
+// Files of 1, 3 and 10 encoded records (tag byte, then the fields).
+void write_net_rows(const std::string& dir) {
+  for (std::uint32_t count : {1u, 3u, 10u}) {
+    std::string bytes;
+    for (std::uint32_t i = 0; i < count; ++i) encode(net_record(i), bytes);
+    std::ofstream(dir + "/net-" + std::to_string(count) + ".bin",
+                  std::ios::binary)
+        << bytes;
+  }
+}
 
 void write(const std::string& path, TraceKind kind, const std::string& form,
            const std::string& what, std::size_t per_frame) {
@@ -57,6 +85,7 @@ void write(const std::string& path, TraceKind kind, const std::string& form,
         op.where = "dir/file.cc:" + std::to_string(10 + i);
         w.append(op);
       }
+      if (i % 4 == 2) w.append(net_record(i));
       if (i == 11) {
         FailureRecord f;
         f.step = i;
@@ -87,10 +116,15 @@ void write(const std::string& path, TraceKind kind, const std::string& form,
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr, "usage: make_seeds events|schedule|calls|slots DIR\n");
+    std::fprintf(stderr,
+                 "usage: make_seeds events|schedule|calls|slots|net DIR\n");
     return 2;
   }
   const std::string what = argv[1], dir = argv[2];
+  if (what == "net") {
+    write_net_rows(dir);
+    return 0;
+  }
   const TraceKind kind = what == "events"     ? TraceKind::kEvents
                          : what == "schedule" ? TraceKind::kSchedule
                                               : TraceKind::kAllocLog;
