@@ -43,6 +43,7 @@ World& World::of(Scheduler& s) {
     w.ids_ = 0;
     w.threads_.clear();
     w.thread_numbers_ = 0;
+    w.keys_.clear();
     w.thread(0).is_thread = true;  // the main strand
   }
   return w;

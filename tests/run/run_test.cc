@@ -115,6 +115,16 @@ TEST(WeftRunDeterminism, ThePrintedReplayCommandReproducesTheFailure) {
   EXPECT_THAT(again.output, HasSubstr("Assertion `counter == 2' failed"));
 }
 
+// Threads' pthread_setspecific values are their own though all strands
+// share one OS thread: 1,000 portfolio schedules of tests/run/programs/
+// keys.c, whose assert fails in any schedule where one thread reads the
+// other's value (as it would with the real, per-OS-thread values).
+TEST(WeftRunThreadSpecificData, EachThreadKeepsItsOwnValueOfAKey) {
+  const Outcome o = weft_run(WEFT_RUN_keys, "WEFT_ITERATIONS=1000");
+  EXPECT_EQ(o.status, 0) << o.output;
+  EXPECT_THAT(o.output, HasSubstr("1000 schedules passed"));
+}
+
 TEST(WeftRunBadInput, AMissingProgramIsStatusTwoWithItsName) {
   const Outcome o = weft_run("/nonexistent/program");
   EXPECT_EQ(o.status, 2);
