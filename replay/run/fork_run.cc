@@ -369,12 +369,9 @@ sim::RunResult ForkIsolation::run(sim::Scheduler& sched,
     // The next children take their stacks from the parent's pool.
     if (rec.stacks > sched.stacks_mapped())
       sched.reserve_stacks(std::min<std::uint64_t>(rec.stacks, kMaxReserved));
-    if (rec.state.load() == 2 && unsupported_.empty()) {
-      unsupported_ = rec.message;
-      if (!out.failure)
-        out.failure = Failure{
-            FailureKind::kAssertion, rec.message, "", 0, 0, sim::Nanos{0}};
-    }
+    // Not a failure of a schedule but input weft run cannot take: the
+    // exploration ends here, without a report.
+    if (rec.state.load() == 2) throw UnsupportedProgram(rec.message);
   } else {
     const sim::internal::CrashRecord& c = sh->crash;
     out.failure = crash_failure(c, status, watchdog_s_);

@@ -125,6 +125,16 @@ TEST(WeftRunThreadSpecificData, EachThreadKeepsItsOwnValueOfAKey) {
   EXPECT_THAT(o.output, HasSubstr("1000 schedules passed"));
 }
 
+// A thread blocked in a real read is a hang named by the watchdog (one
+// second of real time here), not a run that never ends.
+TEST(WeftRunWatchdog, NamesTheThreadBlockedInACallWeftDoesNotControl) {
+  const Outcome o = weft_run(WEFT_RUN_blocks, "WEFT_WATCHDOG=1");
+  EXPECT_EQ(o.status, 1) << o.output;
+  EXPECT_THAT(o.output, HasSubstr("in thread 'thread-1'"));
+  EXPECT_THAT(o.output, HasSubstr("WEFT_WATCHDOG"));
+  EXPECT_THAT(o.output, HasSubstr("pthread_mutex_unlock"));
+}
+
 TEST(WeftRunBadInput, AMissingProgramIsStatusTwoWithItsName) {
   const Outcome o = weft_run("/nonexistent/program");
   EXPECT_EQ(o.status, 2);
