@@ -222,6 +222,11 @@ class Scheduler {
   // Every later run() of any scheduler goes through `isolation` (null:
   // none, the default). Not owned.
   static void set_isolation(RunIsolation* isolation) { isolation_ = isolation; }
+  // Strand stacks this scheduler has mapped, and mapping up to `n` ahead:
+  // an isolation that forks per schedule maps in the parent the stacks its
+  // children would otherwise each map for themselves.
+  std::size_t stacks_mapped() const { return stacks_.mapped(); }
+  void reserve_stacks(std::size_t n) { stacks_.reserve(n); }
 
   // Always inlined: weft's hook runtime (sim/instrument/) calls it, and must
   // not reach a copy of it compiled into an instrumented unit.

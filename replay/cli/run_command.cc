@@ -124,6 +124,9 @@ int run_run_command(const RunCommand& c) {
     preload += std::string(":") + old;
   setenv("LD_PRELOAD", preload.c_str(), 1);
   setenv("WEFT_RUN", "1", 1);
+  // Every symbol bound at load, in the fork server: otherwise each
+  // schedule's child would look up again every function it calls.
+  setenv("LD_BIND_NOW", "1", 1);
   setenv("WEFT_RUN_COMMAND", command.c_str(), 1);
   if (!c.replay.empty()) setenv("WEFT_REPLAY", c.replay.c_str(), 1);
   std::vector<char*> args;

@@ -39,11 +39,14 @@ struct ResultRecord {
   std::uint64_t time_ns = 0;
   std::uint64_t steps = 0;
   std::uint64_t choices = 0;
+  std::uint64_t stacks = 0;  // strand stacks the child mapped
   char strand[128] = {};
   char message[8192] = {};
 };
 
 constexpr std::size_t kLogBytes = std::size_t{256} << 20;  // reserved only
+constexpr off_t kOutputKeep = off_t{1} << 20;  // bytes before a truncation
+constexpr std::uint64_t kMaxReserved = 64;     // stacks mapped ahead
 
 struct LogHeader {
   std::uint64_t used = 0;
@@ -150,6 +153,7 @@ bool replay_log(const LogHeader* log, sim::Strategy& strategy) {
 // The child's state, reached from the hooks (a process-wide pointer: the
 // child runs one schedule and ends).
 struct Child {
+  const sim::Scheduler* sched = nullptr;
   sim::internal::Shared* shared = nullptr;
   ResultRecord* result = nullptr;
 };
@@ -168,6 +172,7 @@ Child g_child;
     copy_text(r.message, sizeof r.message, failure->message);
   }
   r.steps = steps;
+  r.stacks = g_child.sched->stacks_mapped();
   const std::uint64_t n =
       std::min<std::uint64_t>(schedule.size(), g_child.shared->choice_capacity);
   if (n > 0)
@@ -201,9 +206,10 @@ void on_exit_hook(int status, void*) {
     ForkIsolation::finish_child(*s, status);
 }
 
-std::string read_output(int fd) {
+// What the schedule wrote from byte `from` of the output file on.
+std::string read_output(int fd, off_t from) {
   std::string out;
-  if (lseek(fd, 0, SEEK_SET) < 0) return out;
+  if (lseek(fd, from, SEEK_SET) < 0) return out;
   char buf[65536];
   for (;;) {
     const ssize_t n = read(fd, buf, sizeof buf);
@@ -248,6 +254,7 @@ ForkIsolation::ForkIsolation(std::uint64_t max_steps, std::uint64_t watchdog_s)
     : area_(new Area(max_steps)), watchdog_s_(watchdog_s) {
   output_fd_ = memfd_create("weft-run-output", MFD_CLOEXEC);
   if (output_fd_ < 0) throw std::runtime_error("weft run: memfd_create failed");
+  sim::internal::prepare_contained_children();
 }
 
 ForkIsolation::~ForkIsolation() {
@@ -306,8 +313,14 @@ sim::RunResult ForkIsolation::run(sim::Scheduler& sched,
                                   const std::function<void()>& body) {
   area_->reset();
   sim::internal::Shared* sh = area_->shared.get();
-  if (ftruncate(output_fd_, 0) != 0 || lseek(output_fd_, 0, SEEK_SET) < 0)
-    throw std::runtime_error("weft run: cannot reset the output buffer");
+  // The children write on from where the last one stopped (they share the
+  // file offset); the buffer is emptied only once it has grown large.
+  off_t output_at = lseek(output_fd_, 0, SEEK_CUR);
+  if (output_at < 0 || output_at > kOutputKeep) {
+    if (ftruncate(output_fd_, 0) != 0 || lseek(output_fd_, 0, SEEK_SET) < 0)
+      throw std::runtime_error("weft run: cannot reset the output buffer");
+    output_at = 0;
+  }
   std::fflush(nullptr);
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("weft run: fork failed");
@@ -316,7 +329,10 @@ sim::RunResult ForkIsolation::run(sim::Scheduler& sched,
     dup2(output_fd_, STDERR_FILENO);
     // Line-buffered, as on a terminal: a schedule that aborts keeps the
     // lines it printed.
-    setvbuf(stdout, nullptr, _IOLBF, 0);
+    // (A buffer of ours: libc's own would cost a stat and an allocation.)
+    static char out_buffer[BUFSIZ];
+    setvbuf(stdout, out_buffer, _IOLBF, sizeof out_buffer);
+    g_child.sched = &sched;
     g_child.shared = sh;
     g_child.result = area_->result;
     sim::internal::become_contained_child(sh, watchdog_s_);
@@ -350,12 +366,12 @@ sim::RunResult ForkIsolation::run(sim::Scheduler& sched,
                             sim::Nanos{static_cast<std::int64_t>(rec.time_ns)}};
     out.steps = rec.steps;
     out.schedule.assign(sh->choices(), sh->choices() + rec.choices);
-    if (rec.state.load() == 2 && unsupported_.empty()) {
-      unsupported_ = rec.message;
-      if (!out.failure)
-        out.failure = Failure{
-            FailureKind::kAssertion, rec.message, "", 0, 0, sim::Nanos{0}};
-    }
+    // The next children take their stacks from the parent's pool.
+    if (rec.stacks > sched.stacks_mapped())
+      sched.reserve_stacks(std::min<std::uint64_t>(rec.stacks, kMaxReserved));
+    // Not a failure of a schedule but input weft run cannot take: the
+    // exploration ends here, without a report.
+    if (rec.state.load() == 2) throw UnsupportedProgram(rec.message);
   } else {
     const sim::internal::CrashRecord& c = sh->crash;
     out.failure = crash_failure(c, status, watchdog_s_);
@@ -368,7 +384,7 @@ sim::RunResult ForkIsolation::run(sim::Scheduler& sched,
     if (out.failure) observer->on_failure(*out.failure);
   }
   if (out.failure && !kept_output_) {
-    failing_output_ = read_output(output_fd_);
+    failing_output_ = read_output(output_fd_, output_at);
     kept_output_ = true;
   }
   return out;

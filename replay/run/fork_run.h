@@ -9,12 +9,20 @@
 
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 #include <string>
 
 #include "sim/scheduler.h"
 #include "sim/strategy.h"
 
 namespace weft::run {
+
+// Thrown out of explore() when the program called something weft cannot
+// simulate (fork, exec, pthread_cancel, ...): what() says what and where.
+class UnsupportedProgram : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 class ForkIsolation final : public sim::RunIsolation {
  public:
@@ -32,8 +40,6 @@ class ForkIsolation final : public sim::RunIsolation {
   // What the program printed (stdout and stderr) in the first schedule
   // that failed; "" until one did.
   const std::string& failing_output() const { return failing_output_; }
-  // Set when the program called something weft cannot simulate: what.
-  const std::string& unsupported() const { return unsupported_; }
 
   // Called by the child's body when the program's main returned `status`
   // (or it called exit): ends the child with the run's result.
@@ -46,7 +52,6 @@ class ForkIsolation final : public sim::RunIsolation {
   std::uint64_t watchdog_s_;
   std::string failing_output_;
   bool kept_output_ = false;
-  std::string unsupported_;
 };
 
 }  // namespace weft::run

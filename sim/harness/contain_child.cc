@@ -118,13 +118,14 @@ void on_watchdog_tick(int) {
   still = 0;
 }
 
+constexpr std::size_t kAltSize = 256 * 1024;
+char* g_alt_stack = nullptr;
+
 void install_handlers() {
   install_overflow_handler();  // once, so it never replaces ours later
-  static char* alt = nullptr;
-  constexpr std::size_t kAltSize = 256 * 1024;
-  if (alt == nullptr) alt = new char[kAltSize];
+  if (g_alt_stack == nullptr) g_alt_stack = new char[kAltSize];
   stack_t ss{};
-  ss.ss_sp = alt;
+  ss.ss_sp = g_alt_stack;
   ss.ss_size = kAltSize;
   sigaltstack(&ss, nullptr);
   struct sigaction sa {};
@@ -178,6 +179,11 @@ SharedMapping::~SharedMapping() {
 
 bool contained(const ExploreOptions& o) {
   return o.contain == ExploreOptions::Contain::kBatch && g_shared == nullptr;
+}
+
+void prepare_contained_children() {
+  install_overflow_handler();
+  if (g_alt_stack == nullptr) g_alt_stack = new char[kAltSize];
 }
 
 void become_contained_child(Shared* shared, std::uint64_t watchdog_s) {

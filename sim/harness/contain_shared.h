@@ -80,6 +80,10 @@ class SharedMapping {
 // signals on an alternate stack, the guard-page check, an exit hook) and
 // the watchdog, all reporting into `shared`. watchdog_s = 0: no watchdog.
 void become_contained_child(Shared* shared, std::uint64_t watchdog_s);
+// In a process that forks children to contain, before the first fork:
+// allocates once what become_contained_child() would allocate in each
+// child (the signal stacks), so a child starts with less to do.
+void prepare_contained_children();
 
 // Publishes which schedule the child runs (seed, strategy, its WEFT_*
 // environment) so the parent can name it if the child dies.

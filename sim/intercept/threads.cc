@@ -52,6 +52,7 @@ int create_thread(sim::Scheduler& s, pthread_t* thread, void* (*fn)(void*),
     } catch (const ThreadExit& e) {
       result = e.result;
     }
+    internal::run_key_destructors(*sched);
     World::of(*sched).thread(sched->current_strand()).result = result;
   });
   internal::Thread& t = w.thread(id);
@@ -177,7 +178,10 @@ int pthread_kill(pthread_t t, int sig) noexcept {
   return WEFT_REAL(pthread_kill)(t, sig);
 }
 
-int sched_yield() noexcept {
+// Not noexcept, though libc declares it so, like pthread_mutex_lock: a
+// strand torn down at the end of a failed run while it yields is unwound
+// from here (a spin loop would otherwise never end).
+int sched_yield() {
   if (Scheduler* s = strand_scheduler()) [[unlikely]] {
     Call call(*s, "sched_yield");
     s->choice_point(weft::sim::ChoiceKind::kYield);

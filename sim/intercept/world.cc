@@ -1,6 +1,11 @@
 #include "sim/intercept/world.h"
 
+#include <dlfcn.h>
+
+#include <cstring>
+
 #include "sim/check.h"
+#include "sim/intercept/real.h"
 
 namespace weft::intercept {
 namespace {
@@ -33,6 +38,15 @@ void unsupported(sim::Scheduler& s, const char* what) {
 
 namespace internal {
 
+void* next_definition(const char* name) {
+#if defined(WEFT_ASAN)
+  char interceptor[96] = "__interceptor_";
+  std::strncat(interceptor, name, sizeof interceptor - 15);
+  if (void* f = dlsym(RTLD_DEFAULT, interceptor)) return f;
+#endif
+  return dlsym(RTLD_NEXT, name);
+}
+
 World& World::of(Scheduler& s) {
   // One table per thread: a scheduler runs on the thread that called run().
   thread_local World w;
@@ -43,6 +57,7 @@ World& World::of(Scheduler& s) {
     w.ids_ = 0;
     w.threads_.clear();
     w.thread_numbers_ = 0;
+    w.keys_.clear();
     w.thread(0).is_thread = true;  // the main strand
   }
   return w;

@@ -56,7 +56,19 @@ struct Thread {
   bool detached = false;
   bool joined = false;
   void* result = nullptr;
+  // pthread_setspecific values of this strand, in the order first set
+  // (strands share one OS thread, so the real values would be shared).
+  std::vector<std::pair<pthread_key_t, void*>> specific;
 };
+
+// A pthread key created on a strand: simulated, numbered from kFirstKey
+// in order of creation, so no real key (glibc's are below 1024) is one.
+struct Key {
+  void (*destructor)(void*) = nullptr;
+  bool live = true;
+};
+inline constexpr pthread_key_t kFirstKey = 0x5745'0000;  // "WE"
+inline constexpr std::size_t kMaxKeys = 1024;
 
 class World {
  public:
@@ -83,6 +95,8 @@ class World {
     return threads_[id];
   }
   std::uint32_t next_thread_number() { return ++thread_numbers_; }
+  // Keys created on strands in this run (index: key - kFirstKey).
+  std::vector<Key>& keys() { return keys_; }
 
  private:
   const Scheduler* sched_ = nullptr;
@@ -91,7 +105,12 @@ class World {
   std::uint32_t ids_ = 0;
   std::vector<Thread> threads_;
   std::uint32_t thread_numbers_ = 0;
+  std::vector<Key> keys_;
 };
+
+// At the end of a pthread thread's strand: calls the destructors of its
+// non-null pthread_setspecific values, as a real thread's exit does.
+void run_key_destructors(Scheduler& s);
 
 // Keeps the strand's errno across a call that may switch strands (strands
 // share the OS thread's errno), and tells the watchdog what it does.

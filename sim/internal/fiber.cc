@@ -115,12 +115,20 @@ StackPool::~StackPool() {
   }
 }
 
+void StackPool::reserve(std::size_t n) {
+  while (mappings_.size() < n) free_.push_back(map_new());
+}
+
 boost::context::stack_context StackPool::allocate() {
   if (!free_.empty()) {
     auto s = free_.back();
     free_.pop_back();
     return s;
   }
+  return map_new();
+}
+
+boost::context::stack_context StackPool::map_new() {
   const std::size_t page = page_size();
   void* m = mmap(nullptr, stack_size_ + page, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

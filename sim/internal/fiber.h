@@ -30,8 +30,13 @@ class StackPool {
   boost::context::stack_context allocate();
   void deallocate(boost::context::stack_context& sctx) noexcept;
   std::size_t stack_size() const { return stack_size_; }
+  // Maps stacks until `n` are mapped (a fork server does it once, so its
+  // children take stacks from the pool instead of mapping their own).
+  void reserve(std::size_t n);
+  std::size_t mapped() const { return mappings_.size(); }
 
  private:
+  boost::context::stack_context map_new();
   std::size_t stack_size_;  // usable bytes, page-rounded
   std::vector<boost::context::stack_context> free_;
   std::vector<void*> mappings_;

@@ -8,6 +8,7 @@
 #include <benchmark/benchmark.h>
 #include <dlfcn.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <cstdio>
@@ -18,6 +19,14 @@
 #include "sim/harness/explore.h"
 
 namespace {
+
+// User and system CPU time of this process's waited-for children so far.
+double children_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_CHILDREN, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+}
 
 using LockFn = int (*)(pthread_mutex_t*);
 using ClockFn = int (*)(clockid_t, timespec*);
@@ -105,6 +114,7 @@ void BM_WeftRunSchedules(benchmark::State& state) {
   const std::string command = std::string("WEFT_ITERATIONS=1000 ") + WEFT_BINARY
                               " run -- " WEFT_RUN_PROGRAM " > /dev/null 2>&1";
   std::uint64_t schedules = 0;
+  const double cpu_before = children_cpu_seconds();
   for (auto _ : state) {
     if (std::system(command.c_str()) != 0) {
       state.SkipWithError("weft run failed");
@@ -114,6 +124,11 @@ void BM_WeftRunSchedules(benchmark::State& state) {
   }
   state.counters["schedules/s"] = benchmark::Counter(
       static_cast<double>(schedules), benchmark::Counter::kIsRate);
+  // The processes' own CPU time (weft, the fork server, every schedule's
+  // child): what the schedules cost on an idle machine.
+  state.counters["child_cpu_us/schedule"] =
+      (children_cpu_seconds() - cpu_before) * 1e6 /
+      static_cast<double>(schedules > 0 ? schedules : 1);
 }
 BENCHMARK(BM_WeftRunSchedules)->Unit(benchmark::kMillisecond)->UseRealTime();
 

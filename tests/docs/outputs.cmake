@@ -43,3 +43,22 @@ weft_doc_output(worldgen COMMAND $<TARGET_FILE:example_worldgen> --quick)
 weft_doc_output(echo_bugs COMMAND $<TARGET_FILE:example_echo_bugs>)
 weft_doc_output(echo_trace_show COMMAND bash -c
   "$<TARGET_FILE:example_echo_bugs> >/dev/null 2>&1 && ${weft} trace show weft-traces/echo-closes-on-half-close-seed3.shrunk.weft | grep -E 'event +(fault|I/O ready)|FAILURE'")
+
+# "Testing code you did not write for weft": weft run on the test programs
+# of tests/run, copied into the work directory under the names a reader
+# would give them.
+set(run_dir ${PROJECT_BINARY_DIR}/tests/run)
+set(lost_update "cp ${run_dir}/run_lost_update lost_update")
+weft_doc_output(run_lost_update EXIT 1 COMMAND bash -c
+  "${lost_update} && ${weft} run -- ./lost_update")
+weft_doc_output(run_lost_update_replay EXIT 1 COMMAND bash -c
+  "${lost_update} && (${weft} run -- ./lost_update >/dev/null 2>&1 || true) && ${weft} run --replay weft-traces/lost_update-seed19.shrunk.weft -- ./lost_update")
+weft_doc_output(run_lost_update_fixed COMMAND bash -c
+  "cp ${run_dir}/run_lost_update_fixed lost_update && ${weft} run -- ./lost_update")
+weft_doc_output(run_static EXIT 2 REQUIRES WEFT_CAN_LINK_STATIC COMMAND bash -c
+  "cp ${run_dir}/run_static static_program && ${weft} run -- ./static_program")
+weft_doc_output(run_missing EXIT 2 COMMAND ${weft} run -- ./not_there)
+weft_doc_output(run_forks EXIT 2 COMMAND bash -c
+  "cp ${run_dir}/run_forks forks && ${weft} run -- ./forks")
+weft_doc_output(run_keys COMMAND bash -c
+  "cp ${run_dir}/run_keys keys && ${weft} run -- ./keys")

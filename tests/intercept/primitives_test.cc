@@ -221,6 +221,22 @@ TEST(InterceptPrimitives, JoinReturnsTheThreadsResultAndPthreadExitEndsIt) {
   }));
 }
 
+// The spinning thread is inside sched_yield (declared noexcept by libc)
+// when the run is torn down: it is unwound, and the failure reported.
+TEST(InterceptPrimitives, AFailureWhileAThreadSpinsOnSchedYieldIsReported) {
+  const sim::ExploreResult r = sim::explore(options(20), [] {
+    g_flag = 0;
+    start([](void*) -> void* {
+      while (g_flag == 0) sched_yield();
+      return nullptr;
+    });
+    sched_yield();
+    WEFT_ASSERT(g_flag == 1);
+  });
+  ASSERT_TRUE(r.failed());
+  EXPECT_THAT(r.failure->message, HasSubstr("g_flag == 1"));
+}
+
 TEST(InterceptPrimitives, ForkOnAStrandFailsTheScheduleNamingIt) {
   const sim::ExploreResult r = sim::explore(options(1), [] {
     if (fork() == 0) _exit(0);

@@ -115,6 +115,26 @@ TEST(WeftRunDeterminism, ThePrintedReplayCommandReproducesTheFailure) {
   EXPECT_THAT(again.output, HasSubstr("Assertion `counter == 2' failed"));
 }
 
+// Threads' pthread_setspecific values are their own though all strands
+// share one OS thread: 1,000 portfolio schedules of tests/run/programs/
+// keys.c, whose assert fails in any schedule where one thread reads the
+// other's value (as it would with the real, per-OS-thread values).
+TEST(WeftRunThreadSpecificData, EachThreadKeepsItsOwnValueOfAKey) {
+  const Outcome o = weft_run(WEFT_RUN_keys, "WEFT_ITERATIONS=1000");
+  EXPECT_EQ(o.status, 0) << o.output;
+  EXPECT_THAT(o.output, HasSubstr("1000 schedules passed"));
+}
+
+// A thread blocked in a real read is a hang named by the watchdog (one
+// second of real time here), not a run that never ends.
+TEST(WeftRunWatchdog, NamesTheThreadBlockedInACallWeftDoesNotControl) {
+  const Outcome o = weft_run(WEFT_RUN_blocks, "WEFT_WATCHDOG=1");
+  EXPECT_EQ(o.status, 1) << o.output;
+  EXPECT_THAT(o.output, HasSubstr("in thread 'thread-1'"));
+  EXPECT_THAT(o.output, HasSubstr("WEFT_WATCHDOG"));
+  EXPECT_THAT(o.output, HasSubstr("pthread_mutex_unlock"));
+}
+
 TEST(WeftRunBadInput, AMissingProgramIsStatusTwoWithItsName) {
   const Outcome o = weft_run("/nonexistent/program");
   EXPECT_EQ(o.status, 2);
