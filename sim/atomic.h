@@ -2,10 +2,12 @@
 // and read-modify-write is a choice point (kAtomic), so the interleavings
 // between them are explored; the model is sequentially consistent (weaker
 // orderings are accepted and explored as seq_cst). Outside a simulation it
-// is std::atomic<T> plus one thread-local check per operation.
+// is std::atomic<T> plus one thread-local check per operation. Name it
+// (Atomic<bool> ready{false, "ready"}) and reports name it too.
 #pragma once
 
 #include <atomic>
+#include <string>
 #include <type_traits>
 
 #include "sim/scheduler.h"
@@ -17,6 +19,7 @@ class Atomic {
  public:
   Atomic() noexcept = default;
   constexpr Atomic(T v) noexcept : v_(v) {}  // NOLINT: mirrors std::atomic
+  Atomic(T v, std::string name) : v_(v), name_(std::move(name)) {}
   Atomic(const Atomic&) = delete;
   Atomic& operator=(const Atomic&) = delete;
 
@@ -42,6 +45,8 @@ class Atomic {
     point(Access::kWrite);
     return v_.compare_exchange_weak(expected, desired, o);
   }
+  // The name given at construction ("" if none), as reports print it.
+  const std::string& name() const { return name_; }
   operator T() const { return load(); }  // NOLINT: mirrors std::atomic
   T operator=(T v) {
     store(v);
@@ -83,10 +88,13 @@ class Atomic {
   // other pair on it does not.
   void point(Access access) const {
     if (Scheduler* s = Scheduler::current())
-      s->choice_point(ChoiceKind::kAtomic,
-                      PendingOp{ChoiceKind::kAtomic, access, this});
+      s->choice_point(
+          ChoiceKind::kAtomic,
+          PendingOp{ChoiceKind::kAtomic, access, this, nullptr, kNoStrand,
+                    name_.empty() ? nullptr : name_.c_str()});
   }
   std::atomic<T> v_{};
+  std::string name_;
 };
 
 }  // namespace weft::sim
