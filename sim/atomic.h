@@ -2,7 +2,8 @@
 // and read-modify-write is a choice point (kAtomic), so the interleavings
 // between them are explored; the model is sequentially consistent (weaker
 // orderings are accepted and explored as seq_cst). Outside a simulation it
-// is std::atomic<T> plus one thread-local check per operation.
+// is std::atomic<T> plus one thread-local check per operation. Name it
+// (Atomic<bool> ready{false, "ready"}) and reports name it too.
 #pragma once
 
 #include <atomic>
@@ -32,6 +33,7 @@ class Atomic {
  public:
   Atomic() noexcept = default;
   constexpr Atomic(T v) noexcept : v_(v) {}  // NOLINT: mirrors std::atomic
+  Atomic(T v, std::string name) : v_(v), name_(std::move(name)) {}
   Atomic(const Atomic&) = delete;
   Atomic& operator=(const Atomic&) = delete;
 
@@ -72,6 +74,8 @@ class Atomic {
          expected);
     return ok;
   }
+  // The name given at construction ("" if none), as reports print it.
+  const std::string& name() const { return name_; }
   operator T() const { return load(); }  // NOLINT: mirrors std::atomic
   T operator=(T v) {
     store(v);
@@ -124,8 +128,10 @@ class Atomic {
   WEFT_UNINSTRUMENTED Scheduler* point(Access access) const {
     Scheduler* s = Scheduler::current();
     if (s != nullptr) {
-      s->choice_point(ChoiceKind::kAtomic,
-                      PendingOp{ChoiceKind::kAtomic, access, this});
+      s->choice_point(
+          ChoiceKind::kAtomic,
+          PendingOp{ChoiceKind::kAtomic, access, this, nullptr, kNoStrand,
+                    name_.empty() ? nullptr : name_.c_str()});
 #if defined(WEFT_INSTRUMENTED_TU)
       internal::t_pointed_atomic = {&v_, s->step()};
 #endif
@@ -158,6 +164,7 @@ class Atomic {
     });
   }
   std::atomic<T> v_{};
+  std::string name_;
 };
 
 WEFT_HEADER_CODE_END
