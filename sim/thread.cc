@@ -54,12 +54,20 @@ void JoinHandle::join(SourceLocation where) {
   s->join(id, where);
 }
 
-JoinHandle spawn(std::string name, std::function<void()> body) {
+JoinHandle spawn(std::string name, std::function<void()> body,
+                 SourceLocation where) {
   JoinHandle h;
   if (Scheduler* s = Scheduler::current()) {
     h.sched_ = s;
     h.run_id_ = s->run_id();
     h.strand_ = s->spawn(std::move(name), std::move(body));
+    s->note_op([&] {
+      OpNote n;
+      n.kind = ChoiceKind::kSpawn;
+      n.what = "spawn strand '" + s->strand_name(h.strand_) + "'";
+      n.where = where;
+      return n;
+    });
     return h;
   }
   h.thread_ = std::thread(std::move(body));
