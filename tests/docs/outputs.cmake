@@ -77,3 +77,7 @@ weft_doc_output(reactor_wedged_pool COMMAND $<TARGET_FILE:runtime_test>
   --gtest_filter=WedgedPool.IsFoundAsADeadlockListingEveryBlockedStrand)
 weft_doc_output(service_rpc_cycle COMMAND $<TARGET_FILE:runtime_test>
   --gtest_filter=RpcCycle.SerialisingRequestsPerServiceDeadlocksAndTheReportSaysWhy)
+
+# "Allocator tests in GoogleTest": a misaligning allocator caught.
+weft_doc_output(alloc_budget_test EXIT 1
+  COMMAND bash -c "mkdir -p testdata && cp ${PROJECT_SOURCE_DIR}/tests/docs/data/app.slots.weft testdata/ && cp $<TARGET_FILE:alloc_broken_misaligned> libmyalloc.so && exec $<TARGET_FILE:example_alloc_budget_test>")
