@@ -5,7 +5,6 @@
 
 #include <cstdlib>
 #include <deque>
-#include <iostream>
 #include <string>
 
 #include "sim/harness/gtest.h"
@@ -308,7 +307,6 @@ sim::ExploreOptions as_in_ci() {
 TEST(WedgedPool, IsFoundAsADeadlockListingEveryBlockedStrand) {
   const auto r = weft::testing::find_failure(as_in_ci(), wedged_pool);
   ASSERT_TRUE(r.failed()) << "weft did not find the wedged pool";
-  std::cout << r.report;  // the guide shows it (tests/docs/outputs.cmake)
   EXPECT_EQ(r.failure->kind, sim::FailureKind::kDeadlock);
   const std::string& m = r.failure->message;
   for (int i = 1; i <= kPoolSize; ++i)
@@ -422,7 +420,6 @@ TEST(ReactorThread, AWriteFromAPoolThreadIsFound) {
   const auto r = weft::testing::find_failure(schedules(10),
                                              [] { write_from_pool(false); });
   ASSERT_TRUE(r.failed()) << "the write from the pool was not caught";
-  std::cout << r.report;  // the guide shows it (tests/docs/outputs.cmake)
   EXPECT_EQ(r.failure->kind, sim::FailureKind::kAssertion);
   EXPECT_THAT(r.failure->message,
               HasSubstr("Transport::write must be called on the reactor "

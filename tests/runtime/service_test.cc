@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <functional>
-#include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -209,7 +208,6 @@ TEST(RpcCycle, SerialisingRequestsPerServiceDeadlocksAndTheReportSaysWhy) {
   const auto r =
       weft::testing::find_failure(schedules(20), [] { rpc_cycle(true); });
   ASSERT_TRUE(r.failed()) << "the serialised cycle was not found";
-  std::cout << r.report;  // the guide shows it (tests/docs/outputs.cmake)
   EXPECT_EQ(r.failure->kind, sim::FailureKind::kDeadlock);
   const std::string& m = r.failure->message;
   // Both sessions, and what each waits on.
