@@ -2,7 +2,10 @@
 // and read-modify-write is a choice point (kAtomic), so the interleavings
 // between them are explored; the model is sequentially consistent (weaker
 // orderings are accepted and explored as seq_cst). Outside a simulation it
-// is std::atomic<T> plus one thread-local check per operation.
+// is std::atomic<T> plus one thread-local check per operation. Name it
+// (Atomic<bool> ready{false, "ready"}) and reports name it too; the named
+// calls (load, store, fetch_add...) record their caller's source line for
+// the trace, the operators (++, =, conversion) cannot take one.
 #pragma once
 
 #include <atomic>
@@ -32,91 +35,114 @@ class Atomic {
  public:
   Atomic() noexcept = default;
   constexpr Atomic(T v) noexcept : v_(v) {}  // NOLINT: mirrors std::atomic
+  Atomic(T v, std::string name) : v_(v), name_(std::move(name)) {}
   Atomic(const Atomic&) = delete;
   Atomic& operator=(const Atomic&) = delete;
 
-  T load(std::memory_order o = std::memory_order_seq_cst) const {
+  T load(std::memory_order o = std::memory_order_seq_cst,
+         SourceLocation where = SourceLocation::current()) const {
     Scheduler* s = point(Access::kRead);
     const T r = v_.load(o);
-    note(s, "load", r);
+    note(s, "load", r, where);
     return r;
   }
-  void store(T v, std::memory_order o = std::memory_order_seq_cst) {
+  void store(T v, std::memory_order o = std::memory_order_seq_cst,
+             SourceLocation where = SourceLocation::current()) {
     Scheduler* s = point(Access::kWrite);
     v_.store(v, o);
-    note(s, "store", v);
+    note(s, "store", v, where);
   }
-  T exchange(T v, std::memory_order o = std::memory_order_seq_cst) {
+  T exchange(T v, std::memory_order o = std::memory_order_seq_cst,
+             SourceLocation where = SourceLocation::current()) {
     Scheduler* s = point(Access::kWrite);
     const T r = v_.exchange(v, o);
-    note(s, "exchange (read)", r);
+    note(s, "exchange (read)", r, where);
     return r;
   }
   bool compare_exchange_strong(
-      T& expected, T desired, std::memory_order o = std::memory_order_seq_cst) {
+      T& expected, T desired, std::memory_order o = std::memory_order_seq_cst,
+      SourceLocation where = SourceLocation::current()) {
     Scheduler* s = point(Access::kWrite);
     const bool ok = v_.compare_exchange_strong(expected, desired, o);
     note(s,
          ok ? "compare_exchange (swapped, read)"
             : "compare_exchange (failed, read)",
-         expected);
+         expected, where);
     return ok;
   }
   bool compare_exchange_weak(T& expected, T desired,
-                             std::memory_order o = std::memory_order_seq_cst) {
+                             std::memory_order o = std::memory_order_seq_cst,
+                             SourceLocation where = SourceLocation::current()) {
     Scheduler* s = point(Access::kWrite);
     const bool ok = v_.compare_exchange_weak(expected, desired, o);
     note(s,
          ok ? "compare_exchange (swapped, read)"
             : "compare_exchange (failed, read)",
-         expected);
+         expected, where);
     return ok;
   }
-  operator T() const { return load(); }  // NOLINT: mirrors std::atomic
+  // The name given at construction ("" if none), as reports print it.
+  const std::string& name() const { return name_; }
+  operator T() const {  // NOLINT: mirrors std::atomic
+    return load(std::memory_order_seq_cst, {});
+  }
   T operator=(T v) {
-    store(v);
+    store(v, std::memory_order_seq_cst, {});
     return v;
   }
 
-  T fetch_add(T d, std::memory_order o = std::memory_order_seq_cst) requires
-      std::is_integral_v<T> {
+  T fetch_add(T d, std::memory_order o = std::memory_order_seq_cst,
+              SourceLocation where =
+                  SourceLocation::current()) requires std::is_integral_v<T> {
     Scheduler* s = point(Access::kWrite);
     const T r = v_.fetch_add(d, o);
-    note(s, "fetch_add (read)", r);
+    note(s, "fetch_add (read)", r, where);
     return r;
   }
-  T fetch_sub(T d, std::memory_order o = std::memory_order_seq_cst) requires
-      std::is_integral_v<T> {
+  T fetch_sub(T d, std::memory_order o = std::memory_order_seq_cst,
+              SourceLocation where =
+                  SourceLocation::current()) requires std::is_integral_v<T> {
     Scheduler* s = point(Access::kWrite);
     const T r = v_.fetch_sub(d, o);
-    note(s, "fetch_sub (read)", r);
+    note(s, "fetch_sub (read)", r, where);
     return r;
   }
-  T fetch_and(T d, std::memory_order o = std::memory_order_seq_cst) requires
-      std::is_integral_v<T> {
+  T fetch_and(T d, std::memory_order o = std::memory_order_seq_cst,
+              SourceLocation where =
+                  SourceLocation::current()) requires std::is_integral_v<T> {
     Scheduler* s = point(Access::kWrite);
     const T r = v_.fetch_and(d, o);
-    note(s, "fetch_and (read)", r);
+    note(s, "fetch_and (read)", r, where);
     return r;
   }
-  T fetch_or(T d, std::memory_order o = std::memory_order_seq_cst) requires
-      std::is_integral_v<T> {
+  T fetch_or(T d, std::memory_order o = std::memory_order_seq_cst,
+             SourceLocation where =
+                 SourceLocation::current()) requires std::is_integral_v<T> {
     Scheduler* s = point(Access::kWrite);
     const T r = v_.fetch_or(d, o);
-    note(s, "fetch_or (read)", r);
+    note(s, "fetch_or (read)", r, where);
     return r;
   }
-  T fetch_xor(T d, std::memory_order o = std::memory_order_seq_cst) requires
-      std::is_integral_v<T> {
+  T fetch_xor(T d, std::memory_order o = std::memory_order_seq_cst,
+              SourceLocation where =
+                  SourceLocation::current()) requires std::is_integral_v<T> {
     Scheduler* s = point(Access::kWrite);
     const T r = v_.fetch_xor(d, o);
-    note(s, "fetch_xor (read)", r);
+    note(s, "fetch_xor (read)", r, where);
     return r;
   }
-  T operator++() requires std::is_integral_v<T> { return fetch_add(1) + 1; }
-  T operator++(int) requires std::is_integral_v<T> { return fetch_add(1); }
-  T operator--() requires std::is_integral_v<T> { return fetch_sub(1) - 1; }
-  T operator--(int) requires std::is_integral_v<T> { return fetch_sub(1); }
+  T operator++() requires std::is_integral_v<T> {
+    return fetch_add(1, std::memory_order_seq_cst, {}) + 1;
+  }
+  T operator++(int) requires std::is_integral_v<T> {
+    return fetch_add(1, std::memory_order_seq_cst, {});
+  }
+  T operator--() requires std::is_integral_v<T> {
+    return fetch_sub(1, std::memory_order_seq_cst, {}) - 1;
+  }
+  T operator--(int) requires std::is_integral_v<T> {
+    return fetch_sub(1, std::memory_order_seq_cst, {});
+  }
 
  private:
   // The pending operation names this atomic: two loads commute, any
@@ -124,8 +150,10 @@ class Atomic {
   WEFT_UNINSTRUMENTED Scheduler* point(Access access) const {
     Scheduler* s = Scheduler::current();
     if (s != nullptr) {
-      s->choice_point(ChoiceKind::kAtomic,
-                      PendingOp{ChoiceKind::kAtomic, access, this});
+      s->choice_point(
+          ChoiceKind::kAtomic,
+          PendingOp{ChoiceKind::kAtomic, access, this, nullptr, kNoStrand,
+                    name_.empty() ? nullptr : name_.c_str()});
 #if defined(WEFT_INSTRUMENTED_TU)
       internal::t_pointed_atomic = {&v_, s->step()};
 #endif
@@ -135,13 +163,15 @@ class Atomic {
   // Tells an observer, if one watches, the value read or written. Only
   // integers, bools and enums carry theirs (a pointer's value would make
   // the trace differ from run to run).
-  WEFT_UNINSTRUMENTED static void note(Scheduler* s, const char* verb,
-                                       const T& v) {
+  WEFT_UNINSTRUMENTED void note(Scheduler* s, const char* verb, const T& v,
+                                SourceLocation where) const {
     if (s == nullptr) return;
     s->note_op([&] {
       OpNote n;
       n.kind = ChoiceKind::kAtomic;
       n.what = std::string(verb) + " atomic";
+      if (!name_.empty()) n.what += " '" + name_ + "'";
+      n.where = where;
       if constexpr (std::is_integral_v<T> || std::is_enum_v<T>) {
         n.has_value = true;
         using Number = typename std::conditional_t<std::is_enum_v<T>,
@@ -158,6 +188,7 @@ class Atomic {
     });
   }
   std::atomic<T> v_{};
+  std::string name_;
 };
 
 WEFT_HEADER_CODE_END

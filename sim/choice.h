@@ -57,6 +57,9 @@ struct PendingOp {
   const void* object = nullptr;
   const void* object2 = nullptr;  // CondVar::wait also releases its mutex
   StrandId strand = kNoStrand;    // kJoin: the strand joined
+  // The object's name for reports (a named Atomic), or null. Valid while
+  // the object lives, which it does while a strand is about to use it.
+  const char* name = nullptr;
 };
 
 // The dependence relation of partial-order reduction: whether strand `a`

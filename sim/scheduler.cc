@@ -89,7 +89,20 @@ void Scheduler::step_limit_exceeded() {
            " steps without finishing. This is often a livelock: strands "
            "that keep retrying without progress, or a spin loop waiting "
            "for a condition no other strand can make true. Raise "
-           "WEFT_MAX_STEPS if the test is simply long.");
+           "WEFT_MAX_STEPS if the test is simply long." +
+           about_to(current_id_));
+}
+
+std::string Scheduler::about_to(StrandId id) const {
+  if (id >= pending_.size() || pending_[id].kind != ChoiceKind::kAtomic)
+    return "";
+  const PendingOp& op = pending_[id];
+  const std::string what = op.access == Access::kRead ? "to read" : "to modify";
+  return " Strand '" + strand_name(id) + "' was about " + what + " " +
+         (op.name ? "atomic '" + std::string(op.name) + "'"
+                  : std::string("an unnamed weft::Atomic (name it, "
+                                "Atomic<T> x{v, \"name\"}, to see which)")) +
+         ".";
 }
 
 RunResult Scheduler::run(Strategy& strategy, std::uint64_t seed,

@@ -374,6 +374,9 @@ class Scheduler {
   void switch_to(StrandId next);
   void after_resume(bool may_unwind = true);
   void step_limit_exceeded();
+  // " Strand 'x' was about to read atomic 'y'." for a strand whose next
+  // operation is on an atomic; "" otherwise.
+  std::string about_to(StrandId id) const;
   StrandId pick(ChoiceKind kind);
   StrandId choose_strand(ChoiceKind kind, std::span<const StrandId> enabled,
                          bool current_enabled);

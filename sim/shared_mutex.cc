@@ -36,7 +36,7 @@ bool SharedMutex::try_lock() {
   return true;
 }
 
-void SharedMutex::unlock() {
+void SharedMutex::unlock(SourceLocation where) {
   Scheduler* s = Scheduler::current();
   if (s == nullptr) {
     real_.unlock();
@@ -48,7 +48,7 @@ void SharedMutex::unlock() {
     return;
   }
   writer_ = kNoStrand;
-  name_.note(*s, ChoiceKind::kUnlock, "unlock", "shared mutex");
+  name_.note(*s, ChoiceKind::kUnlock, "unlock", "shared mutex", where);
   waiters_.wake_all(*s);
 }
 
@@ -76,7 +76,7 @@ bool SharedMutex::try_lock_shared() {
   return true;
 }
 
-void SharedMutex::unlock_shared() {
+void SharedMutex::unlock_shared(SourceLocation where) {
   Scheduler* s = Scheduler::current();
   if (s == nullptr) {
     real_.unlock_shared();
@@ -88,7 +88,7 @@ void SharedMutex::unlock_shared() {
       fail_misuse(*s, "unlocked (shared), without holding it,");
     return;
   }
-  name_.note(*s, ChoiceKind::kUnlock, "unlock_shared", "shared mutex");
+  name_.note(*s, ChoiceKind::kUnlock, "unlock_shared", "shared mutex", where);
   if (--readers_ == 0) waiters_.wake_all(*s);
 }
 

@@ -28,12 +28,12 @@ class SharedMutex final : public Waitable {
   void lock(SourceLocation where = SourceLocation::current());
   bool try_lock();  // choice point (kLock) before the attempt
   // Choice point (kUnlock) before the release, never unwinding.
-  void unlock();
+  void unlock(SourceLocation where = SourceLocation::current());
   // Choice point (kLock) before the acquire; blocks while a writer holds.
   void lock_shared(SourceLocation where = SourceLocation::current());
   bool try_lock_shared();  // choice point (kLock) before the attempt
   // Choice point (kUnlock) before the release, never unwinding.
-  void unlock_shared();
+  void unlock_shared(SourceLocation where = SourceLocation::current());
   std::string describe() const override;
 
  private:

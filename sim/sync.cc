@@ -116,12 +116,12 @@ void Mutex::lock(SourceLocation where) {
   name_.note(*s, ChoiceKind::kLock, "lock", "mutex", where);
 }
 
-bool Mutex::try_lock() {
+bool Mutex::try_lock(SourceLocation where) {
   Scheduler* s = Scheduler::current();
   if (s == nullptr) return real_.try_lock();
   s->choice_point(ChoiceKind::kLock, pending_op(ChoiceKind::kLock, this));
   const std::int64_t got = owner_ == kNoStrand ? 1 : 0;
-  name_.note(*s, ChoiceKind::kLock, "try_lock", "mutex", {}, &got);
+  name_.note(*s, ChoiceKind::kLock, "try_lock", "mutex", where, &got);
   if (got == 0) return false;
   owner_ = s->current_strand();
   return true;
@@ -141,7 +141,7 @@ void Mutex::release(Scheduler& s) {
   waiters_.wake_all(s);
 }
 
-void Mutex::unlock() {
+void Mutex::unlock(SourceLocation where) {
   Scheduler* s = Scheduler::current();
   if (s == nullptr) {
     real_.unlock();
@@ -153,7 +153,7 @@ void Mutex::unlock() {
   s->choice_point(ChoiceKind::kUnlock, pending_op(ChoiceKind::kUnlock, this),
                   /*may_unwind=*/false);
   release(*s);
-  name_.note(*s, ChoiceKind::kUnlock, "unlock", "mutex");
+  name_.note(*s, ChoiceKind::kUnlock, "unlock", "mutex", where);
 }
 
 std::string Mutex::describe() const {
@@ -227,7 +227,7 @@ std::cv_status CondVar::wait_until(std::unique_lock<Mutex>& lock,
   return notified ? std::cv_status::no_timeout : std::cv_status::timeout;
 }
 
-void CondVar::notify_one() {
+void CondVar::notify_one(SourceLocation where) {
   Scheduler* s = Scheduler::current();
   if (s == nullptr) {
     real_.notify_one();
@@ -235,14 +235,14 @@ void CondVar::notify_one() {
   }
   s->choice_point(ChoiceKind::kNotify, pending_op(ChoiceKind::kNotify, this));
   const auto waiting = static_cast<std::int64_t>(waiters_.size());
-  name_.note(*s, ChoiceKind::kNotify, "notify_one", "condvar", {}, &waiting);
+  name_.note(*s, ChoiceKind::kNotify, "notify_one", "condvar", where, &waiting);
   if (waiters_.empty()) return;
   // Which waiter std::condition_variable wakes is unspecified: a choice.
   const auto n = static_cast<std::uint32_t>(waiters_.size());
   waiters_.wake_at(*s, s->choose_value(ChoiceKind::kNotify, n));
 }
 
-void CondVar::notify_all() {
+void CondVar::notify_all(SourceLocation where) {
   Scheduler* s = Scheduler::current();
   if (s == nullptr) {
     real_.notify_all();
@@ -250,7 +250,7 @@ void CondVar::notify_all() {
   }
   s->choice_point(ChoiceKind::kNotify, pending_op(ChoiceKind::kNotify, this));
   const auto waiting = static_cast<std::int64_t>(waiters_.size());
-  name_.note(*s, ChoiceKind::kNotify, "notify_all", "condvar", {}, &waiting);
+  name_.note(*s, ChoiceKind::kNotify, "notify_all", "condvar", where, &waiting);
   waiters_.wake_all(*s);
 }
 

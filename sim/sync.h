@@ -96,10 +96,10 @@ class Mutex final : public Waitable {
   // Choice point (kLock) before the acquire; blocks while another holds.
   void lock(SourceLocation where = SourceLocation::current());
   // Choice point (kLock) before the attempt.
-  bool try_lock();
+  bool try_lock(SourceLocation where = SourceLocation::current());
   // Choice point (kUnlock) before the release, never unwinding: it runs
   // in destructors.
-  void unlock();
+  void unlock(SourceLocation where = SourceLocation::current());
   std::string describe() const override;
 
  private:
@@ -162,8 +162,8 @@ class CondVar final : public Waitable {
   }
   // Choice point (kNotify) before the notify; which waiter notify_one
   // wakes is a value choice.
-  void notify_one();
-  void notify_all();
+  void notify_one(SourceLocation where = SourceLocation::current());
+  void notify_all(SourceLocation where = SourceLocation::current());
   std::string describe() const override;
   // Adds what `more` returns to this condition variable's description in
   // deadlock reports (a component's own account of what its waiters are

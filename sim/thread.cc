@@ -54,11 +54,22 @@ void JoinHandle::join(SourceLocation where) {
   s->join(id, where);
 }
 
-JoinHandle spawn(std::string name, std::function<void()> body) {
+JoinHandle spawn(std::string name, std::function<void()> body,
+                 SourceLocation where) {
   JoinHandle h;
   if (Scheduler* s = Scheduler::current()) {
     h.sched_ = s;
     h.run_id_ = s->run_id();
+    // Noted before the spawn's choice point, at the step the strand is
+    // made (the new strand may run before this one does again).
+    s->note_op([&] {
+      OpNote n;
+      n.kind = ChoiceKind::kSpawn;
+      n.what = name.empty() ? std::string("spawn a strand")
+                            : "spawn strand '" + name + "'";
+      n.where = where;
+      return n;
+    });
     h.strand_ = s->spawn(std::move(name), std::move(body));
     return h;
   }

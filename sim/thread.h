@@ -28,16 +28,19 @@ class JoinHandle {
   void detach();
 
  private:
-  friend JoinHandle spawn(std::string, std::function<void()>);
+  friend JoinHandle spawn(std::string, std::function<void()>, SourceLocation);
   std::thread thread_;
   Scheduler* sched_ = nullptr;
   std::uint64_t run_id_ = 0;
   StrandId strand_ = kNoStrand;
 };
 
-JoinHandle spawn(std::string name, std::function<void()> body);
-inline JoinHandle spawn(std::function<void()> body) {
-  return spawn(std::string(), std::move(body));
+// In a simulation the spawn is noted, with `where`, for the trace.
+JoinHandle spawn(std::string name, std::function<void()> body,
+                 SourceLocation where = SourceLocation::current());
+inline JoinHandle spawn(std::function<void()> body,
+                        SourceLocation where = SourceLocation::current()) {
+  return spawn(std::string(), std::move(body), where);
 }
 
 // Inline: one frame less between the caller and the switch.

@@ -11,7 +11,7 @@ weft::ExploreResult spin(bool yield) {
   weft::ExploreOptions options;  // portfolio strategy, 1000 schedules
   options.use_environment = false;
   return weft::explore(options, [yield] {
-    weft::Atomic<bool> ready{false};
+    weft::Atomic<bool> ready{false, "ready"};
     auto spinner = weft::spawn("spinner", [&] {
       while (!ready.load())
         if (yield) weft::yield_now();

@@ -8,7 +8,7 @@ namespace {
 // Two strands increment a shared counter by load-then-store: an update is
 // lost when one strand's store lands between the other's load and store.
 void lost_update() {
-  weft::Atomic<int> counter{0};
+  weft::Atomic<int> counter{0, "counter"};
   auto increment = [&] {
     const int seen = counter.load();
     counter.store(seen + 1);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and tests the consumer project (tests/consumer) against weft one
 # way: `prefix` installs BUILD into a temporary prefix and uses
-# find_package (and builds one program with pkg-config); `deb` makes the .deb with cpack, installs it with dpkg,
+# find_package (and builds one program with pkg-config; an unknown
+# component and an incompatible version are refused, with a message); `deb` makes the .deb with cpack, installs it with dpkg,
 # builds against /usr and removes the package again; `subdir` adds the
 # source tree as a subdirectory. Usage: run.sh prefix|deb|subdir BUILD
 set -euo pipefail
@@ -17,10 +18,25 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 configure=(cmake -S "$src/tests/consumer" -B "$work/consumer" -G Ninja
            -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+# refused ARGS PATTERN: find_package(weft CONFIG REQUIRED ARGS) against the
+# prefix fails configuring, with a message matching PATTERN.
+refused() {
+  local dir="$work/refused-$RANDOM" out
+  mkdir -p "$dir"
+  printf 'cmake_minimum_required(VERSION 3.20)\nproject(r CXX)\nfind_package(weft %s CONFIG REQUIRED)\n' \
+    "$1" >"$dir/CMakeLists.txt"
+  if out=$(cmake -S "$dir" -B "$dir/b" -DCMAKE_PREFIX_PATH="$work/prefix" 2>&1); then
+    echo "FAIL: find_package(weft $1) configured"; exit 1
+  fi
+  grep -q -- "$2" <<<"$out" || { echo "FAIL: find_package(weft $1) said:"; echo "$out"; exit 1; }
+  echo "find_package(weft $1 CONFIG REQUIRED) refused: $(grep -m1 -o -- "$2" <<<"$out")"
+}
 case "$route" in
   prefix)
     cmake --install "$build" --prefix "$work/prefix" >/dev/null
     "${configure[@]}" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+    refused "COMPONENTS bogus" "weft has no component 'bogus'"
+    refused "99 COMPONENTS sim" 'requested version "99"'
     flags=$(PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" pkg-config --cflags --libs weft)
     # shellcheck disable=SC2086
     c++ -o "$work/pkgconfig_main" "$src/tests/consumer/pkgconfig_main.cc" $flags

@@ -62,3 +62,41 @@ weft_doc_output(run_forks EXIT 2 COMMAND bash -c
   "cp ${run_dir}/run_forks forks && ${weft} run -- ./forks")
 weft_doc_output(run_keys COMMAND bash -c
   "cp ${run_dir}/run_keys keys && ${weft} run -- ./keys")
+
+# "Proving a fix within a bound", "Sharding and resuming an exhaustive
+# search": the lines the tests that pin them print.
+weft_doc_output(dpor_pass_lines COMMAND $<TARGET_FILE:sim_test>
+  --gtest_filter=DporStrategy.TheGuidesPassLinesAreThese)
+weft_doc_output(dfs_shard_lines COMMAND $<TARGET_FILE:sim_test>
+  --gtest_filter=DfsShards.TheGuidesShardAndCheckpointLinesAreThese)
+weft_doc_output(checkpoint_corrupt EXIT 2
+  ENV WEFT_STRATEGY=dfs WEFT_CHECKPOINT=corrupt.ckpt
+  COMMAND bash -c "printf 'WEFTCKPT-not-really' >corrupt.ckpt && exec ${weft} demo lost-update")
+
+# "A failing test" of the reactor chapter: the page test's report.
+weft_doc_output(reactor_page_test EXIT 1
+  COMMAND $<TARGET_FILE:example_reactor_page_test>)
+
+# "Recording a program": a program that SIGKILLs itself loses no call;
+# "Replaying against an allocator": a damaged slots log is refused
+# (tests/docs/data/bad.slots.weft frees slot 0 twice).
+weft_doc_output(alloc_record_kill EXIT 137
+  COMMAND ${weft} alloc record -o self.weft -- $<TARGET_FILE:alloc_kill_prog> --self 50000)
+weft_doc_output(alloc_bad_slots
+  COMMAND bash -c "cp ${PROJECT_SOURCE_DIR}/tests/docs/data/bad.slots.weft . && ${weft} alloc replay bad.slots.weft || echo $?")
+
+# "The determinism warning".
+weft_doc_output(nondet COMMAND $<TARGET_FILE:example_nondet>)
+
+# "Testing a reactor-based component" and "Coroutine services": reports
+# the tests that find them print.
+weft_doc_output(reactor_write_from_pool COMMAND $<TARGET_FILE:runtime_test>
+  --gtest_filter=ReactorThread.AWriteFromAPoolThreadIsFound)
+weft_doc_output(reactor_wedged_pool COMMAND $<TARGET_FILE:runtime_test>
+  --gtest_filter=WedgedPool.IsFoundAsADeadlockListingEveryBlockedStrand)
+weft_doc_output(service_rpc_cycle COMMAND $<TARGET_FILE:runtime_test>
+  --gtest_filter=RpcCycle.SerialisingRequestsPerServiceDeadlocksAndTheReportSaysWhy)
+
+# "Allocator tests in GoogleTest": a misaligning allocator caught.
+weft_doc_output(alloc_budget_test EXIT 1
+  COMMAND bash -c "mkdir -p testdata && cp ${PROJECT_SOURCE_DIR}/tests/docs/data/app.slots.weft testdata/ && cp $<TARGET_FILE:alloc_broken_misaligned> libmyalloc.so && exec $<TARGET_FILE:example_alloc_budget_test>")

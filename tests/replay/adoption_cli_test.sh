@@ -4,10 +4,12 @@
 # names (and refuses other files, exit 2); `weft trace export` refuses an
 # allocator log; `weft alloc replay|compare` take a calls log directly,
 # converting it on the way; `weft alloc import` knows a compressed mtrace
-# log by its content.
-# Usage: adoption_cli_test.sh WEFT
+# log by its content; an unknown demo, a trace that names no command and
+# an events trace are refused (exit 2), saying what to do instead.
+# Usage: adoption_cli_test.sh WEFT CORPUS (tests/traces/corpus)
 set -uo pipefail
 weft=$1
+corpus=$2
 dir=$PWD/adoption-cli
 rm -rf "$dir" && mkdir -p "$dir" && cd "$dir" || exit 1
 export TMPDIR=$dir/tmp  # where alloc replay converts; must end empty
@@ -43,6 +45,14 @@ expect 2 "no-such.weft" "$weft" replay no-such.weft
 printf 'not a trace at all\n' >garbage.weft
 expect 2 "garbage.weft: .* at byte 0" "$weft" replay garbage.weft
 expect 2 "required" "$weft" replay
+expect 2 "schedule.weft names no command to run (metadata 'command' is '')" \
+  "$weft" replay "$corpus/schedule.weft"
+expect 2 "events.weft is an events trace .*: .weft trace show. prints it" \
+  "$weft" replay "$corpus/events.weft"
+
+echo "== weft demo"
+expect 2 "no example named 'nope'. Examples:" "$weft" demo nope
+expect 2 "^  lost-update" "$weft" demo nope
 
 echo "== allocator logs"
 "$weft" alloc record -o calls.weft -- ls -la / >/dev/null 2>record.log ||
@@ -68,4 +78,9 @@ else
 fi
 gzip -c m.txt >m.txt.gz
 expect 0 "imported 2 allocator calls" "$weft" alloc import m.txt.gz -o mg.weft
+# Compressed, but not a log of any known form; and a damaged gzip stream.
+printf 'neither mtrace nor heaptrack\n' | gzip -c >other.txt.gz
+expect 2 "other.txt.gz.* at byte 0" "$weft" alloc import other.txt.gz -o o.weft
+head -c 20 m.txt.gz >cut.txt.gz
+expect 2 "cut.txt.gz.* at byte [0-9]" "$weft" alloc import cut.txt.gz -o c.weft
 exit $fail

@@ -3,9 +3,11 @@
 # builds (not by pixels). The ABBA deadlock's page must draw one lane per
 # strand, each step's operation with its object and source line, the
 # blocked stretches with what they wait on, the failure and the strands it
-# involves, a legend and an axis in steps; a 200,000-step schedule must
-# open, in detail, on the steps around its failure, from a page of at most
-# 2 MB. Usage: timeline_browser_test.sh <weft> <long_schedule> [shot.png]
+# involves, a legend and an axis in steps; the lost update's page, each
+# atomic operation with its value, spawns, and (opened as #step=N) a
+# step's source line in the detail panel; a 200,000-step schedule must
+# open, in detail, on a window of steps around its failure, from a page of
+# at most 2 MB. Usage: timeline_browser_test.sh <weft> <long_schedule> [shot.png]
 set -euo pipefail
 weft="$1"
 long_schedule="$2"
@@ -68,6 +70,28 @@ ticks=$(grep -o 'class="tick">[0-9,]*<' "$d" | wc -l)
 [ "$ticks" -ge 3 ] || fail "fewer than 3 axis ticks"
 grep -q '>0us<' "$d" && fail "an axis label reads 0us"
 
+# The lost update: atomic loads and stores with the value read or written
+# and the atomic's name, spawns, each with its source line; a page opened
+# as file.html#step=N shows that step's operation and source line in its
+# detail panel.
+WEFT_TRACE_DIR="$work" "$weft" demo lost-update >"$work/lu.txt" 2>&1 || true
+lu=$(ls "$work"/demo-lost-update-seed*[0-9].weft | head -1)
+"$weft" trace export --format html -o "$work/lu.html" "$lu"
+dom "$work/lu.html" "$work/lu-dom.html"
+u="$work/lu-dom.html"
+for op in "load atomic 'counter' = [0-9]*" "store atomic 'counter' = [0-9]*"; do
+  grep -q "<title>incrementer-[ab], step [0-9]*: $op at cli/demos.cc:[0-9]*</title>" "$u" ||
+    fail "no '$op' with its value and source line"
+done
+grep -q "<title>main, step [0-9]*: spawn strand 'incrementer-a' at cli/demos.cc:[0-9]*</title>" "$u" ||
+  fail "no spawn with its source line"
+step=$(grep -o "<title>incrementer-[ab], step [0-9]*: store atomic" "$u" | head -1 |
+  grep -o 'step [0-9]*' | grep -o '[0-9]*')
+dom "$work/lu.html#step=$step" "$work/lu-step.html"
+grep -q "<div id=\"detail\">incrementer-[ab], step $step: store atomic 'counter' = [0-9]* at cli/demos.cc:[0-9]*" \
+  "$work/lu-step.html" || fail "#step=$step does not show the step's source line"
+echo "lost update: step $step's detail: $(grep -o '<div id="detail">[^<]*' "$work/lu-step.html" | sed 's/.*>//')"
+
 # A long schedule: bounded page, opened in detail on the failure.
 "$long_schedule" 200000 "$work/long.weft"
 "$weft" trace export --format html -o "$work/long.html" "$work/long.weft"
@@ -78,6 +102,13 @@ dom "$work/long.html" "$work/long-dom.html"
 l="$work/long-dom.html"
 grep -q 'data-mode="detail"' "$l" || fail "the long run does not open in detail"
 grep -q 'class="failure-line"' "$l" || fail "the long run does not open on its failure"
+view=$(grep -o '<span id="view">[^<]*' "$l" | sed 's/.*>//' | tr -d ,)
+first=$(sed 's/^steps \([0-9]*\).*/\1/' <<<"$view")
+last=$(sed 's/^steps [0-9]*[^0-9]*\([0-9]*\) of.*/\1/' <<<"$view")
+fstep=$(grep -o 'failure at step [0-9,]*' "$l" | head -1 | grep -o '[0-9,]*$' | tr -d ,)
+[ -n "$fstep" ] && [ "$first" -le "$fstep" ] && [ "$fstep" -le "$last" ] ||
+  fail "the long run opens on steps $first-$last, not around its failure at step $fstep"
+[ $((last - first)) -le 1000 ] || fail "the long run opens on $((last - first)) steps, not a window"
 echo "opened on: $(grep -o '<span id="view">[^<]*' "$l" | sed 's/.*>//')," \
   "first drawn $(grep -o 'data-loaded-ms="[0-9]*"' "$l" | grep -o '[0-9]*') ms" \
   "after navigation (not asserted)"

@@ -166,3 +166,50 @@ TEST(RapidCheckGlue, ACounterexampleGetsTheReportATraceAndItsTimeline) {
 }
 
 }  // namespace
+
+namespace {
+
+// A strand that spins on an atomic until the step limit: the report says
+// which atomic it was about to read, by name when it has one.
+weft::ExploreResult spin_on(weft::Atomic<bool>& flag) {
+  weft::ExploreOptions o = options("", "");
+  o.strategy = "pct";
+  o.print = false;
+  o.shrink = false;
+  o.contain = weft::ExploreOptions::Contain::kOff;
+  o.limits.max_steps = 2000;
+  return weft::explore(o, [&] {
+    flag.store(false);
+    auto spinner = weft::spawn("spinner", [&] {
+      while (!flag.load()) {
+      }
+    });
+    auto setter = weft::spawn("setter", [&] { flag.store(true); });
+    spinner.join();
+    setter.join();
+  });
+}
+
+TEST(AtomicNames, AStepLimitReportNamesTheAtomicTheSpinnerWasAboutToRead) {
+  weft::Atomic<bool> ready{false, "ready"};
+  EXPECT_EQ(ready.name(), "ready");
+  const auto r = spin_on(ready);
+  ASSERT_TRUE(r.failed());
+  ASSERT_EQ(r.failure->kind, weft::sim::FailureKind::kStepLimit);
+  EXPECT_NE(r.failure->message.find(
+                "Strand 'spinner' was about to read atomic 'ready'."),
+            std::string::npos)
+      << r.failure->message;
+}
+
+TEST(AtomicNames, AnUnnamedAtomicIsReportedWithHowToNameIt) {
+  weft::Atomic<bool> flag{false};
+  EXPECT_EQ(flag.name(), "");
+  const auto r = spin_on(flag);
+  ASSERT_TRUE(r.failed());
+  EXPECT_NE(r.failure->message.find("an unnamed weft::Atomic (name it"),
+            std::string::npos)
+      << r.failure->message;
+}
+
+}  // namespace

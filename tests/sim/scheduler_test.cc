@@ -251,6 +251,45 @@ TEST(Scheduler, StrandStillBlockedWhenTheBodyReturnsIsReportedAsLeaked) {
                         "condvar 'never-notified'"));
 }
 
+// docs/guide.md's rule for catch (...): rethrow StrandCancelled. The
+// waiter below is unwound at the end of the schedule through the guide's
+// own try block, and the code after it never runs (a catch (...) that
+// swallowed the cancellation would run it).
+TEST(Scheduler, ACatchAllThatRethrowsStrandCancelledLetsTheStrandUnwind) {
+  static bool ran_on = false, unwound = false;
+  ran_on = unwound = false;
+  auto body = [] {
+    auto m = std::make_shared<Mutex>("forgotten");
+    auto cv = std::make_shared<CondVar>("never-notified");
+    spawn("waiter", [m, cv] {
+      struct Unwound {
+        ~Unwound() { unwound = true; }
+      } guard;
+      auto work = [&] {
+        std::unique_lock lock(*m);
+        for (;;) cv->wait(lock);
+      };
+      try {
+        work();
+      } catch (const weft::sim::StrandCancelled&) {
+        throw;
+      } catch (...) {
+        // your handling
+      }
+      ran_on = true;
+    }).detach();
+  };
+  RandomStrategy r;
+  RunLimits limits;
+  limits.spurious_wakeups = false;
+  Scheduler sched(limits);
+  auto result = sched.run(r, 1, body);
+  ASSERT_TRUE(result.failed());
+  EXPECT_EQ(result.failure->kind, FailureKind::kLeak);
+  EXPECT_TRUE(unwound);
+  EXPECT_FALSE(ran_on);
+}
+
 TEST(Scheduler, UncaughtExceptionInAStrandFailsTheScheduleWithItsType) {
   auto body = [] {
     spawn("thrower", [] { throw std::out_of_range("index 7"); }).join();
