@@ -140,6 +140,8 @@ Timeline build_timeline(traces::TraceReader& reader,
             // An allocator log has no lanes: its records draw nothing.
             [](const traces::AllocRecord&) {},
             [](const traces::SlotRecord&) {},
+            // A flight recording is drawn from its replay's schedule trace.
+            [](const traces::FlightRecord&) {},
         },
         r);
   }

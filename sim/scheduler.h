@@ -5,6 +5,7 @@
 // below except run() must be made from a strand of the running schedule.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -24,6 +25,10 @@
 #include "sim/strategy.h"
 
 namespace weft::sim {
+
+namespace flight {
+class ReplayHooks;
+}
 
 using Nanos = std::chrono::nanoseconds;
 
@@ -148,6 +153,12 @@ class Scheduler {
   static Scheduler* current() { return current_; }
   // Observes the runs that follow (null: none). Not owned.
   void set_observer(RunObserver* observer) { observer_ = observer; }
+  // Replays a flight recording in the runs that follow (sim/flight.h; null:
+  // none). Not owned.
+  void set_replay_hooks(flight::ReplayHooks* hooks) { hooks_ = hooks; }
+  flight::ReplayHooks* replay_hooks() const {
+    return tearing_down_ ? nullptr : hooks_;
+  }
 
   // --- strands -----------------------------------------------------------
   StrandId current_strand() const { return current_id_; }
@@ -191,6 +202,9 @@ class Scheduler {
 
   // --- virtual time ------------------------------------------------------
   Nanos now() const { return now_; }
+  // Moves virtual time forward to `t` (a replayed clock reading); never
+  // back. Timers that fall due fire when the strands next all block.
+  void set_time_at_least(Nanos t) { now_ = std::max(now_, t); }
   void sleep_until(Nanos deadline, SourceLocation where);
   TimerKey add_timer(Nanos deadline, std::function<void()> callback);
   bool cancel_timer(TimerKey key);
@@ -267,6 +281,7 @@ class Scheduler {
 
   Strategy* strategy_ = nullptr;
   RunObserver* observer_ = nullptr;
+  flight::ReplayHooks* hooks_ = nullptr;
   RunLimits limits_;
   internal::StackPool stacks_;
   internal::Context main_ctx_;

@@ -31,6 +31,7 @@ class JoinHandle {
   Scheduler* sched_ = nullptr;
   std::uint64_t run_id_ = 0;
   StrandId strand_ = kNoStrand;
+  std::uint32_t flight_thread_ = 0;  // its number in a flight recording
 };
 
 JoinHandle spawn(std::string name, std::function<void()> body);

@@ -34,7 +34,8 @@ inline constexpr std::uint8_t kVersion1Minor = 1;
 enum class TraceKind : std::uint8_t {
   kSchedule = 0,
   kEvents = 1,
-  kAllocLog = 2
+  kAllocLog = 2,
+  kFlight = 3,  // a flight recording of real threads (sim/harness/flight)
 };
 
 struct TraceHeader {

@@ -100,7 +100,7 @@ TraceReader TraceReader::open(const std::string& path, bool strict) {
                        "header checksum mismatch: the header (kind, "
                        "metadata) is damaged");
   }
-  if (*kind > static_cast<std::uint8_t>(TraceKind::kAllocLog))
+  if (*kind > static_cast<std::uint8_t>(TraceKind::kFlight))
     throw TraceError(path, sizeof kMagic + 2,
                      "unknown trace kind " + std::to_string(*kind));
   r.header_.kind = static_cast<TraceKind>(*kind);
