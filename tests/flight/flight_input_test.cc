@@ -138,8 +138,8 @@ TEST_F(FlightInput, ARecordingFromAnotherBuildIsRefusedNamingBothBuilds) {
 }
 
 // Kills a long recorded run (20,000 rounds of the pool program, fixed) with
-// SIGKILL at a random moment, WEFT_FLIGHT_KILLS times (default 3; the long run
-// in docs/performance.md uses 100), and replays what the supervisor saved:
+// SIGKILL at a random moment, WEFT_FLIGHT_KILLS times (default 3; the long
+// opt-in run sets 100), and replays what the supervisor saved:
 // every recorded operation checks, then the tail strategy finishes the
 // run. The kill moments come from a seeded generator, not the clock.
 TEST(FlightKill, AProcessKilledAtRandomMomentsReplaysUpToWhereItStopped) {
