@@ -197,7 +197,7 @@ TEST(FlightKill, AProcessKilledAtRandomMomentsReplaysUpToWhereItStopped) {
     ++replayed;
     std::filesystem::remove_all(dir);
   }
-  std::printf("%d of %d kills left a recording, all replayed\n", replayed,
+  std::printf("%d of %d kills left a recording, each replayed\n", replayed,
               kills);
   EXPECT_GT(replayed, 0);
 }
