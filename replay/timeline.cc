@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <string_view>
+#include <unordered_map>
 #include <variant>
 
-#include "replay/timeline_page.h"
 #include "sim/harness/schedule_trace.h"
 #include "traces/overloaded.h"
 
@@ -13,6 +13,24 @@ namespace weft::replay {
 namespace {
 
 constexpr std::uint32_t kNone = 0xffffffffu;
+
+// Hands out one number per distinct text, in order of first use.
+class Interner {
+ public:
+  explicit Interner(std::vector<std::string>& texts) : texts_(texts) {
+    for (std::uint32_t i = 0; i < texts_.size(); ++i) ids_[texts_[i]] = i;
+  }
+  std::uint32_t operator()(const std::string& text) {
+    const auto [it, added] =
+        ids_.try_emplace(text, static_cast<std::uint32_t>(texts_.size()));
+    if (added) texts_.push_back(text);
+    return it->second;
+  }
+
+ private:
+  std::vector<std::string>& texts_;
+  std::unordered_map<std::string, std::uint32_t> ids_;
+};
 
 }  // namespace
 
@@ -51,22 +69,53 @@ Timeline build_timeline(traces::TraceReader& reader,
   std::uint64_t run_first = 0;
   std::uint64_t last_step = 0;
   std::vector<std::vector<std::size_t>> waiting;  // flows by target strand
+  Interner intern(t.texts);
+  // By strand: its open blocked stretch (an index in t.blocked, or kOpen
+  // if none), and the step its last run ended.
+  constexpr std::size_t kOpen = ~std::size_t{0};
+  std::vector<std::size_t> open_block;
+  std::vector<std::uint64_t> last_end;
+  auto per_strand = [&](std::uint32_t id) {
+    if (id >= open_block.size()) {
+      open_block.resize(id + 1, kOpen);
+      last_end.resize(id + 1, 0);
+    }
+  };
+  auto open = [&](std::uint32_t id, std::uint64_t from, std::uint32_t text,
+                  std::uint32_t where) {
+    per_strand(id);
+    if (open_block[id] != kOpen) return;
+    open_block[id] = t.blocked.size();
+    t.blocked.push_back(Blocked{id, from, from, text, where});
+  };
 
   auto start = [&](std::uint32_t id, std::uint64_t step) {
     running = lane(id).strand;
     run_start = ts(step);
     run_first = step;
     if (running < waiting.size()) {
-      for (std::size_t f : waiting[running]) t.flows[f].to_us = run_start;
+      for (std::size_t f : waiting[running]) {
+        t.flows[f].to_us = run_start;
+        t.flows[f].to_step = step;
+      }
       waiting[running].clear();
+    }
+    per_strand(running);
+    if (open_block[running] != kOpen) {
+      t.blocked[open_block[running]].to_step = step;
+      open_block[running] = kOpen;
     }
   };
   auto stop = [&](std::uint64_t step, std::string ended_by) {
     if (running == kNone) return;
     t.slices.push_back(Slice{running, run_start, std::max(ts(step), run_start),
                              run_first, step, std::move(ended_by)});
+    per_strand(running);
+    last_end[running] = step;
     running = kNone;
   };
+  std::uint32_t last_waker = kNone;  // of the failing strand, found below
+  std::vector<std::uint32_t> last_woken_by;
 
   std::uint64_t records = 0;
   for (const traces::Record& r : reader.records()) {
@@ -108,19 +157,34 @@ Timeline build_timeline(traces::TraceReader& reader,
             [&](const traces::EventRecord& e) {
               last_step = std::max(last_step, e.step);
               const std::uint32_t peer = lane(e.peer).strand;
+              if (e.kind == traces::EventRecord::Kind::kWakeup ||
+                  e.kind == traces::EventRecord::Kind::kMessage) {
+                if (peer >= last_woken_by.size())
+                  last_woken_by.resize(peer + 1, kNone);
+                last_woken_by[peer] = lane(e.strand).strand;
+              }
               if (e.kind == traces::EventRecord::Kind::kMessage &&
                   e.value <= e.step) {
                 // Sent by `strand` at step `value`, delivered to the
                 // running `peer` now.
-                t.flows.push_back(Flow{lane(e.strand).strand, peer,
-                                       ts_at(e.value), ts(e.step),
-                                       sim::event_kind_name(e.kind)});
+                t.flows.push_back(Flow{
+                    lane(e.strand).strand, peer, ts_at(e.value), ts(e.step),
+                    sim::event_kind_name(e.kind), e.value, e.step});
               } else if (e.kind == traces::EventRecord::Kind::kWakeup ||
                          e.kind == traces::EventRecord::Kind::kMessage) {
                 t.flows.push_back(Flow{lane(e.strand).strand, peer, ts(e.step),
-                                       -1, sim::event_kind_name(e.kind)});
+                                       -1, sim::event_kind_name(e.kind), e.step,
+                                       e.step});
                 if (peer >= waiting.size()) waiting.resize(peer + 1);
                 waiting[peer].push_back(t.flows.size() - 1);
+                // A trace without op records (format 2.0) does not say
+                // what a woken strand waited on, only that it did.
+                if (e.kind == traces::EventRecord::Kind::kWakeup &&
+                    peer != running) {
+                  per_strand(peer);
+                  open(peer, last_end[peer],
+                       intern("blocked (on what, the trace does not say)"), 0);
+                }
               } else {
                 t.markers.push_back(Marker{
                     peer, ts(e.step), e.step, sim::event_kind_name(e.kind),
@@ -136,6 +200,28 @@ Timeline build_timeline(traces::TraceReader& reader,
               t.markers.push_back(
                   Marker{on, ts(f.step), f.step, "failure", f.message});
               last_step = std::max(last_step, f.step);
+              t.failed = true;
+              t.failure_step = f.step;
+              t.involved.clear();
+              if (f.strand != kNone) t.involved.push_back(on);
+              for (std::uint32_t id = 0; id < open_block.size(); ++id)
+                if (open_block[id] != kOpen && id != on)
+                  t.involved.push_back(id);
+              last_waker =
+                  on < last_woken_by.size() ? last_woken_by[on] : kNone;
+            },
+            [&](const traces::OpRecord& o) {
+              last_step = std::max(last_step, o.step);
+              const std::uint32_t id = lane(o.strand).strand;
+              const std::uint32_t where = intern(o.where);
+              if (o.blocks) {
+                // Its run ends here, whoever runs next.
+                if (running == id) stop(o.step, "blocked");
+                open(id, o.step, intern(o.what), where);
+              } else {
+                t.ops.push_back(Op{id, o.step, intern(o.what), where, o.kind,
+                                   o.has_value, o.is_signed, o.value});
+              }
             },
             // An allocator log has no lanes: its records draw nothing.
             [](const traces::AllocRecord&) {},
@@ -146,6 +232,14 @@ Timeline build_timeline(traces::TraceReader& reader,
         r);
   }
   stop(last_step + 1, "end of run");
+  for (std::size_t i = 0; i < open_block.size(); ++i)
+    if (open_block[i] != kOpen)
+      t.blocked[open_block[i]].to_step = last_step + 1;
+  if (last_waker != kNone && std::find(t.involved.begin(), t.involved.end(),
+                                       last_waker) == t.involved.end())
+    t.involved.push_back(last_waker);
+  t.times = std::move(times);
+  t.end_step = last_step + 1;
   // An arrow whose target never ran again points nowhere: drop it.
   std::erase_if(t.flows, [](const Flow& f) { return f.to_us < 0; });
   t.end_us = ts(last_step + 1);
@@ -205,6 +299,37 @@ std::string to_perfetto_json(const Timeline& t) {
                       {"cat", "flow"},
                       {"name", f.kind}});
   }
+  // Where a step falls on this timeline's time (see timeline.h).
+  auto at = [&](std::uint64_t step) {
+    auto it = std::upper_bound(
+        t.times.begin(), t.times.end(), step,
+        [](std::uint64_t s, const auto& change) { return s < change.first; });
+    const std::uint64_t ns = it == t.times.begin() ? 0 : std::prev(it)->second;
+    return static_cast<double>(ns) / 1000.0 + static_cast<double>(step);
+  };
+  for (const Blocked& b : t.blocked)
+    events.push_back({{"ph", "X"},
+                      {"pid", 1},
+                      {"tid", b.strand},
+                      {"cat", "blocked"},
+                      {"ts", at(b.from_step)},
+                      {"dur", std::max(0.0, at(b.to_step) - at(b.from_step))},
+                      {"name", "blocked: " + t.texts[b.text]},
+                      {"args", {{"where", t.texts[b.where]}}}});
+  for (const Op& o : t.ops) {
+    json args = {{"step", o.step}, {"where", t.texts[o.where]}};
+    if (o.has_value)
+      args["value"] = o.is_signed ? json(static_cast<std::int64_t>(o.value))
+                                  : json(o.value);
+    events.push_back({{"ph", "i"},
+                      {"s", "t"},
+                      {"pid", 1},
+                      {"tid", o.strand},
+                      {"cat", "op"},
+                      {"ts", at(o.step)},
+                      {"name", t.texts[o.text]},
+                      {"args", args}});
+  }
   for (const Marker& m : t.markers)
     events.push_back({{"ph", "i"},
                       {"s", m.kind == "failure" ? "g" : "t"},
@@ -219,61 +344,6 @@ std::string to_perfetto_json(const Timeline& t) {
   json out = {
       {"traceEvents", events}, {"displayTimeUnit", "ns"}, {"otherData", meta}};
   return out.dump(1);
-}
-
-namespace {}  // namespace
-
-std::string to_html(const Timeline& t) {
-  using nlohmann::json;
-  json d;
-  d["metadata"] = json::array();
-  for (const auto& [k, v] : t.header.metadata)
-    d["metadata"].push_back(json::array({k, v}));
-  d["lanes"] = json::array();
-  for (const Lane& l : t.lanes)
-    d["lanes"].push_back({{"strand", l.strand}, {"name", l.name}});
-  d["slices"] = json::array();
-  for (const Slice& s : t.slices)
-    d["slices"].push_back({{"strand", s.strand},
-                           {"start_us", s.start_us},
-                           {"end_us", s.end_us},
-                           {"first_step", s.first_step},
-                           {"last_step", s.last_step},
-                           {"ended_by", s.ended_by}});
-  d["flows"] = json::array();
-  for (const Flow& f : t.flows)
-    d["flows"].push_back({{"from", f.from},
-                          {"to", f.to},
-                          {"from_us", f.from_us},
-                          {"to_us", f.to_us},
-                          {"kind", f.kind}});
-  d["markers"] = json::array();
-  for (const Marker& m : t.markers)
-    d["markers"].push_back({{"strand", m.strand},
-                            {"at_us", m.at_us},
-                            {"step", m.step},
-                            {"kind", m.kind},
-                            {"text", m.text}});
-  d["end_us"] = t.end_us;
-  // Inside a script element only "</" could end it early.
-  std::string data = d.dump(-1, ' ', false, json::error_handler_t::replace);
-  std::string safe;
-  safe.reserve(data.size());
-  for (std::size_t i = 0; i < data.size(); ++i) {
-    if (data[i] == '<' && i + 1 < data.size() && data[i + 1] == '/') {
-      safe += "<\\/";
-      ++i;
-    } else {
-      safe += data[i];
-    }
-  }
-  // The page (replay/timeline_page.html, embedded at build time) holds
-  // the data where it says {{WEFT_DATA}}.
-  const std::string_view page = kTimelinePage;
-  const std::string_view slot = "{{WEFT_DATA}}";
-  const std::size_t at = page.find(slot);
-  return std::string(page.substr(0, at)) + safe +
-         std::string(page.substr(at + slot.size()));
 }
 
 }  // namespace weft::replay

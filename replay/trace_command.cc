@@ -170,6 +170,12 @@ int trace_show(const std::string& path, const ShowOptions& options,
                 if (!e.detail.empty()) line += ": " + e.detail;
                 return true;
               },
+              [&](const traces::OpRecord& o) {
+                step = o.step;
+                line = std::string(o.blocks ? "blocked " : "op      ") +
+                       name(o.strand) + ": " + sim::op_text(o);
+                return true;
+              },
               [&](const traces::FailureRecord& f) {
                 step = f.step;
                 line = "FAILURE in " + name(f.strand) + ": " + f.message;
@@ -239,7 +245,7 @@ int trace_stat(const std::string& path, std::ostream& out) {
     Progress progress(path, reader.summary().file_bytes);
     std::uint64_t records = 0, choices = 0, forced = 0, strands = 0, events = 0,
                   times = 0, failures = 0, allocator_calls = 0, encoded = 0,
-                  flight_ops = 0;
+                  ops = 0, flight_ops = 0;
     double bits = 0;
     std::map<std::string, std::uint64_t> by_kind;
     std::string scratch;
@@ -265,6 +271,7 @@ int trace_stat(const std::string& path, std::ostream& out) {
                      [&](const traces::EventRecord&) { ++events; },
                      [&](const traces::TimeRecord&) { ++times; },
                      [&](const traces::FailureRecord&) { ++failures; },
+                     [&](const traces::OpRecord&) { ++ops; },
                      [&](const traces::AllocRecord&) { ++allocator_calls; },
                      [&](const traces::SlotRecord&) { ++allocator_calls; },
                      [&](const traces::FlightRecord&) { ++flight_ops; },
@@ -286,6 +293,7 @@ int trace_stat(const std::string& path, std::ostream& out) {
     out << "records: " << records << " (choices " << choices
         << ", forced picks " << forced << ", strands " << strands << ", events "
         << events << ", time " << times << ", failures " << failures
+        << (ops > 0 ? ", ops " + std::to_string(ops) : std::string())
         << ", allocator calls " << allocator_calls;
     if (flight_ops > 0) out << ", flight operations " << flight_ops;
     out << ")\n";
@@ -350,6 +358,13 @@ int trace_export(const std::string& path, const std::string& format,
   }
   return guarded("export", [&] {
     auto reader = traces::TraceReader::open(path);
+    if (reader.header().kind == traces::TraceKind::kAllocLog) {
+      std::cerr << "weft trace export: " << path
+                << " is an allocator log, which has no strands to draw on "
+                   "a timeline: `weft alloc compare LOG ALLOCATORS... "
+                   "--html OUT` plots it\n";
+      return 2;
+    }
     Progress progress(path, reader.summary().file_bytes);
     const Timeline t = build_timeline(
         reader, [&](std::uint64_t done) { progress.update(done); });

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "runtime/worker.h"
+#include "runtime/world.h"
 
 namespace weft::runtime {
 namespace {
@@ -140,9 +141,7 @@ void Isolate::loop() {
     Job job = std::move(jobs_.front());
     jobs_.pop_front();
     lk.unlock();
-    if (sim::Scheduler::current() != nullptr &&
-        options_.simulated_dispatch.count() > 0)
-      sim::sleep_for(options_.simulated_dispatch);
+    World::current().model_delay(options_.simulated_dispatch);
     std::optional<IsolateErrorInfo> error;
     bool entered = false;
     try {
@@ -189,11 +188,7 @@ void Isolate::run_call(const std::string& function,
 }
 
 void Isolate::misuse(const std::string& what) {
-  if (sim::Scheduler* s = sim::Scheduler::current()) {
-    s->fail(sim::FailureKind::kAssertion, what);
-    throw sim::StrandAborted{};
-  }
-  throw IsolateError(what);
+  World::current().misuse<IsolateError>(what);
 }
 
 void Isolate::enter_state(const char* op) {

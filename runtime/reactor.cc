@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <typeinfo>
 
+#include "runtime/world.h"
+
 namespace weft::runtime {
 namespace {
 
@@ -16,11 +18,7 @@ void run_call(const Work& f, const std::string& reactor) {
     if (internal::is_strand_control()) throw;
     const std::string what = "a call on reactor '" + reactor + "' threw " +
                              internal::describe_current_exception();
-    if (sim::Scheduler* s = sim::Scheduler::current()) {
-      s->fail(sim::FailureKind::kException, what);
-      return;
-    }
-    std::fprintf(stderr, "weft: %s\n", what.c_str());
+    World::current().report_lost_error(what);
   }
 }
 
@@ -60,10 +58,8 @@ void Reactor::run() {
         next_call_ = 0;
       }
       lk.unlock();
-      if (sim::Scheduler* s = sim::Scheduler::current();
-          s != nullptr && call.sender != sim::kNoStrand)
-        s->note_event(sim::EventKind::kMessage, call.sender, call.sent_at,
-                      [&] { return "call_from_thread to " + options_.name; });
+      World::current().note_message(
+          call.from, [&] { return "call_from_thread to " + options_.name; });
       run_call(call.work, options_.name);
       lk.lock();
       continue;
@@ -75,10 +71,7 @@ void Reactor::run() {
       lk.lock();
       continue;
     }
-    if (timers_.empty())
-      wake_.wait(lk);
-    else
-      wake_.wait_until(lk, timers_.begin()->first.first);
+    wait_for_work(lk);
   }
   stopping_ = false;
   std::unique_ptr<Team> pool = std::move(pool_);
@@ -89,21 +82,63 @@ void Reactor::run() {
   }
 }
 
+// Waits for a call, the next timer or (when sockets are watched) I/O,
+// whose handlers run here, without the lock.
+void Reactor::wait_for_work(std::unique_lock<sim::Mutex>& lk) {
+  std::optional<sim::Clock::time_point> deadline;
+  if (!timers_.empty()) deadline = timers_.begin()->first.first;
+  if (io_handlers_.empty()) {
+    if (deadline)
+      wake_.wait_until(lk, *deadline);
+    else
+      wake_.wait(lk);
+    return;
+  }
+  Poller* poller = poller_.get();
+  lk.unlock();
+  const std::vector<IoEvent> events = poller->wait(deadline);
+  lk.lock();
+  for (const IoEvent& e : events) {
+    auto it = io_handlers_.find(e.fd);
+    if (it == io_handlers_.end()) continue;  // unwatched meanwhile
+    auto handler = it->second;
+    lk.unlock();
+    run_call([&] { handler(e); }, options_.name);
+    lk.lock();
+  }
+}
+
+void Reactor::wake_locked() {
+  wake_.notify_all();
+  if (poller_) poller_->wake();
+}
+
+void Reactor::watch(Fd fd, bool read, bool write, Trigger trigger,
+                    std::function<void(const IoEvent&)> handler) {
+  assert_reactor_thread("Reactor::watch");
+  std::lock_guard lk(mu_);
+  if (!poller_) poller_ = network().make_poller();
+  poller_->watch(fd, read, write, trigger);
+  io_handlers_[fd] = std::move(handler);
+}
+
+void Reactor::unwatch(Fd fd) {
+  assert_reactor_thread("Reactor::unwatch");
+  std::lock_guard lk(mu_);
+  if (io_handlers_.erase(fd) > 0) poller_->unwatch(fd);
+}
+
 void Reactor::stop() {
   std::lock_guard lk(mu_);
   stopping_ = true;
-  wake_.notify_all();
+  wake_locked();
 }
 
 void Reactor::call_from_thread(Work f) {
   std::lock_guard lk(mu_);
-  Call call{.work = std::move(f)};
-  if (sim::Scheduler* s = sim::Scheduler::current()) {
-    call.sender = s->current_strand();
-    call.sent_at = s->step();
-  }
+  Call call{.work = std::move(f), .from = World::current().stamp()};
   calls_.push_back(std::move(call));
-  wake_.notify_all();
+  wake_locked();
 }
 
 Team& Reactor::thread_pool() {
@@ -126,7 +161,7 @@ DelayedCall Reactor::call_later(sim::Clock::duration delay, Work f) {
   std::lock_guard lk(mu_);
   call.key_ = {sim::Clock::now() + delay, ++timer_seq_};
   timers_.emplace(call.key_, std::move(f));
-  wake_.notify_all();
+  wake_locked();
   return call;
 }
 
@@ -173,11 +208,7 @@ void Reactor::assert_reactor_thread(const char* method) const {
                            "), but " + me.describe() +
                            " called it. Hand the call to the reactor with "
                            "call_from_thread.";
-  if (sim::Scheduler* s = sim::Scheduler::current()) {
-    s->fail(sim::FailureKind::kAssertion, what);
-    throw sim::StrandAborted{};
-  }
-  throw ReactorThreadError(what);
+  World::current().misuse<ReactorThreadError>(what);
 }
 
 void Transport::write(const std::string& data) {

@@ -25,7 +25,9 @@
 #include <vector>
 
 #include "runtime/internal/strand_identity.h"
+#include "runtime/net.h"
 #include "runtime/worker.h"
+#include "runtime/world.h"
 #include "sim/clock.h"
 #include "sim/sync.h"
 
@@ -149,6 +151,18 @@ class Reactor {
   // in a simulation). Reactor-only.
   DelayedCall call_later(sim::Clock::duration delay, Work f);
 
+  // --- I/O (runtime/net.h) -------------------------------------------------
+  // The world's network: the OS, or the run's SimNetwork.
+  Network& network() { return World::current().network(); }
+  // Watches socket `fd` of network() for reading and/or writing: `handler`
+  // runs on the reactor thread with each readiness event (a hint: the read
+  // or write may still say kAgain). A second call changes interest and
+  // handler. Reactor-only.
+  void watch(Fd fd, bool read, bool write, Trigger trigger,
+             std::function<void(const IoEvent&)> handler);
+  // Stops watching `fd` (before closing it). Reactor-only.
+  void unwatch(Fd fd);
+
   void suggest_thread_pool_size(std::size_t n);
   // The pool behind call_in_thread (created on first use).
   Team& thread_pool();
@@ -186,12 +200,16 @@ class Reactor {
   // arrow to the reactor.
   struct Call {
     Work work;
-    sim::StrandId sender = sim::kNoStrand;
-    std::uint64_t sent_at = 0;
+    MessageStamp from;
   };
   std::vector<Call> calls_;
   std::size_t next_call_ = 0;
   std::map<TimerKey, Work> timers_;
+  // I/O: made on the first watch(); the loop then waits in the poller.
+  std::unique_ptr<Poller> poller_;
+  std::map<Fd, std::function<void(const IoEvent&)>> io_handlers_;
+  void wait_for_work(std::unique_lock<sim::Mutex>& lk);
+  void wake_locked();
   std::uint64_t timer_seq_ = 0;
   bool stopping_ = false;
   std::unique_ptr<Team> pool_;

@@ -91,11 +91,8 @@ void Node::on(ServiceHandle h, const std::string& type, Handler handler) {
 }
 
 void Node::enqueue_locked(ServiceHandle to, Envelope e) {
-  if (sim::Scheduler* s = sim::Scheduler::current();
-      s != nullptr && !e.from_timer && e.sent_by == sim::kNoStrand) {
-    e.sent_by = s->current_strand();
-    e.sent_at = s->step();
-  }
+  if (!e.from_timer && e.sent.sender == sim::kNoStrand)
+    e.sent = World::current().stamp();
   if (to == kHost) {
     auto it = host_calls_.find(e.session);
     if (it == host_calls_.end()) return;  // a late reply
@@ -178,10 +175,7 @@ internal::Co* Node::new_co(ServiceHandle h) {
 }
 
 void Node::process(ServiceHandle h, Envelope e) {
-  if (sim::Scheduler* sched = sim::Scheduler::current();
-      sched != nullptr && e.sent_by != sim::kNoStrand)
-    sched->note_event(sim::EventKind::kMessage, e.sent_by, e.sent_at,
-                      [&] { return describe(h, e); });
+  World::current().note_message(e.sent, [&] { return describe(h, e); });
   switch (e.kind) {
     case Envelope::Kind::kRequest:
       process_request(h, std::move(e));

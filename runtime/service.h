@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "runtime/task.h"
+#include "runtime/world.h"
 #include "sim/clock.h"
 #include "sim/sync.h"
 #include "sim/thread.h"
@@ -354,8 +355,7 @@ class Node {
     std::uint64_t co = 0;
     // Who sent it and when, for the timeline of a recorded simulation
     // (a message arrow); a timer's resumption is not a message.
-    sim::StrandId sent_by = sim::kNoStrand;
-    std::uint64_t sent_at = 0;
+    MessageStamp sent;
     bool from_timer = false;
   };
   struct Service {

@@ -12,17 +12,12 @@
 #include "runtime/internal/service_util.h"
 #include "runtime/service.h"
 #include "runtime/worker.h"
+#include "runtime/world.h"
 
 namespace weft::runtime {
 namespace internal {
 
-sim::Clock::duration cpu_now() {
-  if (sim::Scheduler::current() != nullptr)
-    return sim::Clock::now().time_since_epoch();
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
-}
+sim::Clock::duration cpu_now() { return World::current().cpu_now(); }
 
 std::string seconds(sim::Clock::duration d) {
   char buf[32];
@@ -32,11 +27,7 @@ std::string seconds(sim::Clock::duration d) {
 }
 
 void report_lost_error(const std::string& what) {
-  if (sim::Scheduler* s = sim::Scheduler::current()) {
-    s->fail(sim::FailureKind::kException, what);
-    return;
-  }
-  std::fprintf(stderr, "weft: %s\n", what.c_str());
+  World::current().report_lost_error(what);
 }
 
 // ": <what()>" of a std::exception, " an exception of type T" otherwise.

@@ -6,29 +6,28 @@
 
 #include "runtime/internal/service_util.h"
 #include "runtime/service.h"
+#include "runtime/world.h"
 
 namespace weft::runtime {
 namespace internal {
 namespace {
 
-// Per strand inside a simulation (its strands share this thread), per
-// thread outside one.
+// Per strand: inside a simulation its strands share this thread; outside
+// one each thread has its own map, with one key (its identity).
 using StrandKey =
     std::tuple<const sim::Scheduler*, std::uint64_t, sim::StrandId>;
-thread_local Co* running_on_thread = nullptr;
 thread_local std::map<StrandKey, Co*> running_on_strand;
 
+StrandKey strand_key() {
+  const StrandIdentity id = World::current().identity();
+  return {id.sched, id.run, id.strand};
+}
+
 void set_running_co(Co* co) {
-  const sim::Scheduler* s = sim::Scheduler::current();
-  if (s == nullptr) {
-    running_on_thread = co;
-    return;
-  }
-  const StrandKey key{s, s->run_id(), s->current_strand()};
   if (co == nullptr)
-    running_on_strand.erase(key);
+    running_on_strand.erase(strand_key());
   else
-    running_on_strand[key] = co;
+    running_on_strand[strand_key()] = co;
 }
 
 Task<std::string> run_fork(std::function<Task<void>(Request&)> body,
@@ -40,10 +39,7 @@ Task<std::string> run_fork(std::function<Task<void>(Request&)> body,
 }  // namespace
 
 Co* running_co() {
-  const sim::Scheduler* s = sim::Scheduler::current();
-  if (s == nullptr) return running_on_thread;
-  const auto it =
-      running_on_strand.find(StrandKey{s, s->run_id(), s->current_strand()});
+  const auto it = running_on_strand.find(strand_key());
   return it == running_on_strand.end() ? nullptr : it->second;
 }
 
@@ -217,14 +213,6 @@ SleepResult Request::SleepAwaiter::await_resume() const noexcept {
   return owner->woken ? SleepResult::kWokenUp : SleepResult::kElapsed;
 }
 
-void Request::burn(sim::Clock::duration d) {
-  if (sim::Scheduler::current() != nullptr) {
-    sim::sleep_for(d);
-    return;
-  }
-  const auto until = internal::cpu_now() + d;
-  while (internal::cpu_now() < until) {
-  }
-}
+void Request::burn(sim::Clock::duration d) { World::current().burn(d); }
 
 }  // namespace weft::runtime

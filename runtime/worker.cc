@@ -10,6 +10,7 @@
 #include <typeinfo>
 
 #include "runtime/internal/strand_identity.h"
+#include "runtime/world.h"
 
 namespace weft::runtime {
 namespace {
@@ -25,20 +26,13 @@ void run_work(const Work& work, const std::string& where) {
     if (internal::is_strand_control()) throw;
     const std::string what =
         "work on " + where + " threw " + internal::describe_current_exception();
-    if (sim::Scheduler* s = sim::Scheduler::current()) {
-      s->fail(sim::FailureKind::kException, what);
-      return;
-    }
-    std::fprintf(stderr, "weft: %s\n", what.c_str());
+    World::current().report_lost_error(what);
   }
 }
 
 }  // namespace
 
-bool tearing_down() {
-  const sim::Scheduler* s = sim::Scheduler::current();
-  return s != nullptr && s->tearing_down();
-}
+bool tearing_down() { return World::current().tearing_down(); }
 
 namespace internal {
 

@@ -7,12 +7,27 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
+#include <string>
 #include <type_traits>
 
 #include "sim/flight.h"
+#include "sim/internal/uninstrumented.h"
 #include "sim/scheduler.h"
 
 namespace weft::sim {
+WEFT_HEADER_CODE_BEGIN
+namespace internal {
+// In a unit instrumented for weft's hook runtime (sim/instrument/), the
+// std::atomic inside an Atomic calls the atomic hook too; the Atomic's own
+// choice point marks its address and step here so that the hook does not
+// make a second one.
+struct PointedAtomic {
+  const void* object = nullptr;
+  std::uint64_t step = 0;
+};
+inline constinit thread_local PointedAtomic t_pointed_atomic;
+}  // namespace internal
 
 template <class T>
 class Atomic {
@@ -23,26 +38,56 @@ class Atomic {
   Atomic& operator=(const Atomic&) = delete;
 
   T load(std::memory_order o = std::memory_order_seq_cst) const {
-    return read([&] { return v_.load(o); });
+    Scheduler* s = point(Access::kRead);
+    if (s == nullptr) return real_read([&] { return v_.load(o); });
+    const T r = v_.load(o);
+    note(s, "load", r, Access::kRead);
+    return r;
   }
   void store(T v, std::memory_order o = std::memory_order_seq_cst) {
-    write([&] {
-      v_.store(v, o);
-      return 0;
-    });
+    Scheduler* s = point(Access::kWrite);
+    if (s == nullptr) {
+      real_write([&] {
+        v_.store(v, o);
+        return 0;
+      });
+      return;
+    }
+    v_.store(v, o);
+    note(s, "store", v, Access::kWrite);
   }
   T exchange(T v, std::memory_order o = std::memory_order_seq_cst) {
-    return write([&] { return v_.exchange(v, o); });
+    Scheduler* s = point(Access::kWrite);
+    if (s == nullptr) return real_write([&] { return v_.exchange(v, o); });
+    const T r = v_.exchange(v, o);
+    note(s, "exchange (read)", r, Access::kWrite);
+    return r;
   }
   bool compare_exchange_strong(
       T& expected, T desired, std::memory_order o = std::memory_order_seq_cst) {
-    return write(
-        [&] { return v_.compare_exchange_strong(expected, desired, o); });
+    Scheduler* s = point(Access::kWrite);
+    if (s == nullptr)
+      return real_write(
+          [&] { return v_.compare_exchange_strong(expected, desired, o); });
+    const bool ok = v_.compare_exchange_strong(expected, desired, o);
+    note(s,
+         ok ? "compare_exchange (swapped, read)"
+            : "compare_exchange (failed, read)",
+         expected, Access::kWrite);
+    return ok;
   }
   bool compare_exchange_weak(T& expected, T desired,
                              std::memory_order o = std::memory_order_seq_cst) {
-    return write(
-        [&] { return v_.compare_exchange_weak(expected, desired, o); });
+    Scheduler* s = point(Access::kWrite);
+    if (s == nullptr)
+      return real_write(
+          [&] { return v_.compare_exchange_weak(expected, desired, o); });
+    const bool ok = v_.compare_exchange_weak(expected, desired, o);
+    note(s,
+         ok ? "compare_exchange (swapped, read)"
+            : "compare_exchange (failed, read)",
+         expected, Access::kWrite);
+    return ok;
   }
   operator T() const { return load(); }  // NOLINT: mirrors std::atomic
   T operator=(T v) {
@@ -52,23 +97,43 @@ class Atomic {
 
   T fetch_add(T d, std::memory_order o = std::memory_order_seq_cst) requires
       std::is_integral_v<T> {
-    return write([&] { return v_.fetch_add(d, o); });
+    Scheduler* s = point(Access::kWrite);
+    if (s == nullptr) return real_write([&] { return v_.fetch_add(d, o); });
+    const T r = v_.fetch_add(d, o);
+    note(s, "fetch_add (read)", r, Access::kWrite);
+    return r;
   }
   T fetch_sub(T d, std::memory_order o = std::memory_order_seq_cst) requires
       std::is_integral_v<T> {
-    return write([&] { return v_.fetch_sub(d, o); });
+    Scheduler* s = point(Access::kWrite);
+    if (s == nullptr) return real_write([&] { return v_.fetch_sub(d, o); });
+    const T r = v_.fetch_sub(d, o);
+    note(s, "fetch_sub (read)", r, Access::kWrite);
+    return r;
   }
   T fetch_and(T d, std::memory_order o = std::memory_order_seq_cst) requires
       std::is_integral_v<T> {
-    return write([&] { return v_.fetch_and(d, o); });
+    Scheduler* s = point(Access::kWrite);
+    if (s == nullptr) return real_write([&] { return v_.fetch_and(d, o); });
+    const T r = v_.fetch_and(d, o);
+    note(s, "fetch_and (read)", r, Access::kWrite);
+    return r;
   }
   T fetch_or(T d, std::memory_order o = std::memory_order_seq_cst) requires
       std::is_integral_v<T> {
-    return write([&] { return v_.fetch_or(d, o); });
+    Scheduler* s = point(Access::kWrite);
+    if (s == nullptr) return real_write([&] { return v_.fetch_or(d, o); });
+    const T r = v_.fetch_or(d, o);
+    note(s, "fetch_or (read)", r, Access::kWrite);
+    return r;
   }
   T fetch_xor(T d, std::memory_order o = std::memory_order_seq_cst) requires
       std::is_integral_v<T> {
-    return write([&] { return v_.fetch_xor(d, o); });
+    Scheduler* s = point(Access::kWrite);
+    if (s == nullptr) return real_write([&] { return v_.fetch_xor(d, o); });
+    const T r = v_.fetch_xor(d, o);
+    note(s, "fetch_xor (read)", r, Access::kWrite);
+    return r;
   }
   T operator++() requires std::is_integral_v<T> { return fetch_add(1) + 1; }
   T operator++(int) requires std::is_integral_v<T> { return fetch_add(1); }
@@ -77,35 +142,65 @@ class Atomic {
 
  private:
   // The pending operation names this atomic: two loads commute, any
-  // other pair on it does not. On real threads under a flight recorder
-  // the operation is logged with the atomic's version (sim/flight.h).
-  template <class F>
-  auto read(F&& f) const {
-    if (Scheduler* s = Scheduler::current()) {
+  // other pair on it does not.
+  WEFT_UNINSTRUMENTED Scheduler* point(Access access) const {
+    Scheduler* s = Scheduler::current();
+    if (s != nullptr) {
       s->choice_point(ChoiceKind::kAtomic,
-                      PendingOp{ChoiceKind::kAtomic, Access::kRead, this});
-      replayed(*s, flight::Op::kAtomicRead);
-    } else if (flight::on()) [[unlikely]] {
+                      PendingOp{ChoiceKind::kAtomic, access, this});
+#if defined(WEFT_INSTRUMENTED_TU)
+      internal::t_pointed_atomic = {&v_, s->step()};
+#endif
+    }
+    return s;
+  }
+  // Tells a flight replay (sim/flight.h) that the operation completed, and
+  // an observer, if one watches, the value read or written. Only
+  // integers, bools and enums carry theirs (a pointer's value would make
+  // the trace differ from run to run).
+  WEFT_UNINSTRUMENTED void note(Scheduler* s, const char* verb, const T& v,
+                                Access access) const {
+    if (s == nullptr) return;
+    if (flight::ReplayHooks* h = s->replay_hooks())
+      h->on_op(access == Access::kRead ? flight::Op::kAtomicRead
+                                       : flight::Op::kAtomicWrite,
+               this, 0);
+    s->note_op([&] {
+      OpNote n;
+      n.kind = ChoiceKind::kAtomic;
+      n.what = std::string(verb) + " atomic";
+      if constexpr (std::is_integral_v<T> || std::is_enum_v<T>) {
+        n.has_value = true;
+        using Number = typename std::conditional_t<std::is_enum_v<T>,
+                                                   std::underlying_type<T>,
+                                                   std::type_identity<T>>::type;
+        if constexpr (std::is_signed_v<Number>) {
+          n.is_signed = true;
+          n.value = static_cast<std::uint64_t>(static_cast<std::int64_t>(v));
+        } else {
+          n.value = static_cast<std::uint64_t>(v);
+        }
+      }
+      return n;
+    });
+  }
+  // On real threads, with a flight recorder attached, the operation is
+  // logged with the atomic's version (sim/flight.h); otherwise it just runs.
+  template <class F>
+  auto real_read(F&& f) const {
+    if (flight::on()) [[unlikely]]
       return tag_.read(flight::Op::kAtomicRead, f);
-    }
     return f();
   }
   template <class F>
-  auto write(F&& f) {
-    if (Scheduler* s = Scheduler::current()) {
-      s->choice_point(ChoiceKind::kAtomic,
-                      PendingOp{ChoiceKind::kAtomic, Access::kWrite, this});
-      replayed(*s, flight::Op::kAtomicWrite);
-    } else if (flight::on()) [[unlikely]] {
+  auto real_write(F&& f) {
+    if (flight::on()) [[unlikely]]
       return tag_.write(flight::Op::kAtomicWrite, f);
-    }
     return f();
-  }
-  void replayed(Scheduler& s, flight::Op op) const {
-    if (flight::ReplayHooks* h = s.replay_hooks()) h->on_op(op, this, 0);
   }
   flight::ObjectTag tag_;
   std::atomic<T> v_{};
 };
 
+WEFT_HEADER_CODE_END
 }  // namespace weft::sim

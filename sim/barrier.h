@@ -13,9 +13,11 @@
 #include <string>
 #include <utility>
 
+#include "sim/internal/uninstrumented.h"
 #include "sim/sync.h"
 
 namespace weft::sim {
+WEFT_HEADER_CODE_BEGIN
 
 struct NoCompletion {
   void operator()() noexcept {}
@@ -92,4 +94,5 @@ void call_once(OnceFlag& flag, F&& f, Args&&... args) {
   flag.done_ = true;
 }
 
+WEFT_HEADER_CODE_END
 }  // namespace weft::sim

@@ -36,6 +36,8 @@ std::string_view to_string(ChoiceKind kind) {
       return "release";
     case ChoiceKind::kAcquire:
       return "acquire";
+    case ChoiceKind::kChoose:
+      return "choose";
   }
   return "unknown";
 }

@@ -33,8 +33,9 @@ enum class ChoiceKind : std::uint8_t {
   kWork = 13,
   kRelease = 14,  // a semaphore release or a latch count-down
   kAcquire = 15,  // a semaphore acquire
+  kChoose = 16,   // a value the test asked for: weft::choose, random_bool
 };
-inline constexpr int kChoiceKindCount = 16;
+inline constexpr int kChoiceKindCount = 17;
 
 std::string_view to_string(ChoiceKind kind);
 

@@ -9,10 +9,12 @@
 #include <cstdint>
 #include <functional>
 
+#include "sim/internal/uninstrumented.h"
 #include "sim/scheduler.h"
 #include "sim/source_location.h"
 
 namespace weft::sim {
+WEFT_HEADER_CODE_BEGIN
 
 struct Clock {
   using duration = std::chrono::nanoseconds;
@@ -48,4 +50,5 @@ class Timer {
 // in a simulation, on a process-wide timer thread otherwise.
 Timer call_after(Clock::duration delay, std::function<void()> callback);
 
+WEFT_HEADER_CODE_END
 }  // namespace weft::sim

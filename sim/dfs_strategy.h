@@ -6,12 +6,24 @@
 // deterministic body (the same choices give the same choice points); a
 // body that offers something else at a replayed choice is reported as a
 // ReplayDivergence.
+//
+// Split across shards, shard i of n takes a deterministic share of the
+// tree, decided by its shape alone: every shard follows the spine (the
+// first alternative, going on with the running strand, at every choice)
+// and the other alternatives along it are dealt round robin, one subtree
+// to one shard in turn, so the shares are disjoint and their union is the
+// tree. The spine's own schedules are run by every shard and counted by
+// the first (counts_last()). save() and restore() carry the walk's state
+// for a checkpoint.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "sim/state_bytes.h"
 #include "sim/strategy.h"
 
 namespace weft::sim {
@@ -35,6 +47,10 @@ class DfsStrategy final : public Strategy {
   std::uint32_t choose(const ChoicePoint& point) override;
   void end(std::uint64_t choices) override;
   bool finished() const override { return done_; }
+  bool split(std::uint64_t index, std::uint64_t total) override;
+  bool counts_last() const override { return counts_last_; }
+  std::optional<std::string> save() const override;
+  void restore(std::string_view state, std::size_t base) override;
   std::string name() const override { return "dfs"; }
   std::string environment() const override;
   std::string coverage_note() const override;
@@ -57,6 +73,14 @@ class DfsStrategy final : public Strategy {
     // Under a delay bound only: the alternatives within it, in the order
     // tried (without one, alternative() computes them).
     std::vector<std::uint32_t> order;
+    // On the spine (group > 1 shards reach this frame; this one is `rank`
+    // of them; `offset` side alternatives were dealt above it): this
+    // shard tries alternative 0, then first, first + group, ... (in the
+    // order tried). Off it (group 1): every alternative.
+    std::uint32_t first = 0;
+    std::uint64_t offset = 0;
+    std::uint64_t group = 1;
+    std::uint64_t rank = 0;
   };
   Frame open(const ChoicePoint& point) const;
   // The index of the k-th alternative tried: the running strand first,
@@ -66,6 +90,11 @@ class DfsStrategy final : public Strategy {
   // Delays of picking index `i`: its distance in round-robin order from
   // `start`. Value choices cost none.
   static std::uint32_t delay_cost(const Frame& f, std::uint32_t i);
+  // Deals the side alternatives of a spine frame among the group.
+  void share(Frame& f) const;
+  // The alternative tried after f.next (f.tries when none is left).
+  static std::size_t after(const Frame& f);
+  static Frame read_frame(StateReader& r);
 
   int bound_;
   int delay_bound_;
@@ -76,6 +105,9 @@ class DfsStrategy final : public Strategy {
   std::uint64_t schedules_ = 0;
   bool done_ = false;
   bool bound_reached_ = false;
+  std::uint64_t shard_index_ = 0;
+  std::uint64_t shard_total_ = 1;
+  bool counts_last_ = true;
 };
 
 }  // namespace weft::sim

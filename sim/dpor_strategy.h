@@ -25,7 +25,14 @@ class DporStrategy final : public Strategy {
   void begin(std::uint64_t seed) override;
   std::uint32_t choose(const ChoicePoint& point) override;
   void end(std::uint64_t choices) override;
-  bool finished() const override { return done_; }
+  bool finished() const override { return done_ || idle_; }
+  // Not split yet (its backtrack sets grow as it runs, so a share of the
+  // tree is not known in advance): shard 0 runs the whole search, the
+  // others none, so the shards' counts still add up.
+  bool split(std::uint64_t index, std::uint64_t) override {
+    idle_ = index != 0;
+    return true;
+  }
   bool sees_forced_points() const override { return true; }
   std::string name() const override { return "dpor"; }
   std::string environment() const override;
@@ -96,6 +103,7 @@ class DporStrategy final : public Strategy {
   std::uint64_t offered_ = 0;
   std::uint64_t taken_ = 0;
   bool done_ = false;
+  bool idle_ = false;  // a shard other than the first
   bool bound_reached_ = false;
 };
 

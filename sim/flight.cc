@@ -13,6 +13,9 @@ thread_local std::uint32_t t_thread = kUnbound;
 thread_local Slot* t_slot = nullptr;
 thread_local Event* t_events = nullptr;
 thread_local const Arena* t_arena = nullptr;
+// Where the thread's next event goes in its ring: head % capacity, kept
+// here so the hot path divides nothing.
+thread_local std::uint64_t t_pos = 0;
 
 // Claims a slot for the calling thread: false when none is left.
 bool claim(Arena* a) {
@@ -27,6 +30,7 @@ bool claim(Arena* a) {
   }
   t_slot = a->slot(i);
   t_events = a->events(i);
+  t_pos = 0;
   t_slot->thread.store(t_thread, std::memory_order_release);
   return true;
 }
@@ -79,7 +83,8 @@ void record(Op op, std::uint64_t object, std::uint64_t version,
     t_slot->full.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  Event& e = t_events[h % a->capacity];
+  Event& e = t_events[t_pos];
+  if (++t_pos == a->capacity) t_pos = 0;
   e.object = object;
   e.version = version;
   e.value = value;

@@ -113,13 +113,14 @@ class ObjectTag {
   // with the next version.
   void exclusive_write(Op op, std::uint64_t value = 0);
   // Runs `f` as a write that no other recorded write or read of this
-  // object overlaps, and logs it.
+  // object overlaps, and logs it (after letting the object go: the version
+  // was fixed under the lock bit, and the log is the thread's own).
   template <class F>
   auto write(Op op, F&& f) const {
     const std::uint64_t w = lock();
     auto r = f();
-    record(op, id(), w >> 1);
     word_.store(w + 2, std::memory_order_release);
+    record(op, id(), w >> 1);
     return r;
   }
   // Runs `f` as a read of the object between two writes, and logs which

@@ -12,7 +12,10 @@
 #include <span>
 #include <stdexcept>
 
+#include "sim/internal/uninstrumented.h"
+
 namespace weft::sim {
+WEFT_HEADER_CODE_BEGIN
 
 class AlreadyQuit : public std::logic_error {
  public:
@@ -45,4 +48,5 @@ class MemoryWorker final : public Worker {
 // had work.
 bool perform_next(std::span<MemoryWorker* const> workers);
 
+WEFT_HEADER_CODE_END
 }  // namespace weft::sim

@@ -12,6 +12,7 @@
 namespace weft::sim {
 
 constinit thread_local Scheduler* Scheduler::current_ = nullptr;
+constinit SyncObserver* Scheduler::sync_observer_ = nullptr;
 
 std::string_view to_string(FailureKind kind) {
   switch (kind) {
@@ -39,6 +40,8 @@ std::string_view to_string(FailureKind kind) {
       return "hung";
     case FailureKind::kNondeterminism:
       return "nondeterministic";
+    case FailureKind::kDataRace:
+      return "data race";
   }
   return "failure";
 }
@@ -93,6 +96,13 @@ void Scheduler::step_limit_exceeded() {
 
 RunResult Scheduler::run(Strategy& strategy, std::uint64_t seed,
                          const std::function<void()>& body) {
+  if (isolation_ != nullptr) [[unlikely]]
+    return isolation_->run(*this, strategy, seed, body);
+  return run_here(strategy, seed, body);
+}
+
+RunResult Scheduler::run_here(Strategy& strategy, std::uint64_t seed,
+                              const std::function<void()>& body) {
   strategy_ = &strategy;
   // Reset the world; strand records and stacks are reused across runs.
   for (auto& s : strands_) spare_.push_back(std::move(s));
@@ -122,6 +132,7 @@ RunResult Scheduler::run(Strategy& strategy, std::uint64_t seed,
   current_ = this;
   internal::init_thread_context(main_ctx_);
   internal::set_running_strand("main", &step_);
+  if (sync_observer_ != nullptr) sync_observer_->on_run_begin();
 
   spawn_internal("main", body, false);
   switch_to(0);  // returns when the run is over
@@ -180,6 +191,10 @@ StrandId Scheduler::spawn_internal(std::string name, std::function<void()> body,
   pending_[id] = PendingOp{};  // its start: nothing shared yet
   if (observer_)
     observer_->on_spawn(id, current_id_, strands_[id]->name, step_, now_);
+  if (sync_observer_ != nullptr)
+    sync_observer_->on_spawn(id == 0 ? kNoStrand : current_id_, id,
+                             strands_[id]->ctx.stack_bottom,
+                             strands_[id]->ctx.stack_size);
   if (!system) ++live_user_strands_;
   mark_runnable(id);
   return id;
@@ -199,6 +214,7 @@ boost::context::fiber Scheduler::strand_entry(StrandId id,
   internal::finish_switch(strands_[id]->ctx, switch_from_, std::move(caller));
   switch_from_ = nullptr;
   if (!strands_[id]->cancelled) {
+    if (sync_observer_ != nullptr) sync_observer_->on_body_begin(id);
     try {
       strands_[id]->body();
     } catch (const StrandCancelled&) {
@@ -215,6 +231,7 @@ boost::context::fiber Scheduler::strand_entry(StrandId id,
                demangle(abi::__cxa_current_exception_type()->name()));
     }
   }
+  if (sync_observer_ != nullptr) sync_observer_->on_body_end(id);
   // The body's captures die here, on the strand's own stack.
   strands_[id]->body = nullptr;
   finish_strand(id);
@@ -400,6 +417,17 @@ bool Scheduler::block(ChoiceKind kind, const Waitable* on, const char* op,
   s.wait_where = where;
   mark_not_runnable(current_id_);
   ++step_;
+  if (observer_ != nullptr) {
+    OpNote note;
+    note.kind = kind;
+    note.blocks = true;
+    naming_quietly_ = true;
+    note.what = std::string(op) + " " +
+                (on != nullptr ? on->describe() : std::string("?"));
+    naming_quietly_ = false;
+    note.where = where;
+    observer_->on_op(current_id_, step_, note);
+  }
   reschedule(kind);
   s.waiting_on = nullptr;
   s.wait_op = nullptr;
@@ -437,6 +465,8 @@ void Scheduler::wake_from(StrandId waker, StrandId id) {
   if (s.state != State::kBlocked) return;
   mark_runnable(id);
   if (observer_ && !tearing_down_) observer_->on_wake(waker, id, step_, now_);
+  if (sync_observer_ != nullptr && !tearing_down_)
+    sync_observer_->on_woken(id, pending_[id]);
 }
 
 void Scheduler::join(StrandId id, SourceLocation where) {
@@ -455,6 +485,15 @@ void Scheduler::join(StrandId id, SourceLocation where) {
     strands_[id]->joiners.push_back(current_id_);
     if (!block(ChoiceKind::kJoin, &target, "join", where)) return;
   }
+  note_op([&] {
+    return OpNote{ChoiceKind::kJoin,
+                  false,
+                  false,
+                  false,
+                  0,
+                  "join strand '" + strand_name(id) + "'",
+                  where};
+  });
 }
 
 // --- time ------------------------------------------------------------------

@@ -21,10 +21,13 @@
 
 #include "sim/choice.h"
 #include "sim/internal/fiber.h"
+#include "sim/internal/uninstrumented.h"
 #include "sim/source_location.h"
 #include "sim/strategy.h"
+#include "sim/sync_observer.h"
 
 namespace weft::sim {
+WEFT_HEADER_CODE_BEGIN
 
 namespace flight {
 class ReplayHooks;
@@ -52,6 +55,8 @@ enum class FailureKind : std::uint8_t {
   kStackOverflow = 9,    // a strand ran into its stack's guard page
   kHang = 10,            // no choice point for WEFT_WATCHDOG real seconds
   kNondeterminism = 11,  // the same seed gave two schedules
+  // Found by the race detector of instrumented code (sim/instrument/):
+  kDataRace = 12,  // two unordered accesses to one location, one a write
 };
 std::string_view to_string(FailureKind kind);
 
@@ -111,6 +116,21 @@ enum class EventKind : std::uint8_t {
   kFault = 4,
 };
 
+// What a strand did at a step, for the eye (a trace's op record, drawn on
+// the timeline): the operation on its object ("lock mutex 'accounts'"), a
+// value it read or wrote, where it was called, and whether the strand
+// blocked there (then `what` names what it waits on). Built only while a
+// run is observed; it changes nothing in the run.
+struct OpNote {
+  ChoiceKind kind = ChoiceKind::kYield;
+  bool blocks = false;
+  bool has_value = false;
+  bool is_signed = false;  // `value` holds an int64's bits
+  std::uint64_t value = 0;
+  std::string what;
+  SourceLocation where;
+};
+
 // Watches one run as it happens, to record it (sim/harness/schedule_trace.h).
 // Each call comes from the scheduler between switches; an observer must not
 // call back into the scheduler. Observing changes no choice.
@@ -134,8 +154,28 @@ class RunObserver {
     (void)kind, (void)from, (void)from_step, (void)to, (void)step, (void)time,
         (void)detail;
   }
+  // What `strand` did at `step` (see OpNote). Observers that draw only
+  // the schedule ignore it.
+  virtual void on_op(StrandId strand, std::uint64_t step, const OpNote& note) {
+    (void)strand, (void)step, (void)note;
+  }
   // Once, at the end of a run that failed.
   virtual void on_failure(const Failure& failure) = 0;
+};
+
+class Scheduler;
+
+// Runs each schedule somewhere else: `weft run` forks one process per
+// schedule from a snapshot of the program (replay/run/). Set for the whole
+// process with Scheduler::set_isolation; the isolation runs the schedule
+// with Scheduler::run_here and gives back the same RunResult, having told
+// `strategy` everything a run in this process would have told it.
+class RunIsolation {
+ public:
+  virtual ~RunIsolation() = default;
+  virtual RunResult run(Scheduler& sched, Strategy& strategy,
+                        std::uint64_t seed,
+                        const std::function<void()>& body) = 0;
 };
 
 class Scheduler {
@@ -149,8 +189,16 @@ class Scheduler {
   // seeded `seed`. Stacks and strand records are reused across runs.
   RunResult run(Strategy& strategy, std::uint64_t seed,
                 const std::function<void()>& body);
+  // run() in this process whatever the isolation says.
+  RunResult run_here(Strategy& strategy, std::uint64_t seed,
+                     const std::function<void()>& body);
+  // Every later run() of any scheduler goes through `isolation` (null:
+  // none, the default). Not owned.
+  static void set_isolation(RunIsolation* isolation) { isolation_ = isolation; }
 
-  static Scheduler* current() { return current_; }
+  // Always inlined: weft's hook runtime (sim/instrument/) calls it, and must
+  // not reach a copy of it compiled into an instrumented unit.
+  [[gnu::always_inline]] static Scheduler* current() { return current_; }
   // Observes the runs that follow (null: none). Not owned.
   void set_observer(RunObserver* observer) { observer_ = observer; }
   // Replays a flight recording in the runs that follow (sim/flight.h; null:
@@ -159,6 +207,12 @@ class Scheduler {
   flight::ReplayHooks* replay_hooks() const {
     return tearing_down_ ? nullptr : hooks_;
   }
+  // The process's SyncObserver (null: none), seen by every scheduler on
+  // every thread. Set it before any simulation runs. Not owned.
+  static void set_sync_observer(SyncObserver* observer) {
+    sync_observer_ = observer;
+  }
+  static SyncObserver* sync_observer() { return sync_observer_; }
 
   // --- strands -----------------------------------------------------------
   StrandId current_strand() const { return current_id_; }
@@ -168,6 +222,18 @@ class Scheduler {
   // Blocks until strand `id` finished (choice point kJoin).
   void join(StrandId id, SourceLocation where);
   bool finished(StrandId id) const;
+  // What the running strand last told weft it was doing (an interposed
+  // call's name, sim/intercept/), for the watchdog's report of a strand
+  // stuck outside weft. A static string; cleared when the strand starts.
+  void set_activity(const char* what) {
+    strands_[current_id_]->activity = what;
+  }
+  const char* activity(StrandId id) const {
+    return id < strands_.size() ? strands_[id]->activity : nullptr;
+  }
+  // The failure recorded so far in the running schedule, if any.
+  const std::optional<Failure>& failure() const { return failure_; }
+  RunObserver* observer() const { return observer_; }
 
   // --- choices -----------------------------------------------------------
   // The strategy may switch to another enabled strand here. A kYield point
@@ -207,6 +273,11 @@ class Scheduler {
   void set_time_at_least(Nanos t) { now_ = std::max(now_, t); }
   void sleep_until(Nanos deadline, SourceLocation where);
   TimerKey add_timer(Nanos deadline, std::function<void()> callback);
+  // Moves virtual time forward by `by` at once, as a machine waking from
+  // suspension sees it: every timer whose deadline it passes is due, and
+  // they fire in deadline order as soon as nothing else can run. A fault
+  // of the simulated network (runtime/sim_network.h), drawn as a choice.
+  void jump_clock(Nanos by) { now_ += by; }
   bool cancel_timer(TimerKey key);
 
   // --- failures ----------------------------------------------------------
@@ -223,6 +294,14 @@ class Scheduler {
       observer_->on_event(kind, from, from_step, current_id_, step_, now_,
                           std::string(detail()));
   }
+  // Tells the observer, if one watches, what the running strand just did:
+  // `make()` returns the OpNote, and is called only then. Not a choice
+  // point: one branch when nothing observes.
+  template <class Make>
+  void note_op(Make&& make) {
+    if (observer_ != nullptr && !tearing_down_) [[unlikely]]
+      observer_->on_op(current_id_, step_, make());
+  }
   std::uint64_t step() const { return step_; }
   // The choices recorded so far in the running schedule (read by the
   // harness's crash handler, which copies them without allocating).
@@ -231,6 +310,10 @@ class Scheduler {
   const RunLimits& limits() const { return limits_; }
   // Ids for default object names, handed out in order within a run.
   std::uint32_t next_object_id() { return ++object_ids_; }
+  // True while an object is described for an observer only: it must not
+  // be handed an id then (Named::label), or a recorded run would number
+  // objects otherwise than the run it records.
+  bool naming_quietly() const { return naming_quietly_; }
   // Counts runs, so handles from an earlier run are recognised as stale.
   std::uint64_t run_id() const { return run_id_; }
 
@@ -243,7 +326,8 @@ class Scheduler {
     State state = State::kRunnable;
     bool system = false;
     bool cancelled = false;
-    int no_unwind = 0;  // NoUnwindScope depth
+    int no_unwind = 0;               // NoUnwindScope depth
+    const char* activity = nullptr;  // see set_activity()
     const Waitable* waiting_on = nullptr;
     const char* wait_op = nullptr;
     SourceLocation wait_where;
@@ -278,6 +362,8 @@ class Scheduler {
   friend class NoUnwindScope;
 
   constinit static thread_local Scheduler* current_;
+  constinit static inline RunIsolation* isolation_ = nullptr;
+  constinit static SyncObserver* sync_observer_;
 
   Strategy* strategy_ = nullptr;
   RunObserver* observer_ = nullptr;
@@ -307,6 +393,7 @@ class Scheduler {
   std::size_t due_next_ = 0;
   StrandId timer_strand_ = kNoStrand;
   std::uint32_t object_ids_ = 0;
+  bool naming_quietly_ = false;
   std::uint64_t run_id_ = 0;
 
   Schedule schedule_;
@@ -319,11 +406,12 @@ class Scheduler {
 // through a return address the CPU did not predict, and that dominated the
 // cost of a choice point (docs/performance.md).
 
-inline internal::Context& Scheduler::context_of(StrandId id) {
+WEFT_UNINSTRUMENTED inline internal::Context& Scheduler::context_of(
+    StrandId id) {
   return id == kNoStrand ? main_ctx_ : strands_[id]->ctx;
 }
 
-inline void Scheduler::switch_to(StrandId next) {
+WEFT_UNINSTRUMENTED inline void Scheduler::switch_to(StrandId next) {
   const StrandId me = current_id_;
   internal::Context& from = context_of(me);
   internal::Context& to = context_of(next);
@@ -339,25 +427,28 @@ inline void Scheduler::switch_to(StrandId next) {
   switch_from_ = nullptr;
 }
 
-inline void Scheduler::after_resume(bool may_unwind) {
+WEFT_UNINSTRUMENTED inline void Scheduler::after_resume(bool may_unwind) {
   if (may_unwind && current_id_ != kNoStrand &&
       strands_[current_id_]->cancelled &&
       strands_[current_id_]->no_unwind == 0 && std::uncaught_exceptions() == 0)
     throw StrandCancelled{};
 }
 
-inline void Scheduler::reschedule(ChoiceKind kind, bool may_unwind) {
+WEFT_UNINSTRUMENTED inline void Scheduler::reschedule(ChoiceKind kind,
+                                                      bool may_unwind) {
   const StrandId next = pick(kind);
   if (next != current_id_) switch_to(next);
   after_resume(may_unwind);
 }
 
-inline void Scheduler::choice_point(ChoiceKind kind, bool may_unwind) {
+WEFT_UNINSTRUMENTED inline void Scheduler::choice_point(ChoiceKind kind,
+                                                        bool may_unwind) {
   choice_point(kind, PendingOp{kind, Access::kAll}, may_unwind);
 }
 
-inline void Scheduler::choice_point(ChoiceKind kind, const PendingOp& op,
-                                    bool may_unwind) {
+WEFT_UNINSTRUMENTED inline void Scheduler::choice_point(ChoiceKind kind,
+                                                        const PendingOp& op,
+                                                        bool may_unwind) {
   if (tearing_down_) [[unlikely]] {
     after_resume(may_unwind);
     return;
@@ -366,6 +457,8 @@ inline void Scheduler::choice_point(ChoiceKind kind, const PendingOp& op,
   if (++step_ > limits_.max_steps) [[unlikely]]
     step_limit_exceeded();
   reschedule(kind, may_unwind);
+  if (sync_observer_ != nullptr && !tearing_down_) [[unlikely]]
+    sync_observer_->on_operation(current_id_, op);
 }
 
 // Thrown by WEFT_ASSERT after recording the failure, to stop the strand.
@@ -396,4 +489,5 @@ inline bool abandoning() {
   return s != nullptr && s->abandoning();
 }
 
+WEFT_HEADER_CODE_END
 }  // namespace weft::sim

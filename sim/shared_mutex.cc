@@ -24,6 +24,7 @@ void SharedMutex::lock(SourceLocation where) {
           ChoiceKind::kLock, this, "lock", where))
     return;
   writer_ = s->current_strand();
+  name_.note(*s, ChoiceKind::kLock, "lock", "shared mutex", where);
 }
 
 bool SharedMutex::try_lock() {
@@ -47,6 +48,7 @@ void SharedMutex::unlock() {
     return;
   }
   writer_ = kNoStrand;
+  name_.note(*s, ChoiceKind::kUnlock, "unlock", "shared mutex");
   waiters_.wake_all(*s);
 }
 
@@ -62,6 +64,7 @@ void SharedMutex::lock_shared(SourceLocation where) {
           "lock_shared", where))
     return;
   ++readers_;
+  name_.note(*s, ChoiceKind::kLock, "lock_shared", "shared mutex", where);
 }
 
 bool SharedMutex::try_lock_shared() {
@@ -85,6 +88,7 @@ void SharedMutex::unlock_shared() {
       fail_misuse(*s, "unlocked (shared), without holding it,");
     return;
   }
+  name_.note(*s, ChoiceKind::kUnlock, "unlock_shared", "shared mutex");
   if (--readers_ == 0) waiters_.wake_all(*s);
 }
 

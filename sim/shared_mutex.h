@@ -10,11 +10,13 @@
 #include <shared_mutex>
 #include <string>
 
+#include "sim/internal/uninstrumented.h"
 #include "sim/scheduler.h"
 #include "sim/source_location.h"
 #include "sim/sync.h"
 
 namespace weft::sim {
+WEFT_HEADER_CODE_BEGIN
 
 class SharedMutex final : public Waitable {
  public:
@@ -44,4 +46,5 @@ class SharedMutex final : public Waitable {
   Named name_;
 };
 
+WEFT_HEADER_CODE_END
 }  // namespace weft::sim

@@ -6,8 +6,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/choice.h"
@@ -49,6 +51,22 @@ class Strategy {
   virtual bool sees_forced_points() const { return false; }
   // A note for the pass summary (e.g. how much DPOR pruned); "" if none.
   virtual std::string coverage_note() const { return {}; }
+  // Sharding an exhaustive search: take shard `index` of `total`, a
+  // deterministic share of the search disjoint from the other shards' and
+  // together with them the whole. False if the strategy does not split
+  // itself (sampling strategies: the harness splits the iterations).
+  virtual bool split(std::uint64_t /*index*/, std::uint64_t /*total*/) {
+    return false;
+  }
+  // After end(): whether the schedule just run counts for this shard (one
+  // that several shards run to reach their shares counts in one only).
+  virtual bool counts_last() const { return true; }
+  // A checkpoint of where the strategy stands, or nullopt if it has none
+  // (only exhaustive searches do). restore() takes save()'s bytes back,
+  // throwing StateError (sim/state_bytes.h) with the offset of a fault;
+  // `base` is the offset of `state` in its file, for messages.
+  virtual std::optional<std::string> save() const { return std::nullopt; }
+  virtual void restore(std::string_view /*state*/, std::size_t /*base*/) {}
 
   // Short name as accepted by WEFT_STRATEGY ("random", "pct", "replay").
   virtual std::string name() const = 0;
@@ -82,6 +100,14 @@ class ForwardingStrategy : public Strategy {
     return inner_->sees_forced_points();
   }
   std::string coverage_note() const override { return inner_->coverage_note(); }
+  bool split(std::uint64_t index, std::uint64_t total) override {
+    return inner_->split(index, total);
+  }
+  bool counts_last() const override { return inner_->counts_last(); }
+  std::optional<std::string> save() const override { return inner_->save(); }
+  void restore(std::string_view state, std::size_t base) override {
+    inner_->restore(state, base);
+  }
   std::string name() const override { return inner_->name(); }
   std::string environment() const override { return inner_->environment(); }
   std::unique_ptr<Strategy> replica() const override {

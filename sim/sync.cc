@@ -62,12 +62,39 @@ bool WaitQueue::block_until_woken(Scheduler& s, ChoiceKind kind,
 
 std::string Named::label(const char* kind) const {
   if (!name_.empty()) return std::string(kind) + " '" + name_ + "'";
+  if (const Scheduler* s = Scheduler::current();
+      s != nullptr && s->naming_quietly())
+    return peek(kind);
   if (Scheduler* s = Scheduler::current();
       s != nullptr && run_ != s->run_id()) {
     run_ = s->run_id();
     id_ = s->next_object_id();
   }
   return std::string(kind) + "#" + std::to_string(id_);
+}
+
+std::string Named::peek(const char* kind) const {
+  if (!name_.empty()) return std::string(kind) + " '" + name_ + "'";
+  const Scheduler* s = Scheduler::current();
+  if (id_ != 0 && s != nullptr && run_ == s->run_id())
+    return std::string(kind) + "#" + std::to_string(id_);
+  return kind;
+}
+
+void Named::note(Scheduler& s, ChoiceKind op, const char* verb,
+                 const char* kind, SourceLocation where,
+                 const std::int64_t* value) const {
+  s.note_op([&] {
+    OpNote n;
+    n.kind = op;
+    n.what = std::string(verb) + " " + peek(kind);
+    n.where = where;
+    if (value != nullptr) {
+      n.has_value = n.is_signed = true;
+      n.value = static_cast<std::uint64_t>(*value);
+    }
+    return n;
+  });
 }
 
 // --- Mutex -----------------------------------------------------------------
@@ -95,6 +122,7 @@ void Mutex::lock(SourceLocation where) {
           "lock", where))
     return;
   owner_ = me;
+  name_.note(*s, ChoiceKind::kLock, "lock", "mutex", where);
   replayed(*s, flight::Op::kLock, this);
 }
 
@@ -107,7 +135,9 @@ bool Mutex::try_lock() {
     return true;
   }
   s->choice_point(ChoiceKind::kLock, pending_op(ChoiceKind::kLock, this));
-  if (owner_ != kNoStrand) return false;
+  const std::int64_t got = owner_ == kNoStrand ? 1 : 0;
+  name_.note(*s, ChoiceKind::kLock, "try_lock", "mutex", {}, &got);
+  if (got == 0) return false;
   owner_ = s->current_strand();
   replayed(*s, flight::Op::kLock, this);
   return true;
@@ -139,6 +169,7 @@ void Mutex::unlock() {
   s->choice_point(ChoiceKind::kUnlock, pending_op(ChoiceKind::kUnlock, this),
                   /*may_unwind=*/false);
   release(*s);
+  name_.note(*s, ChoiceKind::kUnlock, "unlock", "mutex");
 }
 
 std::string Mutex::describe() const {
@@ -175,6 +206,8 @@ void CondVar::wait(std::unique_lock<Mutex>& lock, SourceLocation where) {
                         s->choose_value(ChoiceKind::kWait, 2) == 1;
   if (spurious) {
     waiters_.remove(me);
+    name_.note(*s, ChoiceKind::kWait, "woken spuriously from", "condvar",
+               where);
     s->choice_point(ChoiceKind::kWait,
                     pending_op(ChoiceKind::kWait, this, Access::kWrite, &m));
   } else {
@@ -224,6 +257,8 @@ void CondVar::notify_one() {
     return;
   }
   s->choice_point(ChoiceKind::kNotify, pending_op(ChoiceKind::kNotify, this));
+  const auto waiting = static_cast<std::int64_t>(waiters_.size());
+  name_.note(*s, ChoiceKind::kNotify, "notify_one", "condvar", {}, &waiting);
   if (waiters_.empty()) return;
   // Which waiter std::condition_variable wakes is unspecified: a choice.
   const auto n = static_cast<std::uint32_t>(waiters_.size());
@@ -237,6 +272,8 @@ void CondVar::notify_all() {
     return;
   }
   s->choice_point(ChoiceKind::kNotify, pending_op(ChoiceKind::kNotify, this));
+  const auto waiting = static_cast<std::int64_t>(waiters_.size());
+  name_.note(*s, ChoiceKind::kNotify, "notify_all", "condvar", {}, &waiting);
   waiters_.wake_all(*s);
 }
 
@@ -282,6 +319,8 @@ void Semaphore::acquire(SourceLocation where) {
           "acquire", where))
     return;
   --count_;
+  const auto left = static_cast<std::int64_t>(count_);
+  name_.note(*s, ChoiceKind::kAcquire, "acquire", "semaphore", where, &left);
   replayed(*s, flight::Op::kAcquire, this);
 }
 
@@ -294,7 +333,9 @@ bool Semaphore::try_acquire() {
     return true;
   }
   s->choice_point(ChoiceKind::kAcquire, pending_op(ChoiceKind::kAcquire, this));
-  if (count_ == 0) return false;
+  const std::int64_t got = count_ > 0 ? 1 : 0;
+  name_.note(*s, ChoiceKind::kAcquire, "try_acquire", "semaphore", {}, &got);
+  if (got == 0) return false;
   --count_;
   replayed(*s, flight::Op::kAcquire, this);
   return true;
@@ -315,6 +356,8 @@ void Semaphore::release(std::ptrdiff_t n) {
   s->choice_point(ChoiceKind::kRelease, pending_op(ChoiceKind::kRelease, this),
                   /*may_unwind=*/false);
   count_ += n;
+  const auto now = static_cast<std::int64_t>(count_);
+  name_.note(*s, ChoiceKind::kRelease, "release", "semaphore", {}, &now);
   waiters_.wake_all(*s);
   replayed(*s, flight::Op::kRelease, this);
 }
@@ -340,6 +383,8 @@ void Latch::count_down(std::ptrdiff_t n) {
   s->choice_point(ChoiceKind::kRelease, pending_op(ChoiceKind::kRelease, this),
                   /*may_unwind=*/false);
   count_ = std::max<std::ptrdiff_t>(0, count_ - n);
+  const auto left = static_cast<std::int64_t>(count_);
+  name_.note(*s, ChoiceKind::kRelease, "count_down", "latch", {}, &left);
   if (count_ == 0) waiters_.wake_all(*s);
   replayed(*s, flight::Op::kRelease, this);
 }
@@ -369,10 +414,11 @@ void Latch::wait(SourceLocation where) {
   }
   s->choice_point(ChoiceKind::kWait,
                   pending_op(ChoiceKind::kWait, this, Access::kRead));
-  if (waiters_.block_until(
-          *s, [this] { return count_ == 0; }, ChoiceKind::kWait, this, "pass",
-          where))
-    replayed(*s, flight::Op::kLatchWait, this);
+  const bool passed = waiters_.block_until(
+      *s, [this] { return count_ == 0; }, ChoiceKind::kWait, this, "pass",
+      where);
+  name_.note(*s, ChoiceKind::kWait, "passed", "latch", where);
+  if (passed) replayed(*s, flight::Op::kLatchWait, this);
 }
 
 void Latch::arrive_and_wait(std::ptrdiff_t n, SourceLocation where) {

@@ -19,10 +19,12 @@
 
 #include "sim/clock.h"
 #include "sim/flight.h"
+#include "sim/internal/uninstrumented.h"
 #include "sim/scheduler.h"
 #include "sim/source_location.h"
 
 namespace weft::sim {
+WEFT_HEADER_CODE_BEGIN
 
 // The one waiting block under the simulated primitives: the strands
 // waiting on one object, in arrival order, and the loop that blocks until
@@ -71,6 +73,15 @@ class Named {
  public:
   explicit Named(std::string name) : name_(std::move(name)) {}
   std::string label(const char* kind) const;
+  // As label(), but hands out no id (the timeline must not renumber the
+  // objects reports name): "<kind>" alone for an unnamed object that no
+  // report has named yet in this run.
+  std::string peek(const char* kind) const;
+  // Tells an observer of `s`, if any, that the running strand did `verb`
+  // on this object ("lock mutex 'accounts'"), with a value if `value`.
+  void note(Scheduler& s, ChoiceKind op, const char* verb, const char* kind,
+            SourceLocation where = {},
+            const std::int64_t* value = nullptr) const;
 
  private:
   std::string name_;
@@ -218,4 +229,5 @@ class Latch final : public Waitable {
   Named name_;
 };
 
+WEFT_HEADER_CODE_END
 }  // namespace weft::sim

@@ -8,10 +8,12 @@
 #include <string>
 #include <thread>
 
+#include "sim/internal/uninstrumented.h"
 #include "sim/scheduler.h"
 #include "sim/source_location.h"
 
 namespace weft::sim {
+WEFT_HEADER_CODE_BEGIN
 
 // Owns a spawned strand or thread. Destroying a joinable handle detaches.
 class JoinHandle {
@@ -51,4 +53,5 @@ inline void yield_now() {
 // The running strand's name ("main", a spawn name), or "" outside.
 std::string current_strand_name();
 
+WEFT_HEADER_CODE_END
 }  // namespace weft::sim

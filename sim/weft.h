@@ -6,6 +6,7 @@
 #include "sim/atomic.h"
 #include "sim/barrier.h"
 #include "sim/check.h"
+#include "sim/choose.h"
 #include "sim/clock.h"
 #include "sim/harness/explore.h"
 #include "sim/memory_worker.h"
@@ -19,6 +20,7 @@ using sim::Atomic;
 using sim::Barrier;
 using sim::call_after;
 using sim::call_once;
+using sim::choose;
 using sim::Clock;
 using sim::CondVar;
 using sim::explore;
@@ -29,6 +31,7 @@ using sim::Latch;
 using sim::MemoryWorker;
 using sim::Mutex;
 using sim::OnceFlag;
+using sim::random_bool;
 using sim::Semaphore;
 using sim::SharedMutex;
 using sim::sleep_for;

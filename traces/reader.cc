@@ -18,6 +18,16 @@ std::string version(int major, int minor) {
   return std::to_string(major) + "." + std::to_string(minor);
 }
 
+// The versions this reader knows: "1.0, 1.1, 2.0, 2.1, 2.2".
+std::string known() {
+  std::string s;
+  for (int minor = 0; minor <= kVersion1Minor; ++minor)
+    s += version(1, minor) + ", ";
+  for (int minor = 0; minor <= kVersionMinor; ++minor)
+    s += version(kVersionMajor, minor) + (minor < kVersionMinor ? ", " : "");
+  return s;
+}
+
 // Refuses a version this reader does not know, newer or not.
 void check_version(const std::string& path, std::uint8_t major,
                    std::uint8_t minor) {
@@ -31,7 +41,7 @@ void check_version(const std::string& path, std::uint8_t major,
   if (major == 0 || (major == 1 && minor > kVersion1Minor))
     throw TraceError(path, sizeof kMagic,
                      "format version " + version(major, minor) +
-                         " is not one this weft reads (1.0, 1.1, " + ours +
+                         " is not one this weft reads (" + known() +
                          "): the header is damaged or was not written by "
                          "weft");
 }

@@ -15,7 +15,8 @@ static_assert(
     std::is_same_v<std::variant_alternative_t<4, Record>, TimeRecord> &&
     std::is_same_v<std::variant_alternative_t<5, Record>, AllocRecord> &&
     std::is_same_v<std::variant_alternative_t<6, Record>, SlotRecord> &&
-    std::is_same_v<std::variant_alternative_t<7, Record>, FlightRecord>);
+    std::is_same_v<std::variant_alternative_t<7, Record>, OpRecord> &&
+    std::is_same_v<std::variant_alternative_t<8, Record>, FlightRecord>);
 static_assert(std::is_same_v<std::variant_alternative_t<kChoiceTag, Record>,
                              ChoiceRecord>);
 static_assert(std::variant_size_v<Record> <= 64,

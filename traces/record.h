@@ -22,14 +22,14 @@
 namespace weft::traces {
 
 // A record's tag is its index in this variant: 0 choice, 1 strand, 2
-// event, 3 failure, 4 time, 5 alloc, 6 slot, 7 flight. Tags 8-63 are reserved
-// for later kinds of this major version, so an unknown tag is an error. Tag
-// values from 64 up are never records: 64 marks a frame in the column
-// layout (traces/columns.h). A new kind is appended, with its type's
-// put_fields/get_fields beside it.
+// event, 3 failure, 4 time, 5 alloc, 6 slot, 7 op (format 2.1), 8 flight
+// (format 2.2). Tags 9-63 are reserved for later kinds of this major
+// version, so an unknown tag is an error. Tag values from 64 up are never
+// records: 64 marks a frame in the column layout (traces/columns.h). A new
+// kind is appended, with its type's put_fields/get_fields beside it.
 using Record =
     std::variant<ChoiceRecord, StrandRecord, EventRecord, FailureRecord,
-                 TimeRecord, AllocRecord, SlotRecord, FlightRecord>;
+                 TimeRecord, AllocRecord, SlotRecord, OpRecord, FlightRecord>;
 
 // The tag of the choice record, which the column layout codes apart.
 inline constexpr std::uint8_t kChoiceTag = 0;

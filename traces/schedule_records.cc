@@ -51,6 +51,17 @@ void put_fields(const TimeRecord& t, std::string& out) {
   put_varint(out, t.time_ns);
 }
 
+void put_fields(const OpRecord& o, std::string& out) {
+  put_varint(out, o.kind);
+  put_varint(out, (o.has_value ? 1u : 0u) | (o.is_signed ? 2u : 0u) |
+                      (o.blocks ? 4u : 0u));
+  put_varint(out, o.strand);
+  put_varint(out, o.step);
+  put_varint(out, o.value);
+  put_string(out, o.what);
+  put_string(out, o.where);
+}
+
 bool get_fields(ByteReader& in, ChoiceRecord& c) {
   std::uint8_t flags = 0;
   if (!get(in, c.kind) || !get(in, flags) || flags > 3 || !get(in, c.strand) ||
@@ -80,6 +91,18 @@ bool get_fields(ByteReader& in, FailureRecord& f) {
 
 bool get_fields(ByteReader& in, TimeRecord& t) {
   return get(in, t.step) && get(in, t.time_ns);
+}
+
+bool get_fields(ByteReader& in, OpRecord& o) {
+  std::uint8_t flags = 0;
+  if (!get(in, o.kind) || !get(in, flags) || flags > 7 || !get(in, o.strand) ||
+      !get(in, o.step) || !get(in, o.value) || !get_string(in, o.what) ||
+      !get_string(in, o.where))
+    return false;
+  o.has_value = (flags & 1) != 0;
+  o.is_signed = (flags & 2) != 0;
+  o.blocks = (flags & 4) != 0;
+  return true;
 }
 
 }  // namespace weft::traces

@@ -33,8 +33,9 @@ enum class ChoiceRecordKind : std::uint8_t {
   kWork = 13,
   kRelease = 14,
   kAcquire = 15,
+  kChoose = 16,
 };
-inline constexpr std::uint8_t kChoiceRecordKindCount = 16;
+inline constexpr std::uint8_t kChoiceRecordKindCount = 17;
 
 // One scheduler decision (sim::Choice as a record). `kind` is a
 // ChoiceRecordKind's byte.
@@ -98,8 +99,9 @@ enum class FailureRecordKind : std::uint8_t {
   kStackOverflow = 9,
   kHang = 10,
   kNondeterminism = 11,
+  kDataRace = 12,
 };
-inline constexpr std::uint8_t kFailureRecordKindCount = 12;
+inline constexpr std::uint8_t kFailureRecordKindCount = 13;
 
 // `kind` is a FailureRecordKind's byte.
 struct FailureRecord {
@@ -119,6 +121,25 @@ struct TimeRecord {
   friend bool operator==(const TimeRecord&, const TimeRecord&) = default;
 };
 
+// What a strand did at one step, for the eye (the timeline, `weft trace
+// show`): the operation and its object ("lock mutex 'accounts'"), the value
+// an atomic operation read or wrote, where in the source it was called,
+// and whether the strand blocked there (then `what` names what it waits
+// on). Written only while a run is recorded; replay ignores it. Added in
+// format 2.1.
+struct OpRecord {
+  std::uint8_t kind = 0;  // a ChoiceRecordKind's byte
+  bool has_value = false;
+  bool is_signed = false;  // `value` is an int64's bits
+  bool blocks = false;     // the strand waits from here until woken
+  std::uint32_t strand = 0;
+  std::uint64_t step = 0;
+  std::uint64_t value = 0;
+  std::string what;
+  std::string where;  // "dir/file.cc:42", or "" if not known
+  friend bool operator==(const OpRecord&, const OpRecord&) = default;
+};
+
 // The fields of each kind (without its tag), as docs/trace-format.md's
 // record table lists them. get_fields is false on malformed input.
 void put_fields(const ChoiceRecord& c, std::string& out);
@@ -126,10 +147,12 @@ void put_fields(const StrandRecord& s, std::string& out);
 void put_fields(const EventRecord& e, std::string& out);
 void put_fields(const FailureRecord& f, std::string& out);
 void put_fields(const TimeRecord& t, std::string& out);
+void put_fields(const OpRecord& o, std::string& out);
 bool get_fields(ByteReader& in, ChoiceRecord& c);
 bool get_fields(ByteReader& in, StrandRecord& s);
 bool get_fields(ByteReader& in, EventRecord& e);
 bool get_fields(ByteReader& in, FailureRecord& f);
 bool get_fields(ByteReader& in, TimeRecord& t);
+bool get_fields(ByteReader& in, OpRecord& o);
 
 }  // namespace weft::traces

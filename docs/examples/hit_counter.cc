@@ -11,7 +11,9 @@
 
 int main() {
   weft::ExploreOptions options;
-  options.name = "hit_counter";
+  // The body's name, as the fuzz target names it, so the traces the target
+  // writes replay here too (a trace replays only in the test it names).
+  options.name = "count_hits";
   weft::ExploreResult result;
   try {
     result = weft::explore(options, count_hits);

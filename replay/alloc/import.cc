@@ -399,6 +399,21 @@ void refuse_overwriting(const std::string& input, const std::string& output) {
                                 "destroy the log being read");
 }
 
+// Whether a compressed text file holds an mtrace log: by its first line
+// once decompressed (heaptrack's files start "v "). Damage is left for the
+// importer that reads the file to report.
+bool compressed_mtrace(const std::string& path) {
+  try {
+    TextSource in(path);
+    std::string first;
+    std::uint64_t offset = 0;
+    if (!in.next_line(first, offset)) return false;
+    return first.starts_with("= Start") || first.starts_with("@ ");
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 ImportedLog open_calls(const std::string& path) {
   // A regular file only: a FIFO with no writer would block, and a pipe
   // would read as empty.
@@ -419,13 +434,16 @@ ImportedLog open_calls(const std::string& path) {
     log.format = LogFormat::kWeft;
     log.metadata = reader.header().metadata;
     log.calls.emplace(read_calls(path, log.tail.get()));
-  } else if (starts("= Start") || starts("@ ")) {
+  } else if (starts("= Start") || starts("@ ") ||
+             ((starts("\x28\xb5\x2f\xfd") || starts("\x1f\x8b")) &&
+              compressed_mtrace(path))) {
     log.format = LogFormat::kMtrace;
     log.metadata = {{"imported", "mtrace"}};
     log.tail->closed = true;  // the importer says what it cannot read
     log.calls.emplace(import_mtrace(path));
   } else if (starts("v ") || starts("\x28\xb5\x2f\xfd") || starts("\x1f\x8b")) {
-    // heaptrack writes zstd (or gzip in older versions) by default.
+    // heaptrack writes zstd (or gzip in older versions) by default; a
+    // compressed mtrace log was caught above, by its content.
     log.format = LogFormat::kHeaptrack;
     log.metadata = {{"imported", "heaptrack"}};
     log.tail->closed = true;

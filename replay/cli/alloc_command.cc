@@ -11,6 +11,7 @@
 #include <iostream>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <system_error>
 
 #include "replay/alloc/compare.h"
@@ -20,6 +21,7 @@
 #include "replay/alloc/replay.h"
 #include "traces/files.h"
 #include "traces/format.h"
+#include "traces/reader.h"
 #include "traces/self_exe.h"
 
 namespace weft::replay {
@@ -93,7 +95,9 @@ std::shared_ptr<AllocCommand> add_alloc_command(CLI::App& app) {
       "Replay a slots log against an allocator in a child process, checking "
       "every block, and report speed, latency percentiles, peak and final "
       "RSS and fragmentation; exit 1 if the allocator damaged a block");
-  c->replay->add_option("log", c->input, "A slots log (weft alloc convert)")
+  c->replay
+      ->add_option("log", c->input,
+                   "A slots log, or a calls log (converted on the way)")
       ->required();
   c->replay
       ->add_option("-a,--allocator", c->allocator,
@@ -112,7 +116,10 @@ std::shared_ptr<AllocCommand> add_alloc_command(CLI::App& app) {
       "Replay one slots log under several allocators and print one table "
       "with ratios to the first; optionally a mimalloc-bench CSV and an "
       "HTML plot of live bytes and RSS");
-  c->compare->add_option("log", c->input, "A slots log")->required();
+  c->compare
+      ->add_option("log", c->input,
+                   "A slots log, or a calls log (converted on the way)")
+      ->required();
   c->compare
       ->add_option("allocators", c->allocators,
                    "Allocators (names or .so paths); the first is the "
@@ -201,6 +208,64 @@ int record_command(const AllocCommand& c) {
   return rc != 0 ? rc : (r.error.empty() ? 0 : 2);
 }
 
+// What replay and compare read: a slots log as it is; a calls log (or an
+// mtrace log or heaptrack file) converted on the way, streaming, into a
+// temporary slots log that goes when this does. A log that lost calls is
+// refused, as a cut slots log is: convert it to see what was lost.
+class SlotsInput {
+ public:
+  explicit SlotsInput(const std::string& input) : path_(input) {
+    try {
+      auto reader = traces::TraceReader::open(input);
+      const auto& h = reader.header();
+      if (h.kind != traces::TraceKind::kAllocLog || h.get("form") == "slots") {
+        require_form(input, h, "slots");  // says what else it is
+        return;
+      }
+    } catch (const traces::TraceError&) {
+      // Not a weft file: convert reads mtrace and heaptrack, and says what
+      // is wrong with anything else, with the byte offset.
+    }
+    convert_on_the_way(input);
+  }
+  ~SlotsInput() {
+    if (!temp_.empty()) std::remove(temp_.c_str());
+  }
+  SlotsInput(const SlotsInput&) = delete;
+  SlotsInput& operator=(const SlotsInput&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  void convert_on_the_way(const std::string& input) {
+    const char* dir = std::getenv("TMPDIR");
+    std::string name =
+        std::string(dir && *dir ? dir : "/tmp") + "/weft-slots-XXXXXX";
+    const int fd = ::mkstemp(name.data());
+    if (fd < 0)
+      throw std::system_error(errno, std::generic_category(),
+                              "cannot create a temporary slots log " + name);
+    ::close(fd);
+    temp_ = path_ = name;
+    ConvertStats stats;
+    try {
+      stats = convert(input, temp_, {});
+      if (!stats.losses.empty())
+        throw std::invalid_argument(
+            input + ": " + stats.losses.front() +
+            ": run `weft alloc convert` on it to see what was lost, and "
+            "replay the slots log it writes");
+    } catch (...) {
+      std::remove(temp_.c_str());  // the destructor will not run
+      throw;
+    }
+    std::cerr << "weft alloc: converted " << input
+              << " to slots on the way: " << stats.operations << " operations, "
+              << stats.peak_live << " slots\n";
+  }
+  std::string path_;
+  std::string temp_;
+};
+
 int run_alloc_command(const AllocCommand& c) {
   try {
     if (c.record->parsed()) return record_command(c);
@@ -239,13 +304,11 @@ int run_alloc_command(const AllocCommand& c) {
     options.check = !c.no_check;
     options.ordered = c.ordered;
     // Fail early, with the file and offset, rather than in the child.
-    {
-      auto reader = traces::TraceReader::open(c.input);
-      require_form(c.input, reader.header(), "slots");
-    }
+    const SlotsInput slots(c.input);
     if (c.replay->parsed()) {
       allocator_library(c.allocator);  // an unknown name: exit 2 here
-      const ReplayResult r = replay_in_child(c.input, c.allocator, options);
+      const ReplayResult r =
+          replay_in_child(slots.path(), c.allocator, options);
       if (r.bad_input) {  // the log's fault, found as the child read it
         std::cerr << "weft alloc: " << r.failure << "\n";
         return 2;
@@ -270,7 +333,7 @@ int run_alloc_command(const AllocCommand& c) {
       std::vector<ReplayResult> results;
       for (const auto& a : c.allocators) {
         if (isatty(2)) std::cerr << "replaying under " << a << "...\n";
-        results.push_back(replay_in_child(c.input, a, options));
+        results.push_back(replay_in_child(slots.path(), a, options));
         if (results.back().bad_input) {
           std::cerr << "weft alloc: " << results.back().failure << "\n";
           return 2;

@@ -5,6 +5,8 @@
 
 #include "replay/cli/alloc_command.h"
 #include "replay/cli/demos.h"
+#include "replay/cli/replay_command.h"
+#include "replay/cli/run_command.h"
 #include "replay/trace_command.h"
 #include "sim/harness/explore.h"
 
@@ -115,7 +117,15 @@ int main(int argc, char** argv) {
                   "Output file ('-' for stdout; default: the trace's name "
                   "with .json or .html)");
 
+  auto* replay = app.add_subcommand(
+      "replay",
+      "Run again what a trace recorded: for a schedule trace, the command "
+      "it names, with WEFT_REPLAY set to the file (exits with its status)");
+  std::string replay_file;
+  replay->add_option("file", replay_file, "The trace file")->required();
+
   const auto alloc = weft::replay::add_alloc_command(app);
+  const auto run = weft::replay::add_run_command(app);
 
   try {
     app.parse(argc, argv);
@@ -128,8 +138,10 @@ int main(int argc, char** argv) {
     std::cout << app.help();
     return 0;
   }
+  if (run->run->parsed()) return weft::replay::run_run_command(*run);
   if (weft::replay::alloc_parsed(*alloc))
     return weft::replay::run_alloc_command(*alloc);
+  if (replay->parsed()) return weft::replay::replay_trace(replay_file);
   if (show->parsed())
     return weft::replay::trace_show(file, show_options, std::cout);
   if (stat->parsed()) return weft::replay::trace_stat(file, std::cout);

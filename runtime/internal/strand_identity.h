@@ -18,17 +18,8 @@ struct StrandIdentity {
   sim::StrandId strand = sim::kNoStrand;
   std::thread::id thread;
 
-  static StrandIdentity current() {
-    StrandIdentity id;
-    if (const sim::Scheduler* s = sim::Scheduler::current()) {
-      id.sched = s;
-      id.run = s->run_id();
-      id.strand = s->current_strand();
-    } else {
-      id.thread = std::this_thread::get_id();
-    }
-    return id;
-  }
+  // The caller, as World::current() sees it (runtime/world.cc).
+  static StrandIdentity current();
   bool operator==(const StrandIdentity&) const = default;
 
   // "strand 'pool-1'" or "thread 140234..."

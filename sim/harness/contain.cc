@@ -80,8 +80,13 @@ pid_t fork_child(F&& in_child) {
 }
 
 std::string describe(FailureKind kind, const ExploreResult& r,
-                     const ExploreOptions& o, const std::string& strand) {
-  const std::string in = strand.empty() ? "" : " in strand '" + strand + "'";
+                     const ExploreOptions& o, const std::string& strand,
+                     const std::string& activity) {
+  std::string in = strand.empty() ? "" : " in strand '" + strand + "'";
+  if (kind == FailureKind::kHang && !strand.empty())
+    in += activity.empty() ? " (it made no interposed call before it stopped)"
+                           : " (its last call weft saw was " + activity +
+                                 "; what it does now is outside weft)";
   switch (kind) {
     case FailureKind::kStackOverflow:
       return "the strand" + in +
@@ -137,8 +142,7 @@ std::string record_crash_trace(const ExploreOptions& o, ExploreResult& r,
     recorder.on_failure(*r.failure);
     recorder.close();
     r.trace_path = path;
-    r.trace_replay_command =
-        "WEFT_REPLAY=" + shell_quote(path) + " " + o.command;
+    r.trace_replay_command = trace_replay_command(o, path);
     std::string lines = trace_line("trace", path, r.schedule, r.steps);
     const int again = sh->crash.kind.load();
     if (again != static_cast<int>(r.failure->kind) + 1)
@@ -174,7 +178,7 @@ ExploreResult crash_result(ExploreOptions& o, Shared* sh, int status,
   r.schedule.assign(sh->choices(), sh->choices() + c.choices);
   r.digest = digest(r.schedule);
   r.steps = c.step;
-  Failure f{kind,     describe(kind, r, o, c.strand),
+  Failure f{kind,     describe(kind, r, o, c.strand, c.activity),
             c.strand, c.strand_id,
             c.step,   Nanos{static_cast<std::int64_t>(c.time_ns)}};
   r.failure = f;
@@ -188,7 +192,7 @@ ExploreResult crash_result(ExploreOptions& o, Shared* sh, int status,
     notes += record_crash_trace(o, r, c.total_choices == c.choices, body);
   r.replay_command = replay_command(o, r, replaying);
   r.report = report(r, o, replaying, "", notes);
-  if (o.print) std::fputs(r.report.c_str(), stderr);
+  if (o.print && o.print_failure) std::fputs(r.report.c_str(), stderr);
   return r;
 }
 

@@ -50,6 +50,7 @@ void record_crash(FailureKind kind, int sig, std::uintptr_t address) {
   c.total_choices = 0;
   if (const Scheduler* s = Scheduler::current()) {
     c.strand_id = s->current_strand();
+    copy_text(c.activity, sizeof c.activity, s->activity(c.strand_id));
     c.time_ns = static_cast<std::uint64_t>(s->now().count());
     const Schedule& schedule = s->schedule_so_far();
     c.total_choices = schedule.size();
@@ -227,6 +228,18 @@ class StreamObserver final : public RunObserver {
          from_step, 0},
         nullptr, detail);
   }
+  // An op: kind and flags (bit 0 value, 1 signed, 2 blocks) in `kind` and
+  // `b`, the line in `time_ns`, then `what`, a NUL and the file.
+  void on_op(StrandId strand, std::uint64_t step, const OpNote& n) override {
+    std::string text = n.what;
+    text += '\0';
+    text += n.where.line != 0 ? n.where.file : "";
+    put({'o', static_cast<std::uint8_t>(n.kind), strand,
+         (n.has_value ? 1u : 0u) | (n.is_signed ? 2u : 0u) |
+             (n.blocks ? 4u : 0u),
+         step, n.where.line, n.value, 0},
+        nullptr, text);
+  }
   void on_failure(const Failure&) override {}
 
  private:
@@ -258,6 +271,28 @@ std::unique_ptr<RunObserver> make_stream_observer(Shared* shared) {
   return std::make_unique<StreamObserver>(shared);
 }
 
+namespace {
+
+// An op as the child streamed it (see StreamObserver::on_op). The file
+// name lives for the call: observers copy what they keep.
+void replay_op(const StreamHead& h, const std::string& text, RunObserver& to) {
+  const std::size_t nul = text.find('\0');
+  OpNote n;
+  n.kind = static_cast<ChoiceKind>(h.kind);
+  n.has_value = (h.b & 1) != 0;
+  n.is_signed = (h.b & 2) != 0;
+  n.blocks = (h.b & 4) != 0;
+  n.value = h.value;
+  n.what = text.substr(0, nul);
+  const std::string file =
+      nul == std::string::npos ? std::string() : text.substr(nul + 1);
+  if (h.time_ns != 0)
+    n.where = SourceLocation{file.c_str(), static_cast<unsigned>(h.time_ns)};
+  to.on_op(h.a, h.step, n);
+}
+
+}  // namespace
+
 void replay_stream(Shared* shared, RunObserver& to) {
   const char* p = shared->stream();
   const char* end = p + shared->stream_used.load();
@@ -285,6 +320,9 @@ void replay_stream(Shared* shared, RunObserver& to) {
         break;
       case 'w':
         to.on_wake(h.a, h.b, h.step, t);
+        break;
+      case 'o':
+        replay_op(h, text, to);
         break;
       default:
         to.on_event(static_cast<EventKind>(h.kind), h.a, h.value, h.b, h.step,

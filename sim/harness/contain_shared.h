@@ -24,6 +24,7 @@ struct CrashRecord {
   std::uint32_t strand_id = kNoStrand;
   std::uint64_t time_ns = 0;
   char strand[128] = {};
+  char activity[64] = {};           // the strand's last interposed call, if any
   std::uint64_t choices = 0;        // copied into Shared::choices()
   std::uint64_t total_choices = 0;  // made (more if the copy was cut)
 };
@@ -31,7 +32,7 @@ struct CrashRecord {
 // One record of the observer stream (see StreamObserver): a fixed head,
 // then a Choice for a choice, then `text_len` bytes (a name, a detail).
 struct StreamHead {
-  std::uint8_t type = 0;  // 's'pawn, e'x'it, 'c'hoice, 'w'ake, 'e'vent
+  std::uint8_t type = 0;  // 's'pawn, e'x'it, 'c'hoice, 'w'ake, 'e'vent, 'o'p
   std::uint8_t kind = 0;
   std::uint32_t a = 0;  // strand / waker / from
   std::uint32_t b = 0;  // parent / woken / to

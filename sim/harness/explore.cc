@@ -9,9 +9,11 @@
 #include <memory>
 #include <unordered_set>
 
+#include "sim/harness/checkpoint.h"
 #include "sim/harness/contain.h"
 #include "sim/harness/explore_steps.h"
 #include "sim/harness/preemption_budget.h"
+#include "sim/harness/report_schedule.h"
 #include "sim/harness/schedule_trace.h"
 #include "sim/harness/strategy_registry.h"
 #include "traces/self_exe.h"
@@ -22,10 +24,24 @@ namespace {
 std::uint64_t g_shard_index = 0;
 std::uint64_t g_shard_total = 1;
 
-// Reads WEFT_REPLAY's file into options.replay.
-void load_replay_file(ExploreOptions& o) {
+// Reads WEFT_REPLAY's file into options.replay. A file that came from the
+// environment and names another test than this exploration's is not for
+// it (the variable reaches every test of the binary): returns false, and
+// this exploration runs as if it were unset.
+bool load_replay_file(ExploreOptions& o, bool from_environment) {
   try {
     ScheduleTrace t = read_schedule(o.replay_file);
+    const std::string test = t.header.get("test");
+    if (from_environment && !o.name.empty() && !test.empty() &&
+        test != o.name) {
+      if (o.print)
+        std::fprintf(stderr,
+                     "weft: WEFT_REPLAY=%s is a trace of test '%s', not of "
+                     "'%s': this exploration ignores it\n",
+                     o.replay_file.c_str(), test.c_str(), o.name.c_str());
+      o.replay_file.clear();
+      return false;
+    }
     o.replay = std::move(t.schedule);
     o.replay_lenient = !t.complete;
     if (!t.complete && o.print)
@@ -39,13 +55,16 @@ void load_replay_file(ExploreOptions& o) {
   } catch (const std::exception& e) {
     throw ConfigError("WEFT_REPLAY: " + std::string(e.what()));
   }
+  return true;
 }
 
 // Checks and completes the options; returns the source of schedules.
 std::unique_ptr<Strategy> configure(ExploreOptions& o) {
+  const std::string coded_replay = o.replay_file;
   if (o.use_environment) apply_environment(o);
   if (o.command.empty()) o.command = this_program("<your test binary>");
-  if (!o.replay_file.empty()) load_replay_file(o);
+  if (!o.replay_file.empty())
+    load_replay_file(o, o.replay_file != coded_replay);
   if (o.replay)
     return std::make_unique<ReplayStrategy>(*o.replay, o.replay_lenient);
   const StrategyEntry* entry = find_strategy(o.strategy);
@@ -55,7 +74,10 @@ std::unique_ptr<Strategy> configure(ExploreOptions& o) {
   if (o.max_preemptions >= 0 &&
       (o.preemption_bound < 0 || o.preemption_bound > o.max_preemptions))
     o.preemption_bound = o.max_preemptions;
-  return with_preemption_budget(entry->make(o), o.max_preemptions);
+  auto strategy = with_preemption_budget(entry->make(o), o.max_preemptions);
+  if (!o.checkpoint_file.empty())
+    resume_checkpoint(o, *strategy, g_shard_index, g_shard_total);
+  return strategy;
 }
 
 // The failure pipeline: determinism check, shrinking, trace files, report.
@@ -75,7 +97,7 @@ void report_failure(Scheduler& sched, Strategy& strategy,
     notes += internal::write_traces(sched, o, result, body);
   result.replay_command = internal::replay_command(o, result, replaying);
   result.report = internal::report(result, o, replaying, determinism, notes);
-  if (o.print) std::fputs(result.report.c_str(), stderr);
+  if (o.print && o.print_failure) std::fputs(result.report.c_str(), stderr);
 }
 
 // What the schedules run so far covered, for the pass summary.
@@ -124,16 +146,20 @@ ExploreResult run_schedules(ExploreOptions& o, Strategy& strategy,
                             const std::function<void()>& body) {
   const bool replaying = o.replay.has_value();
   // Which slice of the iterations this shard runs. A replay runs one
-  // schedule, and an exhaustive search its whole tree, in every shard.
+  // schedule in every shard; an exhaustive search splits its own tree.
   std::uint64_t first = 0;
   std::uint64_t last = replaying ? 1 : o.iterations;
-  if (!replaying && g_shard_total > 1 && o.iterations >= g_shard_total) {
+  const bool self_split = !replaying && g_shard_total > 1 &&
+                          strategy.split(g_shard_index, g_shard_total);
+  if (!replaying && !self_split && g_shard_total > 1 &&
+      o.iterations >= g_shard_total) {
     first = o.iterations * g_shard_index / g_shard_total;
     last = o.iterations * (g_shard_index + 1) / g_shard_total;
   }
   const bool progress =
       o.print && isatty(STDERR_FILENO) && last - first >= 2000;
 
+  const bool checkpointing = !replaying && !o.checkpoint_file.empty();
   ExploreResult result;
   Scheduler sched(o.limits);
   Coverage coverage;
@@ -145,10 +171,14 @@ ExploreResult run_schedules(ExploreOptions& o, Strategy& strategy,
     }
     const std::uint64_t seed = o.seed + i;
     RunResult run = sched.run(strategy, seed, body);
-    ++result.schedules;
+    const bool counted = strategy.counts_last();
+    if (counted) ++result.schedules;
     if (o.check_every_schedule && !replaying)
       internal::run_again_and_compare(sched, strategy, seed, run, body);
-    coverage.add(result, strategy.name(), run.schedule);
+    if (counted) coverage.add(result, strategy.name(), run.schedule);
+    if (checkpointing && counted && result.schedules % 10'000 == 0)
+      save_checkpoint(o, strategy, g_shard_index, g_shard_total,
+                      o.resumed_schedules + result.schedules);
     if (progress && result.schedules % 1000 == 0)
       std::fprintf(stderr, "\rweft: %" PRIu64 "/%" PRIu64 " schedules",
                    result.schedules, last - first);
@@ -169,6 +199,16 @@ ExploreResult run_schedules(ExploreOptions& o, Strategy& strategy,
   result.exhausted = strategy.finished();
   if (result.exhausted) result.coverage = strategy.coverage_note();
   result.summary = internal::pass_summary(result, o);
+  if (self_split)
+    result.summary += " (shard " + std::to_string(g_shard_index) + " of " +
+                      std::to_string(g_shard_total) + ": its share only)";
+  if (checkpointing) {
+    save_checkpoint(o, strategy, g_shard_index, g_shard_total,
+                    o.resumed_schedules + result.schedules);
+    result.summary += " (checkpoint " + o.checkpoint_file + ": " +
+                      std::to_string(o.resumed_schedules + result.schedules) +
+                      " schedules in all)";
+  }
   if (o.print && (o.verbose || isatty(STDERR_FILENO)))
     std::fprintf(stderr, "%s\n", result.summary.c_str());
   return result;
@@ -178,9 +218,30 @@ ExploreResult run_schedules(ExploreOptions& o, Strategy& strategy,
 
 ExploreResult explore(ExploreOptions o, const std::function<void()>& body) {
   std::unique_ptr<Strategy> strategy = configure(o);
+  internal::next_trace_name(o);
   if (internal::contained(o))
     return internal::explore_contained(o, *strategy, body, run_schedules);
   return run_schedules(o, *strategy, body);
+}
+
+ExploreResult report_schedule(ExploreOptions o, const std::string& source,
+                              const Schedule& schedule,
+                              const std::function<void()>& body) {
+  if (o.command.empty()) o.command = this_program("<your test binary>");
+  internal::next_trace_name(o);
+  ReplayStrategy strategy(schedule, /*lenient_tail=*/true);
+  Scheduler sched(o.limits);
+  RunResult run = sched.run(strategy, 0, body);
+  ExploreResult result;
+  result.schedules = 1;
+  result.strategy = source;
+  if (!run.failed()) return result;
+  result.failure = run.failure;
+  result.schedule = std::move(run.schedule);
+  result.digest = digest(result.schedule);
+  result.steps = run.steps;
+  report_failure(sched, strategy, o, false, result, body);
+  return result;
 }
 
 }  // namespace weft::sim

@@ -19,10 +19,10 @@
 namespace weft::sim {
 
 struct ExploreOptions {
-  // A name from sim/harness/strategy_registry.h: "portfolio" (PCT d=pct_depth
-  // for three schedules in four, random walk for the fourth), "pct", "random"
-  // or "dfs" (exhaustive within preemption_bound; it may end the search
-  // before `iterations`).
+  // A name from sim/harness/strategy_registry.h: "portfolio" (surw for
+  // three schedules in four, pctrange for the fourth), "pct", "random", "dfs"
+  // (exhaustive within preemption_bound; it may end the search before
+  // `iterations`), ...
   std::string strategy = "portfolio";
   std::uint64_t seed = 0;  // schedule i is seeded seed + i
   std::uint64_t iterations = 1000;
@@ -69,8 +69,18 @@ struct ExploreOptions {
   // between schedules, never inside one, so each schedule stays a pure
   // function of its seed; only how many run depends on the machine.
   std::uint64_t time_budget_s = 0;
+  // WEFT_CHECKPOINT: an exhaustive search (dfs) resumes from this file when
+  // it exists, and saves where it stands there every 10,000 schedules and
+  // when it stops without a failure (the end, the iterations, the time
+  // budget), so a search can run in slices or survive being killed.
+  std::string checkpoint_file;
+  // Set by explore() on resuming: the schedules the checkpoint counted.
+  std::uint64_t resumed_schedules = 0;
   // Print the report of a failure (and progress on a terminal) to stderr.
   bool print = true;
+  // With `print`, print the failure's report too. The GoogleTest glue
+  // turns it off for tests that fail with the report, so it shows once.
+  bool print_failure = true;
   // Print one line on a pass, too (WEFT_VERBOSE=1; always on a terminal).
   bool verbose = false;
   // Re-run the failing schedule and check its digest is the same.
@@ -149,7 +159,7 @@ class ConfigError : public std::invalid_argument {
 // WEFT_PCT_STEPS, WEFT_PCT_MAX_DEPTH, WEFT_DELAY_BOUND,
 // WEFT_PREEMPTION_BOUND, WEFT_MAX_PREEMPTIONS, WEFT_SURW_PROFILE,
 // WEFT_TIME_BUDGET, WEFT_VERBOSE, WEFT_MAX_STEPS,
-// WEFT_STACK_SIZE, WEFT_REPLAY, WEFT_TRACE_DIR, WEFT_CONTAIN,
+// WEFT_STACK_SIZE, WEFT_REPLAY, WEFT_CHECKPOINT, WEFT_TRACE_DIR, WEFT_CONTAIN,
 // WEFT_WATCHDOG, WEFT_CHECK_DETERMINISM and WEFT_FUZZ_INPUT to `options`.
 // Throws
 // ConfigError on a malformed value.

@@ -111,6 +111,7 @@ void apply_environment(ExploreOptions& o) {
     o.limits.max_steps =
         parse_u64("WEFT_MAX_STEPS", v, 1, UINT64_MAX, "expected a step limit");
   if (const char* v = env("WEFT_REPLAY")) o.replay_file = v;
+  if (const char* v = env("WEFT_CHECKPOINT")) o.checkpoint_file = v;
   if (const char* v = std::getenv("WEFT_TRACE_DIR")) o.trace_dir = v;
   if (const char* v = env("WEFT_CONTAIN")) {
     const std::string s = v;

@@ -3,9 +3,12 @@
 #include <cinttypes>
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <mutex>
 
 #include "sim/harness/schedule_trace.h"
 #include "sim/harness/shrink.h"
+#include "traces/self_exe.h"
 
 namespace weft::sim::internal {
 namespace {
@@ -25,6 +28,9 @@ std::string file_name_part(const std::string& s) {
                : '_';
   return out.empty() ? "explore" : out;
 }
+
+// The current exploration's trace name on this thread (next_trace_name).
+thread_local std::string t_trace_name;
 
 std::string byte_size(std::uintmax_t n) {
   char buf[32];
@@ -79,11 +85,26 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
+std::string next_trace_name(const ExploreOptions& o) {
+  std::string base = o.name;
+  if (base.empty())
+    base = std::filesystem::path(traces::self_executable()).filename();
+  base = file_name_part(base);
+  static std::mutex mu;
+  static std::map<std::string, std::uint64_t> uses;  // by name, never by order
+  const std::lock_guard lock(mu);
+  const std::uint64_t n = ++uses[base];
+  t_trace_name = n == 1 ? base : base + "." + std::to_string(n);
+  return t_trace_name;
+}
+
 std::string trace_base(const ExploreOptions& o, std::uint64_t seed) {
   namespace fs = std::filesystem;
   fs::create_directories(o.trace_dir);
+  const std::string name =
+      t_trace_name.empty() ? file_name_part(o.name) : t_trace_name;
   return fs::absolute(fs::path(o.trace_dir) /
-                      (file_name_part(o.name) + "-seed" + std::to_string(seed)))
+                      (name + "-seed" + std::to_string(seed)))
       .string();
 }
 
@@ -138,8 +159,7 @@ std::string write_traces(Scheduler& sched, const ExploreOptions& o,
       result.shrunk_trace_path = shrunk;
       best = shrunk;
     }
-    result.trace_replay_command =
-        "WEFT_REPLAY=" + shell_quote(best) + " " + o.command;
+    result.trace_replay_command = trace_replay_command(o, best);
   } catch (const std::exception& e) {
     lines +=
         "  (could not write the trace files: " + std::string(e.what()) + ")\n";
@@ -256,6 +276,15 @@ std::string shrink_failure(ExploreResult& result, const ExploreOptions& o,
          std::to_string(s.runs) + " runs\n";
 }
 
+std::string trace_replay_command(const ExploreOptions& o,
+                                 const std::string& path) {
+  if (!o.use_environment)
+    return "(this exploration ignores WEFT_* variables: set "
+           "ExploreOptions::replay_file = \"" +
+           path + "\")";
+  return "WEFT_REPLAY=" + shell_quote(path) + " " + o.command;
+}
+
 std::string replay_command(const ExploreOptions& o, const ExploreResult& result,
                            bool replaying) {
   if (replaying)
@@ -263,6 +292,9 @@ std::string replay_command(const ExploreOptions& o, const ExploreResult& result,
                ? "(a replay of ExploreOptions::replay: run the same code "
                  "again to replay it)"
                : "WEFT_REPLAY=" + shell_quote(o.replay_file) + " " + o.command;
+  if (result.environment.empty())
+    return "(no seed selects a " + result.strategy +
+           " schedule: replay it from its trace file)";
   if (!o.use_environment)
     return "(this exploration ignores WEFT_* variables: set "
            "ExploreOptions::seed = " +

@@ -52,6 +52,18 @@ std::string write_traces(Scheduler& sched, const ExploreOptions& o,
                          ExploreResult& result,
                          const std::function<void()>& body);
 
+// The command that replays the trace at `path`: WEFT_REPLAY=path and the
+// command, or, when the exploration ignores the environment (so the
+// variable would not take effect), what to set in the code instead.
+std::string trace_replay_command(const ExploreOptions& o,
+                                 const std::string& path);
+
+// The trace file name's part for this exploration: the test's name (the
+// program's outside GoogleTest), with ".N" for the N-th exploration of
+// that name in this process, so two explorations never write one file.
+// Counted once per explore() call by next_trace_name().
+std::string next_trace_name(const ExploreOptions& o);
+
 // The replay command by seed (or by file, for a replay).
 std::string replay_command(const ExploreOptions& o, const ExploreResult& result,
                            bool replaying);

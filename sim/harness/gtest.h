@@ -3,7 +3,9 @@
 // Any GoogleTest expectation or assertion failing inside a strand fails
 // that schedule (with its step, strand and virtual time); the first failing
 // schedule becomes one test failure carrying the report and the command
-// that replays it. Header-only: weft_sim does not link GoogleTest.
+// that replays it, printed once (as the test's failure, not also by
+// explore). The options come first, as in weft::explore. Header-only:
+// weft_sim does not link GoogleTest.
 #pragma once
 
 #include <gtest/gtest-spi.h>
@@ -67,6 +69,8 @@ inline sim::ExploreResult run(sim::ExploreOptions options,
             ::testing::UnitTest::GetInstance()->current_test_info())
       options.name = std::string(info->test_suite_name()) + "." + info->name();
   }
+  // The test's failure carries the report: explore need not print it too.
+  if (expect_success) options.print_failure = false;
   sim::ExploreResult result;
   std::vector<::testing::TestPartResult> outside;
   std::string config_error;
@@ -93,16 +97,35 @@ inline sim::ExploreResult run(sim::ExploreOptions options,
 }  // namespace internal
 
 // Explores `body`; the test fails with the report if any schedule fails.
-inline sim::ExploreResult explore(const std::function<void()>& body,
-                                  sim::ExploreOptions options = {}) {
+inline sim::ExploreResult explore(sim::ExploreOptions options,
+                                  const std::function<void()>& body) {
+  return internal::run(std::move(options), body, true);
+}
+inline sim::ExploreResult explore(const std::function<void()>& body) {
+  return internal::run({}, body, true);
+}
+[[deprecated(
+    "pass the options first, as weft::explore takes them")]] inline sim::
+    ExploreResult
+    explore(const std::function<void()>& body, sim::ExploreOptions options) {
   return internal::run(std::move(options), body, true);
 }
 
 // Explores `body` expecting it to fail: for tests that show weft finds a
 // bug. Returns the result for the test to check; never fails the test by
 // itself. The report is still printed so the log shows what was found.
-inline sim::ExploreResult find_failure(const std::function<void()>& body,
-                                       sim::ExploreOptions options = {}) {
+inline sim::ExploreResult find_failure(sim::ExploreOptions options,
+                                       const std::function<void()>& body) {
+  return internal::run(std::move(options), body, false);
+}
+inline sim::ExploreResult find_failure(const std::function<void()>& body) {
+  return internal::run({}, body, false);
+}
+[[deprecated(
+    "pass the options first, as weft::explore takes them")]] inline sim::
+    ExploreResult
+    find_failure(const std::function<void()>& body,
+                 sim::ExploreOptions options) {
   return internal::run(std::move(options), body, false);
 }
 

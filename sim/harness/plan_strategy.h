@@ -26,7 +26,8 @@ struct Segment {
 
 struct Plan {
   std::vector<Segment> segments;
-  std::vector<std::uint32_t> values;  // value choices, in order
+  std::vector<std::uint32_t> values;    // value choices, in order
+  std::vector<ChoiceKind> value_kinds;  // the kind of each
 };
 
 class PlanStrategy final : public Strategy {

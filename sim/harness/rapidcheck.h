@@ -2,16 +2,23 @@
 // shrink. A ScheduleScript is a list of numbers, each taken modulo the
 // alternatives at the next choice point (then: keep the current strand), so
 // RapidCheck's shrinking (shorter lists, smaller numbers) yields schedules
-// with fewer switches. Header-only: weft_sim does not link RapidCheck.
+// with fewer switches. check_schedules() reports RapidCheck's smallest
+// failing schedule as explore() reports a failure (report, trace file,
+// replay command and timeline). Header-only: weft_sim does not link
+// RapidCheck.
 #pragma once
 
 #include <rapidcheck.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <functional>
+#include <optional>
 #include <ostream>
+#include <string>
 #include <vector>
 
+#include "sim/harness/report_schedule.h"
 #include "sim/scheduler.h"
 #include "sim/strategy.h"
 
@@ -35,6 +42,32 @@ inline sim::RunResult run_script(const ScheduleScript& script,
   sim::ScriptStrategy strategy(script.choices);
   sim::Scheduler scheduler(limits);
   return scheduler.run(strategy, 0, body);
+}
+
+// Checks with RapidCheck that `body` passes under every schedule script.
+// On a failure, RapidCheck's smallest failing script (the last failing
+// one it ran) is reported as explore() reports a failure: shrunk again,
+// written as a trace under options.trace_dir, printed with the command that
+// replays it and the one that draws its timeline. Returns that report's
+// result (failed() if RapidCheck found a failing schedule).
+inline sim::ExploreResult check_schedules(const std::string& description,
+                                          const std::function<void()>& body,
+                                          sim::ExploreOptions options = {}) {
+  std::optional<sim::Schedule> smallest;
+  const bool passed = rc::check(description, [&](ScheduleScript s) {
+    sim::RunResult r = run_script(s, body, options.limits);
+    if (r.failed()) smallest = std::move(r.schedule);
+    RC_ASSERT(!r.failed());
+  });
+  sim::ExploreResult result;
+  if (passed || !smallest) return result;
+  result = sim::report_schedule(options, "rapidcheck", *smallest, body);
+  if (options.print && !result.trace_path.empty())
+    std::fprintf(stderr,
+                 "look at it on a timeline:\n  weft trace export --format "
+                 "html %s\n",
+                 result.trace_path.c_str());
+  return result;
 }
 
 }  // namespace weft::testing

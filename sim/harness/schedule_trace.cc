@@ -60,6 +60,8 @@ constexpr traces::ChoiceRecordKind to_record_kind(ChoiceKind k) {
       return R::kRelease;
     case ChoiceKind::kAcquire:
       return R::kAcquire;
+    case ChoiceKind::kChoose:
+      return R::kChoose;
   }
   return static_cast<R>(kChoiceKindCount);  // not a ChoiceKind: caught below
 }
@@ -127,6 +129,8 @@ constexpr traces::FailureRecordKind to_record_kind(FailureKind k) {
       return R::kHang;
     case FailureKind::kNondeterminism:
       return R::kNondeterminism;
+    case FailureKind::kDataRace:
+      return R::kDataRace;
   }
   return static_cast<R>(traces::kFailureRecordKindCount);  // not a FailureKind
 }
@@ -153,6 +157,29 @@ traces::ChoiceRecord to_record(const Choice& c) {
   r.picked = c.picked;
   r.preemption = c.preemption;
   r.step = c.step;
+  return r;
+}
+
+traces::OpRecord to_record(StrandId strand, std::uint64_t step,
+                           const OpNote& note) {
+  traces::OpRecord r;
+  r.kind = static_cast<std::uint8_t>(to_record_kind(note.kind));
+  r.has_value = note.has_value;
+  r.is_signed = note.is_signed;
+  r.blocks = note.blocks;
+  r.strand = strand;
+  r.step = step;
+  r.value = note.value;
+  r.what = note.what;
+  if (note.where.line != 0) {
+    const std::string_view file = note.where.file;
+    std::size_t cut = file.rfind('/');
+    if (cut != std::string_view::npos && cut > 0)
+      cut = file.rfind('/', cut - 1);
+    r.where = std::string(
+                  cut == std::string_view::npos ? file : file.substr(cut + 1)) +
+              ":" + std::to_string(note.where.line);
+  }
   return r;
 }
 
@@ -193,6 +220,16 @@ std::string event_kind_name(traces::EventRecord::Kind kind) {
       return "wake-up";
   }
   return "event-" + std::to_string(static_cast<int>(kind));
+}
+
+std::string op_text(const traces::OpRecord& op) {
+  std::string s = op.what;
+  if (op.has_value)
+    s += " = " + (op.is_signed
+                      ? std::to_string(static_cast<std::int64_t>(op.value))
+                      : std::to_string(op.value));
+  if (!op.where.empty()) s += " at " + op.where;
+  return s;
 }
 
 ScheduleRecorder::ScheduleRecorder(const std::string& path,
@@ -266,6 +303,11 @@ void ScheduleRecorder::on_event(EventKind kind, StrandId from,
   r.value = from_step;
   r.detail = detail;
   writer_.append(r);
+}
+
+void ScheduleRecorder::on_op(StrandId strand, std::uint64_t step,
+                             const OpNote& note) {
+  writer_.append(to_record(strand, step, note));
 }
 
 void ScheduleRecorder::on_failure(const Failure& f) {

@@ -38,6 +38,7 @@ class ScheduleRecorder final : public RunObserver {
   void on_event(EventKind kind, StrandId from, std::uint64_t from_step,
                 StrandId to, std::uint64_t step, Nanos time,
                 const std::string& detail) override;
+  void on_op(StrandId strand, std::uint64_t step, const OpNote& note) override;
   void on_failure(const Failure& failure) override;
 
  private:
@@ -48,6 +49,11 @@ class ScheduleRecorder final : public RunObserver {
 };
 
 traces::ChoiceRecord to_record(const Choice& choice);
+// `where` is kept as its last two path components and line
+// ("sim/sync.cc:42"): enough to find the line, and the same wherever the
+// program was built.
+traces::OpRecord to_record(StrandId strand, std::uint64_t step,
+                           const OpNote& note);
 // nullopt if the record's kind byte is no ChoiceKind.
 std::optional<Choice> from_record(const traces::ChoiceRecord& record);
 
@@ -56,6 +62,8 @@ std::optional<Choice> from_record(const traces::ChoiceRecord& record);
 // has) and an event record's kind ("wake-up"; "event-N" likewise).
 std::string choice_kind_name(std::uint8_t kind);
 std::string event_kind_name(traces::EventRecord::Kind kind);
+// An op record in words: "load atomic = 5 at dir/file.cc:12".
+std::string op_text(const traces::OpRecord& op);
 
 struct ScheduleTrace {
   traces::TraceHeader header;

@@ -13,6 +13,7 @@ Plan plan_of(const Schedule& s) {
   for (const Choice& c : s) {
     if (c.is_value) {
       p.values.push_back(c.chosen);
+      p.value_kinds.push_back(c.kind);
     } else if (!p.segments.empty() && p.segments.back().strand == c.picked) {
       ++p.segments.back().picks;
     } else {
@@ -38,20 +39,51 @@ Schedule trimmed(const Schedule& s) {
 }
 
 // Smaller is: fewer preemptions, then fewer steps to the failure, then
-// fewer pinned choices.
+// fewer pinned choices, then smaller values (weft::choose, random_bool).
 struct Size {
   std::size_t preemptions;
   std::uint64_t steps;
   std::size_t choices;
+  std::uint64_t values;
   bool operator<(const Size& o) const {
     if (preemptions != o.preemptions) return preemptions < o.preemptions;
     if (steps != o.steps) return steps < o.steps;
-    return choices < o.choices;
+    if (choices != o.choices) return choices < o.choices;
+    return values < o.values;
   }
 };
 
 Size size_of(const Schedule& s, std::uint64_t steps) {
-  return {count_preemptions(s), steps, trimmed(s).size()};
+  std::uint64_t values = 0;
+  for (const Choice& c : s)
+    if (c.is_value && c.kind == ChoiceKind::kChoose) values += c.chosen;
+  return {count_preemptions(s), steps, trimmed(s).size(), values};
+}
+
+// Moves each value the test chose (kChoose; the engine's own values, such
+// as spurious wake-ups, stay as they are) to the smallest that still fails
+// alike (a binary search below it); `attempt` keeps a candidate that is smaller
+// and rebuilds `plan`. True if any value moved.
+template <class Attempt, class Budget>
+bool shrink_values(Plan& plan, const Attempt& attempt, const Budget& budget) {
+  bool progress = false;
+  for (std::size_t i = 0; i < plan.values.size() && budget(); ++i) {
+    if (plan.value_kinds[i] != ChoiceKind::kChoose) continue;
+    std::uint32_t lo = 0;
+    std::uint32_t hi = plan.values[i];
+    while (lo < hi && budget() && i < plan.values.size()) {
+      const std::uint32_t mid = lo + (hi - lo) / 2;
+      Plan smaller = plan;
+      smaller.values[i] = mid;
+      if (attempt(smaller)) {
+        progress = true;
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+  }
+  return progress;
 }
 
 }  // namespace
@@ -72,13 +104,16 @@ ShrinkResult shrink(const Schedule& failing, const Failure& failure,
   Plan plan = plan_of(failing);
 
   // Runs a candidate; keeps it when it fails the same way and is smaller.
-  auto attempt = [&](const Plan& candidate) {
+  // A candidate with fewer faults is kept at any length (`fewer_faults`).
+  auto attempt = [&](const Plan& candidate, bool fewer_faults = false) {
     if (best.runs >= max_runs) return false;
     ++best.runs;
     PlanStrategy strategy(candidate);
     RunResult r = sched.run(strategy, 0, body);
     if (!r.failed() || r.failure->kind != failure.kind) return false;
-    if (!(size_of(r.schedule, r.steps) < size_of(best.schedule, best.steps)))
+    const Size was = size_of(best.schedule, best.steps);
+    const Size now = size_of(r.schedule, r.steps);
+    if (fewer_faults ? now.preemptions > was.preemptions : !(now < was))
       return false;
     best.schedule = r.schedule;
     best.failure = *r.failure;
@@ -135,6 +170,18 @@ ShrinkResult shrink(const Schedule& failing, const Failure& failure,
       }
       ++i;
     }
+    if (shrink_values(plan, attempt, [&] { return best.runs < max_runs; }))
+      progress = true;
+  }
+  // Then each fault draw (a site switched on, a fault fired) set to 0, its
+  // benign value: a fault the failure does not need goes. (Other values,
+  // such as spurious wake-ups, stay as they are.)
+  for (std::size_t i = 0; i < plan.values.size() && best.runs < max_runs; ++i) {
+    if (plan.values[i] == 0 || plan.value_kinds[i] != ChoiceKind::kFault)
+      continue;
+    Plan zeroed = plan;
+    zeroed.values[i] = 0;
+    attempt(zeroed, /*fewer_faults=*/true);
   }
   // Finally the shortest prefix of the plan that still fails: past it,
   // every choice is the default one.

@@ -28,8 +28,8 @@ const StrategyEntry* find_strategy(std::string_view name);
 std::string strategy_names();
 
 // PCT d=depth for three schedules in four and a random walk for the
-// fourth (by seed), the default: in published comparisons PCT found the
-// most bugs, and the walk covers what PCT's priorities make unlikely.
+// fourth (by seed): the default until measurement chose surw and pctrange
+// (docs/performance.md); WEFT_STRATEGY=pctwalk.
 class PortfolioStrategy final : public ForwardingStrategy {
  public:
   PortfolioStrategy(int pct_depth, std::uint64_t pct_steps)

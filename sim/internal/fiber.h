@@ -12,7 +12,10 @@
 #include <functional>
 #include <vector>
 
+#include "sim/internal/uninstrumented.h"
+
 namespace weft::sim::internal {
+WEFT_HEADER_CODE_BEGIN
 
 // Stacks are mmap'd once, with an inaccessible guard page below the usable
 // range, and reused for later strands: a schedule spawns strands by the
@@ -76,16 +79,17 @@ void finish_switch(Context& arrived, Context* from,
                    boost::context::fiber&& from_fiber);
 void start_switch(Context& from, Context& to, bool dying);
 #else
-inline void finish_switch(Context&, Context* from,
-                          boost::context::fiber&& from_fiber) {
+WEFT_UNINSTRUMENTED inline void finish_switch(
+    Context&, Context* from, boost::context::fiber&& from_fiber) {
   if (from != nullptr) from->fiber = std::move(from_fiber);
 }
-inline void start_switch(Context&, Context&, bool) {}
+WEFT_UNINSTRUMENTED inline void start_switch(Context&, Context&, bool) {}
 #endif
 
 // Saves the running context's exception state into `from` and installs
 // `to`'s: call right before switching from `from` to `to`.
-inline void swap_exception_state(Context& from, Context& to) {
+WEFT_UNINSTRUMENTED inline void swap_exception_state(Context& from,
+                                                     Context& to) {
   auto* globals = reinterpret_cast<ExceptionState*>(abi::__cxa_get_globals());
   from.exceptions = *globals;
   *globals = to.exceptions;
@@ -108,9 +112,11 @@ bool in_guard_page(std::uintptr_t address);
 // What the overflow handler reports: the running strand and its step.
 inline thread_local const char* t_strand_name = nullptr;
 inline thread_local const std::uint64_t* t_step = nullptr;
-inline void set_running_strand(const char* name, const std::uint64_t* step) {
+WEFT_UNINSTRUMENTED inline void set_running_strand(const char* name,
+                                                   const std::uint64_t* step) {
   t_strand_name = name;
   t_step = step;
 }
 
+WEFT_HEADER_CODE_END
 }  // namespace weft::sim::internal

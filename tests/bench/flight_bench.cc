@@ -7,8 +7,10 @@
 //    mutex (the service-like workload: a queue and a lock per item);
 //  - an Atomic-heavy loop: 2 threads, each 100,000 fetch_adds and loads
 //    on one shared Atomic<int> (every operation recorded).
-// The arena's size is fixed by its configuration, not by the run: the
-// benchmark reports the bytes it maps. Run: build-release/tests/bench/
+// Each reports wall time and the whole process's CPU time (every thread's:
+// on a shared machine the CPU time is the steadier figure). The arena's
+// size is fixed by its configuration, not by the run: the benchmark
+// reports the bytes it maps. Run: build-release/tests/bench/
 // flight_bench (docs/performance.md).
 #include <benchmark/benchmark.h>
 
@@ -81,6 +83,7 @@ BENCHMARK(BM_ReactorRoundTrips)
     ->Arg(0)
     ->Arg(1)
     ->Unit(benchmark::kMillisecond)
+    ->MeasureProcessCPUTime()
     ->UseRealTime();
 
 constexpr int kJobs = 4000;
@@ -109,6 +112,7 @@ BENCHMARK(BM_TeamJobs)
     ->Arg(0)
     ->Arg(1)
     ->Unit(benchmark::kMillisecond)
+    ->MeasureProcessCPUTime()
     ->UseRealTime();
 
 constexpr int kOps = 100000;
@@ -134,6 +138,7 @@ BENCHMARK(BM_AtomicHeavy)
     ->Arg(0)
     ->Arg(1)
     ->Unit(benchmark::kMillisecond)
+    ->MeasureProcessCPUTime()
     ->UseRealTime();
 
 }  // namespace

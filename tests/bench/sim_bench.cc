@@ -7,9 +7,12 @@
 #include <benchmark/benchmark.h>
 
 #include <boost/context/fiber.hpp>
+#include <memory>
 #include <mutex>
 #include <thread>
 
+#include "sim/dfs_strategy.h"
+#include "sim/dpor_strategy.h"
 #include "sim/scheduler.h"
 #include "sim/strategy.h"
 #include "sim/weft.h"
@@ -126,6 +129,32 @@ void BM_SchedulesPerSecond_2x20Mutex(benchmark::State& state) {
 }
 BENCHMARK_TEMPLATE(BM_SchedulesPerSecond_2x20Mutex, weft::sim::RandomStrategy);
 BENCHMARK_TEMPLATE(BM_SchedulesPerSecond_2x20Mutex, weft::sim::PctStrategy);
+
+// The exhaustive searches on the same program, within 2 preemptions, beside
+// the walk above: one iteration is one schedule of the search (it replays
+// the previous schedule's prefix and branches at its deepest open choice);
+// a search that has finished starts again, outside the timing.
+template <class S>
+void BM_ExhaustiveSchedulesPerSecond_2x20Mutex(benchmark::State& state) {
+  Scheduler sched(RunLimits{});
+  auto strategy = std::make_unique<S>(2);
+  std::uint64_t seed = 0;
+  for (auto _ : state) {
+    if (strategy->finished()) {
+      state.PauseTiming();
+      strategy = std::make_unique<S>(2);
+      state.ResumeTiming();
+    }
+    auto r = sched.run(*strategy, seed++, two_by_twenty);
+    benchmark::DoNotOptimize(r.schedule.data());
+  }
+  state.counters["schedules_per_s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK_TEMPLATE(BM_ExhaustiveSchedulesPerSecond_2x20Mutex,
+                   weft::sim::DfsStrategy);
+BENCHMARK_TEMPLATE(BM_ExhaustiveSchedulesPerSecond_2x20Mutex,
+                   weft::sim::DporStrategy);
 
 // Baseline: the same 2 x 20 lock/unlock on two real threads.
 void BM_Threads_2x20Mutex(benchmark::State& state) {

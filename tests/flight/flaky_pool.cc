@@ -5,9 +5,11 @@
 // check fails. On real threads that is rare (the second
 // worker thread usually starts after the first job is over); flight_test
 // records runs until one fails and replays it.
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <thread>
 
 #include "runtime/reactor.h"
 #include "sim/atomic.h"
@@ -30,16 +32,22 @@ void body(int rounds) {
   const int work =
       std::getenv("FLAKY_WORK") ? std::atoi(std::getenv("FLAKY_WORK")) : 50000;
   const bool fixed = std::getenv("FLAKY_FIXED") != nullptr;
+  // A real sleep between the load and the store (unseen by the simulation,
+  // like busy()): a wider window, so that runs fail more often.
+  const std::chrono::microseconds pause(
+      std::getenv("FLAKY_PAUSE_US") ? std::atoi(std::getenv("FLAKY_PAUSE_US"))
+                                    : 0);
   int results = 0;
   int round = 0;
   int seen_done = 2;
   std::function<void()> start = [&] {
     for (int job = 0; job < 2; ++job) {
       reactor
-          .defer_to_thread([&done, work, fixed] {
+          .defer_to_thread([&done, work, fixed, pause] {
             if (fixed) return done.fetch_add(1);
             const int seen = done.load();
             busy(work);
+            if (pause.count() > 0) std::this_thread::sleep_for(pause);
             done.store(seen + 1);  // BUG: a lost update; fetch_add is right
             return seen;
           })
@@ -69,7 +77,8 @@ void body(int rounds) {
 
 int main(int argc, char** argv) {
   // FLAKY_ROUNDS=n: n rounds (a long run for the kill test); FLAKY_FIXED:
-  // the jobs use fetch_add (no bug); FLAKY_WORK: the jobs' busy work.
+  // the jobs use fetch_add (no bug); FLAKY_WORK: the jobs' busy work;
+  // FLAKY_PAUSE_US: a real sleep inside the race window.
   const int rounds =
       std::getenv("FLAKY_ROUNDS") ? std::atoi(std::getenv("FLAKY_ROUNDS")) : 1;
   return weft::sim::flight::run(argc, argv, [rounds] { body(rounds); });

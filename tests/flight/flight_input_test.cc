@@ -137,11 +137,47 @@ TEST_F(FlightInput, ARecordingFromAnotherBuildIsRefusedNamingBothBuilds) {
   EXPECT_THAT(r.output, HasSubstr("and this is build "));
 }
 
-// Kills a long recorded run (20,000 rounds of the pool program, fixed) with
+// The number N in "... (N operations)", the supervisor's summary line.
+std::uint64_t operations_written(const std::string& output) {
+  const auto at = output.rfind(" operations)");
+  if (at == std::string::npos) return 0;
+  const auto open = output.rfind('(', at);
+  return std::stoull(output.substr(open + 1, at - open - 1));
+}
+
+// The rings hold what WEFT_RECORD_RING says and no more: 64KiB over 8
+// rings is 256 events of 32 bytes a ring. A run of 2,000 rounds makes far
+// more operations than that; kept whole (WEFT_RECORD_ALL, rings that never
+// wrap), what did not fit is refused and reported as lost, and the
+// recording holds at most 8 x 256 operations.
+TEST(FlightRing, ARingHoldsNoMoreThanItsConfiguredSizeAndReportsTheRest) {
+  const std::string dir = fresh_dir("ring");
+  const Ran r = run_program("WEFT_RECORD=" + dir +
+                            " WEFT_RECORD_ALL=1 WEFT_RECORD_RING=64KiB"
+                            " WEFT_RECORD_THREADS=8 FLAKY_FIXED=1"
+                            " FLAKY_ROUNDS=2000 " +
+                            kProgram);
+  EXPECT_EQ(r.status, 0) << r.output;
+  const std::uint64_t written = operations_written(r.output);
+  EXPECT_GT(written, 0u) << r.output;
+  EXPECT_LE(written, 8u * 256u) << r.output;
+  const auto files = recordings(dir);
+  ASSERT_EQ(files.size(), 1u);
+  const traces::TraceHeader h = traces::TraceReader::open(files[0]).header();
+  EXPECT_GT(std::stoull(h.get("refused")), 0u);
+  const Ran back = run_program(
+      "WEFT_REPLAY=" + files[0] +
+      " FLAKY_FIXED=1 FLAKY_ROUNDS=2000 WEFT_MAX_STEPS=10000000 " + kProgram);
+  EXPECT_THAT(back.output, HasSubstr("operations found their ring full"));
+  std::filesystem::remove_all(dir);
+}
+
+// Kills a long recorded run (5,000 rounds of the pool program, fixed) with
 // SIGKILL at a random moment, WEFT_FLIGHT_KILLS times (default 3; the long
-// opt-in run sets 100), and replays what the supervisor saved:
-// every recorded operation checks, then the tail strategy finishes the
-// run. The kill moments come from a seeded generator, not the clock.
+// opt-in run sets 100), and replays what the supervisor saved: every
+// recorded operation checks, the summary says at which step the recording
+// ran out, then the tail strategy finishes the run. The kill moments come
+// from a seeded generator, not the clock.
 TEST(FlightKill, AProcessKilledAtRandomMomentsReplaysUpToWhereItStopped) {
   const char* env = std::getenv("WEFT_FLIGHT_KILLS");
   const int kills = env ? std::atoi(env) : 3;
@@ -152,8 +188,8 @@ TEST(FlightKill, AProcessKilledAtRandomMomentsReplaysUpToWhereItStopped) {
     // Rings that hold each thread's whole run: nothing wraps, so every
     // thread is checked.
     const std::string cmd = "WEFT_RECORD=" + dir +
-                            " WEFT_RECORD_RING=1GiB FLAKY_FIXED=1"
-                            " FLAKY_ROUNDS=20000 exec " +
+                            " WEFT_RECORD_RING=256MiB FLAKY_FIXED=1"
+                            " FLAKY_ROUNDS=5000 exec " +
                             kProgram;
     const pid_t shell = fork();
     ASSERT_GE(shell, 0);
@@ -162,7 +198,7 @@ TEST(FlightKill, AProcessKilledAtRandomMomentsReplaysUpToWhereItStopped) {
       _exit(127);
     }
     // The supervisor is `shell` (exec'd); the recorded process its child.
-    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng.below(200)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5 + rng.below(100)));
     std::string children;
     std::ifstream("/proc/" + std::to_string(shell) + "/task/" +
                   std::to_string(shell) + "/children") >>
@@ -180,11 +216,13 @@ TEST(FlightKill, AProcessKilledAtRandomMomentsReplaysUpToWhereItStopped) {
     }
     const Ran r = run_program("WEFT_REPLAY=" + files.front() +
                               " WEFT_MAX_STEPS=10000000 FLAKY_FIXED=1"
-                              " FLAKY_ROUNDS=20000 " +
+                              " FLAKY_ROUNDS=5000 " +
                               kProgram);
     EXPECT_THAT(r.output,
                 HasSubstr("(recorded: killed by signal 9 (SIGKILL))"));
     EXPECT_THAT(r.output, ::testing::Not(HasSubstr("divergence"))) << r.output;
+    // What was lost: the recording ran out, and the tail went on from there.
+    EXPECT_THAT(r.output, HasSubstr(", then the random tail from step "));
     // The fixed program: the tail finishes the run without a failure.
     EXPECT_THAT(r.output, HasSubstr("the replay ended without a failure"));
     // Every recorded operation checked: "N of N recorded operations".

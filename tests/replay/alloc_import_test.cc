@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -206,6 +207,26 @@ const char kMtrace[] =
 
 TEST(AllocImportBadInput, AWellFormedMtraceLogConverts) {
   EXPECT_EQ(convert_error("good.mtrace", kMtrace), "");
+}
+
+TEST(AllocImport, AZstdCompressedMtraceLogIsKnownByItsContent) {
+  const std::string text(kMtrace);
+  std::string packed(ZSTD_compressBound(text.size()), '\0');
+  packed.resize(
+      ZSTD_compress(packed.data(), packed.size(), text.data(), text.size(), 3));
+  const std::string path = temp("mtrace.txt.zst");
+  write_file(path, packed);
+  ImportedLog log = open_calls(path);
+  EXPECT_EQ(log.format, LogFormat::kMtrace);
+  // convert reads it as import does, through open_calls.
+  EXPECT_EQ(convert_error("packed.mtrace.zst", packed), "");
+  std::uint64_t calls = 0;
+  for (const auto& r : *log.calls) {
+    (void)r;
+    ++calls;
+  }
+  EXPECT_EQ(calls, 5u);  // two mallocs, a realloc, two frees
+  std::remove(path.c_str());
 }
 
 TEST(AllocImportBadInput, TruncatedMtraceLogNamesFileAndOffset) {

@@ -16,6 +16,7 @@
 #include "sim/harness/explore.h"
 #include "sim/harness/schedule_trace.h"
 #include "sim/weft.h"
+#include "traces/writer.h"
 
 namespace weft::replay {
 namespace {
@@ -82,6 +83,143 @@ TEST(Timeline, OneLanePerStrandSlicesInOrderAndTheFailureMarked) {
   EXPECT_THAT(failure->text, HasSubstr("lost update"));
 }
 
+std::string text_of(const Timeline& t, std::uint32_t text) {
+  return t.texts.at(text);
+}
+
+TEST(Timeline, EachOperationHasItsObjectValueAndSourceLineAndBlockingIsDrawn) {
+  const Timeline t = timeline_of(failing_trace("ops"));
+  // The atomic's load and store, with the values they read and wrote.
+  std::set<std::string> seen;
+  for (const Op& o : t.ops) {
+    const std::string text = text_of(t, o.text);
+    if (text == "load atomic" || text == "store atomic") {
+      EXPECT_TRUE(o.has_value) << text;
+      seen.insert(text);
+    }
+    if (text.starts_with("join strand")) {
+      EXPECT_THAT(text_of(t, o.where), HasSubstr("timeline_test.cc:"));
+      seen.insert("join");
+    }
+  }
+  EXPECT_EQ(seen,
+            (std::set<std::string>{"load atomic", "store atomic", "join"}));
+  // Both workers slept 5 ms (blocked until the clock woke them), and main
+  // waited to join them, each stretch saying on what and where.
+  std::set<std::string> waits;
+  for (const Blocked& b : t.blocked) {
+    EXPECT_LE(b.from_step, b.to_step);
+    const std::string text = text_of(t, b.text);
+    waits.insert(text.substr(0, text.find(' ', 6)));
+    EXPECT_THAT(text_of(t, b.where), HasSubstr("timeline_test.cc:")) << text;
+  }
+  EXPECT_TRUE(waits.count("sleep until")) << ::testing::PrintToString(waits);
+  EXPECT_TRUE(waits.count("join the")) << ::testing::PrintToString(waits);
+  // The failure is main's assertion: main is the first strand involved.
+  ASSERT_TRUE(t.failed);
+  ASSERT_FALSE(t.involved.empty());
+  EXPECT_EQ(t.involved.front(), 0u);
+}
+
+// Describing what a strand blocked on, for the trace, hands out no
+// "mutex#N" ids: the recorded run names unnamed objects as the run it
+// records did, so the trace's failure message is the one printed.
+TEST(Timeline, RecordingADeadlockDoesNotRenumberUnnamedMutexes) {
+  const fs::path dir = fs::temp_directory_path() /
+                       ("weft-" + std::to_string(getpid()) + "-unnamed");
+  fs::remove_all(dir);
+  sim::ExploreOptions o;
+  o.iterations = 500;
+  o.use_environment = false;
+  o.print = false;
+  o.shrink = false;
+  o.name = "unnamed";
+  o.trace_dir = dir.string();
+  const auto r = sim::explore(o, [] {
+    sim::Mutex a, b;
+    auto t1 = sim::spawn("ab", [&] {
+      std::lock_guard<sim::Mutex> x(a);
+      std::lock_guard<sim::Mutex> y(b);
+    });
+    auto t2 = sim::spawn("ba", [&] {
+      std::lock_guard<sim::Mutex> y(b);
+      std::lock_guard<sim::Mutex> x(a);
+    });
+    t1.join();
+    t2.join();
+  });
+  ASSERT_TRUE(r.failed());
+  ASSERT_TRUE(r.failure.has_value());
+  EXPECT_THAT(r.failure->message, HasSubstr("mutex#"));
+  auto reader = traces::TraceReader::open(r.trace_path);
+  std::string recorded;
+  for (const traces::Record& rec : reader.records())
+    if (const auto* f = std::get_if<traces::FailureRecord>(&rec))
+      recorded = f->message;
+  EXPECT_EQ(recorded, r.failure->message);
+  fs::remove_all(dir);
+}
+
+TEST(Timeline, AFormat20TraceWithoutOpsStillShowsWokenStrandsAsBlocked) {
+  // An old trace: two strands, the second woken by the first.
+  const std::string path = (fs::temp_directory_path() /
+                            ("weft-" + std::to_string(getpid()) + "-old.weft"))
+                               .string();
+  {
+    traces::TraceWriter w(path, traces::TraceHeader{});
+    w.append(traces::StrandRecord{traces::StrandRecord::Event::kSpawn, 0,
+                                  0xffffffffu, 0, 0, "main"});
+    w.append(traces::StrandRecord{traces::StrandRecord::Event::kSpawn, 1, 0, 0,
+                                  0, "waiter"});
+    w.append(traces::ChoiceRecord{2, false, 0, 2, 1, 1, true, 1});
+    w.append(traces::ChoiceRecord{4, false, 1, 2, 0, 0, false, 2});
+    w.append(traces::EventRecord{traces::EventRecord::Kind::kWakeup, 0, 1, 5, 0,
+                                 0, ""});
+    w.append(traces::ChoiceRecord{5, false, 0, 2, 1, 1, false, 6});
+    w.close();
+  }
+  const Timeline t = timeline_of(path);
+  ASSERT_EQ(t.blocked.size(), 1u);
+  EXPECT_EQ(t.blocked[0].strand, 1u);
+  EXPECT_EQ(t.blocked[0].from_step, 2u);  // its run ended
+  EXPECT_EQ(t.blocked[0].to_step, 6u);    // it ran again
+  EXPECT_THAT(text_of(t, t.blocked[0].text), HasSubstr("does not say"));
+  std::remove(path.c_str());
+}
+
+TEST(Timeline, ALongRunsPageHoldsTheWindowAroundTheFailureAndBucketsForAll) {
+  Timeline t;
+  t.lanes = {{0, "main", false}, {1, "worker", false}};
+  for (std::uint64_t s = 0; s < 200000; s += 2)
+    t.slices.push_back(
+        Slice{static_cast<std::uint32_t>(s / 2 % 2), 0, 0, s, s + 2, "yield"});
+  t.end_step = 200000;
+  t.failed = true;
+  t.failure_step = 150000;
+  const HtmlWindow w = default_window(t);
+  EXPECT_EQ(w.last, 151000u);  // a twentieth of the window after it
+  EXPECT_EQ(w.first, 131000u);
+  const std::string html = to_html(t, w);
+  EXPECT_LT(html.size(), 1u << 20);
+  const std::string begin =
+      "<script id=\"weft-data\" type=\"application/json\">";
+  const std::size_t at = html.find(begin) + begin.size();
+  const auto d =
+      nlohmann::json::parse(html.substr(at, html.find("</script>", at) - at));
+  EXPECT_EQ(d["window"], nlohmann::json::array({131000, 151000}));
+  // The slices that meet the window, and not one more.
+  EXPECT_EQ(d["slices"]["first"].size(), 10001u);
+  // Every step of the run is in one bucket of the overview, per strand.
+  std::uint64_t ran = 0;
+  for (const auto& lane : d["overview"]["run"])
+    for (const auto& n : lane) ran += n.get<std::uint64_t>();
+  EXPECT_EQ(ran, 200000u);
+  // A short run is carried whole.
+  t.end_step = 1000;
+  EXPECT_EQ(default_window(t).first, 0u);
+  EXPECT_EQ(default_window(t).last, 1000u);
+}
+
 // A service call, recorded: the request is a message from the host to the
 // node's worker that delivers it, and the echo's reply wakes the host.
 TEST(Timeline, ServiceMessagesAreArrowsFromTheSenderToTheDeliveringWorker) {
@@ -125,21 +263,26 @@ TEST(Timeline, PerfettoExportHasATrackPerStrandSlicesAndPairedFlows) {
   const Timeline t = timeline_of(failing_trace("perfetto"));
   const auto doc = nlohmann::json::parse(to_perfetto_json(t));
   std::set<int> named_tracks;
-  std::size_t slices = 0;
+  std::size_t slices = 0, blocked = 0, ops = 0;
   std::map<std::uint64_t, int> flow_ends;
   for (const auto& e : doc["traceEvents"]) {
     const std::string ph = e["ph"];
     if (ph == "M" && e["name"] == "thread_name")
       named_tracks.insert(e["tid"].get<int>());
     if (ph == "X") {
-      ++slices;
+      ++(e.value("cat", "") == "blocked" ? blocked : slices);
       EXPECT_GE(e["dur"].get<double>(), 0.0);
     }
+    if (ph == "i" && e.value("cat", "") == "op") ++ops;
     if (ph == "s") ++flow_ends[e["id"].get<std::uint64_t>()];
     if (ph == "f") flow_ends[e["id"].get<std::uint64_t>()] += 10;
   }
   EXPECT_EQ(named_tracks.size(), t.lanes.size());
   EXPECT_EQ(slices, t.slices.size());
+  // Blocked stretches are slices of their own, operations instants.
+  EXPECT_EQ(blocked, t.blocked.size());
+  EXPECT_EQ(ops, t.ops.size());
+  EXPECT_GT(ops, 0u);
   EXPECT_EQ(flow_ends.size(), t.flows.size());
   for (const auto& [id, ends] : flow_ends) EXPECT_EQ(ends, 11) << id;
   EXPECT_EQ(doc["otherData"]["test"], "perfetto");

@@ -40,7 +40,7 @@ inline sim::ExploreOptions schedules(std::uint64_t n,
 template <class Body>
 void on_threads_and_simulated(Body body) {
   body();
-  weft::testing::explore(body, schedules(300));
+  weft::testing::explore(schedules(300), body);
 }
 
 // The determinism claim: seeds 0..19 of PCT (depth 3, `pct_steps`), each

@@ -24,7 +24,7 @@ inline sim::ExploreOptions quiet(std::uint64_t n) {
 // Explores `body`, which must fail: the result, for the test to check.
 template <class Body>
 sim::ExploreResult failure_of(Body body, std::uint64_t n = 20) {
-  return weft::testing::find_failure(body, quiet(n));
+  return weft::testing::find_failure(quiet(n), body);
 }
 
 // An error a worker or the reactor reports rather than delivers: printed

@@ -258,7 +258,7 @@ TEST(IsolateHost, ReadingLastRetvalBeforeTheCallIsDoneIsFound) {
   o.use_environment = true;  // so the report prints runnable commands
   o.trace_dir = ::testing::TempDir() + "weft-isolate-traces";
   const auto r = weft::testing::find_failure(
-      [] { WEFT_ASSERT(load_level(false) == 55); }, o);
+      o, [] { WEFT_ASSERT(load_level(false) == 55); });
   ASSERT_TRUE(r.failed()) << "weft missed the early read";
   EXPECT_EQ(r.failure->kind, sim::FailureKind::kAssertion);
   EXPECT_THAT(r.failure->message,
@@ -274,7 +274,7 @@ TEST(IsolateHost, ReadingLastRetvalBeforeTheCallIsDoneIsFound) {
   sim::ExploreOptions again = schedules(1);
   again.replay_file = r.trace_path;
   const auto replayed = weft::testing::find_failure(
-      [] { WEFT_ASSERT(load_level(false) == 55); }, again);
+      again, [] { WEFT_ASSERT(load_level(false) == 55); });
   ASSERT_TRUE(replayed.failed());
   EXPECT_EQ(replayed.failure->message, r.failure->message);
   EXPECT_EQ(replayed.digest, r.digest);
@@ -299,7 +299,7 @@ int two_jobs(bool fixed) {
 
 TEST(IsolateHost, ASecondCallWhileOneRunsIsFoundInSimulation) {
   const auto r = weft::testing::find_failure(
-      [] { WEFT_ASSERT(two_jobs(false) == 2); }, schedules(200));
+      schedules(200), [] { WEFT_ASSERT(two_jobs(false) == 2); });
   ASSERT_TRUE(r.failed()) << "weft missed the second call";
   EXPECT_THAT(r.failure->message,
               HasSubstr("submit_call('slow') on isolate-1 while 'slow' is "
@@ -308,7 +308,7 @@ TEST(IsolateHost, ASecondCallWhileOneRunsIsFoundInSimulation) {
               static_cast<unsigned long long>(r.schedules), r.strategy.c_str());
   for (const char* strategy : {"pct", "random"}) {
     const auto fixed = weft::testing::explore(
-        [] { WEFT_ASSERT(two_jobs(true) == 2); }, schedules(2000, strategy));
+        schedules(2000, strategy), [] { WEFT_ASSERT(two_jobs(true) == 2); });
     EXPECT_EQ(fixed.schedules, 2000u) << strategy;
   }
 }
@@ -316,7 +316,7 @@ TEST(IsolateHost, ASecondCallWhileOneRunsIsFoundInSimulation) {
 TEST(IsolateHost, TheHostThatWaitsPasses2000SchedulesOfEachStrategy) {
   for (const char* strategy : {"pct", "random"}) {
     const auto r = weft::testing::explore(
-        [] { WEFT_ASSERT(load_level(true) == 55); }, schedules(2000, strategy));
+        schedules(2000, strategy), [] { WEFT_ASSERT(load_level(true) == 55); });
     EXPECT_EQ(r.schedules, 2000u) << strategy;
   }
   EXPECT_EQ(load_level(true), 55);
@@ -346,15 +346,13 @@ TEST(IsolateHost, ASecondCallWhileOneRunsIsAnError) {
 // ---------------------------------------
 
 TEST(IsolateState, TheHostTouchingItDuringACallIsFound) {
-  const auto r = weft::testing::find_failure(
-      [] {
-        Isolate iso;
-        iso.exec(geometry());
-        iso.submit_call("bump");
-        iso.set_global("count", 0);  // the bug: the call may be running
-        iso.wait();
-      },
-      schedules(200));
+  const auto r = weft::testing::find_failure(schedules(200), [] {
+    Isolate iso;
+    iso.exec(geometry());
+    iso.submit_call("bump");
+    iso.set_global("count", 0);  // the bug: the call may be running
+    iso.wait();
+  });
   ASSERT_TRUE(r.failed()) << "weft missed the shared touch";
   EXPECT_EQ(r.failure->kind, sim::FailureKind::kAssertion);
   EXPECT_THAT(r.failure->message,
@@ -385,16 +383,14 @@ TEST(IsolateState, OnRealThreadsTheTouchThrows) {
 }
 
 TEST(IsolateState, TwoStrandsDrivingOneIsolateAtOnceAreFound) {
-  const auto r = weft::testing::find_failure(
-      [] {
-        Isolate iso;
-        iso.exec(geometry());
-        iso.submit_call("bump");
-        auto other = sim::spawn("ui", [&] { iso.is_done(); });
-        iso.wait();
-        other.join();
-      },
-      schedules(500));
+  const auto r = weft::testing::find_failure(schedules(500), [] {
+    Isolate iso;
+    iso.exec(geometry());
+    iso.submit_call("bump");
+    auto other = sim::spawn("ui", [&] { iso.is_done(); });
+    iso.wait();
+    other.join();
+  });
   ASSERT_TRUE(r.failed());
   EXPECT_THAT(r.failure->message,
               HasSubstr("isolate-1 is driven by one strand at a time"));

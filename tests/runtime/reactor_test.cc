@@ -237,22 +237,20 @@ TEST(Reactor, AnyValueThrownInThePoolIsReportedAndThePoolGoesOn) {
 }
 
 TEST(Reactor, SuggestedPoolSizeBoundsThePool) {
-  weft::testing::explore(
-      [] {
-        Reactor r;
-        r.suggest_thread_pool_size(2);
-        sim::Latch hold(1, "hold");
-        for (int i = 0; i < 4; ++i) r.call_in_thread([&] { hold.wait(); });
-        r.call_later(1ms, [&] {
-          const TeamStatistics s = r.thread_pool().statistics();
-          WEFT_ASSERT(s.busy + s.idle == 2);
-          WEFT_ASSERT(s.busy + s.backlog == 4);
-          hold.count_down();
-          r.stop();
-        });
-        r.run();
-      },
-      schedules(300));
+  weft::testing::explore(schedules(300), [] {
+    Reactor r;
+    r.suggest_thread_pool_size(2);
+    sim::Latch hold(1, "hold");
+    for (int i = 0; i < 4; ++i) r.call_in_thread([&] { hold.wait(); });
+    r.call_later(1ms, [&] {
+      const TeamStatistics s = r.thread_pool().statistics();
+      WEFT_ASSERT(s.busy + s.idle == 2);
+      WEFT_ASSERT(s.busy + s.backlog == 4);
+      hold.count_down();
+      r.stop();
+    });
+    r.run();
+  });
 }
 
 // --- 1. the wedged pool ------------------------------------------------------
@@ -307,7 +305,7 @@ sim::ExploreOptions as_in_ci() {
 }
 
 TEST(WedgedPool, IsFoundAsADeadlockListingEveryBlockedStrand) {
-  const auto r = weft::testing::find_failure(wedged_pool, as_in_ci());
+  const auto r = weft::testing::find_failure(as_in_ci(), wedged_pool);
   ASSERT_TRUE(r.failed()) << "weft did not find the wedged pool";
   EXPECT_EQ(r.failure->kind, sim::FailureKind::kDeadlock);
   const std::string& m = r.failure->message;
@@ -340,10 +338,11 @@ std::string run_command(const std::string& command) {
 TEST(WedgedPool, ThePrintedReplayCommandsReproduceItInANewProcess) {
   sim::ExploreOptions o = as_in_ci();
   o.trace_dir = ::testing::TempDir() + "weft-wedged";
-  o.command = sim::this_program("runtime_test") +
-              " --gtest_filter=WedgedPool.IsFoundAsADeadlockListing"
-              "EveryBlockedStrand";
-  const auto found = weft::testing::find_failure(wedged_pool, o);
+  // The commands run another test with the same body: the trace names
+  // that test, since WEFT_REPLAY replays only in the test it names.
+  o.name = "WedgedPool.IsFoundAsADeadlockListingEveryBlockedStrand";
+  o.command = sim::this_program("runtime_test") + " --gtest_filter=" + o.name;
+  const auto found = weft::testing::find_failure(o, wedged_pool);
   ASSERT_TRUE(found.failed());
   char digest[32];
   std::snprintf(digest, sizeof digest, "digest 0x%016llx",
@@ -361,25 +360,23 @@ TEST(WedgedPool, ThePrintedReplayCommandsReproduceItInANewProcess) {
 }
 
 TEST(WedgedPool, APoolOneLargerThanTheBlockersDoesNotWedge) {
-  weft::testing::explore(
-      [] {
-        Reactor r;
-        r.suggest_thread_pool_size(kPoolSize + 1);
-        BlockingQueue queue("unblock-queue");
-        sim::Atomic<int> unblocked{0};
-        for (int i = 0; i < kPoolSize; ++i)
-          r.call_in_thread([&] {
-            queue.get();
-            if (unblocked.fetch_add(1) == kPoolSize - 1)
-              r.call_from_thread([&] { r.stop(); });
-          });
-        r.call_in_thread([&] {
-          for (int i = 0; i < kPoolSize; ++i) queue.put(i);
-        });
-        r.run();
-        WEFT_ASSERT(unblocked.load() == kPoolSize);
-      },
-      schedules(1000));
+  weft::testing::explore(schedules(1000), [] {
+    Reactor r;
+    r.suggest_thread_pool_size(kPoolSize + 1);
+    BlockingQueue queue("unblock-queue");
+    sim::Atomic<int> unblocked{0};
+    for (int i = 0; i < kPoolSize; ++i)
+      r.call_in_thread([&] {
+        queue.get();
+        if (unblocked.fetch_add(1) == kPoolSize - 1)
+          r.call_from_thread([&] { r.stop(); });
+      });
+    r.call_in_thread([&] {
+      for (int i = 0; i < kPoolSize; ++i) queue.put(i);
+    });
+    r.run();
+    WEFT_ASSERT(unblocked.load() == kPoolSize);
+  });
 }
 
 // --- 2. a reactor-only method called from a pool thread --------------------
@@ -420,8 +417,8 @@ TEST(ReactorThread, IsTheThreadThatRunsItNotTheOneThatBuiltIt) {
 }
 
 TEST(ReactorThread, AWriteFromAPoolThreadIsFound) {
-  const auto r = weft::testing::find_failure([] { write_from_pool(false); },
-                                             schedules(10));
+  const auto r = weft::testing::find_failure(schedules(10),
+                                             [] { write_from_pool(false); });
   ASSERT_TRUE(r.failed()) << "the write from the pool was not caught";
   EXPECT_EQ(r.failure->kind, sim::FailureKind::kAssertion);
   EXPECT_THAT(r.failure->message,
@@ -435,7 +432,7 @@ TEST(ReactorThread, AWriteFromAPoolThreadIsFound) {
 
 TEST(ReactorThread, HandingTheWriteToTheReactorPasses1000Schedules) {
   const auto r =
-      weft::testing::explore([] { write_from_pool(true); }, schedules(1000));
+      weft::testing::explore(schedules(1000), [] { write_from_pool(true); });
   EXPECT_EQ(r.schedules, 1000u);
 }
 
@@ -517,7 +514,7 @@ TEST(IntermittentOrder, PassesMostRealRunsButWeftFindsTheRace) {
   sim::ExploreOptions o = schedules(200);
   o.seed = 0;
   const auto r = weft::testing::find_failure(
-      [] { WEFT_ASSERT(assemble_page(false) == "header|body"); }, o);
+      o, [] { WEFT_ASSERT(assemble_page(false) == "header|body"); });
   ASSERT_TRUE(r.failed()) << "weft missed the reordered replies";
   EXPECT_EQ(r.failure->kind, sim::FailureKind::kAssertion);
   std::printf("weft found it after %llu schedules (strategy %s, seed %llu)\n",
@@ -525,7 +522,7 @@ TEST(IntermittentOrder, PassesMostRealRunsButWeftFindsTheRace) {
               static_cast<unsigned long long>(r.seed));
   // Same seed, same finding: the search is deterministic.
   const auto again = weft::testing::find_failure(
-      [] { WEFT_ASSERT(assemble_page(false) == "header|body"); }, o);
+      o, [] { WEFT_ASSERT(assemble_page(false) == "header|body"); });
   EXPECT_EQ(again.schedules, r.schedules);
   EXPECT_EQ(again.digest, r.digest);
 }
@@ -535,7 +532,7 @@ TEST(IntermittentOrder, TheFixedPagePasses2000SchedulesOfEachStrategy) {
     sim::ExploreOptions o = schedules(2000);
     o.strategy = strategy;
     const auto r = weft::testing::explore(
-        [] { WEFT_ASSERT(assemble_page(true) == "header|body"); }, o);
+        o, [] { WEFT_ASSERT(assemble_page(true) == "header|body"); });
     EXPECT_EQ(r.schedules, 2000u) << strategy;
   }
   EXPECT_EQ(assemble_page(true), "header|body");

@@ -82,7 +82,7 @@ void expect_reported(const std::function<void()>& body,
   body();
   EXPECT_THAT(::testing::internal::GetCapturedStderr(),
               HasSubstr("weft: " + report + "\n"));
-  const auto r = weft::testing::find_failure(body, schedules(20));
+  const auto r = weft::testing::find_failure(schedules(20), body);
   ASSERT_TRUE(r.failed()) << "not reported in the simulation";
   EXPECT_EQ(r.failure->kind, sim::FailureKind::kException);
   EXPECT_EQ(r.failure->message, report);
@@ -115,27 +115,25 @@ TEST(Service, ASendToATypeWithNoHandlerIsReportedInBothWorlds) {
 // never sees it as a CallError.
 TEST(Service, AFailedAssertionInAHandlerIsNotDeliveredToTheCaller) {
   bool delivered = false;
-  const auto found = weft::testing::find_failure(
-      [&] {
-        Node node;
-        const auto s = node.add_service({"s", false});
-        const auto client = node.add_service({"client", false});
-        node.on(s, "check", [](Request& r) -> Task<std::string> {
-          WEFT_ASSERT_MSG(r.payload() == "good", "a bad payload");
-          co_return "";
-        });
-        node.on(client, "ask", [&, s](Request& r) -> Task<std::string> {
-          try {
-            co_await r.call(s, "check", "bad");
-          } catch (...) {
-            delivered = true;
-            throw;
-          }
-          co_return "";
-        });
-        node.call(client, "ask", "");
-      },
-      schedules(20));
+  const auto found = weft::testing::find_failure(schedules(20), [&] {
+    Node node;
+    const auto s = node.add_service({"s", false});
+    const auto client = node.add_service({"client", false});
+    node.on(s, "check", [](Request& r) -> Task<std::string> {
+      WEFT_ASSERT_MSG(r.payload() == "good", "a bad payload");
+      co_return "";
+    });
+    node.on(client, "ask", [&, s](Request& r) -> Task<std::string> {
+      try {
+        co_await r.call(s, "check", "bad");
+      } catch (...) {
+        delivered = true;
+        throw;
+      }
+      co_return "";
+    });
+    node.call(client, "ask", "");
+  });
   ASSERT_TRUE(found.failed());
   EXPECT_EQ(found.failure->kind, sim::FailureKind::kAssertion);
   EXPECT_THAT(found.failure->message, HasSubstr("a bad payload"));
@@ -146,19 +144,17 @@ TEST(Service, AFailedAssertionInAHandlerIsNotDeliveredToTheCaller) {
 // out of burn()'s virtual sleep) unwinds it: the run's failure stays the
 // assertion that ended it, not an error of the handler.
 TEST(Service, ACancelledHandlerIsNotReportedAsAnError) {
-  const auto found = weft::testing::find_failure(
-      [] {
-        Node node;
-        const auto s = node.add_service({"s", false});
-        node.on(s, "spin", [](Request& r) -> Task<std::string> {
-          r.burn(std::chrono::hours(1));
-          co_return "";
-        });
-        node.send(s, "spin", "");
-        sim::sleep_for(1s);
-        WEFT_ASSERT_MSG(false, "the end");
-      },
-      schedules(20));
+  const auto found = weft::testing::find_failure(schedules(20), [] {
+    Node node;
+    const auto s = node.add_service({"s", false});
+    node.on(s, "spin", [](Request& r) -> Task<std::string> {
+      r.burn(std::chrono::hours(1));
+      co_return "";
+    });
+    node.send(s, "spin", "");
+    sim::sleep_for(1s);
+    WEFT_ASSERT_MSG(false, "the end");
+  });
   ASSERT_TRUE(found.failed());
   EXPECT_EQ(found.failure->kind, sim::FailureKind::kAssertion);
   EXPECT_THAT(found.failure->message, HasSubstr("the end"));

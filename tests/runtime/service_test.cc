@@ -69,28 +69,25 @@ TEST(Service, AHandlerThatThrowsAnswersTheCallWithAnError) {
 }
 
 TEST(Service, ACallTimesOutWithACallError) {
-  weft::testing::explore(
-      [] {
-        Node node;
-        const auto slow = node.add_service({"slow", false});
-        const auto client = node.add_service({"client", false});
-        node.on(slow, "work", [](Request& r) -> Task<std::string> {
-          co_await r.sleep(10s);
-          co_return "late";
-        });
-        node.on(client, "go", [slow](Request& r) -> Task<std::string> {
-          try {
-            co_await r.call(slow, "work", "", 1s);
-          } catch (const CallError& e) {
-            co_return e.what();
-          }
-          co_return "no timeout";
-        });
-        const std::string got = node.call(client, "go", "");
-        WEFT_ASSERT_MSG(got.find("timed out after 1s") != std::string::npos,
-                        got);
-      },
-      schedules(200));
+  weft::testing::explore(schedules(200), [] {
+    Node node;
+    const auto slow = node.add_service({"slow", false});
+    const auto client = node.add_service({"client", false});
+    node.on(slow, "work", [](Request& r) -> Task<std::string> {
+      co_await r.sleep(10s);
+      co_return "late";
+    });
+    node.on(client, "go", [slow](Request& r) -> Task<std::string> {
+      try {
+        co_await r.call(slow, "work", "", 1s);
+      } catch (const CallError& e) {
+        co_return e.what();
+      }
+      co_return "no timeout";
+    });
+    const std::string got = node.call(client, "go", "");
+    WEFT_ASSERT_MSG(got.find("timed out after 1s") != std::string::npos, got);
+  });
 }
 
 TEST(Service, AServiceNeverRunsOnTwoThreadsAtOnce) {
@@ -203,13 +200,13 @@ TEST(RpcCycle, WorksWithOneCoroutinePerRequest) {
   on_threads_and_simulated(
       [] { WEFT_ASSERT(rpc_cycle(false) == "ping(pong(echo))"); });
   const auto r =
-      weft::testing::explore([] { rpc_cycle(false); }, schedules(1000));
+      weft::testing::explore(schedules(1000), [] { rpc_cycle(false); });
   EXPECT_EQ(r.schedules, 1000u);
 }
 
 TEST(RpcCycle, SerialisingRequestsPerServiceDeadlocksAndTheReportSaysWhy) {
   const auto r =
-      weft::testing::find_failure([] { rpc_cycle(true); }, schedules(20));
+      weft::testing::find_failure(schedules(20), [] { rpc_cycle(true); });
   ASSERT_TRUE(r.failed()) << "the serialised cycle was not found";
   EXPECT_EQ(r.failure->kind, sim::FailureKind::kDeadlock);
   const std::string& m = r.failure->message;
@@ -263,7 +260,7 @@ std::string hand_off(bool fixed) {
 TEST(LostWakeup, IsFoundInSimulationWithAReplayCommand) {
   sim::ExploreOptions o = schedules(500);
   o.use_environment = true;
-  const auto r = weft::testing::find_failure([] { hand_off(false); }, o);
+  const auto r = weft::testing::find_failure(o, [] { hand_off(false); });
   ASSERT_TRUE(r.failed()) << "the lost wake-up was not found";
   EXPECT_EQ(r.failure->kind, sim::FailureKind::kDeadlock);
   EXPECT_THAT(r.failure->message,
@@ -276,9 +273,9 @@ TEST(LostWakeup, IsFoundInSimulationWithAReplayCommand) {
 
 TEST(LostWakeup, TheFlagGuardedWaitPasses2000SchedulesOfEachStrategy) {
   for (const char* strategy : {"pct", "random"}) {
-    const auto r = weft::testing::explore(
-        [] { WEFT_ASSERT(hand_off(true) == "consumed"); },
-        schedules(2000, strategy));
+    const auto r = weft::testing::explore(schedules(2000, strategy), [] {
+      WEFT_ASSERT(hand_off(true) == "consumed");
+    });
     EXPECT_EQ(r.schedules, 2000u) << strategy;
   }
 }
@@ -316,7 +313,7 @@ std::string fan_out(bool fixed) {
 
 TEST(OrderingAssumption, RepliesInRequestOrderIsFoundFalse) {
   const auto r = weft::testing::find_failure(
-      [] { WEFT_ASSERT(fan_out(false) == "12"); }, schedules(500));
+      schedules(500), [] { WEFT_ASSERT(fan_out(false) == "12"); });
   ASSERT_TRUE(r.failed()) << "the reordered replies were not found";
   EXPECT_EQ(r.failure->kind, sim::FailureKind::kAssertion);
   std::printf("reordered replies found after %llu schedules (%s)\n",
@@ -326,7 +323,7 @@ TEST(OrderingAssumption, RepliesInRequestOrderIsFoundFalse) {
 TEST(OrderingAssumption, SlotsByRequestPass2000SchedulesOfEachStrategy) {
   for (const char* strategy : {"pct", "random"}) {
     const auto r = weft::testing::explore(
-        [] { WEFT_ASSERT(fan_out(true) == "12"); }, schedules(2000, strategy));
+        schedules(2000, strategy), [] { WEFT_ASSERT(fan_out(true) == "12"); });
     EXPECT_EQ(r.schedules, 2000u) << strategy;
   }
 }
@@ -505,36 +502,34 @@ TEST(UserCoroutine, APlainGeneratorResumesFromUserCode) {
 // -----------------------------------------------------------------
 
 TEST(Profile, ARequestIsChargedItsRunningSegmentsNotItsWallTime) {
-  weft::testing::explore(
-      [] {
-        Node node;
-        const auto a = node.add_service({"A", false});
-        const auto b = node.add_service({"B", false});
-        node.on(b, "slow", [](Request& r) -> Task<std::string> {
-          co_await r.sleep(5s);
-          co_return "";
-        });
-        node.on(a, "work", [b](Request& r) -> Task<std::string> {
-          r.burn(10ms);
-          co_await r.sleep(1s);  // suspension 1
-          r.burn(20ms);
-          co_await r.call(b, "slow", "");  // suspension 2
-          r.burn(30ms);
-          co_await r.sleep(2s);  // suspension 3
-          r.burn(40ms);
-          co_return "";
-        });
-        const auto start = sim::Clock::now();
-        node.call(a, "work", "");
-        const auto wall = sim::Clock::now() - start;
-        const auto stats = node.stats();
-        WEFT_ASSERT(stats[0].name == "A");
-        WEFT_ASSERT(stats[0].cpu == 100ms);
-        WEFT_ASSERT(stats[0].cpu_by_type.at("work") == 100ms);
-        WEFT_ASSERT(stats[1].cpu == 0ms);  // B only slept
-        WEFT_ASSERT(wall >= 8s);
-      },
-      schedules(200));
+  weft::testing::explore(schedules(200), [] {
+    Node node;
+    const auto a = node.add_service({"A", false});
+    const auto b = node.add_service({"B", false});
+    node.on(b, "slow", [](Request& r) -> Task<std::string> {
+      co_await r.sleep(5s);
+      co_return "";
+    });
+    node.on(a, "work", [b](Request& r) -> Task<std::string> {
+      r.burn(10ms);
+      co_await r.sleep(1s);  // suspension 1
+      r.burn(20ms);
+      co_await r.call(b, "slow", "");  // suspension 2
+      r.burn(30ms);
+      co_await r.sleep(2s);  // suspension 3
+      r.burn(40ms);
+      co_return "";
+    });
+    const auto start = sim::Clock::now();
+    node.call(a, "work", "");
+    const auto wall = sim::Clock::now() - start;
+    const auto stats = node.stats();
+    WEFT_ASSERT(stats[0].name == "A");
+    WEFT_ASSERT(stats[0].cpu == 100ms);
+    WEFT_ASSERT(stats[0].cpu_by_type.at("work") == 100ms);
+    WEFT_ASSERT(stats[1].cpu == 0ms);  // B only slept
+    WEFT_ASSERT(wall >= 8s);
+  });
 }
 
 TEST(Profile, OnRealThreadsCpuTimeIsChargedAcrossSuspensions) {

@@ -159,47 +159,43 @@ TEST(LockWorker, AnyThrownValueReachesTheSubmitterAndFreesTheLock) {
 }
 
 TEST(Team, GrowsToItsMaximumThenQueuesTheBacklog) {
-  weft::testing::explore(
-      [] {
-        auto team = pool(3, "pool");
-        sim::Latch release(1, "release");
-        sim::Latch started(3, "started");
-        for (int i = 0; i < 5; ++i)
-          team->submit([&] {
-            started.count_down();
-            release.wait();
-          });
-        started.wait();
-        const TeamStatistics s = team->statistics();
-        WEFT_ASSERT(s.busy == 3);
-        WEFT_ASSERT(s.idle == 0);
-        WEFT_ASSERT(s.backlog == 2);
-        release.count_down();
-        team->quit();
-        team->join();
-        WEFT_ASSERT(team->statistics().busy == 0);
-      },
-      schedules(500));
+  weft::testing::explore(schedules(500), [] {
+    auto team = pool(3, "pool");
+    sim::Latch release(1, "release");
+    sim::Latch started(3, "started");
+    for (int i = 0; i < 5; ++i)
+      team->submit([&] {
+        started.count_down();
+        release.wait();
+      });
+    started.wait();
+    const TeamStatistics s = team->statistics();
+    WEFT_ASSERT(s.busy == 3);
+    WEFT_ASSERT(s.idle == 0);
+    WEFT_ASSERT(s.backlog == 2);
+    release.count_down();
+    team->quit();
+    team->join();
+    WEFT_ASSERT(team->statistics().busy == 0);
+  });
 }
 
 TEST(Team, ShrinksBackWhenItsWorkersStayIdle) {
-  weft::testing::explore(
-      [] {
-        Team::Options o;
-        o.max_workers = 4;
-        o.idle_timeout = std::chrono::seconds(1);
-        Team team(o);
-        sim::Latch done(4, "done");
-        for (int i = 0; i < 4; ++i) team.submit([&] { done.count_down(); });
-        done.wait();
-        // A virtual minute later every worker has timed out and left.
-        sim::sleep_for(std::chrono::seconds(60));
-        const TeamStatistics s = team.statistics();
-        WEFT_ASSERT(s.busy == 0 && s.idle == 0 && s.backlog == 0);
-        team.submit([] {});  // and it grows again
-        team.quit();
-      },
-      schedules(300));
+  weft::testing::explore(schedules(300), [] {
+    Team::Options o;
+    o.max_workers = 4;
+    o.idle_timeout = std::chrono::seconds(1);
+    Team team(o);
+    sim::Latch done(4, "done");
+    for (int i = 0; i < 4; ++i) team.submit([&] { done.count_down(); });
+    done.wait();
+    // A virtual minute later every worker has timed out and left.
+    sim::sleep_for(std::chrono::seconds(60));
+    const TeamStatistics s = team.statistics();
+    WEFT_ASSERT(s.busy == 0 && s.idle == 0 && s.backlog == 0);
+    team.submit([] {});  // and it grows again
+    team.quit();
+  });
 }
 
 TEST(Team, RunsEveryItemOnRealThreads) {
@@ -218,14 +214,12 @@ TEST(Team, RunsEveryItemOnRealThreads) {
 }
 
 TEST(Team, WorkThatThrowsFailsTheScheduleWithTheException) {
-  const auto r = weft::testing::find_failure(
-      [] {
-        auto team = pool(2);
-        team->submit([] { throw std::runtime_error("disk full"); });
-        team->quit();
-        team->join();
-      },
-      schedules(10));
+  const auto r = weft::testing::find_failure(schedules(10), [] {
+    auto team = pool(2);
+    team->submit([] { throw std::runtime_error("disk full"); });
+    team->quit();
+    team->join();
+  });
   ASSERT_TRUE(r.failed());
   EXPECT_EQ(r.failure->kind, sim::FailureKind::kException);
   EXPECT_THAT(r.failure->message, ::testing::HasSubstr("disk full"));

@@ -18,33 +18,29 @@ ExploreOptions options(std::uint64_t iterations) {
 }
 
 TEST(Clock, AnHourOfSleepTakesAnHourOfVirtualTime) {
-  auto r = weft::testing::explore(
-      [] {
-        const auto start = Clock::now();
-        for (int i = 0; i < 3600; ++i) sleep_for(std::chrono::seconds(1));
-        WEFT_ASSERT(Clock::now() - start == std::chrono::hours(1));
-      },
-      options(2));
+  auto r = weft::testing::explore(options(2), [] {
+    const auto start = Clock::now();
+    for (int i = 0; i < 3600; ++i) sleep_for(std::chrono::seconds(1));
+    WEFT_ASSERT(Clock::now() - start == std::chrono::hours(1));
+  });
   EXPECT_FALSE(r.failed());
 }
 
 TEST(Clock, SleepersWakeInDeadlineOrder) {
-  auto r = weft::testing::explore(
-      [] {
-        std::vector<int> woke;
-        Mutex m;
-        std::vector<JoinHandle> strands;
-        for (int i : {3, 1, 2}) {
-          strands.push_back(spawn([&, i] {
-            sleep_for(std::chrono::seconds(i));
-            std::lock_guard lock(m);
-            woke.push_back(i);
-          }));
-        }
-        for (auto& s : strands) s.join();
-        WEFT_ASSERT((woke == std::vector<int>{1, 2, 3}));
-      },
-      options(200));
+  auto r = weft::testing::explore(options(200), [] {
+    std::vector<int> woke;
+    Mutex m;
+    std::vector<JoinHandle> strands;
+    for (int i : {3, 1, 2}) {
+      strands.push_back(spawn([&, i] {
+        sleep_for(std::chrono::seconds(i));
+        std::lock_guard lock(m);
+        woke.push_back(i);
+      }));
+    }
+    for (auto& s : strands) s.join();
+    WEFT_ASSERT((woke == std::vector<int>{1, 2, 3}));
+  });
   EXPECT_FALSE(r.failed());
 }
 

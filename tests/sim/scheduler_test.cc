@@ -269,12 +269,10 @@ TEST(Scheduler, GoogleTestExpectationInsideAStrandFailsTheSchedule) {
   ExploreOptions o;
   o.iterations = 3;
   o.print = false;
-  auto result = weft::testing::find_failure(
-      [] {
-        int value = 41;
-        spawn("checker", [&] { EXPECT_EQ(value, 42) << "the answer"; }).join();
-      },
-      o);
+  auto result = weft::testing::find_failure(o, [] {
+    int value = 41;
+    spawn("checker", [&] { EXPECT_EQ(value, 42) << "the answer"; }).join();
+  });
   ASSERT_TRUE(result.failed());
   EXPECT_EQ(result.schedules, 1u);
   EXPECT_EQ(result.failure->strand, "checker");

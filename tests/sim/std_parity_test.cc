@@ -39,7 +39,7 @@ ExploreResult explore_expecting_failure(void (*body)()) {
 }
 
 ExploreResult expect_exhausted_pass(void (*body)()) {
-  const ExploreResult r = weft::testing::explore(body, every_schedule());
+  const ExploreResult r = weft::testing::explore(every_schedule(), body);
   EXPECT_FALSE(r.failed()) << r.report;
   EXPECT_TRUE(r.exhausted) << "covered " << r.schedules << " schedules";
   EXPECT_GT(r.schedules, 1u);
@@ -162,7 +162,7 @@ TEST(Barrier, ReleasesAPhaseOnlyWhenAllArrivedInEverySchedule) {
   ExploreOptions o = every_schedule();
   o.limits.spurious_wakeups = false;
   o.preemption_bound = 1;
-  const ExploreResult r = weft::testing::explore(three_strands_two_phases, o);
+  const ExploreResult r = weft::testing::explore(o, three_strands_two_phases);
   EXPECT_FALSE(r.failed()) << r.report;
   EXPECT_TRUE(r.exhausted);
   EXPECT_GT(r.schedules, 10u);
@@ -180,7 +180,7 @@ TEST(Barrier, ArriveAndDropLowersTheCountOfLaterPhases) {
   // As above: without spurious wake-ups, which only multiply the tree.
   ExploreOptions o = every_schedule();
   o.limits.spurious_wakeups = false;
-  const ExploreResult r = weft::testing::explore(dropping_participant, o);
+  const ExploreResult r = weft::testing::explore(o, dropping_participant);
   EXPECT_FALSE(r.failed()) << r.report;
   EXPECT_TRUE(r.exhausted) << "covered " << r.schedules << " schedules";
 }
@@ -223,7 +223,7 @@ void once_after_a_throw() {
 
 TEST(CallOnce, AThrowLeavesTheFlagUnsetForTheNextCaller) {
   const ExploreResult r =
-      weft::testing::explore(once_after_a_throw, every_schedule());
+      weft::testing::explore(every_schedule(), once_after_a_throw);
   EXPECT_FALSE(r.failed()) << r.report;
 }
 

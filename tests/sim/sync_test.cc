@@ -63,7 +63,7 @@ ExploreOptions options(const char* strategy, std::uint64_t iterations) {
 }
 
 TEST(LostUpdate, RandomWalkFindsItWithin20Schedules) {
-  auto r = weft::testing::find_failure(lost_update, options("random", 20));
+  auto r = weft::testing::find_failure(options("random", 20), lost_update);
   ASSERT_TRUE(r.failed()) << "random walk missed the lost update";
   EXPECT_LE(r.schedules, 20u);
   EXPECT_EQ(r.failure->kind, FailureKind::kAssertion);
@@ -71,14 +71,14 @@ TEST(LostUpdate, RandomWalkFindsItWithin20Schedules) {
 }
 
 TEST(LostUpdate, PctFindsItWithin20Schedules) {
-  auto r = weft::testing::find_failure(lost_update, options("pct", 20));
+  auto r = weft::testing::find_failure(options("pct", 20), lost_update);
   ASSERT_TRUE(r.failed()) << "PCT missed the lost update";
   EXPECT_LE(r.schedules, 20u);
   EXPECT_THAT(r.failure->message, HasSubstr("lost update"));
 }
 
 TEST(LostUpdate, ThePrintedSeedAndStrategyReplayTheSameSchedule) {
-  auto found = weft::testing::find_failure(lost_update, options("pct", 50));
+  auto found = weft::testing::find_failure(options("pct", 50), lost_update);
   ASSERT_TRUE(found.failed());
   EXPECT_THAT(found.replay_command,
               HasSubstr("WEFT_SEED=" + std::to_string(found.seed)));
@@ -94,7 +94,7 @@ TEST(LostUpdate, ThePrintedSeedAndStrategyReplayTheSameSchedule) {
   }
   ExploreOptions o;  // defaults: the environment decides
   o.print = false;
-  auto again = weft::testing::find_failure(lost_update, o);
+  auto again = weft::testing::find_failure(o, lost_update);
   for (const auto& name : set) unsetenv(name.c_str());
   ASSERT_TRUE(again.failed());
   EXPECT_EQ(again.schedules, 1u);
@@ -104,7 +104,7 @@ TEST(LostUpdate, ThePrintedSeedAndStrategyReplayTheSameSchedule) {
 
 TEST(LostUpdate, FetchAddVersionPasses2000SchedulesOfEachStrategy) {
   for (const char* s : {"random", "pct"}) {
-    auto r = weft::testing::explore(counter_with_fetch_add, options(s, 2000));
+    auto r = weft::testing::explore(options(s, 2000), counter_with_fetch_add);
     EXPECT_FALSE(r.failed());
     EXPECT_EQ(r.schedules, 2000u) << s;
   }
@@ -112,7 +112,7 @@ TEST(LostUpdate, FetchAddVersionPasses2000SchedulesOfEachStrategy) {
 
 TEST(LostUpdate, MutexVersionPasses2000SchedulesOfEachStrategy) {
   for (const char* s : {"random", "pct"}) {
-    auto r = weft::testing::explore(counter_under_mutex, options(s, 2000));
+    auto r = weft::testing::explore(options(s, 2000), counter_under_mutex);
     EXPECT_FALSE(r.failed());
     EXPECT_EQ(r.schedules, 2000u) << s;
   }
@@ -179,7 +179,7 @@ void abba(bool same_order) {
 
 TEST(AbbaDeadlock, RandomWalkFindsItWithin50Schedules) {
   auto r =
-      weft::testing::find_failure([] { abba(false); }, options("random", 50));
+      weft::testing::find_failure(options("random", 50), [] { abba(false); });
   ASSERT_TRUE(r.failed()) << "random walk missed the ABBA deadlock";
   EXPECT_EQ(r.failure->kind, FailureKind::kDeadlock);
   EXPECT_THAT(r.failure->message, HasSubstr("waits to lock mutex 'first'"));
@@ -187,14 +187,14 @@ TEST(AbbaDeadlock, RandomWalkFindsItWithin50Schedules) {
 }
 
 TEST(AbbaDeadlock, PctFindsItWithin50Schedules) {
-  auto r = weft::testing::find_failure([] { abba(false); }, options("pct", 50));
+  auto r = weft::testing::find_failure(options("pct", 50), [] { abba(false); });
   ASSERT_TRUE(r.failed()) << "PCT missed the ABBA deadlock";
   EXPECT_EQ(r.failure->kind, FailureKind::kDeadlock);
 }
 
 TEST(AbbaDeadlock, SameOrderVersionPasses2000SchedulesOfEachStrategy) {
   for (const char* s : {"random", "pct"}) {
-    auto r = weft::testing::explore([] { abba(true); }, options(s, 2000));
+    auto r = weft::testing::explore(options(s, 2000), [] { abba(true); });
     EXPECT_FALSE(r.failed());
     EXPECT_EQ(r.schedules, 2000u) << s;
   }
@@ -203,20 +203,18 @@ TEST(AbbaDeadlock, SameOrderVersionPasses2000SchedulesOfEachStrategy) {
 // --- misuse ------------------------------------------------------------------
 
 TEST(Mutex, RelockingOneHeldByTheSameStrandFailsTheSchedule) {
-  auto r = weft::testing::find_failure(
-      [] {
-        Mutex m("m");
-        m.lock();
-        m.lock();
-      },
-      options("random", 1));
+  auto r = weft::testing::find_failure(options("random", 1), [] {
+    Mutex m("m");
+    m.lock();
+    m.lock();
+  });
   ASSERT_TRUE(r.failed());
   EXPECT_THAT(r.failure->message, HasSubstr("locked mutex 'm' again"));
 }
 
 TEST(Mutex, UnlockingOneNotHeldFailsTheSchedule) {
-  auto r = weft::testing::find_failure([] { Mutex("m").unlock(); },
-                                       options("random", 1));
+  auto r = weft::testing::find_failure(options("random", 1),
+                                       [] { Mutex("m").unlock(); });
   ASSERT_TRUE(r.failed());
   EXPECT_THAT(r.failure->message, HasSubstr("which it does not hold"));
 }
@@ -249,31 +247,29 @@ void consumer_with_if(bool use_while) {
 }
 
 TEST(CondVar, SpuriousWakeupBreaksAnIfGuardedWait) {
-  auto r = weft::testing::find_failure([] { consumer_with_if(false); },
-                                       options("random", 200));
+  auto r = weft::testing::find_failure(options("random", 200),
+                                       [] { consumer_with_if(false); });
   ASSERT_TRUE(r.failed());
   EXPECT_THAT(r.failure->message, HasSubstr("consumed from an empty queue"));
 }
 
 TEST(CondVar, WhileGuardedWaitPasses2000Schedules) {
-  auto r = weft::testing::explore([] { consumer_with_if(true); },
-                                  options("portfolio", 2000));
+  auto r = weft::testing::explore(options("portfolio", 2000),
+                                  [] { consumer_with_if(true); });
   EXPECT_FALSE(r.failed());
   EXPECT_EQ(r.schedules, 2000u);
 }
 
 TEST(CondVar, WaitForTimesOutAtTheVirtualDeadline) {
-  auto r = weft::testing::explore(
-      [] {
-        Mutex m;
-        CondVar cv;
-        std::unique_lock lock(m);
-        const auto start = Clock::now();
-        const auto status = cv.wait_for(lock, std::chrono::seconds(5));
-        EXPECT_EQ(status, std::cv_status::timeout);
-        EXPECT_EQ(Clock::now() - start, std::chrono::seconds(5));
-      },
-      options("random", 50));
+  auto r = weft::testing::explore(options("random", 50), [] {
+    Mutex m;
+    CondVar cv;
+    std::unique_lock lock(m);
+    const auto start = Clock::now();
+    const auto status = cv.wait_for(lock, std::chrono::seconds(5));
+    EXPECT_EQ(status, std::cv_status::timeout);
+    EXPECT_EQ(Clock::now() - start, std::chrono::seconds(5));
+  });
   EXPECT_FALSE(r.failed());
 }
 
@@ -281,43 +277,39 @@ TEST(CondVar, WaitForTimesOutAtTheVirtualDeadline) {
 // ---------------------------------------------------
 
 TEST(Semaphore, NeverAdmitsMoreThanItsCount) {
-  auto r = weft::testing::explore(
-      [] {
-        Semaphore slots(2, "slots");
-        Atomic<int> inside{0};
-        std::vector<JoinHandle> strands;
-        for (int i = 0; i < 4; ++i) {
-          strands.push_back(spawn([&] {
-            slots.acquire();
-            WEFT_ASSERT(inside.fetch_add(1) < 2);
-            inside.fetch_sub(1);
-            slots.release();
-          }));
-        }
-        for (auto& s : strands) s.join();
-      },
-      options("portfolio", 500));
+  auto r = weft::testing::explore(options("portfolio", 500), [] {
+    Semaphore slots(2, "slots");
+    Atomic<int> inside{0};
+    std::vector<JoinHandle> strands;
+    for (int i = 0; i < 4; ++i) {
+      strands.push_back(spawn([&] {
+        slots.acquire();
+        WEFT_ASSERT(inside.fetch_add(1) < 2);
+        inside.fetch_sub(1);
+        slots.release();
+      }));
+    }
+    for (auto& s : strands) s.join();
+  });
   EXPECT_FALSE(r.failed());
   EXPECT_EQ(r.schedules, 500u);
 }
 
 TEST(Latch, ReleasesWaitersOnlyWhenEveryArrivalHappened) {
-  auto r = weft::testing::explore(
-      [] {
-        Latch done(3, "done");
-        Atomic<int> arrived{0};
-        std::vector<JoinHandle> strands;
-        for (int i = 0; i < 3; ++i) {
-          strands.push_back(spawn([&] {
-            arrived.fetch_add(1);
-            done.count_down();
-          }));
-        }
-        done.wait();
-        WEFT_ASSERT(arrived.load() == 3);
-        for (auto& s : strands) s.join();
-      },
-      options("portfolio", 500));
+  auto r = weft::testing::explore(options("portfolio", 500), [] {
+    Latch done(3, "done");
+    Atomic<int> arrived{0};
+    std::vector<JoinHandle> strands;
+    for (int i = 0; i < 3; ++i) {
+      strands.push_back(spawn([&] {
+        arrived.fetch_add(1);
+        done.count_down();
+      }));
+    }
+    done.wait();
+    WEFT_ASSERT(arrived.load() == 3);
+    for (auto& s : strands) s.join();
+  });
   EXPECT_FALSE(r.failed());
 }
 

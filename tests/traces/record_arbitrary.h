@@ -65,6 +65,17 @@ struct Arbitrary<weft::traces::TimeRecord> {
 };
 
 template <>
+struct Arbitrary<weft::traces::OpRecord> {
+  static Gen<weft::traces::OpRecord> arbitrary() {
+    using O = weft::traces::OpRecord;
+    return gen::build<O>(
+        gen::set(&O::kind), gen::set(&O::has_value), gen::set(&O::is_signed),
+        gen::set(&O::blocks), gen::set(&O::strand), gen::set(&O::step),
+        gen::set(&O::value), gen::set(&O::what), gen::set(&O::where));
+  }
+};
+
+template <>
 struct Arbitrary<weft::traces::AllocRecord> {
   static Gen<weft::traces::AllocRecord> arbitrary() {
     using A = weft::traces::AllocRecord;
@@ -122,6 +133,7 @@ struct Arbitrary<weft::traces::Record> {
         gen::cast<R>(gen::arbitrary<weft::traces::TimeRecord>()),
         gen::cast<R>(gen::arbitrary<weft::traces::AllocRecord>()),
         gen::cast<R>(gen::arbitrary<weft::traces::SlotRecord>()),
+        gen::cast<R>(gen::arbitrary<weft::traces::OpRecord>()),
         gen::cast<R>(gen::arbitrary<weft::traces::FlightRecord>()));
   }
 };

@@ -349,8 +349,8 @@ TEST(TraceReader, NewerMajorVersionIsRefusedNamingBothVersions) {
   bytes[8] = 3;  // major version
   put_bytes(path, bytes);
   const std::string e = open_error(path);
-  EXPECT_THAT(e, HasSubstr("format version 3.0 is newer than this weft reads "
-                           "(2.0)"));
+  EXPECT_THAT(e, HasSubstr("format version 3.2 is newer than this weft reads "
+                           "(2.2)"));
   EXPECT_THAT(e, HasSubstr("at byte 8"));
   std::remove(path.c_str());
 }

@@ -103,6 +103,9 @@ int main(int argc, char** argv) {
   std::string simulated;
   weft::sim::ExploreOptions options;
   options.iterations = 200;
+  // The outputs are read after explore() returns, so the schedules run in
+  // this process (crash containment would keep them in its child).
+  options.contain = weft::sim::ExploreOptions::Contain::kOff;
   const auto result = weft::sim::explore(options, [&] {
     simulated = game(1000);
     WEFT_ASSERT_MSG(simulated == expected, simulated);

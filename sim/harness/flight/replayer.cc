@@ -44,6 +44,13 @@ std::string op_name(Op op) {
   return kNames[static_cast<int>(op)];
 }
 
+// "an atomic read", "a lock".
+std::string with_article(const std::string& noun) {
+  return (std::string("aeiou").find(noun.front()) != std::string::npos ? "an "
+                                                                       : "a ") +
+         noun;
+}
+
 std::string describe(const traces::FlightRecord& e) {
   const Op op = static_cast<Op>(e.op);
   std::string d = op_name(op);
@@ -207,8 +214,8 @@ std::uint64_t FlightReplay::on_op(Op op, const void* object,
   if (me >= of_.size()) of_.resize(me + 1, kNoThread);
   const traces::FlightRecord* e = next_of(me);
   if (e != nullptr && static_cast<Op>(e->op) != op) {
-    diverge("it did a " + op_name(op) + " where the recording has the " +
-            describe(*e));
+    diverge("it did " + with_article(op_name(op)) +
+            " where the recording has the " + describe(*e));
     e = nullptr;
   }
   if (op == Op::kSpawn) {

@@ -21,6 +21,7 @@
 #include "sim/harness/schedule_trace.h"
 #include "sim/scheduler.h"
 #include "traces/format.h"
+#include "traces/self_exe.h"
 
 namespace weft::sim::flight {
 namespace {
@@ -227,9 +228,11 @@ int replay(const std::string& file, const std::function<void()>& body) {
 }  // namespace
 
 int run(int argc, char** argv, const std::function<void()>& body) {
-  g_command.clear();
-  for (int i = 0; i < argc; ++i)
-    g_command += (i ? " " : "") + std::string(argv[i]);
+  // The program by its full path, so `weft replay FILE` runs it from
+  // anywhere.
+  const std::string self = traces::self_executable();
+  g_command = self.empty() && argc > 0 ? argv[0] : self;
+  for (int i = 1; i < argc; ++i) g_command += " " + std::string(argv[i]);
   if (const char* file = env("WEFT_REPLAY")) return replay(file, body);
   if (const char* dir = env("WEFT_RECORD")) return record(dir, body);
   return run_body(body);

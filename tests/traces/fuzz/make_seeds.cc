@@ -44,6 +44,19 @@ void write(const std::string& path, TraceKind kind, const std::string& form,
       c.picked = c.chosen;
       c.step = i;
       w.append(c);
+      if (i % 3 == 1) {  // what the strand did, or where it blocked
+        OpRecord op;
+        op.kind = c.kind;
+        op.has_value = op.is_signed = i % 2 == 0;
+        op.blocks = i % 4 == 1;
+        op.strand = c.strand;
+        op.step = i;
+        op.value = static_cast<std::uint64_t>(-static_cast<std::int64_t>(i));
+        op.what =
+            op.blocks ? "lock mutex 'm' held by strand 's1'" : "load atomic";
+        op.where = "dir/file.cc:" + std::to_string(10 + i);
+        w.append(op);
+      }
       if (i == 11) {
         FailureRecord f;
         f.step = i;

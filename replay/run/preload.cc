@@ -1,0 +1,86 @@
+// The LD_PRELOAD module of `weft run`: the interposer (sim/intercept) with
+// the engine and explore() built in, and a wrapper around the program's
+// main, reached through __libc_start_main. When `weft run` started the
+// program (WEFT_RUN=1), the wrapper is the fork server: it explores the
+// program's main as the first strand, each schedule in a fork of this
+// process (ForkIsolation), prints explore's report and the failing
+// schedule's output, and exits 0 (pass), 1 (a failure) or 2 (bad input).
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "replay/run/fork_run.h"
+#include "sim/check.h"
+#include "sim/harness/explore.h"
+#include "sim/intercept/intercept.h"
+
+namespace {
+
+using MainFn = int (*)(int, char**, char**);
+MainFn g_main = nullptr;
+
+int explore_main(int argc, char** argv, char** envp) {
+  using weft::sim::ExploreOptions;
+  ExploreOptions o;
+  const char* name = std::strrchr(argv[0], '/');
+  o.name = name != nullptr ? name + 1 : argv[0];
+  if (const char* c = std::getenv("WEFT_RUN_COMMAND")) o.command = c;
+  int status = 2;
+  try {
+    // Each schedule is a fork already: no containment around them.
+    unsetenv("WEFT_CONTAIN");
+    o.contain = ExploreOptions::Contain::kOff;
+    ExploreOptions probe = o;  // explore() applies WEFT_* itself
+    weft::sim::apply_environment(probe);
+    weft::run::ForkIsolation isolation(probe.limits.max_steps,
+                                       probe.watchdog_s);
+    weft::sim::Scheduler::set_isolation(&isolation);
+    const weft::sim::ExploreResult r =
+        weft::sim::explore(o, [argc, argv, envp] {
+          const int rc = g_main(argc, argv, envp);
+          weft::run::ForkIsolation::finish_child(
+              *weft::sim::Scheduler::current(), rc);
+        });
+    weft::sim::Scheduler::set_isolation(nullptr);
+    if (!isolation.unsupported().empty()) {
+      std::fprintf(stderr, "weft run: %s\n", isolation.unsupported().c_str());
+      std::fflush(stderr);
+      _exit(2);
+    }
+    if (r.failed()) {
+      std::fprintf(stderr,
+                   "--- output of %s in the failing schedule ---\n%s"
+                   "--- end of output ---\n",
+                   o.name.c_str(), isolation.failing_output().c_str());
+      status = 1;
+    } else {
+      std::fprintf(stderr, "%s\n", r.summary.c_str());
+      status = 0;
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "weft run: %s\n", e.what());
+  }
+  std::fflush(nullptr);
+  // The program's own exit handlers and destructors belong to schedules
+  // that ran in the children.
+  _exit(status);
+}
+
+}  // namespace
+
+extern "C" int __libc_start_main(MainFn main, int argc, char** argv,
+                                 void (*init)(), void (*fini)(),
+                                 void (*rtld_fini)(), void* stack_end) {
+  using Start =
+      int (*)(MainFn, int, char**, void (*)(), void (*)(), void (*)(), void*);
+  auto real = reinterpret_cast<Start>(dlsym(RTLD_NEXT, "__libc_start_main"));
+  const char* active = std::getenv("WEFT_RUN");
+  if (active == nullptr || std::strcmp(active, "1") != 0)
+    return real(main, argc, argv, init, fini, rtld_fini, stack_end);
+  g_main = main;
+  return real(explore_main, argc, argv, init, fini, rtld_fini, stack_end);
+}

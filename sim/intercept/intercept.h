@@ -1,0 +1,55 @@
+// weft::intercept: the threading and time API of unmodified code (pthreads,
+// and so std::thread, std::mutex, std::condition_variable, sleeps and
+// clocks) interposed. On a strand of a simulation each call is a choice
+// point or virtual time on the engine's own wait queue; anywhere else it
+// forwards to the real function after one thread-local check. This header
+// is the small surface other interposers (instrumented atomics) call into.
+#pragma once
+
+#include <pthread.h>
+
+#include "sim/scheduler.h"
+
+namespace weft::intercept {
+
+// The scheduler whose strand runs on this thread, or null: outside a
+// simulation, on its scheduling context, or while it tears a run down.
+// The one check every interposed call makes first.
+inline sim::Scheduler* strand_scheduler() {
+  sim::Scheduler* s = sim::Scheduler::current();
+  if (s == nullptr) [[likely]]
+    return nullptr;
+  if (s->current_strand() == sim::kNoStrand) return nullptr;
+  return s;
+}
+
+// pthread_create on a strand: starts a strand named "thread-<n>" (n counts
+// the threads this run created, from 1) running fn(arg), a choice point
+// (kSpawn). `*thread` is a handle only the interposed functions understand.
+int create_thread(sim::Scheduler& s, pthread_t* thread, void* (*fn)(void*),
+                  void* arg, bool detached);
+
+// A call weft cannot simulate (fork, exec, pthread_cancel, ...) made on a
+// strand: reports `what` through the handler (weft run ends with status 2)
+// or, by default, fails the schedule naming the call. The call then
+// returns an error (ENOSYS) and the strand stops at its next choice point:
+// most of these functions are declared noexcept, so nothing is thrown.
+void unsupported(sim::Scheduler& s, const char* what);
+using UnsupportedHandler = void (*)(sim::Scheduler& s, const char* what);
+void set_unsupported_handler(UnsupportedHandler handler);
+
+// Called when a strand is resumed inside an interposed call to be torn
+// down at the end of a failed run, before anything unwinds (null: unwind
+// as usual). `weft run` ends its per-schedule process there: a C program's
+// frames are never unwound.
+using TeardownHook = void (*)(sim::Scheduler& s);
+void set_teardown_hook(TeardownHook hook);
+TeardownHook teardown_hook();
+
+// Virtual time as the interposed clocks show it: CLOCK_REALTIME starts at
+// 2026-01-01T00:00:00Z, the monotonic clocks at 1000 s, both when the run
+// starts, so programs that print or subtract times behave alike each run.
+inline constexpr long long kRealtimeBaseSeconds = 1'767'225'600;
+inline constexpr long long kMonotonicBaseSeconds = 1'000;
+
+}  // namespace weft::intercept

@@ -1,0 +1,251 @@
+// Threads, interposed: pthread_create on a strand starts a strand, join is
+// the scheduler's join (kJoin), pthread_exit unwinds the strand, and
+// pthread_self is a handle made from the strand id. Calls weft cannot
+// simulate (fork, exec, cancelling or signalling a thread) are reported.
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "sim/intercept/real.h"
+#include "sim/intercept/world.h"
+
+namespace weft::intercept {
+namespace {
+
+using internal::World;
+
+// Handles of strands: a tag no real pthread_t (a pointer) carries.
+constexpr std::uint64_t kHandleTag = 0x5745'4654'0000'0000ULL;  // "WEFT"
+constexpr std::uint64_t kHandleMask = 0xffff'ffff'0000'0000ULL;
+
+pthread_t handle_of(sim::StrandId id) {
+  return static_cast<pthread_t>(kHandleTag | id);
+}
+
+// The strand of a handle, or kNoStrand if it is not one of ours.
+sim::StrandId strand_of(pthread_t t) {
+  const auto v = static_cast<std::uint64_t>(t);
+  if ((v & kHandleMask) != kHandleTag) return sim::kNoStrand;
+  return static_cast<sim::StrandId>(v & ~kHandleMask);
+}
+
+// Thrown by pthread_exit on a strand; caught where the strand started.
+struct ThreadExit {
+  void* result;
+};
+
+}  // namespace
+
+int create_thread(sim::Scheduler& s, pthread_t* thread, void* (*fn)(void*),
+                  void* arg, bool detached) {
+  World& w = World::of(s);
+  const std::string name = "thread-" + std::to_string(w.next_thread_number());
+  sim::Scheduler* sched = &s;
+  // The id the strand gets is known only after spawn; the body reads it.
+  const sim::StrandId id = s.spawn(name, [sched, fn, arg] {
+    void* result = nullptr;
+    try {
+      result = fn(arg);
+    } catch (const ThreadExit& e) {
+      result = e.result;
+    }
+    World::of(*sched).thread(sched->current_strand()).result = result;
+  });
+  internal::Thread& t = w.thread(id);
+  t.is_thread = true;
+  t.detached = detached;
+  *thread = handle_of(id);
+  return 0;
+}
+
+}  // namespace weft::intercept
+
+using namespace weft::intercept;
+using namespace weft::intercept::internal;
+
+namespace {
+WEFT_REAL_SLOT(pthread_create);
+WEFT_REAL_SLOT(pthread_join);
+WEFT_REAL_SLOT(pthread_detach);
+WEFT_REAL_SLOT(pthread_exit);
+WEFT_REAL_SLOT(pthread_self);
+WEFT_REAL_SLOT(pthread_setname_np);
+WEFT_REAL_SLOT(pthread_cancel);
+WEFT_REAL_SLOT(pthread_kill);
+WEFT_REAL_SLOT(sched_yield);
+WEFT_REAL_SLOT(fork);
+WEFT_REAL_SLOT(execve);
+WEFT_REAL_SLOT(execv);
+WEFT_REAL_SLOT(execvp);
+WEFT_REAL_SLOT(system);
+WEFT_REAL_SLOT(posix_spawn);
+WEFT_REAL_SLOT(posix_spawnp);
+
+// Over a handle we did not make: only strands' handles mean anything in a
+// simulation.
+weft::sim::StrandId joinable_strand(Scheduler& s, pthread_t t, int& error) {
+  const weft::sim::StrandId id = strand_of(t);
+  error = 0;
+  if (id == weft::sim::kNoStrand || !World::of(s).thread(id).is_thread)
+    error = ESRCH;
+  else if (World::of(s).thread(id).detached || World::of(s).thread(id).joined)
+    error = EINVAL;
+  else if (id == s.current_strand())
+    error = EDEADLK;
+  return id;
+}
+
+}  // namespace
+
+extern "C" {
+
+int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
+                   void* (*fn)(void*), void* arg) {
+  Scheduler* s = strand_scheduler();
+  if (s == nullptr) [[likely]]
+    return WEFT_REAL(pthread_create)(thread, attr, fn, arg);
+  Call call(*s, "pthread_create");
+  int detach = PTHREAD_CREATE_JOINABLE;
+  if (attr != nullptr) pthread_attr_getdetachstate(attr, &detach);
+  return create_thread(*s, thread, fn, arg, detach == PTHREAD_CREATE_DETACHED);
+}
+
+int pthread_join(pthread_t t, void** result) {
+  Scheduler* s = strand_scheduler();
+  if (s == nullptr) [[likely]]
+    return WEFT_REAL(pthread_join)(t, result);
+  Call call(*s, "pthread_join");
+  int error = 0;
+  const weft::sim::StrandId id = joinable_strand(*s, t, error);
+  if (error != 0) return error;
+  World::of(*s).thread(id).joined = true;
+  s->join(id, {});
+  if (result != nullptr) *result = World::of(*s).thread(id).result;
+  return 0;
+}
+
+int pthread_detach(pthread_t t) {
+  Scheduler* s = strand_scheduler();
+  if (s == nullptr) [[likely]]
+    return WEFT_REAL(pthread_detach)(t);
+  Call call(*s, "pthread_detach");
+  int error = 0;
+  const weft::sim::StrandId id = joinable_strand(*s, t, error);
+  if (error != 0 && error != EDEADLK) return error;
+  World::of(*s).thread(id).detached = true;
+  return 0;
+}
+
+void pthread_exit(void* result) {
+  if (Scheduler* s = strand_scheduler()) {
+    s->set_activity("pthread_exit");
+    throw ThreadExit{result};
+  }
+  WEFT_REAL(pthread_exit)(result);
+  __builtin_unreachable();
+}
+
+pthread_t pthread_self() noexcept {
+  if (Scheduler* s = strand_scheduler()) [[unlikely]]
+    return handle_of(s->current_strand());
+  return WEFT_REAL(pthread_self)();
+}
+
+int pthread_setname_np(pthread_t t, const char* name) noexcept {
+  if (strand_scheduler() != nullptr) return 0;  // strands keep weft's names
+  return WEFT_REAL(pthread_setname_np)(t, name);
+}
+
+int pthread_cancel(pthread_t t) {
+  if (Scheduler* s = strand_scheduler()) {
+    unsupported(*s, "pthread_cancel");
+    return ENOSYS;
+  }
+  return WEFT_REAL(pthread_cancel)(t);
+}
+
+int pthread_kill(pthread_t t, int sig) noexcept {
+  Scheduler* s = strand_scheduler();
+  if (s != nullptr && sig != 0) {
+    unsupported(*s, "pthread_kill");
+    return ENOSYS;
+  }
+  if (s != nullptr) return strand_of(t) == weft::sim::kNoStrand ? ESRCH : 0;
+  return WEFT_REAL(pthread_kill)(t, sig);
+}
+
+int sched_yield() noexcept {
+  if (Scheduler* s = strand_scheduler()) [[unlikely]] {
+    Call call(*s, "sched_yield");
+    s->choice_point(weft::sim::ChoiceKind::kYield);
+    return 0;
+  }
+  return WEFT_REAL(sched_yield)();
+}
+
+pid_t fork() noexcept {
+  if (Scheduler* s = strand_scheduler()) {
+    unsupported(*s, "fork");
+    return -1;
+  }
+  return WEFT_REAL(fork)();
+}
+
+int execve(const char* path, char* const argv[], char* const envp[]) noexcept {
+  if (Scheduler* s = strand_scheduler()) {
+    unsupported(*s, "execve");
+    return -1;
+  }
+  return WEFT_REAL(execve)(path, argv, envp);
+}
+
+int execv(const char* path, char* const argv[]) noexcept {
+  if (Scheduler* s = strand_scheduler()) {
+    unsupported(*s, "execv");
+    return -1;
+  }
+  return WEFT_REAL(execv)(path, argv);
+}
+
+int execvp(const char* file, char* const argv[]) noexcept {
+  if (Scheduler* s = strand_scheduler()) {
+    unsupported(*s, "execvp");
+    return -1;
+  }
+  return WEFT_REAL(execvp)(file, argv);
+}
+
+int system(const char* command) {
+  if (Scheduler* s = strand_scheduler()) {
+    unsupported(*s, "system");
+    return -1;
+  }
+  return WEFT_REAL(system)(command);
+}
+
+int posix_spawn(pid_t* pid, const char* path,
+                const posix_spawn_file_actions_t* actions,
+                const posix_spawnattr_t* attr, char* const argv[],
+                char* const envp[]) {
+  if (Scheduler* s = strand_scheduler()) {
+    unsupported(*s, "posix_spawn");
+    return ENOSYS;
+  }
+  return WEFT_REAL(posix_spawn)(pid, path, actions, attr, argv, envp);
+}
+
+int posix_spawnp(pid_t* pid, const char* file,
+                 const posix_spawn_file_actions_t* actions,
+                 const posix_spawnattr_t* attr, char* const argv[],
+                 char* const envp[]) {
+  if (Scheduler* s = strand_scheduler()) {
+    unsupported(*s, "posix_spawnp");
+    return ENOSYS;
+  }
+  return WEFT_REAL(posix_spawnp)(pid, file, actions, attr, argv, envp);
+}
+
+}  // extern "C"

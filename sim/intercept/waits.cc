@@ -1,0 +1,308 @@
+// Condition variables, semaphores, barriers and pthread_once, interposed.
+// A condition wait is a choice point (kWait) before the enqueue, releases
+// the mutex in the same step, may wake spuriously (a value choice, as
+// weft::CondVar) and relocks after a choice point; a signal's choice of
+// waiter is a value choice. Internal to sim/intercept.
+#include <semaphore.h>
+
+#include "sim/intercept/real.h"
+#include "sim/intercept/world.h"
+
+using namespace weft::intercept;
+using namespace weft::intercept::internal;
+using weft::sim::ChoiceKind;
+
+namespace {
+WEFT_REAL_SLOT(pthread_cond_wait);
+WEFT_REAL_SLOT(pthread_cond_timedwait);
+WEFT_REAL_SLOT(pthread_cond_clockwait);
+WEFT_REAL_SLOT(pthread_cond_signal);
+WEFT_REAL_SLOT(pthread_cond_broadcast);
+WEFT_REAL_SLOT(pthread_cond_init);
+WEFT_REAL_SLOT(pthread_cond_destroy);
+WEFT_REAL_SLOT(sem_wait);
+WEFT_REAL_SLOT(sem_trywait);
+WEFT_REAL_SLOT(sem_timedwait);
+WEFT_REAL_SLOT(sem_clockwait);
+WEFT_REAL_SLOT(sem_post);
+WEFT_REAL_SLOT(sem_getvalue);
+WEFT_REAL_SLOT(sem_init);
+WEFT_REAL_SLOT(sem_destroy);
+WEFT_REAL_SLOT(pthread_barrier_wait);
+WEFT_REAL_SLOT(pthread_barrier_init);
+WEFT_REAL_SLOT(pthread_barrier_destroy);
+WEFT_REAL_SLOT(pthread_once);
+
+Object& cond_object(Scheduler& s, pthread_cond_t* c) {
+  return World::of(s).object(c, Object::Kind::kCond, [c](Object& o) {
+    // glibc keeps the clock of pthread_condattr_setclock in __wrefs bit 1.
+    o.monotonic = (c->__data.__wrefs & 2) != 0;
+  });
+}
+
+int cond_wait(pthread_cond_t* c, pthread_mutex_t* m, const Nanos* deadline,
+              const char* what) {
+  Scheduler& s = *strand_scheduler();
+  Call call(s, what);
+  Object& cv = cond_object(s, c);
+  Object& mx = mutex_object(s, m);
+  if (mx.owner != s.current_strand() && !s.tearing_down())
+    misuse(s, std::string("called ") + what + " on " + cv.describe() +
+                  " without holding " + mx.describe());
+  // The enqueue is visible to signallers: a choice point before it lets a
+  // signal land between the caller's last check and its wait.
+  s.choice_point(ChoiceKind::kWait,
+                 op(ChoiceKind::kWait, &cv, weft::sim::Access::kWrite, &mx));
+  const StrandId me = s.current_strand();
+  cv.waiters.add(me);
+  const std::uint32_t depth = release_mutex_for_wait(s, mx);
+  bool notified = true;
+  if (s.limits().spurious_wakeups && deadline == nullptr &&
+      s.choose_value(ChoiceKind::kWait, 2) == 1) {
+    cv.waiters.remove(me);
+    s.choice_point(ChoiceKind::kWait,
+                   op(ChoiceKind::kWait, &cv, weft::sim::Access::kWrite, &mx));
+  } else {
+    notified = cv.waiters.block_until_woken(s, ChoiceKind::kWait, &cv,
+                                            "be signalled by", {}, deadline);
+  }
+  s.choice_point(ChoiceKind::kLock, op(ChoiceKind::kLock, &mx));
+  acquire_mutex(s, mx, nullptr);
+  mx.depth = depth;
+  return notified ? 0 : ETIMEDOUT;
+}
+
+int cond_signal(Scheduler& s, pthread_cond_t* c, bool all) {
+  Call call(s, all ? "pthread_cond_broadcast" : "pthread_cond_signal");
+  Object& cv = cond_object(s, c);
+  s.choice_point(ChoiceKind::kNotify, op(ChoiceKind::kNotify, &cv), false);
+  if (cv.waiters.empty()) return 0;
+  if (all) {
+    cv.waiters.wake_all(s);
+    return 0;
+  }
+  const auto n = static_cast<std::uint32_t>(cv.waiters.size());
+  cv.waiters.wake_at(s, n > 1 ? s.choose_value(ChoiceKind::kNotify, n) : 0);
+  return 0;
+}
+
+Object& sem_object(Scheduler& s, sem_t* sem) {
+  return World::of(s).object(sem, Object::Kind::kSem, [sem](Object& o) {
+    int v = 0;
+    WEFT_REAL(sem_getvalue)(sem, &v);
+    o.count = v < 0 ? 0 : static_cast<std::uint64_t>(v);
+  });
+}
+
+int sem_acquire(sem_t* sem, bool try_only, const Nanos* deadline,
+                const char* what) {
+  Scheduler& s = *strand_scheduler();
+  Call call(s, what);
+  Object& o = sem_object(s, sem);
+  s.choice_point(ChoiceKind::kAcquire, op(ChoiceKind::kAcquire, &o), !try_only);
+  while (o.count == 0) {
+    if (try_only) {
+      call.set_errno(EAGAIN);
+      return -1;
+    }
+    o.waiters.add(s.current_strand());
+    if (!o.waiters.block_until_woken(s, ChoiceKind::kAcquire, &o, "acquire", {},
+                                     deadline) &&
+        o.count == 0 && (deadline != nullptr || s.tearing_down())) {
+      call.set_errno(ETIMEDOUT);
+      return -1;
+    }
+  }
+  --o.count;
+  return 0;
+}
+
+}  // namespace
+
+extern "C" {
+
+int pthread_cond_wait(pthread_cond_t* c, pthread_mutex_t* m) {
+  if (strand_scheduler() == nullptr) [[likely]]
+    return WEFT_REAL(pthread_cond_wait)(c, m);
+  return cond_wait(c, m, nullptr, "pthread_cond_wait");
+}
+
+int pthread_cond_timedwait(pthread_cond_t* c, pthread_mutex_t* m,
+                           const timespec* abs) {
+  Scheduler* s = strand_scheduler();
+  if (s == nullptr) [[likely]]
+    return WEFT_REAL(pthread_cond_timedwait)(c, m, abs);
+  const bool mono = cond_object(*s, c).monotonic;
+  const Nanos d =
+      virtual_deadline(mono ? CLOCK_MONOTONIC : CLOCK_REALTIME, *abs);
+  return cond_wait(c, m, &d, "pthread_cond_timedwait");
+}
+
+int pthread_cond_clockwait(pthread_cond_t* c, pthread_mutex_t* m,
+                           clockid_t clock, const timespec* abs) {
+  if (strand_scheduler() == nullptr) [[likely]]
+    return WEFT_REAL(pthread_cond_clockwait)(c, m, clock, abs);
+  const Nanos d = virtual_deadline(clock, *abs);
+  return cond_wait(c, m, &d, "pthread_cond_clockwait");
+}
+
+int pthread_cond_signal(pthread_cond_t* c) {
+  if (Scheduler* s = strand_scheduler()) [[unlikely]]
+    return cond_signal(*s, c, false);
+  return WEFT_REAL(pthread_cond_signal)(c);
+}
+
+int pthread_cond_broadcast(pthread_cond_t* c) {
+  if (Scheduler* s = strand_scheduler()) [[unlikely]]
+    return cond_signal(*s, c, true);
+  return WEFT_REAL(pthread_cond_broadcast)(c);
+}
+
+int pthread_cond_init(pthread_cond_t* c, const pthread_condattr_t* a) {
+  const int r = WEFT_REAL(pthread_cond_init)(c, a);
+  if (Scheduler* s = strand_scheduler()) World::of(*s).forget(c);
+  return r;
+}
+
+int pthread_cond_destroy(pthread_cond_t* c) {
+  if (Scheduler* s = strand_scheduler()) {
+    World::of(*s).forget(c);
+    return 0;
+  }
+  return WEFT_REAL(pthread_cond_destroy)(c);
+}
+
+int sem_wait(sem_t* sem) {
+  if (strand_scheduler() == nullptr) [[likely]]
+    return WEFT_REAL(sem_wait)(sem);
+  return sem_acquire(sem, false, nullptr, "sem_wait");
+}
+
+int sem_trywait(sem_t* sem) {
+  if (strand_scheduler() == nullptr) [[likely]]
+    return WEFT_REAL(sem_trywait)(sem);
+  return sem_acquire(sem, true, nullptr, "sem_trywait");
+}
+
+int sem_timedwait(sem_t* sem, const timespec* abs) {
+  if (strand_scheduler() == nullptr) [[likely]]
+    return WEFT_REAL(sem_timedwait)(sem, abs);
+  const Nanos d = virtual_deadline(CLOCK_REALTIME, *abs);
+  return sem_acquire(sem, false, &d, "sem_timedwait");
+}
+
+int sem_clockwait(sem_t* sem, clockid_t clock, const timespec* abs) {
+  if (strand_scheduler() == nullptr) [[likely]]
+    return WEFT_REAL(sem_clockwait)(sem, clock, abs);
+  const Nanos d = virtual_deadline(clock, *abs);
+  return sem_acquire(sem, false, &d, "sem_clockwait");
+}
+
+int sem_post(sem_t* sem) {
+  Scheduler* s = strand_scheduler();
+  if (s == nullptr) [[likely]]
+    return WEFT_REAL(sem_post)(sem);
+  Call call(*s, "sem_post");
+  Object& o = sem_object(*s, sem);
+  s->choice_point(ChoiceKind::kRelease, op(ChoiceKind::kRelease, &o), false);
+  ++o.count;
+  o.waiters.wake_all(*s);
+  return 0;
+}
+
+int sem_getvalue(sem_t* sem, int* value) {
+  Scheduler* s = strand_scheduler();
+  if (s == nullptr) [[likely]]
+    return WEFT_REAL(sem_getvalue)(sem, value);
+  Call call(*s, "sem_getvalue");
+  Object& o = sem_object(*s, sem);
+  s->choice_point(ChoiceKind::kAcquire,
+                  op(ChoiceKind::kAcquire, &o, weft::sim::Access::kRead));
+  *value = static_cast<int>(o.count);
+  return 0;
+}
+
+int sem_init(sem_t* sem, int pshared, unsigned value) {
+  const int r = WEFT_REAL(sem_init)(sem, pshared, value);
+  if (Scheduler* s = strand_scheduler()) World::of(*s).forget(sem);
+  return r;
+}
+
+int sem_destroy(sem_t* sem) {
+  if (Scheduler* s = strand_scheduler()) {
+    World::of(*s).forget(sem);
+    return 0;
+  }
+  return WEFT_REAL(sem_destroy)(sem);
+}
+
+int pthread_barrier_init(pthread_barrier_t* b, const pthread_barrierattr_t* a,
+                         unsigned count) {
+  const int r = WEFT_REAL(pthread_barrier_init)(b, a, count);
+  if (Scheduler* s = strand_scheduler()) World::of(*s).forget(b);
+  return r;
+}
+
+int pthread_barrier_destroy(pthread_barrier_t* b) {
+  if (Scheduler* s = strand_scheduler()) {
+    World::of(*s).forget(b);
+    return 0;
+  }
+  return WEFT_REAL(pthread_barrier_destroy)(b);
+}
+
+int pthread_barrier_wait(pthread_barrier_t* b) {
+  Scheduler* s = strand_scheduler();
+  if (s == nullptr) [[likely]]
+    return WEFT_REAL(pthread_barrier_wait)(b);
+  Call call(*s, "pthread_barrier_wait");
+  Object& o = World::of(*s).object(b, Object::Kind::kBarrier, [b](Object& ob) {
+    // glibc's barrier: unsigned in, current_round, count, ...
+    unsigned count = 0;
+    __builtin_memcpy(&count, reinterpret_cast<const char*>(b) + 8,
+                     sizeof count);
+    ob.limit = count;
+  });
+  s->choice_point(ChoiceKind::kWait, op(ChoiceKind::kWait, &o));
+  if (++o.count >= o.limit) {
+    o.count = 0;
+    ++o.round;
+    o.waiters.wake_all(*s);
+    return PTHREAD_BARRIER_SERIAL_THREAD;
+  }
+  const std::uint64_t round = o.round;
+  while (o.round == round) {
+    o.waiters.add(s->current_strand());
+    if (!o.waiters.block_until_woken(*s, ChoiceKind::kWait, &o, "pass", {}))
+      break;
+  }
+  return 0;
+}
+
+int pthread_once(pthread_once_t* once, void (*init)()) {
+  Scheduler* s = strand_scheduler();
+  if (s == nullptr) [[likely]]
+    return WEFT_REAL(pthread_once)(once, init);
+  Call call(*s, "pthread_once");
+  // glibc marks a completed once control with bit 1: done before the run.
+  Object& o = World::of(*s).object(
+      once, Object::Kind::kOnce,
+      [once](Object& ob) { ob.round = (*once & 2) != 0 ? 2 : 0; });
+  s->choice_point(ChoiceKind::kLock, op(ChoiceKind::kLock, &o));
+  if (o.round == 0) {
+    o.round = 1;
+    init();
+    o.round = 2;
+    o.waiters.wake_all(*s);
+    return 0;
+  }
+  while (o.round != 2) {
+    o.waiters.add(s->current_strand());
+    if (!o.waiters.block_until_woken(*s, ChoiceKind::kLock, &o,
+                                     "wait for the initialiser of", {}))
+      break;
+  }
+  return 0;
+}
+
+}  // extern "C"

@@ -1,0 +1,66 @@
+# The commands behind the outputs shown in README.md and docs/guide.md, one
+# group per chapter (tests/docs/README.md). Add your chapter's group at the
+# end; keep the IDs the markers use.
+set(weft $<TARGET_FILE:weft>)
+set(examples ${PROJECT_BINARY_DIR}/docs/examples)
+
+# README.md, and the guide's "Trace files": the demo's report.
+weft_doc_output(demo_lost_update COMMAND ${weft} demo lost-update)
+
+# "Writing a first weft test", "Reading a failure", "Replaying it".
+weft_doc_output(first_test COMMAND $<TARGET_FILE:example_first_test>)
+weft_doc_output(fixed_counter COMMAND $<TARGET_FILE:example_fixed_counter>)
+weft_doc_output(demo_abba_deadlock COMMAND ${weft} demo abba-deadlock)
+weft_doc_output(first_test_by_seed
+  ENV WEFT_SEED=4 WEFT_ITERATIONS=1 WEFT_STRATEGY=surw "WEFT_SURW_PROFILE=8,4*2"
+  COMMAND $<TARGET_FILE:example_first_test>)
+weft_doc_output(bad_strategy EXIT 2 ENV WEFT_STRATEGY=nope
+  COMMAND ${weft} demo lost-update)
+weft_doc_output(bad_iterations EXIT 2 ENV WEFT_ITERATIONS=0
+  COMMAND ${weft} demo lost-update)
+
+# "When code under test crashes" (containment is off under TSan, and the
+# checks run in plain builds only).
+weft_doc_output(crash COMMAND $<TARGET_FILE:example_crash>)
+
+# "Spin loops and yield_now", "Time".
+weft_doc_output(spin_loop COMMAND $<TARGET_FILE:example_spin_loop>)
+weft_doc_output(timers COMMAND $<TARGET_FILE:example_timers>)
+
+# "weft trace": show and stat of the deadlock demo's trace.
+set(abba weft-traces/demo-abba-deadlock-seed23.weft)
+weft_doc_output(trace_show_abba COMMAND bash -c
+  "${weft} demo abba-deadlock >/dev/null 2>&1 && ${weft} trace show ${abba}")
+weft_doc_output(trace_stat_abba COMMAND bash -c
+  "${weft} demo abba-deadlock >/dev/null 2>&1 && ${weft} trace stat ${abba}")
+
+# "Testing a reactor-based component", "Isolates".
+weft_doc_output(reactor_silly_blocking
+  COMMAND $<TARGET_FILE:example_reactor_silly_blocking> --quick)
+weft_doc_output(worldgen COMMAND $<TARGET_FILE:example_worldgen> --quick)
+
+# "Testing an event-loop server": the five bugs and the shrunk trace of one.
+weft_doc_output(echo_bugs COMMAND $<TARGET_FILE:example_echo_bugs>)
+weft_doc_output(echo_trace_show COMMAND bash -c
+  "$<TARGET_FILE:example_echo_bugs> >/dev/null 2>&1 && ${weft} trace show weft-traces/echo-closes-on-half-close-seed3.shrunk.weft | grep -E 'event +(fault|I/O ready)|FAILURE'")
+
+# "Reproducing a production failure": the flaky reactor pool run under the
+# flight recorder until a run fails, its recording replayed 100 times, the
+# replay written as a schedule trace and drawn, the same for the
+# clock-decided timeout, and the recording replayed by the fixed program.
+# (A ';' would split the command: the loops end their lines instead.)
+set(flaky $<TARGET_FILE:flight_flaky_pool>)
+set(deadline $<TARGET_FILE:flight_deadline>)
+set(until_fails "\ndo :\ndone")
+set(record_flaky
+  "mkdir rec && while FLAKY_PAUSE_US=100 WEFT_RECORD=rec ${flaky} >/dev/null 2>&1${until_fails}")
+weft_doc_output(flight_record COMMAND bash -c
+  "mkdir rec && while FLAKY_PAUSE_US=100 WEFT_RECORD=rec ${flaky}${until_fails}")
+weft_doc_output(flight_replay EXIT 1 COMMAND bash -c
+  "${record_flaky} && WEFT_REPLAY=$(ls rec/*.trace) WEFT_REPLAY_TIMES=100 ${flaky}")
+weft_doc_output(flight_timeline COMMAND bash -c
+  "${record_flaky} && WEFT_REPLAY=$(ls rec/*.trace) WEFT_REPLAY_SCHEDULE=replayed.weft ${flaky} >/dev/null || ${weft} trace export replayed.weft --format html -o replayed.html >/dev/null && test -s replayed.html && ${weft} trace stat $(ls rec/*.trace)")
+weft_doc_output(flight_deadline EXIT 1 COMMAND bash -c
+  "mkdir rec && while WEFT_RECORD=rec ${deadline} >/dev/null 2>&1${until_fails} && WEFT_REPLAY=$(ls rec/*.trace) WEFT_REPLAY_TIMES=100 ${deadline}")
+weft_doc_output(flight_divergence EXIT 1 COMMAND bash -c
+  "${record_flaky} && FLAKY_FIXED=1 WEFT_REPLAY=$(ls rec/*.trace) ${flaky}")

@@ -1,0 +1,233 @@
+// Each interposed primitive on strands: the semantics of its pthread kind
+// (recursive, error-checking, try, timed), virtual time for sleeps, clocks
+// and timeouts, errno kept per strand, and unsupported calls reported.
+#include <errno.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include "sim/check.h"
+#include "sim/harness/explore.h"
+#include "sim/intercept/intercept.h"
+
+namespace weft::intercept {
+namespace {
+
+using sim::ExploreOptions;
+using ::testing::HasSubstr;
+
+ExploreOptions options(std::uint64_t iterations = 200) {
+  ExploreOptions o;
+  o.use_environment = false;
+  o.iterations = iterations;
+  o.print = false;
+  o.trace_dir.clear();
+  o.contain = ExploreOptions::Contain::kOff;
+  o.shrink = false;
+  return o;
+}
+
+void expect_pass(const sim::ExploreResult& r) {
+  EXPECT_FALSE(r.failed()) << r.report;
+}
+
+pthread_t start(void* (*fn)(void*), void* arg = nullptr) {
+  pthread_t t;
+  EXPECT_EQ(pthread_create(&t, nullptr, fn, arg), 0);
+  return t;
+}
+
+TEST(InterceptPrimitives, RecursiveMutexRelocksAndErrorCheckingOneSaysEdeadlk) {
+  expect_pass(sim::explore(options(20), [] {
+    pthread_mutex_t rec = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+    pthread_mutex_t chk = PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP;
+    WEFT_ASSERT(pthread_mutex_lock(&rec) == 0);
+    WEFT_ASSERT(pthread_mutex_lock(&rec) == 0);
+    WEFT_ASSERT(pthread_mutex_unlock(&rec) == 0);
+    WEFT_ASSERT(pthread_mutex_unlock(&rec) == 0);
+    WEFT_ASSERT(pthread_mutex_unlock(&rec) == EPERM);
+    WEFT_ASSERT(pthread_mutex_lock(&chk) == 0);
+    WEFT_ASSERT(pthread_mutex_lock(&chk) == EDEADLK);
+    WEFT_ASSERT(pthread_mutex_unlock(&chk) == 0);
+  }));
+}
+
+pthread_mutex_t g_m = PTHREAD_MUTEX_INITIALIZER;
+
+TEST(InterceptPrimitives,
+     TrylockSeesTheOtherThreadHoldingTheMutexInSomeSchedules) {
+  std::set<int> seen;
+  ExploreOptions o = options();
+  o.strategy = "dfs";
+  o.iterations = 10000;
+  expect_pass(sim::explore(o, [&seen] {
+    pthread_t t = start([](void*) -> void* {
+      pthread_mutex_lock(&g_m);
+      pthread_mutex_unlock(&g_m);
+      return nullptr;
+    });
+    const int r = pthread_mutex_trylock(&g_m);
+    if (r == 0) pthread_mutex_unlock(&g_m);
+    seen.insert(r);
+    pthread_join(t, nullptr);
+  }));
+  EXPECT_EQ(seen, (std::set<int>{0, EBUSY}));
+}
+
+TEST(InterceptPrimitives, TimedlockTimesOutInVirtualTime) {
+  expect_pass(sim::explore(options(50), [] {
+    static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&m);
+    pthread_t t = start([](void*) -> void* {
+      timespec now;
+      clock_gettime(CLOCK_REALTIME, &now);
+      timespec abs = now;
+      abs.tv_sec += 1;
+      WEFT_ASSERT(pthread_mutex_timedlock(&m, &abs) == ETIMEDOUT);
+      timespec after;
+      clock_gettime(CLOCK_REALTIME, &after);
+      WEFT_ASSERT(after.tv_sec == now.tv_sec + 1);
+      return nullptr;
+    });
+    pthread_join(t, nullptr);
+    pthread_mutex_unlock(&m);
+  }));
+}
+
+TEST(InterceptPrimitives, StdSleepsAndSteadyClockFollowVirtualTime) {
+  const auto real_start = std::chrono::steady_clock::now();
+  expect_pass(sim::explore(options(5), [] {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(std::chrono::hours(1));
+    usleep(500);
+    const auto t1 = std::chrono::steady_clock::now();
+    WEFT_ASSERT(t1 - t0 ==
+                std::chrono::hours(1) + std::chrono::microseconds(500));
+    WEFT_ASSERT(time(nullptr) == kRealtimeBaseSeconds + 3600);
+  }));
+  // Five virtual hours took no real hour.
+  EXPECT_LT(std::chrono::steady_clock::now() - real_start,
+            std::chrono::minutes(10));
+}
+
+TEST(InterceptPrimitives, CondTimedwaitReturnsEtimedoutAtItsVirtualDeadline) {
+  expect_pass(sim::explore(options(50), [] {
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+    pthread_mutex_lock(&m);
+    timespec abs;
+    clock_gettime(CLOCK_REALTIME, &abs);
+    abs.tv_sec += 2;
+    int r = 0;
+    while (r == 0) r = pthread_cond_timedwait(&c, &m, &abs);
+    WEFT_ASSERT(r == ETIMEDOUT);
+    pthread_mutex_unlock(&m);
+  }));
+}
+
+int g_flag = 0;
+pthread_cond_t g_cond = PTHREAD_COND_INITIALIZER;
+
+TEST(InterceptPrimitives, ALostWakeUpIsFoundAsADeadlock) {
+  const sim::ExploreResult r = sim::explore(options(500), [] {
+    g_flag = 0;
+    pthread_t t = start([](void*) -> void* {
+      g_flag = 1;
+      pthread_cond_signal(&g_cond);  // without the mutex, before the wait
+      return nullptr;
+    });
+    pthread_mutex_lock(&g_m);
+    if (g_flag == 0) pthread_cond_wait(&g_cond, &g_m);
+    pthread_mutex_unlock(&g_m);
+    pthread_join(t, nullptr);
+  });
+  ASSERT_TRUE(r.failed());
+  EXPECT_EQ(r.failure->kind, sim::FailureKind::kDeadlock);
+  EXPECT_THAT(r.failure->message, HasSubstr("pthread condvar#"));
+}
+
+TEST(InterceptPrimitives, SemaphoreBarrierRwlockAndOnceKeepTheirContracts) {
+  expect_pass(sim::explore(options(300), [] {
+    static sem_t sem;
+    static pthread_barrier_t barrier;
+    static pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
+    static pthread_once_t once;
+    static int inits, serial, writers_inside;
+    once = PTHREAD_ONCE_INIT;
+    inits = serial = writers_inside = 0;
+    sem_init(&sem, 0, 0);
+    pthread_barrier_init(&barrier, nullptr, 2);
+    auto body = [](void*) -> void* {
+      pthread_once(&once, [] { ++inits; });
+      if (pthread_barrier_wait(&barrier) == PTHREAD_BARRIER_SERIAL_THREAD)
+        ++serial;
+      pthread_rwlock_wrlock(&rw);
+      WEFT_ASSERT(++writers_inside == 1);
+      sched_yield();
+      --writers_inside;
+      pthread_rwlock_unlock(&rw);
+      sem_post(&sem);
+      return nullptr;
+    };
+    pthread_t a = start(body);
+    pthread_t b = start(body);
+    sem_wait(&sem);
+    sem_wait(&sem);
+    WEFT_ASSERT(sem_trywait(&sem) == -1 && errno == EAGAIN);
+    pthread_join(a, nullptr);
+    pthread_join(b, nullptr);
+    WEFT_ASSERT(inits == 1 && serial == 1);
+    pthread_barrier_destroy(&barrier);
+    sem_destroy(&sem);
+  }));
+}
+
+TEST(InterceptPrimitives, ErrnoIsKeptPerStrandAcrossSwitches) {
+  expect_pass(sim::explore(options(300), [] {
+    pthread_t t = start([](void*) -> void* {
+      errno = 7;
+      sched_yield();
+      WEFT_ASSERT(errno == 7);
+      return nullptr;
+    });
+    errno = 3;
+    sched_yield();
+    pthread_mutex_lock(&g_m);
+    pthread_mutex_unlock(&g_m);
+    WEFT_ASSERT(errno == 3);
+    pthread_join(t, nullptr);
+  }));
+}
+
+TEST(InterceptPrimitives, JoinReturnsTheThreadsResultAndPthreadExitEndsIt) {
+  expect_pass(sim::explore(options(50), [] {
+    pthread_t t = start(
+        [](void* arg) -> void* {
+          pthread_exit(arg);
+          return nullptr;
+        },
+        &g_flag);
+    void* result = nullptr;
+    WEFT_ASSERT(pthread_join(t, &result) == 0 && result == &g_flag);
+    WEFT_ASSERT(pthread_join(t, &result) == EINVAL);
+    WEFT_ASSERT(pthread_equal(pthread_self(), pthread_self()));
+  }));
+}
+
+TEST(InterceptPrimitives, ForkOnAStrandFailsTheScheduleNamingIt) {
+  const sim::ExploreResult r = sim::explore(options(1), [] {
+    if (fork() == 0) _exit(0);
+  });
+  ASSERT_TRUE(r.failed());
+  EXPECT_THAT(r.failure->message, HasSubstr("called fork"));
+}
+
+}  // namespace
+}  // namespace weft::intercept
