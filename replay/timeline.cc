@@ -247,10 +247,11 @@ Timeline build_timeline(traces::TraceReader& reader,
                   net_marker_kind(n.event),
                   traces::net_event_name(n.event) + " " + traces::net_text(n)});
             },
-            [](const traces::ReservedRecord&) {},
             // An allocator log has no lanes: its records draw nothing.
             [](const traces::AllocRecord&) {},
             [](const traces::SlotRecord&) {},
+            // A flight recording is drawn from its replay's schedule trace.
+            [](const traces::FlightRecord&) {},
         },
         r);
   }

@@ -77,6 +77,14 @@ std::string seconds(std::uint64_t ns) {
   return buf;
 }
 
+const char* flight_op_name(traces::FlightOp op) {
+  static constexpr const char* kNames[] = {
+      "spawn",   "join",       "lock",        "cv-wait",      "acquire",
+      "release", "latch-wait", "atomic-read", "atomic-write", "clock"};
+  const auto i = static_cast<std::size_t>(op);
+  return i < std::size(kNames) ? kNames[i] : "?";
+}
+
 const char* trace_kind(traces::TraceKind k) {
   switch (k) {
     case traces::TraceKind::kSchedule:
@@ -85,6 +93,8 @@ const char* trace_kind(traces::TraceKind k) {
       return "events";
     case traces::TraceKind::kAllocLog:
       return "allocator log";
+    case traces::TraceKind::kFlight:
+      return "flight recording";
   }
   return "?";
 }
@@ -175,7 +185,6 @@ int trace_show(const std::string& path, const ShowOptions& options,
                        traces::net_text(n);
                 return true;
               },
-              [](const traces::ReservedRecord&) { return false; },
               [&](const traces::FailureRecord& f) {
                 step = f.step;
                 line = "FAILURE in " + name(f.strand) + ": " + f.message;
@@ -210,6 +219,19 @@ int trace_show(const std::string& path, const ShowOptions& options,
                 line = buf;
                 return true;
               },
+              [&](const traces::FlightRecord& f) {
+                step = seen;
+                char buf[160];
+                std::snprintf(buf, sizeof buf,
+                              "%-12s thread %u  object %llu  version %llu  "
+                              "value %llu",
+                              flight_op_name(f.op), f.thread,
+                              static_cast<unsigned long long>(f.object),
+                              static_cast<unsigned long long>(f.version),
+                              static_cast<unsigned long long>(f.value));
+                line = buf;
+                return true;
+              },
           },
           r);
       if (!show) continue;
@@ -232,7 +254,7 @@ int trace_stat(const std::string& path, std::ostream& out) {
     Progress progress(path, reader.summary().file_bytes);
     std::uint64_t records = 0, choices = 0, forced = 0, strands = 0, events = 0,
                   times = 0, failures = 0, allocator_calls = 0, encoded = 0,
-                  ops = 0, nets = 0;
+                  ops = 0, nets = 0, flight_ops = 0;
     double bits = 0;
     std::map<std::string, std::uint64_t> by_kind;
     std::string scratch;
@@ -260,9 +282,9 @@ int trace_stat(const std::string& path, std::ostream& out) {
                      [&](const traces::FailureRecord&) { ++failures; },
                      [&](const traces::OpRecord&) { ++ops; },
                      [&](const traces::NetRecord&) { ++nets; },
-                     [](const traces::ReservedRecord&) {},
                      [&](const traces::AllocRecord&) { ++allocator_calls; },
                      [&](const traces::SlotRecord&) { ++allocator_calls; },
+                     [&](const traces::FlightRecord&) { ++flight_ops; },
                  },
                  r);
     }
@@ -283,7 +305,9 @@ int trace_stat(const std::string& path, std::ostream& out) {
         << events << ", time " << times << ", failures " << failures
         << (ops > 0 ? ", ops " + std::to_string(ops) : std::string())
         << (nets > 0 ? ", net " + std::to_string(nets) : std::string())
-        << ", allocator calls " << allocator_calls << ")\n";
+        << ", allocator calls " << allocator_calls;
+    if (flight_ops > 0) out << ", flight operations " << flight_ops;
+    out << ")\n";
     out << "strands: " << strands << "\n";
     out << "choices: " << choices << "\n";
     for (const auto& [k, n] : by_kind) out << "  " << k << ": " << n << "\n";

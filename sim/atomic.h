@@ -2,7 +2,8 @@
 // and read-modify-write is a choice point (kAtomic), so the interleavings
 // between them are explored; the model is sequentially consistent (weaker
 // orderings are accepted and explored as seq_cst). Outside a simulation it
-// is std::atomic<T> plus one thread-local check per operation. Name it
+// is std::atomic<T> plus one thread-local check per operation (and one
+// global load, which a flight recorder turns on: sim/flight.h). Name it
 // (Atomic<bool> ready{false, "ready"}) and reports name it too; the named
 // calls (load, store, fetch_add...) record their caller's source line for
 // the trace, the operators (++, =, conversion) cannot take one.
@@ -13,6 +14,7 @@
 #include <string>
 #include <type_traits>
 
+#include "sim/flight.h"
 #include "sim/internal/uninstrumented.h"
 #include "sim/scheduler.h"
 
@@ -42,43 +44,58 @@ class Atomic {
   T load(std::memory_order o = std::memory_order_seq_cst,
          SourceLocation where = SourceLocation::current()) const {
     Scheduler* s = point(Access::kRead);
+    if (s == nullptr) return real_read([&] { return v_.load(o); });
     const T r = v_.load(o);
-    note(s, "load", r, where);
+    note(s, "load", r, Access::kRead, where);
     return r;
   }
   void store(T v, std::memory_order o = std::memory_order_seq_cst,
              SourceLocation where = SourceLocation::current()) {
     Scheduler* s = point(Access::kWrite);
+    if (s == nullptr) {
+      real_write([&] {
+        v_.store(v, o);
+        return 0;
+      });
+      return;
+    }
     v_.store(v, o);
-    note(s, "store", v, where);
+    note(s, "store", v, Access::kWrite, where);
   }
   T exchange(T v, std::memory_order o = std::memory_order_seq_cst,
              SourceLocation where = SourceLocation::current()) {
     Scheduler* s = point(Access::kWrite);
+    if (s == nullptr) return real_write([&] { return v_.exchange(v, o); });
     const T r = v_.exchange(v, o);
-    note(s, "exchange (read)", r, where);
+    note(s, "exchange (read)", r, Access::kWrite, where);
     return r;
   }
   bool compare_exchange_strong(
       T& expected, T desired, std::memory_order o = std::memory_order_seq_cst,
       SourceLocation where = SourceLocation::current()) {
     Scheduler* s = point(Access::kWrite);
+    if (s == nullptr)
+      return real_write(
+          [&] { return v_.compare_exchange_strong(expected, desired, o); });
     const bool ok = v_.compare_exchange_strong(expected, desired, o);
     note(s,
          ok ? "compare_exchange (swapped, read)"
             : "compare_exchange (failed, read)",
-         expected, where);
+         expected, Access::kWrite, where);
     return ok;
   }
   bool compare_exchange_weak(T& expected, T desired,
                              std::memory_order o = std::memory_order_seq_cst,
                              SourceLocation where = SourceLocation::current()) {
     Scheduler* s = point(Access::kWrite);
+    if (s == nullptr)
+      return real_write(
+          [&] { return v_.compare_exchange_weak(expected, desired, o); });
     const bool ok = v_.compare_exchange_weak(expected, desired, o);
     note(s,
          ok ? "compare_exchange (swapped, read)"
             : "compare_exchange (failed, read)",
-         expected, where);
+         expected, Access::kWrite, where);
     return ok;
   }
   // The name given at construction ("" if none), as reports print it.
@@ -95,40 +112,45 @@ class Atomic {
               SourceLocation where =
                   SourceLocation::current()) requires std::is_integral_v<T> {
     Scheduler* s = point(Access::kWrite);
+    if (s == nullptr) return real_write([&] { return v_.fetch_add(d, o); });
     const T r = v_.fetch_add(d, o);
-    note(s, "fetch_add (read)", r, where);
+    note(s, "fetch_add (read)", r, Access::kWrite, where);
     return r;
   }
   T fetch_sub(T d, std::memory_order o = std::memory_order_seq_cst,
               SourceLocation where =
                   SourceLocation::current()) requires std::is_integral_v<T> {
     Scheduler* s = point(Access::kWrite);
+    if (s == nullptr) return real_write([&] { return v_.fetch_sub(d, o); });
     const T r = v_.fetch_sub(d, o);
-    note(s, "fetch_sub (read)", r, where);
+    note(s, "fetch_sub (read)", r, Access::kWrite, where);
     return r;
   }
   T fetch_and(T d, std::memory_order o = std::memory_order_seq_cst,
               SourceLocation where =
                   SourceLocation::current()) requires std::is_integral_v<T> {
     Scheduler* s = point(Access::kWrite);
+    if (s == nullptr) return real_write([&] { return v_.fetch_and(d, o); });
     const T r = v_.fetch_and(d, o);
-    note(s, "fetch_and (read)", r, where);
+    note(s, "fetch_and (read)", r, Access::kWrite, where);
     return r;
   }
   T fetch_or(T d, std::memory_order o = std::memory_order_seq_cst,
              SourceLocation where =
                  SourceLocation::current()) requires std::is_integral_v<T> {
     Scheduler* s = point(Access::kWrite);
+    if (s == nullptr) return real_write([&] { return v_.fetch_or(d, o); });
     const T r = v_.fetch_or(d, o);
-    note(s, "fetch_or (read)", r, where);
+    note(s, "fetch_or (read)", r, Access::kWrite, where);
     return r;
   }
   T fetch_xor(T d, std::memory_order o = std::memory_order_seq_cst,
               SourceLocation where =
                   SourceLocation::current()) requires std::is_integral_v<T> {
     Scheduler* s = point(Access::kWrite);
+    if (s == nullptr) return real_write([&] { return v_.fetch_xor(d, o); });
     const T r = v_.fetch_xor(d, o);
-    note(s, "fetch_xor (read)", r, where);
+    note(s, "fetch_xor (read)", r, Access::kWrite, where);
     return r;
   }
   T operator++() requires std::is_integral_v<T> {
@@ -160,12 +182,17 @@ class Atomic {
     }
     return s;
   }
-  // Tells an observer, if one watches, the value read or written. Only
+  // Tells a flight replay (sim/flight.h) that the operation completed, and
+  // an observer, if one watches, the value read or written. Only
   // integers, bools and enums carry theirs (a pointer's value would make
   // the trace differ from run to run).
   WEFT_UNINSTRUMENTED void note(Scheduler* s, const char* verb, const T& v,
-                                SourceLocation where) const {
+                                Access access, SourceLocation where) const {
     if (s == nullptr) return;
+    if (flight::ReplayHooks* h = s->replay_hooks())
+      h->on_op(access == Access::kRead ? flight::Op::kAtomicRead
+                                       : flight::Op::kAtomicWrite,
+               this, 0);
     s->note_op([&] {
       OpNote n;
       n.kind = ChoiceKind::kAtomic;
@@ -187,6 +214,21 @@ class Atomic {
       return n;
     });
   }
+  // On real threads, with a flight recorder attached, the operation is
+  // logged with the atomic's version (sim/flight.h); otherwise it just runs.
+  template <class F>
+  auto real_read(F&& f) const {
+    if (flight::on()) [[unlikely]]
+      return tag_.read(flight::Op::kAtomicRead, f);
+    return f();
+  }
+  template <class F>
+  auto real_write(F&& f) {
+    if (flight::on()) [[unlikely]]
+      return tag_.write(flight::Op::kAtomicWrite, f);
+    return f();
+  }
+  flight::ObjectTag tag_;
   std::atomic<T> v_{};
   std::string name_;
 };

@@ -5,6 +5,8 @@
 #include <mutex>
 #include <thread>
 
+#include "sim/flight.h"
+
 namespace weft::sim {
 namespace {
 
@@ -81,14 +83,31 @@ class RealTimers {
 }  // namespace
 
 Clock::time_point Clock::now() {
-  if (Scheduler* s = Scheduler::current()) return time_point(s->now());
-  return time_point(std::chrono::duration_cast<duration>(
-      std::chrono::steady_clock::now().time_since_epoch()));
+  if (Scheduler* s = Scheduler::current()) {
+    flight::ReplayHooks* h = s->replay_hooks();
+    if (h == nullptr) return time_point(s->now());
+    // A replayed reading: the recorded one, which virtual time catches
+    // up with.
+    const Nanos t{static_cast<Nanos::rep>(
+        h->on_op(flight::Op::kClock, nullptr,
+                 static_cast<std::uint64_t>(s->now().count())))};
+    s->set_time_at_least(t);
+    return time_point(t);
+  }
+  const auto t = std::chrono::duration_cast<duration>(
+      std::chrono::steady_clock::now().time_since_epoch());
+  if (flight::on()) [[unlikely]]
+    flight::record(flight::Op::kClock, 0, 0,
+                   static_cast<std::uint64_t>(t.count()));
+  return time_point(t);
 }
 
 void sleep_for(Clock::duration d, SourceLocation where) {
   if (Scheduler* s = Scheduler::current()) {
-    s->sleep_until(s->now() + (d.count() > 0 ? d : Clock::duration{0}), where);
+    const Nanos until = s->now() + (d.count() > 0 ? d : Clock::duration{0});
+    // A replay drives time by the recorded readings: a sleep ends at once.
+    if (s->replay_hooks() != nullptr) s->set_time_at_least(until);
+    s->sleep_until(until, where);
     return;
   }
   std::this_thread::sleep_for(d);
@@ -96,6 +115,9 @@ void sleep_for(Clock::duration d, SourceLocation where) {
 
 void sleep_until(Clock::time_point t, SourceLocation where) {
   if (Scheduler* s = Scheduler::current()) {
+    // A replay drives time by the recorded readings: a sleep ends at once.
+    if (s->replay_hooks() != nullptr)
+      s->set_time_at_least(t.time_since_epoch());
     s->sleep_until(t.time_since_epoch(), where);
     return;
   }

@@ -7,6 +7,8 @@
 #include <exception>
 #include <typeinfo>
 
+#include "sim/flight.h"
+
 namespace weft::sim {
 
 constinit thread_local Scheduler* Scheduler::current_ = nullptr;
@@ -213,6 +215,8 @@ StrandId Scheduler::spawn_internal(std::string name, std::function<void()> body,
 
 StrandId Scheduler::spawn(std::string name, std::function<void()> body) {
   const StrandId id = spawn_internal(std::move(name), std::move(body), false);
+  if (flight::ReplayHooks* h = replay_hooks())
+    h->on_op(flight::Op::kSpawn, nullptr, id);
   // The spawn is done: what follows touches nothing until the next point.
   choice_point(ChoiceKind::kSpawn, PendingOp{});
   return id;

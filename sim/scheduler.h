@@ -5,6 +5,7 @@
 // below except run() must be made from a strand of the running schedule.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -27,6 +28,10 @@
 
 namespace weft::sim {
 WEFT_HEADER_CODE_BEGIN
+
+namespace flight {
+class ReplayHooks;
+}
 
 using Nanos = std::chrono::nanoseconds;
 
@@ -233,6 +238,12 @@ class Scheduler {
   [[gnu::always_inline]] static Scheduler* current() { return current_; }
   // Observes the runs that follow (null: none). Not owned.
   void set_observer(RunObserver* observer) { observer_ = observer; }
+  // Replays a flight recording in the runs that follow (sim/flight.h; null:
+  // none). Not owned.
+  void set_replay_hooks(flight::ReplayHooks* hooks) { hooks_ = hooks; }
+  flight::ReplayHooks* replay_hooks() const {
+    return tearing_down_ ? nullptr : hooks_;
+  }
   // The process's SyncObserver (null: none), seen by every scheduler on
   // every thread. Set it before any simulation runs. Not owned.
   static void set_sync_observer(SyncObserver* observer) {
@@ -294,6 +305,9 @@ class Scheduler {
 
   // --- virtual time ------------------------------------------------------
   Nanos now() const { return now_; }
+  // Moves virtual time forward to `t` (a replayed clock reading); never
+  // back. Timers that fall due fire when the strands next all block.
+  void set_time_at_least(Nanos t) { now_ = std::max(now_, t); }
   void sleep_until(Nanos deadline, SourceLocation where);
   TimerKey add_timer(Nanos deadline, std::function<void()> callback);
   // Moves virtual time forward by `by` at once, as a machine waking from
@@ -400,6 +414,7 @@ class Scheduler {
 
   Strategy* strategy_ = nullptr;
   RunObserver* observer_ = nullptr;
+  flight::ReplayHooks* hooks_ = nullptr;
   RunLimits limits_;
   internal::StackPool stacks_;
   internal::Context main_ctx_;

@@ -12,6 +12,13 @@ PendingOp pending_op(ChoiceKind kind, const void* object,
                      const void* object2 = nullptr) {
   return PendingOp{kind, access, object, object2, kNoStrand};
 }
+
+// Tells a replay (sim/flight.h) that the running strand completed `op`.
+std::uint64_t replayed(Scheduler& s, flight::Op op, const void* object,
+                       std::uint64_t value = 0) {
+  flight::ReplayHooks* h = s.replay_hooks();
+  return h == nullptr ? value : h->on_op(op, object, value);
+}
 }  // namespace
 
 void WaitQueue::add(StrandId id) {
@@ -96,6 +103,8 @@ void Mutex::lock(SourceLocation where) {
   Scheduler* s = Scheduler::current();
   if (s == nullptr) {
     real_.lock();
+    if (flight::on()) [[unlikely]]
+      tag_.exclusive_write(flight::Op::kLock);
     return;
   }
   s->choice_point(ChoiceKind::kLock, pending_op(ChoiceKind::kLock, this));
@@ -114,16 +123,23 @@ void Mutex::lock(SourceLocation where) {
     return;
   owner_ = me;
   name_.note(*s, ChoiceKind::kLock, "lock", "mutex", where);
+  replayed(*s, flight::Op::kLock, this);
 }
 
 bool Mutex::try_lock(SourceLocation where) {
   Scheduler* s = Scheduler::current();
-  if (s == nullptr) return real_.try_lock();
+  if (s == nullptr) {
+    if (!real_.try_lock()) return false;
+    if (flight::on()) [[unlikely]]
+      tag_.exclusive_write(flight::Op::kLock);
+    return true;
+  }
   s->choice_point(ChoiceKind::kLock, pending_op(ChoiceKind::kLock, this));
   const std::int64_t got = owner_ == kNoStrand ? 1 : 0;
   name_.note(*s, ChoiceKind::kLock, "try_lock", "mutex", where, &got);
   if (got == 0) return false;
   owner_ = s->current_strand();
+  replayed(*s, flight::Op::kLock, this);
   return true;
 }
 
@@ -173,8 +189,11 @@ void CondVar::wait(std::unique_lock<Mutex>& lock, SourceLocation where) {
     std::unique_lock<std::mutex> inner(m.real_, std::adopt_lock);
     real_.wait(inner);
     inner.release();
+    if (flight::on()) [[unlikely]]
+      recorded_return(m, false);
     return;
   }
+  if (replayed_wait(*s, m, where)) return;
   // The enqueue is visible to notifiers: a choice point before it lets a
   // notify land between the caller's last check and the wait (a lost
   // wake-up when the notifier does not hold the mutex).
@@ -210,8 +229,12 @@ std::cv_status CondVar::wait_until(std::unique_lock<Mutex>& lock,
             deadline.time_since_epoch()));
     const auto st = real_.wait_until(inner, real_deadline);
     inner.release();
+    if (flight::on()) [[unlikely]]
+      recorded_return(m, st == std::cv_status::timeout);
     return st;
   }
+  if (std::optional<bool> timed_out = replayed_wait(*s, m, where))
+    return *timed_out ? std::cv_status::timeout : std::cv_status::no_timeout;
   // The enqueue is visible to notifiers: a choice point before it lets a
   // notify land between the caller's last check and the wait (a lost
   // wake-up when the notifier does not hold the mutex).
@@ -254,6 +277,26 @@ void CondVar::notify_all(SourceLocation where) {
   waiters_.wake_all(*s);
 }
 
+void CondVar::recorded_return(Mutex& m, bool timed_out) {
+  flight::record(flight::Op::kCvWait, tag_.id(), 0, timed_out ? 1 : 0);
+  // The wait took the mutex again inside std::condition_variable.
+  m.tag_.exclusive_write(flight::Op::kLock);
+}
+
+std::optional<bool> CondVar::replayed_wait(Scheduler& s, Mutex& m,
+                                           SourceLocation where) {
+  flight::ReplayHooks* h = s.replay_hooks();
+  if (h == nullptr || !h->next_is_wait()) return std::nullopt;
+  // As recorded: the wait returns, and takes the mutex again when the
+  // recording says it did (the replay holds the lock back until then).
+  s.choice_point(ChoiceKind::kWait,
+                 pending_op(ChoiceKind::kWait, this, Access::kWrite, &m));
+  m.release(s);
+  const bool timed_out = h->on_op(flight::Op::kCvWait, this, 0) == 1;
+  m.lock(where);
+  return timed_out;
+}
+
 std::string CondVar::describe() const {
   std::string d = name_.label("condvar");
   if (more_) d += " (" + more_() + ")";
@@ -266,6 +309,8 @@ void Semaphore::acquire(SourceLocation where) {
   Scheduler* s = Scheduler::current();
   if (s == nullptr) {
     real_.acquire();
+    if (flight::on()) [[unlikely]]
+      tag_.write(flight::Op::kAcquire, [] { return 0; });
     return;
   }
   s->choice_point(ChoiceKind::kAcquire, pending_op(ChoiceKind::kAcquire, this));
@@ -276,23 +321,36 @@ void Semaphore::acquire(SourceLocation where) {
   --count_;
   const auto left = static_cast<std::int64_t>(count_);
   name_.note(*s, ChoiceKind::kAcquire, "acquire", "semaphore", where, &left);
+  replayed(*s, flight::Op::kAcquire, this);
 }
 
 bool Semaphore::try_acquire() {
   Scheduler* s = Scheduler::current();
-  if (s == nullptr) return real_.try_acquire();
+  if (s == nullptr) {
+    if (!real_.try_acquire()) return false;
+    if (flight::on()) [[unlikely]]
+      tag_.write(flight::Op::kAcquire, [] { return 0; });
+    return true;
+  }
   s->choice_point(ChoiceKind::kAcquire, pending_op(ChoiceKind::kAcquire, this));
   const std::int64_t got = count_ > 0 ? 1 : 0;
   name_.note(*s, ChoiceKind::kAcquire, "try_acquire", "semaphore", {}, &got);
   if (got == 0) return false;
   --count_;
+  replayed(*s, flight::Op::kAcquire, this);
   return true;
 }
 
 void Semaphore::release(std::ptrdiff_t n) {
   Scheduler* s = Scheduler::current();
   if (s == nullptr) {
-    real_.release(n);
+    if (flight::on()) [[unlikely]]
+      tag_.write(flight::Op::kRelease, [&] {
+        real_.release(n);
+        return 0;
+      });
+    else
+      real_.release(n);
     return;
   }
   s->choice_point(ChoiceKind::kRelease, pending_op(ChoiceKind::kRelease, this),
@@ -301,6 +359,7 @@ void Semaphore::release(std::ptrdiff_t n) {
   const auto now = static_cast<std::int64_t>(count_);
   name_.note(*s, ChoiceKind::kRelease, "release", "semaphore", {}, &now);
   waiters_.wake_all(*s);
+  replayed(*s, flight::Op::kRelease, this);
 }
 
 std::string Semaphore::describe() const {
@@ -312,7 +371,13 @@ std::string Semaphore::describe() const {
 void Latch::count_down(std::ptrdiff_t n) {
   Scheduler* s = Scheduler::current();
   if (s == nullptr) {
-    real_.count_down(n);
+    if (flight::on()) [[unlikely]]
+      tag_.write(flight::Op::kRelease, [&] {
+        real_.count_down(n);
+        return 0;
+      });
+    else
+      real_.count_down(n);
     return;
   }
   s->choice_point(ChoiceKind::kRelease, pending_op(ChoiceKind::kRelease, this),
@@ -321,14 +386,21 @@ void Latch::count_down(std::ptrdiff_t n) {
   const auto left = static_cast<std::int64_t>(count_);
   name_.note(*s, ChoiceKind::kRelease, "count_down", "latch", {}, &left);
   if (count_ == 0) waiters_.wake_all(*s);
+  replayed(*s, flight::Op::kRelease, this);
 }
 
 bool Latch::try_wait() const {
   Scheduler* s = Scheduler::current();
-  if (s == nullptr) return real_.try_wait();
+  if (s == nullptr) {
+    if (flight::on()) [[unlikely]]
+      return tag_.read(flight::Op::kLatchWait,
+                       [&] { return real_.try_wait(); });
+    return real_.try_wait();
+  }
   // A read of the count: others' count-downs may fall right before it.
   s->choice_point(ChoiceKind::kWait,
                   pending_op(ChoiceKind::kWait, this, Access::kRead));
+  replayed(*s, flight::Op::kLatchWait, this);
   return count_ == 0;
 }
 
@@ -336,14 +408,17 @@ void Latch::wait(SourceLocation where) {
   Scheduler* s = Scheduler::current();
   if (s == nullptr) {
     real_.wait();
+    if (flight::on()) [[unlikely]]
+      tag_.read(flight::Op::kLatchWait, [] { return 0; });
     return;
   }
   s->choice_point(ChoiceKind::kWait,
                   pending_op(ChoiceKind::kWait, this, Access::kRead));
-  waiters_.block_until(
+  const bool passed = waiters_.block_until(
       *s, [this] { return count_ == 0; }, ChoiceKind::kWait, this, "pass",
       where);
   name_.note(*s, ChoiceKind::kWait, "passed", "latch", where);
+  if (passed) replayed(*s, flight::Op::kLatchWait, this);
 }
 
 void Latch::arrive_and_wait(std::ptrdiff_t n, SourceLocation where) {

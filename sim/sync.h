@@ -11,12 +11,14 @@
 #include <functional>
 #include <latch>
 #include <mutex>
+#include <optional>
 #include <semaphore>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "sim/clock.h"
+#include "sim/flight.h"
 #include "sim/internal/uninstrumented.h"
 #include "sim/scheduler.h"
 #include "sim/source_location.h"
@@ -109,6 +111,7 @@ class Mutex final : public Waitable {
   void release(Scheduler& s);
 
   std::mutex real_;
+  flight::ObjectTag tag_;  // recording on real threads (sim/flight.h)
   StrandId owner_ = kNoStrand;
   WaitQueue waiters_;
   Named name_;
@@ -173,8 +176,15 @@ class CondVar final : public Waitable {
   }
 
  private:
+  // Logs a real wait's return (sim/flight.h).
+  void recorded_return(Mutex& m, bool timed_out);
+  // In a replay whose recording has this wait next: the wait as recorded
+  // (whether it timed out); nullopt otherwise.
+  std::optional<bool> replayed_wait(Scheduler& s, Mutex& m,
+                                    SourceLocation where);
   std::function<std::string()> more_;
   std::condition_variable real_;
+  flight::ObjectTag tag_;
   WaitQueue waiters_;
   Named name_;
 };
@@ -192,6 +202,7 @@ class Semaphore final : public Waitable {
 
  private:
   std::counting_semaphore<> real_;
+  flight::ObjectTag tag_;
   std::ptrdiff_t count_;
   WaitQueue waiters_;
   Named name_;
@@ -212,6 +223,7 @@ class Latch final : public Waitable {
 
  private:
   std::latch real_;
+  flight::ObjectTag tag_;
   std::ptrdiff_t count_;
   WaitQueue waiters_;
   Named name_;

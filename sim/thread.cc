@@ -1,12 +1,15 @@
 #include "sim/thread.h"
 
+#include "sim/flight.h"
+
 namespace weft::sim {
 
 JoinHandle::JoinHandle(JoinHandle&& o) noexcept
     : thread_(std::move(o.thread_)),
       sched_(o.sched_),
       run_id_(o.run_id_),
-      strand_(o.strand_) {
+      strand_(o.strand_),
+      flight_thread_(o.flight_thread_) {
   o.strand_ = kNoStrand;
   o.sched_ = nullptr;
 }
@@ -18,6 +21,7 @@ JoinHandle& JoinHandle::operator=(JoinHandle&& o) noexcept {
     sched_ = o.sched_;
     run_id_ = o.run_id_;
     strand_ = o.strand_;
+    flight_thread_ = o.flight_thread_;
     o.strand_ = kNoStrand;
     o.sched_ = nullptr;
   }
@@ -41,6 +45,8 @@ void JoinHandle::detach() {
 void JoinHandle::join(SourceLocation where) {
   if (thread_.joinable()) {
     thread_.join();
+    if (flight::on()) [[unlikely]]
+      flight::record(flight::Op::kJoin, 0, 0, flight_thread_);
     return;
   }
   if (strand_ == kNoStrand)
@@ -52,6 +58,8 @@ void JoinHandle::join(SourceLocation where) {
   if (s != Scheduler::current() || s->run_id() != run_id_)
     throw std::logic_error("join of a strand from another simulation run");
   s->join(id, where);
+  if (flight::ReplayHooks* h = s->replay_hooks())
+    h->on_op(flight::Op::kJoin, nullptr, id);
 }
 
 JoinHandle spawn(std::string name, std::function<void()> body,
@@ -71,6 +79,18 @@ JoinHandle spawn(std::string name, std::function<void()> body,
       return n;
     });
     h.strand_ = s->spawn(std::move(name), std::move(body));
+    return h;
+  }
+  if (flight::on()) [[unlikely]] {
+    // The new thread's number, logged here so a replay knows which strand
+    // it is (the one this spawn creates).
+    const std::uint32_t child = flight::new_thread();
+    flight::record(flight::Op::kSpawn, 0, 0, child);
+    h.flight_thread_ = child;
+    h.thread_ = std::thread([child, body = std::move(body)] {
+      flight::bind_thread(child);
+      body();
+    });
     return h;
   }
   h.thread_ = std::thread(std::move(body));

@@ -33,6 +33,7 @@ class JoinHandle {
   Scheduler* sched_ = nullptr;
   std::uint64_t run_id_ = 0;
   StrandId strand_ = kNoStrand;
+  std::uint32_t flight_thread_ = 0;  // its number in a flight recording
 };
 
 // In a simulation the spawn is noted, with `where`, for the trace.

@@ -52,14 +52,4 @@ std::string net_text(const NetRecord& record);
 void put_fields(const NetRecord& n, std::string& out);
 bool get_fields(ByteReader& in, NetRecord& n);
 
-// Tag 8 is the flight record's (issue 17), merged from its own branch; on
-// this branch the tag is held by a kind that is never written and never
-// decodes, so a tag-8 record is still an unknown tag (malformed).
-struct ReservedRecord {
-  friend bool operator==(const ReservedRecord&,
-                         const ReservedRecord&) = default;
-};
-inline void put_fields(const ReservedRecord&, std::string&) {}
-inline bool get_fields(ByteReader&, ReservedRecord&) { return false; }
-
 }  // namespace weft::traces

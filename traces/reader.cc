@@ -18,6 +18,16 @@ std::string version(int major, int minor) {
   return std::to_string(major) + "." + std::to_string(minor);
 }
 
+// The versions this reader knows: "1.0, 1.1, 2.0, 2.1, 2.2".
+std::string known() {
+  std::string s;
+  for (int minor = 0; minor <= kVersion1Minor; ++minor)
+    s += version(1, minor) + ", ";
+  for (int minor = 0; minor <= kVersionMinor; ++minor)
+    s += version(kVersionMajor, minor) + (minor < kVersionMinor ? ", " : "");
+  return s;
+}
+
 // Refuses a version this reader does not know, newer or not.
 void check_version(const std::string& path, std::uint8_t major,
                    std::uint8_t minor) {
@@ -29,12 +39,9 @@ void check_version(const std::string& path, std::uint8_t major,
                          " is newer than this weft reads (" + ours +
                          "); use a newer weft");
   if (major == 0 || (major == 1 && minor > kVersion1Minor)) {
-    std::string known = "1.0, 1.1";
-    for (int m = 0; m <= kVersionMinor; ++m)
-      known += ", " + version(kVersionMajor, m);
     throw TraceError(path, sizeof kMagic,
                      "format version " + version(major, minor) +
-                         " is not one this weft reads (" + known +
+                         " is not one this weft reads (" + known() +
                          "): the header is damaged or was not written by "
                          "weft");
   }
@@ -104,7 +111,7 @@ TraceReader TraceReader::open(const std::string& path, bool strict) {
                        "header checksum mismatch: the header (kind, "
                        "metadata) is damaged");
   }
-  if (*kind > static_cast<std::uint8_t>(TraceKind::kAllocLog))
+  if (*kind > static_cast<std::uint8_t>(TraceKind::kFlight))
     throw TraceError(path, sizeof kMagic + 2,
                      "unknown trace kind " + std::to_string(*kind));
   r.header_.kind = static_cast<TraceKind>(*kind);

@@ -16,7 +16,7 @@ static_assert(
     std::is_same_v<std::variant_alternative_t<5, Record>, AllocRecord> &&
     std::is_same_v<std::variant_alternative_t<6, Record>, SlotRecord> &&
     std::is_same_v<std::variant_alternative_t<7, Record>, OpRecord> &&
-    std::is_same_v<std::variant_alternative_t<8, Record>, ReservedRecord> &&
+    std::is_same_v<std::variant_alternative_t<8, Record>, FlightRecord> &&
     std::is_same_v<std::variant_alternative_t<9, Record>, NetRecord>);
 static_assert(std::is_same_v<std::variant_alternative_t<kChoiceTag, Record>,
                              ChoiceRecord>);

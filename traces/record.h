@@ -15,6 +15,7 @@
 #include <variant>
 
 #include "traces/alloc_records.h"
+#include "traces/flight_records.h"
 #include "traces/net_records.h"
 #include "traces/schedule_records.h"
 #include "traces/varint.h"
@@ -22,15 +23,14 @@
 namespace weft::traces {
 
 // A record's tag is its index in this variant: 0 choice, 1 strand, 2
-// event, 3 failure, 4 time, 5 alloc, 6 slot, 7 op (format 2.1), 8 the
-// flight record (issue 17; ReservedRecord here), 9 net (2.2). Tags 10-63
-// are reserved for later kinds of this major version, so an unknown tag is
-// an error. Tag values from 64 up are never records: 64 marks a frame in the
-// column layout (traces/columns.h). A new kind is appended, with its type's
-// put_fields/get_fields beside it.
+// event, 3 failure, 4 time, 5 alloc, 6 slot, 7 op (format 2.1), 8 flight,
+// 9 net (both format 2.2). Tags 10-63 are reserved for later kinds of this
+// major version, so an unknown tag is an error. Tag values from 64 up are
+// never records: 64 marks a frame in the column layout (traces/columns.h). A
+// new kind is appended, with its type's put_fields/get_fields beside it.
 using Record = std::variant<ChoiceRecord, StrandRecord, EventRecord,
                             FailureRecord, TimeRecord, AllocRecord, SlotRecord,
-                            OpRecord, ReservedRecord, NetRecord>;
+                            OpRecord, FlightRecord, NetRecord>;
 
 // The tag of the choice record, which the column layout codes apart.
 inline constexpr std::uint8_t kChoiceTag = 0;

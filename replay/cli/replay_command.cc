@@ -14,7 +14,8 @@
 namespace weft::replay {
 namespace {
 
-// A schedule trace: its command, with WEFT_REPLAY set to the file.
+// A schedule trace or a flight recording: its command, with WEFT_REPLAY
+// set to the file.
 int replay_schedule(const std::string& path,
                     const traces::TraceHeader& header) {
   const std::string command = header.get("command");
@@ -46,6 +47,7 @@ int replay_trace(const std::string& path) {
   }
   switch (header.kind) {
     case traces::TraceKind::kSchedule:
+    case traces::TraceKind::kFlight:  // replayed by the same program
       return replay_schedule(path, header);
     case traces::TraceKind::kEvents:
       std::cerr << "weft replay: " << path

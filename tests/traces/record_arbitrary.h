@@ -121,6 +121,21 @@ struct Arbitrary<weft::traces::SlotRecord> {
 };
 
 template <>
+struct Arbitrary<weft::traces::FlightRecord> {
+  static Gen<weft::traces::FlightRecord> arbitrary() {
+    using F = weft::traces::FlightRecord;
+    return gen::build<F>(
+        gen::set(&F::op,
+                 gen::map(gen::inRange<int>(0, weft::traces::kMaxFlightOp + 1),
+                          [](int op) {
+                            return static_cast<weft::traces::FlightOp>(op);
+                          })),
+        gen::set(&F::thread), gen::set(&F::object), gen::set(&F::version),
+        gen::set(&F::value));
+  }
+};
+
+template <>
 struct Arbitrary<weft::traces::Record> {
   static Gen<weft::traces::Record> arbitrary() {
     using R = weft::traces::Record;
@@ -133,6 +148,7 @@ struct Arbitrary<weft::traces::Record> {
         gen::cast<R>(gen::arbitrary<weft::traces::AllocRecord>()),
         gen::cast<R>(gen::arbitrary<weft::traces::SlotRecord>()),
         gen::cast<R>(gen::arbitrary<weft::traces::OpRecord>()),
+        gen::cast<R>(gen::arbitrary<weft::traces::FlightRecord>()),
         gen::cast<R>(gen::arbitrary<weft::traces::NetRecord>()));
   }
 };

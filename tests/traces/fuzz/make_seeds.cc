@@ -2,7 +2,7 @@
 // into a directory: small multi-frame files of the current format, made by
 // TraceWriter so they follow the format as it is; for net_record_fuzz
 // (net), rows of encoded records as traces/record.h codes them. Usage:
-//   make_seeds events|schedule|calls|slots|net DIR
+//   make_seeds events|schedule|calls|slots|flight|net DIR
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -101,6 +101,23 @@ void write(const std::string& path, TraceKind kind, const std::string& form,
       a.ptr = i % 2 ? 0x1000 + 64 * (i / 2) : 0;
       a.result = i % 2 ? 0 : 0x1000 + 64 * (i / 2);
       w.append(a);
+    } else if (what == "flight") {
+      // Two threads: main spawns thread 1, both lock object 1 and
+      // read-modify-write object 2, main reads the clock and joins.
+      static const FlightRecord kOps[12] = {
+          {FlightOp::kSpawn, 0, 0, 0, 1},
+          {FlightOp::kLock, 0, 1, 0, 0},
+          {FlightOp::kAtomicRead, 0, 2, 0, 0},
+          {FlightOp::kLock, 1, 1, 1, 0},
+          {FlightOp::kAtomicWrite, 0, 2, 0, 0},
+          {FlightOp::kClock, 0, 0, 0, 9},
+          {FlightOp::kAtomicRead, 1, 2, 1, 0},
+          {FlightOp::kAtomicWrite, 1, 2, 1, 0},
+          {FlightOp::kCvWait, 0, 3, 0, 1},
+          {FlightOp::kLock, 0, 1, 2, 0},
+          {FlightOp::kClock, 0, 0, 0, 19},
+          {FlightOp::kJoin, 0, 0, 0, 1}};
+      w.append(kOps[i]);
     } else {
       SlotRecord s;
       s.call = i % 2 ? AllocCall::kFree : AllocCall::kMalloc;
@@ -117,7 +134,7 @@ void write(const std::string& path, TraceKind kind, const std::string& form,
 int main(int argc, char** argv) {
   if (argc != 3) {
     std::fprintf(stderr,
-                 "usage: make_seeds events|schedule|calls|slots|net DIR\n");
+                 "usage: make_seeds events|schedule|calls|slots|flight|net DIR\n");
     return 2;
   }
   const std::string what = argv[1], dir = argv[2];
@@ -127,6 +144,7 @@ int main(int argc, char** argv) {
   }
   const TraceKind kind = what == "events"     ? TraceKind::kEvents
                          : what == "schedule" ? TraceKind::kSchedule
+                         : what == "flight"   ? TraceKind::kFlight
                                               : TraceKind::kAllocLog;
   const std::string form = kind == TraceKind::kAllocLog ? what : "";
   for (std::size_t per_frame : {3, 12})

@@ -1,0 +1,127 @@
+#include "sim/flight.h"
+
+#include <cstring>
+
+namespace weft::sim::flight {
+namespace {
+
+constexpr std::uint32_t kUnbound = 0xffffffffu;
+
+// The calling thread's number and ring; the arena they belong to, so a
+// thread left bound to an earlier arena rebinds.
+thread_local std::uint32_t t_thread = kUnbound;
+thread_local Slot* t_slot = nullptr;
+thread_local Event* t_events = nullptr;
+thread_local const Arena* t_arena = nullptr;
+// Where the thread's next event goes in its ring: head % capacity, kept
+// here so the hot path divides nothing.
+thread_local std::uint64_t t_pos = 0;
+
+// Claims a slot for the calling thread: false when none is left.
+bool claim(Arena* a) {
+  t_arena = a;
+  t_slot = nullptr;
+  if (t_thread == kUnbound)
+    t_thread = a->next_thread.fetch_add(1, std::memory_order_relaxed);
+  const std::uint32_t i = a->slots_used.fetch_add(1, std::memory_order_relaxed);
+  if (i >= a->slots) {
+    a->lost_threads.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  t_slot = a->slot(i);
+  t_events = a->events(i);
+  t_pos = 0;
+  t_slot->thread.store(t_thread, std::memory_order_release);
+  return true;
+}
+
+}  // namespace
+
+void attach(void* memory, std::uint32_t slots, std::uint64_t capacity,
+            bool wrap) {
+  auto* a = static_cast<Arena*>(memory);
+  a->magic = kArenaMagic;
+  a->slots = slots;
+  a->capacity = capacity;
+  a->wrap = wrap ? 1 : 0;
+  a->slots_used.store(0);
+  a->next_thread.store(1);
+  a->lost_threads.store(0);
+  a->next_object.store(0);
+  for (std::uint32_t i = 0; i < slots; ++i) {
+    a->slot(i)->head.store(0, std::memory_order_relaxed);
+    a->slot(i)->thread.store(0, std::memory_order_relaxed);
+    a->slot(i)->full.store(0, std::memory_order_relaxed);
+  }
+  t_thread = 0;
+  claim(a);
+  g_arena.store(a, std::memory_order_release);
+}
+
+void detach() { g_arena.store(nullptr, std::memory_order_release); }
+
+std::uint32_t new_thread() {
+  Arena* a = g_arena.load(std::memory_order_acquire);
+  return a == nullptr ? kUnbound
+                      : a->next_thread.fetch_add(1, std::memory_order_relaxed);
+}
+
+void bind_thread(std::uint32_t thread) {
+  t_thread = thread;
+  t_arena = nullptr;
+  t_slot = nullptr;
+}
+
+void record(Op op, std::uint64_t object, std::uint64_t version,
+            std::uint64_t value) {
+  Arena* a = g_arena.load(std::memory_order_acquire);
+  if (a == nullptr) return;
+  if (t_arena != a && !claim(a)) return;
+  if (t_slot == nullptr) return;  // no slot for this thread
+  const std::uint64_t h = t_slot->head.load(std::memory_order_relaxed);
+  if (h >= a->capacity && a->wrap == 0) {
+    t_slot->full.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  Event& e = t_events[t_pos];
+  if (++t_pos == a->capacity) t_pos = 0;
+  e.object = object;
+  e.version = version;
+  e.value = value;
+  e.thread = t_thread;
+  e.op = op;
+  std::memset(e.pad, 0, sizeof e.pad);
+  t_slot->head.store(h + 1, std::memory_order_release);
+}
+
+std::uint64_t ObjectTag::id() const {
+  std::uint64_t id = id_.load(std::memory_order_acquire);
+  if (id != 0) return id;
+  Arena* a = g_arena.load(std::memory_order_acquire);
+  if (a == nullptr) return 0;
+  const std::uint64_t mine =
+      a->next_object.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (id_.compare_exchange_strong(id, mine, std::memory_order_acq_rel))
+    return mine;
+  return id;  // another thread named it first
+}
+
+void ObjectTag::exclusive_write(Op op, std::uint64_t value) {
+  const std::uint64_t w = word_.load(std::memory_order_relaxed);
+  record(op, id(), w >> 1, value);
+  word_.store(w + 2, std::memory_order_release);
+}
+
+std::uint64_t ObjectTag::lock() const {
+  std::uint64_t w = word_.load(std::memory_order_relaxed);
+  for (;;) {
+    if (w & 1) {
+      w = word_.load(std::memory_order_relaxed);
+      continue;
+    }
+    if (word_.compare_exchange_weak(w, w | 1, std::memory_order_acquire))
+      return w;
+  }
+}
+
+}  // namespace weft::sim::flight

@@ -1,0 +1,167 @@
+// The engine's half of flight recording (docs/architecture.md, "Recording
+// real threads"). On real threads, while a recorder is attached, each
+// primitive logs what it did to the calling thread's own ring in an arena
+// (no lock, no allocation): the object, the object's version (how many
+// writes it had before) and a value. Inside a simulation, a replay attaches
+// ReplayHooks to the scheduler and the primitives report each operation as
+// it completes, so the replay can check it against the recording and hand
+// back the recorded value (a clock reading, a wait's outcome). Nothing here
+// touches files: the harness (sim/harness/flight) owns the arena and writes
+// it out.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+namespace weft::sim::flight {
+
+// Numbered as traces::FlightOp (sim/harness/flight checks it).
+enum class Op : std::uint8_t {
+  kSpawn = 0,
+  kJoin = 1,
+  kLock = 2,
+  kCvWait = 3,
+  kAcquire = 4,
+  kRelease = 5,
+  kLatchWait = 6,
+  kAtomicRead = 7,
+  kAtomicWrite = 8,
+  kClock = 9,
+};
+
+// One logged operation: 32 bytes, written by its thread alone.
+struct Event {
+  std::uint64_t object;
+  std::uint64_t version;
+  std::uint64_t value;
+  std::uint32_t thread;
+  Op op;
+  std::uint8_t pad[3];
+};
+static_assert(sizeof(Event) == 32);
+
+// One thread's ring: `head` counts the events the thread wrote (the last
+// `capacity` of them are kept when the ring wraps); a reader takes the
+// events below head. `thread` is the recorded thread's number.
+struct Slot {
+  std::atomic<std::uint64_t> head;
+  std::atomic<std::uint32_t> thread;
+  std::atomic<std::uint32_t> full;  // events refused: no wrap and no room
+};
+
+// The arena's header, at its start; then `slots` Slots; then the events,
+// `capacity` per slot. Lives in memory the harness maps (shared with a
+// supervising parent), so it holds no pointers.
+struct Arena {
+  std::uint32_t magic;
+  std::uint32_t slots;
+  std::uint64_t capacity;  // events per slot
+  std::uint32_t wrap;      // 1: rings keep the newest events
+  std::atomic<std::uint32_t> slots_used;
+  std::atomic<std::uint32_t> next_thread;
+  std::atomic<std::uint32_t> lost_threads;  // threads that found no slot
+  std::atomic<std::uint64_t> next_object;
+
+  Slot* slot(std::uint32_t i) {
+    return reinterpret_cast<Slot*>(reinterpret_cast<char*>(this) +
+                                   sizeof(Arena)) +
+           i;
+  }
+  Event* events(std::uint32_t i) {
+    return reinterpret_cast<Event*>(reinterpret_cast<char*>(slot(slots))) +
+           i * capacity;
+  }
+  static std::size_t bytes_for(std::uint32_t slots, std::uint64_t capacity) {
+    return sizeof(Arena) + slots * sizeof(Slot) +
+           slots * capacity * sizeof(Event);
+  }
+};
+inline constexpr std::uint32_t kArenaMagic = 0x57464c54;  // "WFLT"
+
+// Formats `memory` (Arena::bytes_for(slots, capacity) bytes) and starts
+// recording into it; the calling thread is thread 0. Not while another
+// arena is attached. Attaching again starts an empty recording (a thread
+// claims a ring at its first operation and keeps it: a process that
+// starts more threads than rings records the first ones only).
+void attach(void* memory, std::uint32_t slots, std::uint64_t capacity,
+            bool wrap);
+// Stops recording (threads still running stop logging).
+void detach();
+
+inline std::atomic<Arena*> g_arena{nullptr};
+// Whether real threads log now: one relaxed load.
+inline bool on() { return g_arena.load(std::memory_order_relaxed) != nullptr; }
+
+// Logs one operation of the calling thread. Call only when on().
+void record(Op op, std::uint64_t object, std::uint64_t version,
+            std::uint64_t value = 0);
+// A number for a thread about to be spawned; the spawner logs kSpawn with
+// it and the new thread calls bind_thread() with it first.
+std::uint32_t new_thread();
+void bind_thread(std::uint32_t thread);
+
+// Per-object recording state, one per primitive: an id handed out at the
+// object's first recorded operation, and a word that counts its writes
+// (bits 1..63) with a lock bit (bit 0) that makes an Atomic's write and
+// its version one step. A mutex's writes are counted under the mutex.
+class ObjectTag {
+ public:
+  constexpr ObjectTag() = default;
+  std::uint64_t id() const;
+  // A write done under the object's own exclusion (a held mutex): logs it
+  // with the next version.
+  void exclusive_write(Op op, std::uint64_t value = 0);
+  // Runs `f` as a write that no other recorded write or read of this
+  // object overlaps, and logs it (after letting the object go: the version
+  // was fixed under the lock bit, and the log is the thread's own).
+  template <class F>
+  auto write(Op op, F&& f) const {
+    const std::uint64_t w = lock();
+    auto r = f();
+    word_.store(w + 2, std::memory_order_release);
+    record(op, id(), w >> 1);
+    return r;
+  }
+  // Runs `f` as a read of the object between two writes, and logs which
+  // (retrying if a write overlapped it).
+  template <class F>
+  auto read(Op op, F&& f) const {
+    for (;;) {
+      const std::uint64_t w = word_.load(std::memory_order_acquire);
+      if (w & 1) continue;
+      auto r = f();
+      if (word_.load(std::memory_order_acquire) != w) continue;
+      record(op, id(), w >> 1);
+      return r;
+    }
+  }
+  // The number of writes so far (a read's version).
+  std::uint64_t writes() const {
+    return word_.load(std::memory_order_acquire) >> 1;
+  }
+
+ private:
+  std::uint64_t lock() const;
+  mutable std::atomic<std::uint64_t> id_{0};
+  mutable std::atomic<std::uint64_t> word_{0};
+};
+
+// What a replay attaches to the scheduler (Scheduler::set_replay_hooks):
+// each recorded kind of operation, done by the running strand in a
+// simulation, is reported once it completed, with the object (by address)
+// and the value the simulation has (a strand id for kSpawn and kJoin, the
+// virtual time for kClock). The answer is the recorded value (the reading
+// for kClock, 1 for a wait that timed out), or `value` when the recording
+// has nothing to say. A mismatch fails the run there.
+class ReplayHooks {
+ public:
+  virtual ~ReplayHooks() = default;
+  virtual std::uint64_t on_op(Op op, const void* object,
+                              std::uint64_t value) = 0;
+  // Whether the running strand's next recorded operation is a wait on a
+  // condition variable (which then returns at once, as recorded).
+  virtual bool next_is_wait() = 0;
+};
+
+}  // namespace weft::sim::flight

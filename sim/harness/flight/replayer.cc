@@ -1,0 +1,260 @@
+#include "sim/harness/flight/replayer.h"
+
+#include <optional>
+
+#include "sim/scheduler.h"
+
+namespace weft::sim::flight {
+namespace {
+
+constexpr std::uint32_t kNoThread = 0xffffffffu;
+
+// The recorded kind of the operation a strand is about to do, if the
+// replay orders it (condition-variable waits, spawns and joins go at
+// once; what follows them is ordered).
+std::optional<Op> ordered_op(const PendingOp& p) {
+  switch (p.kind) {
+    case ChoiceKind::kLock:
+      return Op::kLock;
+    case ChoiceKind::kAtomic:
+      return p.access == Access::kRead ? Op::kAtomicRead : Op::kAtomicWrite;
+    case ChoiceKind::kAcquire:
+      return Op::kAcquire;
+    case ChoiceKind::kRelease:
+      return Op::kRelease;
+    case ChoiceKind::kWait:
+      if (p.object2 == nullptr) return Op::kLatchWait;
+      return std::nullopt;
+    default:
+      return std::nullopt;
+  }
+}
+
+bool is_read(Op op) { return op == Op::kAtomicRead || op == Op::kLatchWait; }
+bool on_object(Op op) {
+  return op != Op::kSpawn && op != Op::kJoin && op != Op::kClock &&
+         op != Op::kCvWait;
+}
+
+std::string op_name(Op op) {
+  static constexpr const char* kNames[] = {
+      "spawn",        "join",         "lock",       "condition-variable wait",
+      "acquire",      "release",      "latch wait", "atomic read",
+      "atomic write", "clock reading"};
+  return kNames[static_cast<int>(op)];
+}
+
+// "an atomic read", "a lock".
+std::string with_article(const std::string& noun) {
+  return (std::string("aeiou").find(noun.front()) != std::string::npos ? "an "
+                                                                       : "a ") +
+         noun;
+}
+
+std::string describe(const traces::FlightRecord& e) {
+  const Op op = static_cast<Op>(e.op);
+  std::string d = op_name(op);
+  if (on_object(op))
+    d += " of object #" + std::to_string(e.object) + " at version " +
+         std::to_string(e.version);
+  if (op == Op::kSpawn || op == Op::kJoin)
+    d += " of thread " + std::to_string(e.value);
+  return d;
+}
+
+}  // namespace
+
+FlightReplay::FlightReplay(const Recording& recording) : recording_(recording) {
+  for (const auto& [thread, t] : recording_.threads)
+    for (const traces::FlightRecord& e : t.ops)
+      if (is_read(static_cast<Op>(e.op))) ++reads_[{e.object, e.version}];
+}
+
+void FlightReplay::begin(std::uint64_t seed) {
+  threads_.clear();
+  checked_left_ = 0;
+  for (const auto& [thread, t] : recording_.threads) {
+    threads_[thread] = Thread{&t, 0};
+    if (t.dropped == 0) checked_left_ += t.ops.size();
+  }
+  of_.assign(1, 0);  // main is thread 0
+  counts_.clear();
+  address_of_.clear();
+  id_at_.clear();
+  replayed_ = 0;
+  tail_from_ = 0;
+  diverged_ = false;
+  tail_.begin(seed);
+}
+
+const traces::FlightRecord* FlightReplay::next_of(StrandId id) const {
+  if (id >= of_.size() || of_[id] == kNoThread) return nullptr;
+  const auto it = threads_.find(of_[id]);
+  if (it == threads_.end() || !it->second.checked() || it->second.done())
+    return nullptr;
+  return &it->second.ops->ops[it->second.next];
+}
+
+FlightReplay::Counts FlightReplay::counts_for(const traces::FlightRecord& e,
+                                              const void* address) const {
+  const auto c = counts_.find(address);
+  if (c == counts_.end()) return {};
+  // A recorded object seen for the first time at an address that held
+  // another: the address was reused, the object is new.
+  const auto at = id_at_.find(address);
+  if (!address_of_.contains(e.object) && at != id_at_.end() &&
+      at->second != e.object && e.version == 0)
+    return {};
+  return c->second;
+}
+
+bool FlightReplay::may_go(StrandId id, const PendingOp& p) const {
+  const traces::FlightRecord* e = next_of(id);
+  if (e == nullptr) return true;
+  const std::optional<Op> op = ordered_op(p);
+  // Unordered, or not what was recorded (the hook reports that).
+  if (!op || static_cast<Op>(e->op) != *op) return true;
+  if (const auto b = address_of_.find(e->object);
+      b != address_of_.end() && b->second != p.object)
+    return true;
+  const Counts c = counts_for(*e, p.object);
+  if (c.writes != e->version) return false;
+  if (is_read(*op)) return true;
+  const auto expected = reads_.find({e->object, e->version});
+  if (expected == reads_.end()) return true;
+  const auto done = c.reads.find(e->version);
+  return done != c.reads.end() && done->second >= expected->second;
+}
+
+std::string FlightReplay::why_waiting(StrandId id) const {
+  const traces::FlightRecord* e = next_of(id);
+  if (e == nullptr) return "";
+  std::string why = "its next recorded operation is the " + describe(*e);
+  if (const auto b = address_of_.find(e->object); b != address_of_.end()) {
+    const auto c = counts_.find(b->second);
+    why += " (the object is at version " +
+           std::to_string(c == counts_.end() ? 0 : c->second.writes) + ")";
+  }
+  return why;
+}
+
+std::uint32_t FlightReplay::choose(const ChoicePoint& point) {
+  if (checked_left_ == 0) {
+    if (tail_from_ == 0) tail_from_ = point.step;
+    return tail_.choose(point);
+  }
+  // A wait is not spurious, and notify_one wakes the first waiter: the
+  // recording orders what follows through the objects.
+  if (point.is_value) return 0;
+  // Strands that still follow the recording first: a strand past its
+  // own recording goes only when none of them can, or it could run ahead
+  // on an object the others still have recorded operations on.
+  const std::uint32_t current = RunnableView::index_of(point, point.current);
+  for (const bool recorded : {true, false}) {
+    auto fits = [&](StrandId id) {
+      return (next_of(id) != nullptr) == recorded &&
+             may_go(id, point.pending(id));
+    };
+    if (current < point.count && fits(point.current)) return current;
+    for (std::uint32_t i = 0; i < point.count; ++i)
+      if (fits(point.strands[i])) return i;
+  }
+  std::string why;
+  const Scheduler* s = Scheduler::current();
+  for (StrandId id : point.strands)
+    why += "\n  strand '" + (s ? s->strand_name(id) : std::to_string(id)) +
+           "': " + why_waiting(id);
+  throw ReplayDivergence(
+      "replay divergence at step " + std::to_string(point.step) +
+      ": no strand can do what the recording says it did next (" +
+      std::to_string(replayed_) + " of " +
+      std::to_string(recording_.operations) +
+      " recorded operations replayed):" + why);
+}
+
+bool FlightReplay::next_is_wait() {
+  const Scheduler* s = Scheduler::current();
+  const traces::FlightRecord* e = next_of(s->current_strand());
+  return e != nullptr && static_cast<Op>(e->op) == Op::kCvWait;
+}
+
+void FlightReplay::count(Op op, const void* object) {
+  Counts& c = counts_[object];
+  if (is_read(op))
+    ++c.reads[c.writes];
+  else
+    ++c.writes;
+}
+
+void FlightReplay::diverge(const std::string& what) {
+  if (diverged_) return;
+  diverged_ = true;
+  Scheduler* s = Scheduler::current();
+  const StrandId me = s->current_strand();
+  s->fail(FailureKind::kReplayDivergence,
+          "replay divergence at step " + std::to_string(s->step()) +
+              ", strand '" + s->strand_name(me) + "' (recorded thread " +
+              std::to_string(of_[me]) + "): " + what +
+              ". The program no longer does what the recording says: was it "
+              "changed, or does it read something the recorder does not "
+              "see (a plain shared variable, real randomness)?");
+}
+
+void FlightReplay::advance(StrandId id) {
+  Thread& t = threads_[of_[id]];
+  ++t.next;
+  ++replayed_;
+  if (t.checked() && checked_left_ > 0) --checked_left_;
+}
+
+std::uint64_t FlightReplay::on_op(Op op, const void* object,
+                                  std::uint64_t value) {
+  Scheduler* s = Scheduler::current();
+  const StrandId me = s->current_strand();
+  if (me >= of_.size()) of_.resize(me + 1, kNoThread);
+  const traces::FlightRecord* e = next_of(me);
+  if (e != nullptr && static_cast<Op>(e->op) != op) {
+    diverge("it did " + with_article(op_name(op)) +
+            " where the recording has the " + describe(*e));
+    e = nullptr;
+  }
+  if (op == Op::kSpawn) {
+    if (value >= of_.size()) of_.resize(value + 1, kNoThread);
+    of_[value] =
+        e == nullptr ? kNoThread : static_cast<std::uint32_t>(e->value);
+  } else if (op == Op::kJoin && e != nullptr &&
+             (value >= of_.size() || of_[value] != e->value)) {
+    diverge("it joined another strand than the recording's " + describe(*e));
+  } else if (on_object(op)) {
+    if (e != nullptr) bind(*e, object);
+    count(op, object);
+  }
+  if (e == nullptr) return value;
+  const std::uint64_t recorded = e->value;
+  advance(me);
+  if (op == Op::kClock) return recorded - recording_.clock_base;
+  return op == Op::kCvWait ? recorded : value;
+}
+
+void FlightReplay::bind(const traces::FlightRecord& e, const void* object) {
+  const auto b = address_of_.find(e.object);
+  if (b != address_of_.end() && b->second != object) {
+    diverge("its " + describe(e) + " is on another object than the one " +
+            "the recording's earlier operations on #" +
+            std::to_string(e.object) + " were");
+    return;
+  }
+  if (b == address_of_.end()) {
+    const auto at = id_at_.find(object);
+    if (at != id_at_.end() && at->second != e.object && e.version == 0)
+      counts_.erase(object);  // a new object at a reused address
+    address_of_[e.object] = object;
+    id_at_[object] = e.object;
+  }
+  const Counts c = counts_for(e, object);
+  if (c.writes != e.version)
+    diverge("its " + describe(e) + " came when the object was at version " +
+            std::to_string(c.writes));
+}
+
+}  // namespace weft::sim::flight

@@ -1,0 +1,43 @@
+// The record kind of flight recordings (TraceKind::kFlight): one operation a
+// real thread did on a synchronising object, as sim/flight.h logs it. A
+// recording is every recorded thread's operations, each thread's in program
+// order; `version` orders the operations on one object (docs/architecture.md,
+// "Recording real threads"). Plain values and their field coding; the
+// container (traces/record.h) gives the kind its tag.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "traces/varint.h"
+
+namespace weft::traces {
+
+// sim::flight::Op's numbering, which sim/flight.h checks at compile time.
+enum class FlightOp : std::uint8_t {
+  kSpawn = 0,        // value: the thread spawned
+  kJoin = 1,         // value: the thread joined
+  kLock = 2,         // a mutex acquired (a write of its version)
+  kCvWait = 3,       // a condition-variable wait returned; value 1: timeout
+  kAcquire = 4,      // a semaphore acquired
+  kRelease = 5,      // a semaphore released or a latch counted down
+  kLatchWait = 6,    // a latch passed or tried; value: try_wait's answer
+  kAtomicRead = 7,   // an Atomic load (a read of the version)
+  kAtomicWrite = 8,  // an Atomic store or read-modify-write
+  kClock = 9,        // Clock::now(); value: the reading in nanoseconds
+};
+inline constexpr std::uint8_t kMaxFlightOp = 9;
+
+struct FlightRecord {
+  FlightOp op = FlightOp::kSpawn;
+  std::uint32_t thread = 0;   // recorded thread (0: the one that started)
+  std::uint64_t object = 0;   // object id, in order of first recorded use
+  std::uint64_t version = 0;  // writes to the object before this operation
+  std::uint64_t value = 0;
+  friend bool operator==(const FlightRecord&, const FlightRecord&) = default;
+};
+
+void put_fields(const FlightRecord& f, std::string& out);
+bool get_fields(ByteReader& in, FlightRecord& f);
+
+}  // namespace weft::traces
