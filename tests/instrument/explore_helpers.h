@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 #include <functional>
 #include <string>
 
@@ -20,6 +21,7 @@ inline sim::ExploreOptions quiet_options(const char* strategy,
   o.print = false;
   o.trace_dir = "";
   o.shrink = false;
+  if (std::getenv("DBG_NOCONTAIN")) o.contain = sim::ExploreOptions::Contain::kOff;
   return o;
 }
 
