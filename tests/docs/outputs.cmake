@@ -43,3 +43,14 @@ weft_doc_output(worldgen COMMAND $<TARGET_FILE:example_worldgen> --quick)
 weft_doc_output(echo_bugs COMMAND $<TARGET_FILE:example_echo_bugs>)
 weft_doc_output(echo_trace_show COMMAND bash -c
   "$<TARGET_FILE:example_echo_bugs> >/dev/null 2>&1 && ${weft} trace show weft-traces/echo-closes-on-half-close-seed3.shrunk.weft | grep -E 'event +(fault|I/O ready)|FAILURE'")
+
+# "Instrumented code": std::atomic and plain memory in code built with
+# weft_instrument() (clang only, so compared in the clang builds where the
+# instrumentation is available; .ci/test runs them in build-o0).
+set(instrument_test $<TARGET_FILE:instrument_test> --gtest_brief=1)
+weft_doc_output(instrument_thread_race INSTRUMENTED COMMAND ${instrument_test}
+  "--gtest_filter=ThreadRaces.APlain*:ThreadRaces.UnderAStdMutex*")
+weft_doc_output(instrument_strand_race INSTRUMENTED COMMAND ${instrument_test}
+  "--gtest_filter=Races.APlainInt*:Races.UnderAWeftMutex*")
+weft_doc_output(instrument_lockfree INSTRUMENTED COMMAND ${instrument_test}
+  "--gtest_filter=LockFreeStack.TheUntagged*:LockFreeStack.TheTagged*:SpscQueue.Publishing*:SpscQueue.WritingBefore*")
