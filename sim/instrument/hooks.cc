@@ -268,101 +268,59 @@ void __tsan_atomic_thread_fence(morder mo) {
 }
 void __tsan_atomic_signal_fence(morder mo) { __atomic_signal_fence(mo); }
 
-}  // extern "C"
-
-namespace weft::sim::instrument {
-namespace {
-
-// The atomic hooks' fast path, outside a simulation: one thread-local
-// check, then the operation inline, with no registers saved and no branch
-// on the order. Each operation runs with at least the order asked for
-// (a stronger order is always a correct one): loads relaxed or seq_cst,
-// stores release or seq_cst, read-modify-writes seq_cst, which on x86-64
-// are the instructions the plain operations compile to. Inside a
-// simulation the slow path (a tail call) makes the choice point first.
-template <class Op>
-[[gnu::noinline]] auto atomic_slow(Scheduler* s, const volatile void* a,
-                                   Access access, Op op) {
-  atomic_hook(s, a, access);
-  return op();
-}
-
-template <class Op>
-[[gnu::always_inline]] inline auto atomic_op(const volatile void* a,
-                                             Access access, Op op) {
-  if (Scheduler* s = Scheduler::current()) [[unlikely]]
-    return atomic_slow(s, a, access, op);
-  return op();
-}
-
-constexpr int kSeqCst = __ATOMIC_SEQ_CST;
-
-template <class T>
-[[gnu::always_inline]] inline T load(const volatile T* a, morder mo) {
-  return mo == __ATOMIC_RELAXED ? __atomic_load_n(a, __ATOMIC_RELAXED)
-                                : __atomic_load_n(a, kSeqCst);
-}
-
-template <class T>
-[[gnu::always_inline]] inline void store(volatile T* a, T v, morder mo) {
-  if (mo == kSeqCst)
-    __atomic_store_n(a, v, kSeqCst);
-  else
-    __atomic_store_n(a, v, __ATOMIC_RELEASE);
-}
-
-}  // namespace
-}  // namespace weft::sim::instrument
-
-using weft::sim::instrument::atomic_op;
-using weft::sim::instrument::kSeqCst;
-
-extern "C" {
-
-// NOLINTBEGIN(bugprone-macro-parentheses): T is a type
-#define WEFT_RMW(bits, T, name, builtin)                         \
-  T __tsan_atomic##bits##_##name(volatile T* a, T v, morder) {   \
-    return atomic_op(a, Access::kWrite,                          \
-                     [a, v] { return builtin(a, v, kSeqCst); }); \
-  }
 #define WEFT_ATOMIC_HOOKS(bits, T)                                            \
   T __tsan_atomic##bits##_load(const volatile T* a, morder mo) {              \
-    return atomic_op(a, Access::kRead,                                        \
-                     [a, mo] { return weft::sim::instrument::load(a, mo); }); \
+    point(a, Access::kRead);                                                  \
+    return __atomic_load_n(a, mo);                                            \
   }                                                                           \
   void __tsan_atomic##bits##_store(volatile T* a, T v, morder mo) {           \
-    atomic_op(a, Access::kWrite,                                              \
-              [a, v, mo] { weft::sim::instrument::store(a, v, mo); });        \
+    point(a, Access::kWrite);                                                 \
+    __atomic_store_n(a, v, mo);                                               \
   }                                                                           \
-  WEFT_RMW(bits, T, exchange, __atomic_exchange_n)                            \
-  WEFT_RMW(bits, T, fetch_add, __atomic_fetch_add)                            \
-  WEFT_RMW(bits, T, fetch_sub, __atomic_fetch_sub)                            \
-  WEFT_RMW(bits, T, fetch_and, __atomic_fetch_and)                            \
-  WEFT_RMW(bits, T, fetch_or, __atomic_fetch_or)                              \
-  WEFT_RMW(bits, T, fetch_xor, __atomic_fetch_xor)                            \
-  WEFT_RMW(bits, T, fetch_nand, __atomic_fetch_nand)                          \
+  T __tsan_atomic##bits##_exchange(volatile T* a, T v, morder mo) {           \
+    point(a, Access::kWrite);                                                 \
+    return __atomic_exchange_n(a, v, mo);                                     \
+  }                                                                           \
+  T __tsan_atomic##bits##_fetch_add(volatile T* a, T v, morder mo) {          \
+    point(a, Access::kWrite);                                                 \
+    return __atomic_fetch_add(a, v, mo);                                      \
+  }                                                                           \
+  T __tsan_atomic##bits##_fetch_sub(volatile T* a, T v, morder mo) {          \
+    point(a, Access::kWrite);                                                 \
+    return __atomic_fetch_sub(a, v, mo);                                      \
+  }                                                                           \
+  T __tsan_atomic##bits##_fetch_and(volatile T* a, T v, morder mo) {          \
+    point(a, Access::kWrite);                                                 \
+    return __atomic_fetch_and(a, v, mo);                                      \
+  }                                                                           \
+  T __tsan_atomic##bits##_fetch_or(volatile T* a, T v, morder mo) {           \
+    point(a, Access::kWrite);                                                 \
+    return __atomic_fetch_or(a, v, mo);                                       \
+  }                                                                           \
+  T __tsan_atomic##bits##_fetch_xor(volatile T* a, T v, morder mo) {          \
+    point(a, Access::kWrite);                                                 \
+    return __atomic_fetch_xor(a, v, mo);                                      \
+  }                                                                           \
+  T __tsan_atomic##bits##_fetch_nand(volatile T* a, T v, morder mo) {         \
+    point(a, Access::kWrite);                                                 \
+    return __atomic_fetch_nand(a, v, mo);                                     \
+  }                                                                           \
   int __tsan_atomic##bits##_compare_exchange_strong(volatile T* a, T* c, T v, \
-                                                    morder, morder) {         \
-    return atomic_op(a, Access::kWrite, [a, c, v] {                           \
-      return static_cast<int>(                                                \
-          __atomic_compare_exchange_n(a, c, v, false, kSeqCst, kSeqCst));     \
-    });                                                                       \
+                                                    morder mo, morder fmo) {  \
+    point(a, Access::kWrite);                                                 \
+    return __atomic_compare_exchange_n(a, c, v, false, mo, fmo);              \
   }                                                                           \
   int __tsan_atomic##bits##_compare_exchange_weak(volatile T* a, T* c, T v,   \
-                                                  morder, morder) {           \
-    return atomic_op(a, Access::kWrite, [a, c, v] {                           \
-      return static_cast<int>(                                                \
-          __atomic_compare_exchange_n(a, c, v, false, kSeqCst, kSeqCst));     \
-    });                                                                       \
+                                                  morder mo, morder fmo) {    \
+    point(a, Access::kWrite);                                                 \
+    return __atomic_compare_exchange_n(a, c, v, false, mo, fmo);              \
   }                                                                           \
   T __tsan_atomic##bits##_compare_exchange_val(volatile T* a, T c, T v,       \
-                                               morder, morder) {              \
-    return atomic_op(a, Access::kWrite, [a, c, v]() mutable {                 \
-      __atomic_compare_exchange_n(a, &c, v, false, kSeqCst, kSeqCst);         \
-      return c;                                                               \
-    });                                                                       \
+                                               morder mo, morder fmo) {       \
+    point(a, Access::kWrite);                                                 \
+    __atomic_compare_exchange_n(a, &c, v, false, mo, fmo);                    \
+    return c;                                                                 \
   }
-// NOLINTEND(bugprone-macro-parentheses)
 
 __extension__ typedef __int128 int128;  // NOLINT: the ABI's type
 WEFT_ATOMIC_HOOKS(8, char)
@@ -373,7 +331,6 @@ WEFT_ATOMIC_HOOKS(64, long)
 WEFT_ATOMIC_HOOKS(128, int128)
 #endif
 #undef WEFT_ATOMIC_HOOKS
-#undef WEFT_RMW
 
 }  // extern "C"
 

@@ -29,6 +29,18 @@ void BM_LoadAcquire_Plain(benchmark::State& state) {
 }
 BENCHMARK(BM_LoadAcquire_Plain);
 
+// The floor for any hook: the same load in a function the compiler may
+// not inline, which is how the instrumentation calls its hooks.
+[[gnu::noinline]] std::uint64_t load_out_of_line(
+    const std::atomic<std::uint64_t>& a) {
+  return a.load(std::memory_order_acquire);
+}
+
+void BM_LoadAcquire_OutOfLineCall(benchmark::State& state) {
+  for (auto _ : state) benchmark::DoNotOptimize(load_out_of_line(g_word));
+}
+BENCHMARK(BM_LoadAcquire_OutOfLineCall);
+
 void BM_LoadRelaxed_Plain(benchmark::State& state) {
   for (auto _ : state)
     benchmark::DoNotOptimize(g_word.load(std::memory_order_relaxed));

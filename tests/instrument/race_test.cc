@@ -62,8 +62,8 @@ TEST(Races, APlainIntUpdatedByTwoStrandsIsADataRaceWithBothLines) {
   EXPECT_THAT(m, HasSubstr("count_hit()"));
 }
 
-// The report docs/guide.md shows ("Instrumented code"), with the paths
-// up to tests/ left out.
+// The whole report, with the paths up to tests/ left out (docs/guide.md
+// shows it, checked as the doc output instrument_strand_race).
 TEST(Races, TheGuidesReportIsThis) {
   const sim::ExploreResult r =
       exhaustive("dfs", 2, [] { two_counters(count_hit); });
