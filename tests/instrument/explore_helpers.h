@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <cstdlib>
 #include <functional>
 #include <string>
 
@@ -21,7 +20,6 @@ inline sim::ExploreOptions quiet_options(const char* strategy,
   o.print = false;
   o.trace_dir = "";
   o.shrink = false;
-  if (std::getenv("DBG_NOCONTAIN")) o.contain = sim::ExploreOptions::Contain::kOff;
   return o;
 }
 
