@@ -100,12 +100,18 @@ std::string hex(std::uintptr_t v) {
   return buf;
 }
 
-// Without a symbolizer: the nearest exported symbol, if any.
+// Without a symbolizer: the nearest exported symbol, if any, else the
+// object and the offset in it (the same in every run, unlike the address).
 std::vector<std::string> dladdr_frame(std::uintptr_t pc) {
   Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(pc), &info) == 0 ||
-      info.dli_sname == nullptr)
+  if (dladdr(reinterpret_cast<void*>(pc), &info) == 0)
     return {"?? (" + hex(pc) + ")"};
+  if (info.dli_sname == nullptr) {
+    std::string object = info.dli_fname != nullptr ? info.dli_fname : "";
+    object = object.substr(object.rfind('/') + 1);
+    return {"?? (" + object + "+" +
+            hex(pc - reinterpret_cast<std::uintptr_t>(info.dli_fbase)) + ")"};
+  }
   int status = 0;
   char* d = abi::__cxa_demangle(info.dli_sname, nullptr, nullptr, &status);
   std::string name = status == 0 && d != nullptr ? d : info.dli_sname;

@@ -111,6 +111,9 @@ int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
   Call call(*s, "pthread_create");
   int detach = PTHREAD_CREATE_JOINABLE;
   if (attr != nullptr) pthread_attr_getdetachstate(attr, &detach);
+  // pthread_create is noexcept: torn down after a failure at the spawn's
+  // choice point, it returns rather than unwind.
+  const weft::sim::NoUnwindScope no_unwind;
   return create_thread(*s, thread, fn, arg, detach == PTHREAD_CREATE_DETACHED);
 }
 
@@ -123,7 +126,13 @@ int pthread_join(pthread_t t, void** result) {
   const weft::sim::StrandId id = joinable_strand(*s, t, error);
   if (error != 0) return error;
   World::of(*s).thread(id).joined = true;
-  s->join(id, {});
+  {
+    // Torn down after a failure, the wait returns as though the thread had
+    // ended (as the lock calls return rather than unwind): unwinding the
+    // caller past a joinable std::thread would call std::terminate.
+    const weft::sim::NoUnwindScope no_unwind;
+    s->join(id, {});
+  }
   if (result != nullptr) *result = World::of(*s).thread(id).result;
   return 0;
 }

@@ -121,3 +121,14 @@ weft_doc_output(flight_deadline EXIT 1 COMMAND bash -c
   "mkdir rec && while WEFT_RECORD=rec ${deadline} >/dev/null 2>&1${until_fails} && WEFT_REPLAY=$(ls rec/*.trace) WEFT_REPLAY_TIMES=100 ${deadline}")
 weft_doc_output(flight_divergence EXIT 1 COMMAND bash -c
   "${record_flaky} && FLAKY_FIXED=1 WEFT_REPLAY=$(ls rec/*.trace) ${flaky}")
+
+# "Instrumented code": std::atomic and plain memory in code built with
+# weft_instrument() (clang only, so compared in the clang builds where the
+# instrumentation is available; .ci/test runs them in build-o0).
+set(instrument_test $<TARGET_FILE:instrument_test> --gtest_brief=1)
+weft_doc_output(instrument_thread_race INSTRUMENTED COMMAND ${instrument_test}
+  "--gtest_filter=ThreadRaces.APlain*:ThreadRaces.UnderAStdMutex*")
+weft_doc_output(instrument_strand_race INSTRUMENTED COMMAND ${instrument_test}
+  "--gtest_filter=Races.APlainInt*:Races.UnderAWeftMutex*")
+weft_doc_output(instrument_lockfree INSTRUMENTED COMMAND ${instrument_test}
+  "--gtest_filter=LockFreeStack.TheUntagged*:LockFreeStack.TheTagged*:SpscQueue.Publishing*:SpscQueue.WritingBefore*")
