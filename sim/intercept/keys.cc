@@ -108,7 +108,9 @@ int pthread_key_delete(pthread_key_t key) noexcept {
     return 0;
   }
   if (key >= kFirstKey) return EINVAL;  // a simulated key, after its run
-  return WEFT_REAL(pthread_key_delete)(key);
+  const int rc = WEFT_REAL(pthread_key_delete)(key);
+  if (rc == 0 && key < kMaxKeys) g_real_destructors[key].store(nullptr);
+  return rc;
 }
 
 void* pthread_getspecific(pthread_key_t key) noexcept {

@@ -7,18 +7,12 @@
 
 namespace weft::intercept::internal {
 
-// The function our interposer stands in front of: under AddressSanitizer,
-// its interceptor of `name` if it has one (its runtime is linked into the
-// program, where our definitions replace its weak ones, so RTLD_NEXT
-// would skip it and ASan would not see the threads we start); else libc's.
-void* next_definition(const char* name);
-
 // Returns the real `name`, resolving it on first use into `slot`.
 template <class F>
 inline F real_of(F& slot, const char* name) {
   F f = slot;
   if (f == nullptr) [[unlikely]] {
-    f = reinterpret_cast<F>(next_definition(name));
+    f = reinterpret_cast<F>(dlsym(RTLD_NEXT, name));
     slot = f;
   }
   return f;

@@ -1,11 +1,6 @@
 #include "sim/intercept/world.h"
 
-#include <dlfcn.h>
-
-#include <cstring>
-
 #include "sim/check.h"
-#include "sim/intercept/real.h"
 
 namespace weft::intercept {
 namespace {
@@ -37,15 +32,6 @@ void unsupported(sim::Scheduler& s, const char* what) {
 }
 
 namespace internal {
-
-void* next_definition(const char* name) {
-#if defined(WEFT_ASAN)
-  char interceptor[96] = "__interceptor_";
-  std::strncat(interceptor, name, sizeof interceptor - 15);
-  if (void* f = dlsym(RTLD_DEFAULT, interceptor)) return f;
-#endif
-  return dlsym(RTLD_NEXT, name);
-}
 
 World& World::of(Scheduler& s) {
   // One table per thread: a scheduler runs on the thread that called run().
