@@ -133,8 +133,9 @@ void write(const std::string& path, TraceKind kind, const std::string& form,
 
 int main(int argc, char** argv) {
   if (argc != 3) {
-    std::fprintf(stderr,
-                 "usage: make_seeds events|schedule|calls|slots|flight|net DIR\n");
+    std::fprintf(
+        stderr,
+        "usage: make_seeds events|schedule|calls|slots|flight|net DIR\n");
     return 2;
   }
   const std::string what = argv[1], dir = argv[2];
