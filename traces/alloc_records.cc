@@ -5,10 +5,35 @@
 namespace weft::traces {
 
 using fields::get;
-using fields::get_enum;
+
+namespace {
+
+// The first varint of both kinds holds the call in bits 0-3 and flags:
+// bit 4 realloc from NULL (slot records only), bit 5 a time follows the
+// other fields (format 2.3).
+constexpr unsigned kFromNull = 0x10;
+constexpr unsigned kTimed = 0x20;
+
+bool get_call(ByteReader& in, AllocCall& call, unsigned allowed,
+              unsigned& flags) {
+  std::uint8_t v = 0;
+  if (!get(in, v) || (v & 0x0f) > kMaxAllocCall || (v & 0xf0 & ~allowed))
+    return false;
+  call = static_cast<AllocCall>(v & 0x0f);
+  flags = v & 0xf0;
+  return true;
+}
+
+bool get_time(ByteReader& in, unsigned flags, bool& timed,
+              std::uint64_t& time_ns) {
+  timed = (flags & kTimed) != 0;
+  return !timed || get(in, time_ns);
+}
+
+}  // namespace
 
 void put_fields(const AllocRecord& a, std::string& out) {
-  put_varint(out, static_cast<std::uint8_t>(a.call));
+  put_varint(out, static_cast<std::uint8_t>(a.call) | (a.timed ? kTimed : 0u));
   put_varint(out, a.thread);
   put_varint(out, a.seq);
   put_varint(out, a.size);
@@ -16,33 +41,35 @@ void put_fields(const AllocRecord& a, std::string& out) {
   put_varint(out, a.ptr);
   put_varint(out, a.result);
   put_varint(out, a.release_delta);
+  if (a.timed) put_varint(out, a.time_ns);
 }
 
 void put_fields(const SlotRecord& l, std::string& out) {
   // The call and the flag share a byte: slot logs are mostly this.
-  put_varint(out,
-             static_cast<std::uint8_t>(l.call) | (l.from_null ? 0x10u : 0u));
+  put_varint(out, static_cast<std::uint8_t>(l.call) |
+                      (l.from_null ? kFromNull : 0u) | (l.timed ? kTimed : 0u));
   put_varint(out, l.thread);
   put_varint(out, l.slot);
   put_varint(out, l.size);
   put_varint(out, l.align);
+  if (l.timed) put_varint(out, l.time_ns);
 }
 
 bool get_fields(ByteReader& in, AllocRecord& a) {
-  return get_enum(in, a.call, kMaxAllocCall) && get(in, a.thread) &&
+  unsigned flags = 0;
+  return get_call(in, a.call, kTimed, flags) && get(in, a.thread) &&
          get(in, a.seq) && get(in, a.size) && get(in, a.align) &&
-         get(in, a.ptr) && get(in, a.result) && get(in, a.release_delta);
+         get(in, a.ptr) && get(in, a.result) && get(in, a.release_delta) &&
+         get_time(in, flags, a.timed, a.time_ns);
 }
 
 bool get_fields(ByteReader& in, SlotRecord& l) {
-  std::uint8_t call = 0;
-  if (!get(in, call) || (call & 0x0f) > kMaxAllocCall || (call & 0xe0) ||
-      !get(in, l.thread) || !get(in, l.slot) || !get(in, l.size) ||
-      !get(in, l.align))
+  unsigned flags = 0;
+  if (!get_call(in, l.call, kFromNull | kTimed, flags) || !get(in, l.thread) ||
+      !get(in, l.slot) || !get(in, l.size) || !get(in, l.align))
     return false;
-  l.call = static_cast<AllocCall>(call & 0x0f);
-  l.from_null = (call & 0x10) != 0;
-  return true;
+  l.from_null = (flags & kFromNull) != 0;
+  return get_time(in, flags, l.timed, l.time_ns);
 }
 
 }  // namespace weft::traces

@@ -43,6 +43,11 @@ struct AllocRecord {
   // the call, from when the old block may be released (and handed to
   // another thread); 0 for other calls.
   std::uint64_t release_delta = 0;
+  // When the call was made, in nanoseconds since the recording started
+  // (format 2.3; a thread's calls never go back in time); `timed` is false
+  // for logs without times (older recordings, mtrace).
+  bool timed = false;
+  std::uint64_t time_ns = 0;
   friend bool operator==(const AllocRecord&, const AllocRecord&) = default;
 };
 
@@ -57,6 +62,8 @@ struct SlotRecord {
   std::uint32_t slot = 0;
   std::uint64_t size = 0;
   std::uint64_t align = 0;
+  bool timed = false;  // as AllocRecord's (format 2.3)
+  std::uint64_t time_ns = 0;
   friend bool operator==(const SlotRecord&, const SlotRecord&) = default;
 };
 

@@ -26,8 +26,9 @@ inline constexpr std::uint32_t kEndMagic = 0x184D2A5D;
 // Format 2.0: the header's CRC-32, frame infos that locate and check their
 // frame, the end marker. Format 1.0 and 1.1 files still read.
 inline constexpr std::uint8_t kVersionMajor = 2;
-// 2.1 added op records; 2.2 flight and net records.
-inline constexpr std::uint8_t kVersionMinor = 2;
+// 2.1 added op records; 2.2 flight and net records; 2.3 times on alloc
+// and slot records.
+inline constexpr std::uint8_t kVersionMinor = 3;
 // The newest minor version of format 1 this reader knows (the column
 // layout).
 inline constexpr std::uint8_t kVersion1Minor = 1;

@@ -18,7 +18,7 @@ std::string version(int major, int minor) {
   return std::to_string(major) + "." + std::to_string(minor);
 }
 
-// The versions this reader knows: "1.0, 1.1, 2.0, 2.1, 2.2".
+// The versions this reader knows: "1.0, 1.1, 2.0, 2.1, 2.2, 2.3".
 std::string known() {
   std::string s;
   for (int minor = 0; minor <= kVersion1Minor; ++minor)

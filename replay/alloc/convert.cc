@@ -96,6 +96,17 @@ traces::Generator<AllocRecord> in_sequence(traces::Generator<AllocRecord> in,
   }
 }
 
+namespace {
+
+// A slot operation happens when the call it comes from was made.
+SlotRecord stamped(SlotRecord op, const AllocRecord& call) {
+  op.timed = call.timed;
+  op.time_ns = call.time_ns;
+  return op;
+}
+
+}  // namespace
+
 traces::Generator<SlotRecord> to_slots(traces::Generator<AllocRecord> in,
                                        ConvertStats& stats,
                                        ConvertOptions options) {
@@ -170,7 +181,7 @@ traces::Generator<SlotRecord> to_slots(traces::Generator<AllocRecord> in,
       }
       if (auto op = reused(r)) {
         ++stats.operations;
-        co_yield *op;
+        co_yield stamped(*op, r);
       }
       forget_freed(r.result);
       SlotRecord op;
@@ -182,7 +193,7 @@ traces::Generator<SlotRecord> to_slots(traces::Generator<AllocRecord> in,
       live.emplace(r.result, op.slot);
       note_peak();
       ++stats.operations;
-      co_yield op;
+      co_yield stamped(op, r);
     } else if (r.call == AllocCall::kFree && r.release_delta != 0) {
       // A realloc on this thread has started: its old block's address is
       // free for others from here; the slot waits for the realloc.
@@ -210,7 +221,7 @@ traces::Generator<SlotRecord> to_slots(traces::Generator<AllocRecord> in,
       live.erase(it);
       remember_freed(r.ptr);
       ++stats.operations;
-      co_yield op;
+      co_yield stamped(op, r);
     } else if (r.ptr != 0 && r.release_delta != 0 &&
                releasing.count(r.thread) != 0) {
       // The second half of a recorded realloc (see the marker above).
@@ -224,12 +235,12 @@ traces::Generator<SlotRecord> to_slots(traces::Generator<AllocRecord> in,
         }
         remember_freed(rel.ptr);
         ++stats.operations;
-        co_yield free_op(r.thread, rel.slot);
+        co_yield stamped(free_op(r.thread, rel.slot), r);
         continue;
       }
       if (auto op = reused(r)) {
         ++stats.operations;
-        co_yield *op;
+        co_yield stamped(*op, r);
       }
       if (r.result != rel.ptr) {
         remember_freed(rel.ptr);
@@ -242,7 +253,7 @@ traces::Generator<SlotRecord> to_slots(traces::Generator<AllocRecord> in,
       op.slot = rel.slot;
       op.size = r.size;
       ++stats.operations;
-      co_yield op;
+      co_yield stamped(op, r);
     } else {  // realloc
       if (r.ptr == 0 || live.find(r.ptr) == live.end()) {
         if (r.ptr != 0) {
@@ -256,7 +267,7 @@ traces::Generator<SlotRecord> to_slots(traces::Generator<AllocRecord> in,
         }
         if (auto op = reused(r)) {
           ++stats.operations;
-          co_yield *op;
+          co_yield stamped(*op, r);
         }
         forget_freed(r.result);
         SlotRecord op;
@@ -268,7 +279,7 @@ traces::Generator<SlotRecord> to_slots(traces::Generator<AllocRecord> in,
         live.emplace(r.result, op.slot);
         note_peak();
         ++stats.operations;
-        co_yield op;
+        co_yield stamped(op, r);
         continue;
       }
       const auto it = live.find(r.ptr);
@@ -283,14 +294,14 @@ traces::Generator<SlotRecord> to_slots(traces::Generator<AllocRecord> in,
         live.erase(it);
         remember_freed(r.ptr);
         ++stats.operations;
-        co_yield free_op(r.thread, slot);
+        co_yield stamped(free_op(r.thread, slot), r);
         continue;
       }
       live.erase(it);
       if (r.result != r.ptr) {
         if (auto op = reused(r)) {
           ++stats.operations;
-          co_yield *op;
+          co_yield stamped(*op, r);
         }
         remember_freed(r.ptr);
         forget_freed(r.result);
@@ -302,7 +313,7 @@ traces::Generator<SlotRecord> to_slots(traces::Generator<AllocRecord> in,
       op.slot = slot;
       op.size = r.size;
       ++stats.operations;
-      co_yield op;
+      co_yield stamped(op, r);
     }
   }
 }

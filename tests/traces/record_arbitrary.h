@@ -89,19 +89,29 @@ struct Arbitrary<weft::traces::NetRecord> {
   }
 };
 
+// A record without a time (format 2.2 and older) codes no time_ns.
+template <class R>
+R without_absent_time(R r) {
+  if (!r.timed) r.time_ns = 0;
+  return r;
+}
+
 template <>
 struct Arbitrary<weft::traces::AllocRecord> {
   static Gen<weft::traces::AllocRecord> arbitrary() {
     using A = weft::traces::AllocRecord;
-    return gen::build<A>(
-        gen::set(&A::call,
-                 gen::map(gen::inRange<int>(0, 8),
-                          [](int c) {
-                            return static_cast<weft::traces::AllocCall>(c);
-                          })),
-        gen::set(&A::thread), gen::set(&A::seq), gen::set(&A::size),
-        gen::set(&A::align), gen::set(&A::ptr), gen::set(&A::result),
-        gen::set(&A::release_delta));
+    return gen::map(
+        gen::build<A>(
+            gen::set(&A::call,
+                     gen::map(gen::inRange<int>(0, 8),
+                              [](int c) {
+                                return static_cast<weft::traces::AllocCall>(c);
+                              })),
+            gen::set(&A::thread), gen::set(&A::seq), gen::set(&A::size),
+            gen::set(&A::align), gen::set(&A::ptr), gen::set(&A::result),
+            gen::set(&A::release_delta), gen::set(&A::timed),
+            gen::set(&A::time_ns)),
+        without_absent_time<A>);
   }
 };
 
@@ -109,14 +119,17 @@ template <>
 struct Arbitrary<weft::traces::SlotRecord> {
   static Gen<weft::traces::SlotRecord> arbitrary() {
     using S = weft::traces::SlotRecord;
-    return gen::build<S>(
-        gen::set(&S::call,
-                 gen::map(gen::inRange<int>(0, 8),
-                          [](int c) {
-                            return static_cast<weft::traces::AllocCall>(c);
-                          })),
-        gen::set(&S::from_null), gen::set(&S::thread), gen::set(&S::slot),
-        gen::set(&S::size), gen::set(&S::align));
+    return gen::map(
+        gen::build<S>(
+            gen::set(&S::call,
+                     gen::map(gen::inRange<int>(0, 8),
+                              [](int c) {
+                                return static_cast<weft::traces::AllocCall>(c);
+                              })),
+            gen::set(&S::from_null), gen::set(&S::thread), gen::set(&S::slot),
+            gen::set(&S::size), gen::set(&S::align), gen::set(&S::timed),
+            gen::set(&S::time_ns)),
+        without_absent_time<S>);
   }
 };
 

@@ -350,7 +350,7 @@ TEST(TraceReader, NewerMajorVersionIsRefusedNamingBothVersions) {
   put_bytes(path, bytes);
   const std::string e = open_error(path);
   EXPECT_THAT(e, HasSubstr("format version 3.2 is newer than this weft reads "
-                           "(2.2)"));
+                           "(2.3)"));
   EXPECT_THAT(e, HasSubstr("at byte 8"));
   std::remove(path.c_str());
 }
