@@ -17,7 +17,8 @@
 
 namespace weft::replay::ring {
 
-// Entries in the ring (64 bytes each: 16 MiB).
+// Entries in the ring (128 bytes each, a timed record and its commit word
+// being over 64: 32 MiB).
 inline constexpr std::uint64_t kEntries = std::uint64_t{1} << 18;
 inline constexpr std::uint64_t kMagic = 0x676e69722d746665;  // "eft-ring"
 // Set in `commit` for the first of a realloc's two sequence numbers: a
@@ -30,7 +31,7 @@ struct alignas(64) Entry {
   std::atomic<std::uint64_t> commit;  // seq + 1 (| kFiller) once complete
   traces::AllocRecord record;
 };
-static_assert(sizeof(Entry) == 64);
+static_assert(sizeof(Entry) == 128);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 
 struct Header {
