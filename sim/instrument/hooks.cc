@@ -1,5 +1,6 @@
 // The ThreadSanitizer hook ABI that clang's -fsanitize=thread emits calls
-// to, implemented by weft instead of TSan's runtime. Outside a simulation
+// to, implemented by weft instead of TSan's runtime (the atomic operations'
+// hooks are in atomic_hooks.cc). Outside a simulation
 // every hook is one thread-local check and the plain operation. Inside
 // one, atomic operations are choice points (kAtomic, with the address and
 // whether they write, for DPOR) and plain accesses go to the race
@@ -16,6 +17,7 @@
 #include <new>
 
 #include "sim/atomic.h"
+#include "sim/instrument/atomic_hook.h"
 #include "sim/instrument/instrument.h"
 #include "sim/instrument/race_detector.h"
 #include "sim/scheduler.h"
@@ -169,10 +171,11 @@ void forget_block(void* p) {
   }
 }
 
+}  // namespace
+
 // A weft::Atomic compiled into an instrumented unit made its choice point
 // already (sim/atomic.h): its inner std::atomic operation makes none.
-[[gnu::noinline]] void atomic_hook(Scheduler* s, const volatile void* a,
-                                   Access access) {
+void atomic_hook(Scheduler* s, const volatile void* a, Access access) {
   if (program_strand(s) == kNoStrand || s->tearing_down()) return;
   internal::PointedAtomic& p = internal::t_pointed_atomic;
   if (p.object == const_cast<const void*>(a) && p.step == s->step()) {
@@ -182,21 +185,10 @@ void forget_block(void* p) {
   atomic_point(s, a, access);
 }
 
-inline void point(const volatile void* a, Access access) {
-  if (Scheduler* s = Scheduler::current()) [[unlikely]]
-    atomic_hook(s, a, access);
-}
-
-}  // namespace
 }  // namespace weft::sim::instrument
 
 using weft::sim::Access;
 using weft::sim::Scheduler;
-using weft::sim::instrument::point;
-
-// clang passes the orders of <atomic> (relaxed 0 ... seq_cst 5), the same
-// numbers as the __ATOMIC_* constants the builtins take.
-using morder = int;
 
 #define WEFT_PC __builtin_return_address(0)
 #define WEFT_PLAIN(a, n, w)                               \
@@ -259,78 +251,6 @@ void __tsan_release(void* a) {
     if (const auto me = program_strand(s); me != weft::sim::kNoStrand)
       weft::sim::instrument::RaceDetector::local().release(me, a);
 }
-
-// A fence orders nothing more than sequential consistency already does:
-// a choice point that touches no location (independent for DPOR).
-void __tsan_atomic_thread_fence(morder mo) {
-  point(nullptr, Access::kNone);
-  __atomic_thread_fence(mo);
-}
-void __tsan_atomic_signal_fence(morder mo) { __atomic_signal_fence(mo); }
-
-#define WEFT_ATOMIC_HOOKS(bits, T)                                            \
-  T __tsan_atomic##bits##_load(const volatile T* a, morder mo) {              \
-    point(a, Access::kRead);                                                  \
-    return __atomic_load_n(a, mo);                                            \
-  }                                                                           \
-  void __tsan_atomic##bits##_store(volatile T* a, T v, morder mo) {           \
-    point(a, Access::kWrite);                                                 \
-    __atomic_store_n(a, v, mo);                                               \
-  }                                                                           \
-  T __tsan_atomic##bits##_exchange(volatile T* a, T v, morder mo) {           \
-    point(a, Access::kWrite);                                                 \
-    return __atomic_exchange_n(a, v, mo);                                     \
-  }                                                                           \
-  T __tsan_atomic##bits##_fetch_add(volatile T* a, T v, morder mo) {          \
-    point(a, Access::kWrite);                                                 \
-    return __atomic_fetch_add(a, v, mo);                                      \
-  }                                                                           \
-  T __tsan_atomic##bits##_fetch_sub(volatile T* a, T v, morder mo) {          \
-    point(a, Access::kWrite);                                                 \
-    return __atomic_fetch_sub(a, v, mo);                                      \
-  }                                                                           \
-  T __tsan_atomic##bits##_fetch_and(volatile T* a, T v, morder mo) {          \
-    point(a, Access::kWrite);                                                 \
-    return __atomic_fetch_and(a, v, mo);                                      \
-  }                                                                           \
-  T __tsan_atomic##bits##_fetch_or(volatile T* a, T v, morder mo) {           \
-    point(a, Access::kWrite);                                                 \
-    return __atomic_fetch_or(a, v, mo);                                       \
-  }                                                                           \
-  T __tsan_atomic##bits##_fetch_xor(volatile T* a, T v, morder mo) {          \
-    point(a, Access::kWrite);                                                 \
-    return __atomic_fetch_xor(a, v, mo);                                      \
-  }                                                                           \
-  T __tsan_atomic##bits##_fetch_nand(volatile T* a, T v, morder mo) {         \
-    point(a, Access::kWrite);                                                 \
-    return __atomic_fetch_nand(a, v, mo);                                     \
-  }                                                                           \
-  int __tsan_atomic##bits##_compare_exchange_strong(volatile T* a, T* c, T v, \
-                                                    morder mo, morder fmo) {  \
-    point(a, Access::kWrite);                                                 \
-    return __atomic_compare_exchange_n(a, c, v, false, mo, fmo);              \
-  }                                                                           \
-  int __tsan_atomic##bits##_compare_exchange_weak(volatile T* a, T* c, T v,   \
-                                                  morder mo, morder fmo) {    \
-    point(a, Access::kWrite);                                                 \
-    return __atomic_compare_exchange_n(a, c, v, false, mo, fmo);              \
-  }                                                                           \
-  T __tsan_atomic##bits##_compare_exchange_val(volatile T* a, T c, T v,       \
-                                               morder mo, morder fmo) {       \
-    point(a, Access::kWrite);                                                 \
-    __atomic_compare_exchange_n(a, &c, v, false, mo, fmo);                    \
-    return c;                                                                 \
-  }
-
-__extension__ typedef __int128 int128;  // NOLINT: the ABI's type
-WEFT_ATOMIC_HOOKS(8, char)
-WEFT_ATOMIC_HOOKS(16, short)
-WEFT_ATOMIC_HOOKS(32, int)
-WEFT_ATOMIC_HOOKS(64, long)
-#if defined(__SIZEOF_INT128__)
-WEFT_ATOMIC_HOOKS(128, int128)
-#endif
-#undef WEFT_ATOMIC_HOOKS
 
 }  // extern "C"
 

@@ -19,19 +19,33 @@ namespace {
 
 std::uint64_t steps_now() { return sim::Scheduler::current()->step(); }
 
-// Runs `op` and checks it took exactly one choice point.
+// Runs `op` and checks it took exactly one choice point. The signal fences
+// keep the compiler from moving a relaxed operation across the step
+// counter's reads (it may: they are other locations), which would move its
+// choice point too.
 template <class F>
 void one_point(const char* what, F op) {
   const std::uint64_t before = steps_now();
+  std::atomic_signal_fence(std::memory_order_seq_cst);
   op();
+  std::atomic_signal_fence(std::memory_order_seq_cst);
   WEFT_ASSERT_MSG(steps_now() == before + 1,
                   std::string(what) + " made " +
                       std::to_string(steps_now() - before) + " choice points");
 }
 
+// The optimizer runs before the instrumentation: an atomic whose address
+// never escapes may have its operations folded away (clang -O2 does),
+// which no other strand could tell. This one escapes.
+template <class T>
+void escape(std::atomic<T>& a) {
+  asm volatile("" : : "g"(&a) : "memory");
+}
+
 template <class T>
 void every_operation() {
   std::atomic<T> a{T(5)};
+  escape(a);
   one_point("load", [&] { WEFT_ASSERT(a.load() == T(5)); });
   one_point("store", [&] { a.store(T(6)); });
   one_point("exchange", [&] { WEFT_ASSERT(a.exchange(T(7)) == T(6)); });
