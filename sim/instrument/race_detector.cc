@@ -95,12 +95,28 @@ void RaceDetector::release(StrandId s, const void* object) {
 // What each operation does to the clocks (docs/architecture.md, "The race
 // detector"): the acquiring half of an operation joins the object's clock,
 // the releasing half publishes the strand's.
-void RaceDetector::operation(StrandId s, const PendingOp& op) {
+bool RaceDetector::acquiring_half(StrandId s, const PendingOp& op) {
   switch (op.kind) {
     case ChoiceKind::kLock:
     case ChoiceKind::kAcquire:
       acquire_object(s, op.object);
-      break;
+      return true;
+    case ChoiceKind::kWait:  // a latch's wait (a condition variable's has
+                             // its mutex in object2)
+      if (op.object2 != nullptr || op.access != Access::kRead) return false;
+      acquire_object(s, op.object);
+      return true;
+    case ChoiceKind::kJoin:
+      join_strand(s, op.strand);
+      return true;
+    default:
+      return false;
+  }
+}
+
+void RaceDetector::operation(StrandId s, const PendingOp& op) {
+  if (acquiring_half(s, op)) return;
+  switch (op.kind) {
     case ChoiceKind::kUnlock:
     case ChoiceKind::kRelease:
       release_object(s, op.object);
@@ -108,16 +124,11 @@ void RaceDetector::operation(StrandId s, const PendingOp& op) {
     case ChoiceKind::kWait:
       if (op.object2 != nullptr)  // a condition variable releases its mutex
         release_object(s, op.object2);
-      else if (op.access == Access::kRead)  // a latch's wait
-        acquire_object(s, op.object);
       break;
     case ChoiceKind::kAtomic:
       if (op.access == Access::kRead || op.access == Access::kWrite)
         acquire_object(s, op.object);
       if (op.access == Access::kWrite) release_object(s, op.object);
-      break;
-    case ChoiceKind::kJoin:
-      join_strand(s, op.strand);
       break;
     default:
       break;
@@ -127,21 +138,7 @@ void RaceDetector::operation(StrandId s, const PendingOp& op) {
 // A strand woken in a lock, an acquire, a latch wait or a join performs
 // its acquiring half now, against what was released while it waited.
 void RaceDetector::woken(StrandId s, const PendingOp& op) {
-  switch (op.kind) {
-    case ChoiceKind::kLock:
-    case ChoiceKind::kAcquire:
-      acquire_object(s, op.object);
-      break;
-    case ChoiceKind::kWait:
-      if (op.object2 == nullptr && op.access == Access::kRead)
-        acquire_object(s, op.object);
-      break;
-    case ChoiceKind::kJoin:
-      join_strand(s, op.strand);
-      break;
-    default:
-      break;
-  }
+  acquiring_half(s, op);
 }
 
 void RaceDetector::body_begin(StrandId s) {

@@ -102,6 +102,9 @@ class RaceDetector {
 
   Strand& strand(StrandId id);
   void acquire_object(StrandId s, const void* object);
+  // The acquiring half of a lock, an acquire, a latch's wait or a join;
+  // false for every other operation.
+  bool acquiring_half(StrandId s, const PendingOp& op);
   void release_object(StrandId s, const void* object);
   void join_strand(StrandId s, StrandId joined);
   bool check_word(Scheduler& s, std::uintptr_t word, std::uint8_t mask,
