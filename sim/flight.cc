@@ -106,10 +106,11 @@ std::uint64_t ObjectTag::id() const {
   return id;  // another thread named it first
 }
 
-void ObjectTag::exclusive_write(Op op, std::uint64_t value) {
+std::uint64_t ObjectTag::exclusive_write(Op op, std::uint64_t value) {
   const std::uint64_t w = word_.load(std::memory_order_relaxed);
   record(op, id(), w >> 1, value);
   word_.store(w + 2, std::memory_order_release);
+  return w >> 1;
 }
 
 std::uint64_t ObjectTag::lock() const {

@@ -28,6 +28,11 @@ enum class Op : std::uint8_t {
   kAtomicRead = 7,
   kAtomicWrite = 8,
   kClock = 9,
+  kTryFail = 10,      // a try_lock or try_acquire that failed (a read)
+  kTimerArm = 11,     // call_after: value: the deadline (ns, as kClock's)
+  kTimerFire = 12,    // the timer thread starts a callback; value: its arm's
+                      // version of the timer service
+  kTimerCancel = 13,  // Timer::cancel; value: arm version * 2 + cancelled
 };
 
 // One logged operation: 32 bytes, written by its thread alone.
@@ -110,8 +115,8 @@ class ObjectTag {
   constexpr ObjectTag() = default;
   std::uint64_t id() const;
   // A write done under the object's own exclusion (a held mutex): logs it
-  // with the next version.
-  void exclusive_write(Op op, std::uint64_t value = 0);
+  // with the next version, which it returns.
+  std::uint64_t exclusive_write(Op op, std::uint64_t value = 0);
   // Runs `f` as a write that no other recorded write or read of this
   // object overlaps, and logs it (after letting the object go: the version
   // was fixed under the lock bit, and the log is the thread's own).
@@ -159,9 +164,11 @@ class ReplayHooks {
   virtual ~ReplayHooks() = default;
   virtual std::uint64_t on_op(Op op, const void* object,
                               std::uint64_t value) = 0;
-  // Whether the running strand's next recorded operation is a wait on a
-  // condition variable (which then returns at once, as recorded).
-  virtual bool next_is_wait() = 0;
+  // Whether the running strand's next recorded operation is `op`: a wait
+  // on a condition variable (which then returns at once, as recorded), a
+  // try_lock or try_acquire that failed (which then fails: std::mutex's
+  // may fail spuriously), a timer's firing (the timer strand asks).
+  virtual bool next_is(Op op) = 0;
 };
 
 }  // namespace weft::sim::flight

@@ -32,7 +32,15 @@ static_assert(static_cast<int>(Op::kSpawn) ==
                   static_cast<int>(traces::FlightOp::kAtomicWrite) &&
               static_cast<int>(Op::kClock) ==
                   static_cast<int>(traces::FlightOp::kClock) &&
-              traces::kMaxFlightOp == static_cast<int>(Op::kClock));
+              static_cast<int>(Op::kTryFail) ==
+                  static_cast<int>(traces::FlightOp::kTryFail) &&
+              static_cast<int>(Op::kTimerArm) ==
+                  static_cast<int>(traces::FlightOp::kTimerArm) &&
+              static_cast<int>(Op::kTimerFire) ==
+                  static_cast<int>(traces::FlightOp::kTimerFire) &&
+              static_cast<int>(Op::kTimerCancel) ==
+                  static_cast<int>(traces::FlightOp::kTimerCancel) &&
+              traces::kMaxFlightOp == static_cast<int>(Op::kTimerCancel));
 
 std::string header_losses(const traces::TraceHeader& h) {
   std::string out;
@@ -140,7 +148,8 @@ Recording read_recording(const std::string& path) {
     ThreadOps& t = out.threads[f->thread];
     t.ops.push_back(*f);
     ++out.operations;
-    if (f->op == traces::FlightOp::kClock)
+    if (f->op == traces::FlightOp::kClock ||
+        f->op == traces::FlightOp::kTimerArm)
       out.clock_base = std::min(out.clock_base, f->value);
   }
   if (out.clock_base == std::numeric_limits<std::uint64_t>::max())
