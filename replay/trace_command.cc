@@ -100,6 +100,12 @@ struct FlightStat {
     threads.insert(f.thread);
     if (f.object != 0) objects.insert(f.object);
     ++by_op[flight_op_name(f.op)];
+    // Reads counted in an atomic operation's value (coalesced).
+    if (f.op == traces::FlightOp::kAtomicRead ||
+        f.op == traces::FlightOp::kAtomicWrite) {
+      operations += f.value;
+      if (f.value > 0) by_op["atomic-read"] += f.value;
+    }
   }
   void print(std::ostream& out) const {
     out << "threads: " << threads.size() << "\n";

@@ -4,21 +4,28 @@
 // (the object is free in the simulation), and a call_after timer fires at
 // the recorded point, before the operations the recording orders after
 // its callback (the simulation alone would fire it only once every strand
-// blocks).
+// blocks); reads coalesced into an Atomic operation (its value) are done
+// right after it and before the next write; and an Atomic-heavy run
+// recorded on real threads replays with every operation checked.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <filesystem>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "sim/atomic.h"
+#include "sim/check.h"
 #include "sim/clock.h"
 #include "sim/harness/flight/recording.h"
 #include "sim/harness/flight/replayer.h"
 #include "sim/scheduler.h"
 #include "sim/sync.h"
+#include "sim/thread.h"
 
 namespace weft::sim::flight {
 namespace {
@@ -151,6 +158,72 @@ TEST(FlightReplay, ACancelThatCameTooLateOnRealThreadsComesTooLateInTheReplay) {
   EXPECT_FALSE(cancelled);
   EXPECT_EQ(fired, 1);
   EXPECT_EQ(r.checked, 3u);
+}
+
+TEST(FlightReplay,
+     ReadsCoalescedIntoAnAtomicWriteAreReplayedBeforeTheNextWrite) {
+  // Recorded: main stored (version 0) and read the value back twice
+  // before thread 1's store (version 1): the two reads are counted in the
+  // store's value instead of logged.
+  const Recording rec = recording_of({{FlightOp::kSpawn, 0, 0, 0, 1},
+                                      {FlightOp::kAtomicWrite, 0, 1, 0, 2},
+                                      {FlightOp::kJoin, 0, 0, 0, 1},
+                                      {FlightOp::kAtomicWrite, 1, 1, 1, 0}});
+  int first = 0, second = 0, last = 0;
+  const Replayed r = replay(rec, [&] {
+    Atomic<int> x{0};
+    JoinHandle t = spawn([&] { x.store(2); });
+    x.store(1);
+    first = x.load();
+    second = x.load();
+    t.join();
+    last = x.load();  // after the recording: the tail's
+  });
+  EXPECT_FALSE(r.result.failed()) << r.result.failure->message;
+  EXPECT_EQ(first, 1);
+  EXPECT_EQ(second, 1);
+  EXPECT_EQ(last, 2);
+  EXPECT_EQ(r.checked, 6u);
+}
+
+// Two threads, each adding to a shared Atomic and reading it back: most
+// reads follow the thread's own write with no other write between.
+void atomic_heavy() {
+  Atomic<int> counter{0};
+  std::vector<JoinHandle> threads;
+  for (int t = 0; t < 2; ++t)
+    threads.push_back(spawn([&counter] {
+      for (int i = 0; i < 2000; ++i) {
+        counter.fetch_add(1);
+        WEFT_ASSERT(counter.load() > 0);
+      }
+    }));
+  for (JoinHandle& t : threads) t.join();
+  WEFT_ASSERT(counter.load() == 4000);
+}
+
+TEST(FlightReplay, AnAtomicHeavyRunRecordedOnRealThreadsReplaysEveryOperation) {
+  constexpr std::uint32_t kSlots = 8;
+  constexpr std::uint64_t kCapacity = 1 << 16;
+  std::vector<char> memory(Arena::bytes_for(kSlots, kCapacity));
+  attach(memory.data(), kSlots, kCapacity, false);
+  atomic_heavy();
+  detach();
+  const std::string path = ::testing::TempDir() + "/atomic-heavy.trace";
+  const std::uint64_t events = write_recording(
+      *reinterpret_cast<Arena*>(memory.data()), path, "on demand", "test");
+  const Recording rec = read_recording(path);
+  // 4,000 operations per thread and main's spawns, joins and last read:
+  // the reads that saw the thread's own write came in its value.
+  EXPECT_EQ(rec.operations, 8'005u);
+  EXPECT_LT(events, rec.operations);
+  std::printf("%llu events for %llu operations\n",
+              static_cast<unsigned long long>(events),
+              static_cast<unsigned long long>(rec.operations));
+  const Replayed r = replay(rec, atomic_heavy);
+  EXPECT_FALSE(r.result.failed()) << r.result.failure->message;
+  EXPECT_EQ(r.checked, rec.operations);
+  std::filesystem::remove(path);
 }
 
 }  // namespace

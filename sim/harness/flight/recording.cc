@@ -1,6 +1,7 @@
 #include "sim/harness/flight/recording.h"
 
 #include <algorithm>
+#include <atomic>
 #include <limits>
 #include <type_traits>
 
@@ -97,9 +98,12 @@ std::uint64_t write_recording(Arena& arena, const std::string& path,
     const Event* ev = arena.events(i);
     for (std::uint64_t k = first; k < head; ++k) {
       const Event& e = ev[k % arena.capacity];
+      // A thread may still count reads into its newest event (coalesce()).
+      const std::uint64_t value =
+          std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(e.value))
+              .load(std::memory_order_relaxed);
       writer.append(traces::FlightRecord{static_cast<traces::FlightOp>(e.op),
-                                         e.thread, e.object, e.version,
-                                         e.value});
+                                         e.thread, e.object, e.version, value});
       ++written;
     }
   }
@@ -148,6 +152,10 @@ Recording read_recording(const std::string& path) {
     ThreadOps& t = out.threads[f->thread];
     t.ops.push_back(*f);
     ++out.operations;
+    // An atomic operation's value counts the reads coalesced into it.
+    if (f->op == traces::FlightOp::kAtomicRead ||
+        f->op == traces::FlightOp::kAtomicWrite)
+      out.operations += f->value;
     if (f->op == traces::FlightOp::kClock ||
         f->op == traces::FlightOp::kTimerArm)
       out.clock_base = std::min(out.clock_base, f->value);

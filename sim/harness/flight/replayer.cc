@@ -33,6 +33,18 @@ std::optional<Op> ordered_op(const PendingOp& p) {
   }
 }
 
+bool is_atomic(Op op) {
+  return op == Op::kAtomicRead || op == Op::kAtomicWrite;
+}
+// The reads coalesced into an atomic operation (its value): reads of the
+// version it left the object at.
+std::uint64_t coalesced(const traces::FlightRecord& e) {
+  return is_atomic(static_cast<Op>(e.op)) ? e.value : 0;
+}
+std::uint64_t left_at(const traces::FlightRecord& e) {
+  return static_cast<Op>(e.op) == Op::kAtomicWrite ? e.version + 1 : e.version;
+}
+
 bool is_read(Op op) {
   return op == Op::kAtomicRead || op == Op::kLatchWait || op == Op::kTryFail;
 }
@@ -97,6 +109,7 @@ FlightReplay::FlightReplay(const Recording& recording) : recording_(recording) {
   for (const auto& [thread, t] : recording_.threads)
     for (const traces::FlightRecord& e : t.ops) {
       if (is_read(static_cast<Op>(e.op))) ++reads_[{e.object, e.version}];
+      if (coalesced(e) > 0) reads_[{e.object, left_at(e)}] += coalesced(e);
       // The thread that fires timers is the real timer service's: the
       // simulation's timer strand replays it.
       if (static_cast<Op>(e.op) == Op::kTimerFire) timer_thread_ = thread;
@@ -107,8 +120,10 @@ void FlightReplay::begin(std::uint64_t seed) {
   threads_.clear();
   checked_left_ = 0;
   for (const auto& [thread, t] : recording_.threads) {
-    threads_[thread] = Thread{&t, 0};
-    if (t.dropped == 0) checked_left_ += t.ops.size();
+    threads_[thread] = Thread{&t, 0, 0, {}};
+    if (t.dropped == 0)
+      for (const traces::FlightRecord& e : t.ops)
+        checked_left_ += 1 + coalesced(e);
   }
   of_.assign(1, 0);  // main is thread 0
   timer_bound_ = false;
@@ -127,6 +142,7 @@ const traces::FlightRecord* FlightReplay::next_of(StrandId id) const {
   const auto it = threads_.find(of_[id]);
   if (it == threads_.end() || !it->second.checked() || it->second.done())
     return nullptr;
+  if (it->second.credit > 0) return &it->second.credited;
   return &it->second.ops->ops[it->second.next];
 }
 
@@ -247,7 +263,16 @@ void FlightReplay::diverge(const std::string& what) {
 
 void FlightReplay::advance(StrandId id) {
   Thread& t = threads_[of_[id]];
-  ++t.next;
+  if (t.credit > 0) {
+    --t.credit;
+  } else {
+    const traces::FlightRecord& e = t.ops->ops[t.next++];
+    if (coalesced(e) > 0) {
+      t.credit = coalesced(e);
+      t.credited = {traces::FlightOp::kAtomicRead, e.thread, e.object,
+                    left_at(e), 0};
+    }
+  }
   ++replayed_;
   if (t.checked() && checked_left_ > 0) --checked_left_;
 }

@@ -56,9 +56,15 @@ class FlightReplay final : public Strategy, public ReplayHooks {
   struct Thread {
     const ThreadOps* ops = nullptr;
     std::size_t next = 0;
+    // Reads coalesced into the atomic operation just done, still to do
+    // (each the `credited` read).
+    std::uint64_t credit = 0;
+    traces::FlightRecord credited{};
     // A thread whose ring wrapped is replayed unchecked.
     bool checked() const { return ops != nullptr && ops->dropped == 0; }
-    bool done() const { return ops == nullptr || next >= ops->ops.size(); }
+    bool done() const {
+      return credit == 0 && (ops == nullptr || next >= ops->ops.size());
+    }
   };
 
   // The recorded operation strand `id` does next, or null (a free strand).
