@@ -91,8 +91,8 @@ void record_atomic(Op op, const void* tag, std::uint64_t object,
   t_last_atomic =
       e == nullptr
           ? LastAtomic{}
-          : LastAtomic{tag, left, g_generation.load(std::memory_order_relaxed),
-                       e};
+          : LastAtomic{tag, object, left,
+                       g_generation.load(std::memory_order_relaxed), e};
 }
 
 namespace {

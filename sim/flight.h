@@ -114,21 +114,22 @@ inline std::atomic<std::uint64_t> g_generation{0};
 // The calling thread's newest event when it is an Atomic's read or write.
 struct LastAtomic {
   const void* tag = nullptr;
+  std::uint64_t id = 0;    // the object's id: a new object at `tag` differs
   std::uint64_t left = 0;  // the version the operation left the object at
   std::uint64_t generation = 0;
   Event* event = nullptr;
 };
 inline constinit thread_local LastAtomic t_last_atomic;
 
-// A read of the Atomic `tag` at `version`: when the thread's newest event
-// is an operation on the same object that left it at that version (no
-// write came between), the read is counted in that event's value instead
-// of logged, and true is returned. The replay does the counted reads right
-// after the event, and a later write waits for them as for logged reads
-// (docs/architecture.md, "Recording real threads").
-inline bool coalesce(const void* tag, std::uint64_t version) {
+// A read of the Atomic `tag` (object `id`) at `version`: when the thread's
+// newest event is an operation on the same object that left it at that
+// version (no write came between), the read is counted in that event's
+// value instead of logged, and true is returned. The replay does the counted
+// reads right after the event, and a later write waits for them as for logged
+// reads (docs/architecture.md, "Recording real threads").
+inline bool coalesce(const void* tag, std::uint64_t id, std::uint64_t version) {
   LastAtomic& l = t_last_atomic;
-  if (l.tag != tag || l.left != version ||
+  if (l.tag != tag || l.id != id || l.left != version ||
       l.generation != g_generation.load(std::memory_order_relaxed))
     return false;
   std::atomic_ref<std::uint64_t> count(l.event->value);
@@ -177,7 +178,7 @@ class ObjectTag {
       if (word_.load(std::memory_order_acquire) != w) continue;
       if (op != Op::kAtomicRead)
         record(op, id(), w >> 1);
-      else if (!coalesce(this, w >> 1))
+      else if (!coalesce(this, id_.load(std::memory_order_relaxed), w >> 1))
         record_atomic(op, this, id(), w >> 1, w >> 1);
       return r;
     }
