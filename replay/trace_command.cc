@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <set>
 #include <system_error>
 #include <variant>
 
@@ -79,11 +80,40 @@ std::string seconds(std::uint64_t ns) {
 
 const char* flight_op_name(traces::FlightOp op) {
   static constexpr const char* kNames[] = {
-      "spawn",   "join",       "lock",        "cv-wait",      "acquire",
-      "release", "latch-wait", "atomic-read", "atomic-write", "clock"};
+      "spawn",      "join",       "lock",        "cv-wait",      "acquire",
+      "release",    "latch-wait", "atomic-read", "atomic-write", "clock",
+      "try-failed", "timer-arm",  "timer-fire",  "timer-cancel"};
   const auto i = static_cast<std::size_t>(op);
   return i < std::size(kNames) ? kNames[i] : "?";
 }
+
+// A flight recording's own counts (`weft trace stat`): recorded threads,
+// objects, and operations by kind.
+struct FlightStat {
+  std::set<std::uint32_t> threads;
+  std::set<std::uint64_t> objects;
+  std::map<std::string, std::uint64_t> by_op;
+  std::uint64_t operations = 0;
+
+  void add(const traces::FlightRecord& f) {
+    ++operations;
+    threads.insert(f.thread);
+    if (f.object != 0) objects.insert(f.object);
+    ++by_op[flight_op_name(f.op)];
+    // Reads counted in an atomic operation's value (coalesced).
+    if (f.op == traces::FlightOp::kAtomicRead ||
+        f.op == traces::FlightOp::kAtomicWrite) {
+      operations += f.value;
+      if (f.value > 0) by_op["atomic-read"] += f.value;
+    }
+  }
+  void print(std::ostream& out) const {
+    out << "threads: " << threads.size() << "\n";
+    out << "objects: " << objects.size() << "\n";
+    out << "operations: " << operations << "\n";
+    for (const auto& [k, n] : by_op) out << "  " << k << ": " << n << "\n";
+  }
+};
 
 const char* trace_kind(traces::TraceKind k) {
   switch (k) {
@@ -257,6 +287,7 @@ int trace_stat(const std::string& path, std::ostream& out) {
                   ops = 0, nets = 0, flight_ops = 0;
     double bits = 0;
     std::map<std::string, std::uint64_t> by_kind;
+    FlightStat flight;
     std::string scratch;
     for (const traces::Record& r : reader.records()) {
       if (++records % 65536 == 0) progress.update(reader.summary().consumed);
@@ -284,7 +315,10 @@ int trace_stat(const std::string& path, std::ostream& out) {
                      [&](const traces::NetRecord&) { ++nets; },
                      [&](const traces::AllocRecord&) { ++allocator_calls; },
                      [&](const traces::SlotRecord&) { ++allocator_calls; },
-                     [&](const traces::FlightRecord&) { ++flight_ops; },
+                     [&](const traces::FlightRecord& f) {
+                       ++flight_ops;
+                       flight.add(f);
+                     },
                  },
                  r);
     }
@@ -308,6 +342,13 @@ int trace_stat(const std::string& path, std::ostream& out) {
         << ", allocator calls " << allocator_calls;
     if (flight_ops > 0) out << ", flight operations " << flight_ops;
     out << ")\n";
+    // A flight recording has threads and operations, not strands and
+    // choices.
+    if (reader.header().kind == traces::TraceKind::kFlight) {
+      flight.print(out);
+      out << std::flush;
+      return losses("stat", path, sum);
+    }
     out << "strands: " << strands << "\n";
     out << "choices: " << choices << "\n";
     for (const auto& [k, n] : by_kind) out << "  " << k << ": " << n << "\n";

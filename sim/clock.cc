@@ -19,25 +19,41 @@ class RealTimers {
     return timers;
   }
 
+  // Arms a timer: its id, and (`arm`) the arm's version of the service
+  // when a flight recorder logs it.
   std::uint64_t add(std::chrono::steady_clock::time_point when,
-                    std::function<void()> cb) {
+                    std::function<void()> cb, std::uint64_t& arm) {
     std::lock_guard lock(mu_);
     if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
     const std::uint64_t id = ++seq_;
-    pending_.emplace(std::make_pair(when, id), std::move(cb));
+    // The service's arms, firings and cancels are writes of one recorded
+    // object, under mu_: the recording orders them all.
+    arm = 0;
+    if (flight::on()) [[unlikely]]
+      arm = tag_.exclusive_write(
+          flight::Op::kTimerArm,
+          static_cast<std::uint64_t>(
+              std::chrono::duration_cast<std::chrono::nanoseconds>(
+                  when.time_since_epoch())
+                  .count()));
+    pending_.emplace(std::make_pair(when, id), Pending{std::move(cb), arm});
     cv_.notify_all();
     return id;
   }
 
-  bool cancel(std::uint64_t id) {
+  bool cancel(std::uint64_t id, std::uint64_t arm) {
     std::lock_guard lock(mu_);
+    bool found = false;
     for (auto it = pending_.begin(); it != pending_.end(); ++it) {
       if (it->first.second == id) {
         pending_.erase(it);
-        return true;
+        found = true;
+        break;
       }
     }
-    return false;
+    if (flight::on()) [[unlikely]]
+      tag_.exclusive_write(flight::Op::kTimerCancel, arm * 2 + (found ? 1 : 0));
+    return found;
   }
 
   ~RealTimers() {
@@ -62,7 +78,10 @@ class RealTimers {
         cv_.wait_until(lock, when);
         continue;
       }
-      auto cb = std::move(pending_.begin()->second);
+      auto cb = std::move(pending_.begin()->second.cb);
+      if (flight::on()) [[unlikely]]
+        tag_.exclusive_write(flight::Op::kTimerFire,
+                             pending_.begin()->second.arm);
       pending_.erase(pending_.begin());
       lock.unlock();
       cb();
@@ -70,11 +89,16 @@ class RealTimers {
     }
   }
 
+  struct Pending {
+    std::function<void()> cb;
+    std::uint64_t arm;  // recorded: the arm's version of the service
+  };
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::pair<std::chrono::steady_clock::time_point, std::uint64_t>,
-           std::function<void()>>
+           Pending>
       pending_;
+  flight::ObjectTag tag_;
   std::uint64_t seq_ = 0;
   bool stop_ = false;
   std::thread thread_;
@@ -131,14 +155,25 @@ Timer call_after(Clock::duration delay, std::function<void()> callback) {
   if (Scheduler* s = Scheduler::current()) {
     t.sched_ = s;
     t.run_id_ = s->run_id();
-    t.key_ = s->add_timer(s->now() + delay, std::move(callback));
+    Nanos deadline = s->now() + delay;
+    if (flight::ReplayHooks* h = s->replay_hooks()) {
+      // Replayed: armed when the recording armed it (the scheduler stands
+      // for the real timer service), with the recorded deadline; it fires
+      // when the recording says (Scheduler::add_timer).
+      s->choice_point(ChoiceKind::kTimer,
+                      PendingOp{ChoiceKind::kTimer, Access::kWrite, s});
+      deadline = Nanos{static_cast<Nanos::rep>(
+          h->on_op(flight::Op::kTimerArm, s,
+                   static_cast<std::uint64_t>(deadline.count())))};
+    }
+    t.key_ = s->add_timer(deadline, std::move(callback));
     return t;
   }
   t.real_id_ = RealTimers::instance().add(
       std::chrono::steady_clock::now() +
           std::chrono::duration_cast<std::chrono::steady_clock::duration>(
               delay),
-      std::move(callback));
+      std::move(callback), t.real_arm_);
   return t;
 }
 
@@ -147,9 +182,12 @@ bool Timer::cancel() {
     // A handle from an earlier run, or from another simulation, is stale.
     if (Scheduler::current() != sched_ || sched_->run_id() != run_id_)
       return false;
-    return sched_->cancel_timer(key_);
+    const bool cancelled = sched_->cancel_timer(key_);
+    if (flight::ReplayHooks* h = sched_->replay_hooks())
+      h->on_op(flight::Op::kTimerCancel, sched_, cancelled ? 1 : 0);
+    return cancelled;
   }
-  if (real_id_ != 0) return RealTimers::instance().cancel(real_id_);
+  if (real_id_ != 0) return RealTimers::instance().cancel(real_id_, real_arm_);
   return false;
 }
 

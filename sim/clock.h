@@ -44,6 +44,8 @@ class Timer {
   std::uint64_t run_id_ = 0;
   TimerKey key_;
   std::uint64_t real_id_ = 0;
+  // Recorded (sim/flight.h): the arm's version of the timer service.
+  std::uint64_t real_arm_ = 0;
 };
 
 // Runs `callback` once `delay` has passed: on the simulation's timer strand

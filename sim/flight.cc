@@ -35,6 +35,11 @@ bool claim(Arena* a) {
   return true;
 }
 
+// Appends one event to the calling thread's ring: the event, or null when
+// nothing records, the thread has no ring or its ring is full.
+Event* append(Op op, std::uint64_t object, std::uint64_t version,
+              std::uint64_t value);
+
 }  // namespace
 
 void attach(void* memory, std::uint32_t slots, std::uint64_t capacity,
@@ -55,6 +60,8 @@ void attach(void* memory, std::uint32_t slots, std::uint64_t capacity,
   }
   t_thread = 0;
   claim(a);
+  g_generation.fetch_add(1, std::memory_order_relaxed);
+  t_last_atomic = LastAtomic{};
   g_arena.store(a, std::memory_order_release);
 }
 
@@ -74,14 +81,31 @@ void bind_thread(std::uint32_t thread) {
 
 void record(Op op, std::uint64_t object, std::uint64_t version,
             std::uint64_t value) {
+  t_last_atomic.tag = nullptr;
+  append(op, object, version, value);
+}
+
+void record_atomic(Op op, const void* tag, std::uint64_t object,
+                   std::uint64_t version, std::uint64_t left) {
+  Event* e = append(op, object, version, 0);
+  t_last_atomic =
+      e == nullptr
+          ? LastAtomic{}
+          : LastAtomic{tag, object, left,
+                       g_generation.load(std::memory_order_relaxed), e};
+}
+
+namespace {
+Event* append(Op op, std::uint64_t object, std::uint64_t version,
+              std::uint64_t value) {
   Arena* a = g_arena.load(std::memory_order_acquire);
-  if (a == nullptr) return;
-  if (t_arena != a && !claim(a)) return;
-  if (t_slot == nullptr) return;  // no slot for this thread
+  if (a == nullptr) return nullptr;
+  if (t_arena != a && !claim(a)) return nullptr;
+  if (t_slot == nullptr) return nullptr;  // no slot for this thread
   const std::uint64_t h = t_slot->head.load(std::memory_order_relaxed);
   if (h >= a->capacity && a->wrap == 0) {
     t_slot->full.fetch_add(1, std::memory_order_relaxed);
-    return;
+    return nullptr;
   }
   Event& e = t_events[t_pos];
   if (++t_pos == a->capacity) t_pos = 0;
@@ -92,7 +116,9 @@ void record(Op op, std::uint64_t object, std::uint64_t version,
   e.op = op;
   std::memset(e.pad, 0, sizeof e.pad);
   t_slot->head.store(h + 1, std::memory_order_release);
+  return &e;
 }
+}  // namespace
 
 std::uint64_t ObjectTag::id() const {
   std::uint64_t id = id_.load(std::memory_order_acquire);
@@ -106,10 +132,11 @@ std::uint64_t ObjectTag::id() const {
   return id;  // another thread named it first
 }
 
-void ObjectTag::exclusive_write(Op op, std::uint64_t value) {
+std::uint64_t ObjectTag::exclusive_write(Op op, std::uint64_t value) {
   const std::uint64_t w = word_.load(std::memory_order_relaxed);
   record(op, id(), w >> 1, value);
   word_.store(w + 2, std::memory_order_release);
+  return w >> 1;
 }
 
 std::uint64_t ObjectTag::lock() const {

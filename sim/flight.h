@@ -28,6 +28,11 @@ enum class Op : std::uint8_t {
   kAtomicRead = 7,
   kAtomicWrite = 8,
   kClock = 9,
+  kTryFail = 10,      // a try_lock or try_acquire that failed (a read)
+  kTimerArm = 11,     // call_after: value: the deadline (ns, as kClock's)
+  kTimerFire = 12,    // the timer thread starts a callback; value: its arm's
+                      // version of the timer service
+  kTimerCancel = 13,  // Timer::cancel; value: arm version * 2 + cancelled
 };
 
 // One logged operation: 32 bytes, written by its thread alone.
@@ -96,6 +101,42 @@ inline bool on() { return g_arena.load(std::memory_order_relaxed) != nullptr; }
 // Logs one operation of the calling thread. Call only when on().
 void record(Op op, std::uint64_t object, std::uint64_t version,
             std::uint64_t value = 0);
+// Logs an Atomic's read or write (`tag` is its ObjectTag, `left` the
+// version the operation left it at) and remembers it as the thread's
+// newest event, which the thread's next reads of the same object at the
+// same version are counted in (coalesce()).
+void record_atomic(Op op, const void* tag, std::uint64_t object,
+                   std::uint64_t version, std::uint64_t left);
+
+// Bumped by attach(): a thread's remembered event belongs to the
+// recording of its generation only.
+inline std::atomic<std::uint64_t> g_generation{0};
+// The calling thread's newest event when it is an Atomic's read or write.
+struct LastAtomic {
+  const void* tag = nullptr;
+  std::uint64_t id = 0;    // the object's id: a new object at `tag` differs
+  std::uint64_t left = 0;  // the version the operation left the object at
+  std::uint64_t generation = 0;
+  Event* event = nullptr;
+};
+inline constinit thread_local LastAtomic t_last_atomic;
+
+// A read of the Atomic `tag` (object `id`) at `version`: when the thread's
+// newest event is an operation on the same object that left it at that
+// version (no write came between), the read is counted in that event's
+// value instead of logged, and true is returned. The replay does the counted
+// reads right after the event, and a later write waits for them as for logged
+// reads (docs/architecture.md, "Recording real threads").
+inline bool coalesce(const void* tag, std::uint64_t id, std::uint64_t version) {
+  LastAtomic& l = t_last_atomic;
+  if (l.tag != tag || l.id != id || l.left != version ||
+      l.generation != g_generation.load(std::memory_order_relaxed))
+    return false;
+  std::atomic_ref<std::uint64_t> count(l.event->value);
+  count.store(count.load(std::memory_order_relaxed) + 1,
+              std::memory_order_relaxed);
+  return true;
+}
 // A number for a thread about to be spawned; the spawner logs kSpawn with
 // it and the new thread calls bind_thread() with it first.
 std::uint32_t new_thread();
@@ -110,8 +151,8 @@ class ObjectTag {
   constexpr ObjectTag() = default;
   std::uint64_t id() const;
   // A write done under the object's own exclusion (a held mutex): logs it
-  // with the next version.
-  void exclusive_write(Op op, std::uint64_t value = 0);
+  // with the next version, which it returns.
+  std::uint64_t exclusive_write(Op op, std::uint64_t value = 0);
   // Runs `f` as a write that no other recorded write or read of this
   // object overlaps, and logs it (after letting the object go: the version
   // was fixed under the lock bit, and the log is the thread's own).
@@ -120,7 +161,10 @@ class ObjectTag {
     const std::uint64_t w = lock();
     auto r = f();
     word_.store(w + 2, std::memory_order_release);
-    record(op, id(), w >> 1);
+    if (op == Op::kAtomicWrite)
+      record_atomic(op, this, id(), w >> 1, (w >> 1) + 1);
+    else
+      record(op, id(), w >> 1);
     return r;
   }
   // Runs `f` as a read of the object between two writes, and logs which
@@ -132,7 +176,10 @@ class ObjectTag {
       if (w & 1) continue;
       auto r = f();
       if (word_.load(std::memory_order_acquire) != w) continue;
-      record(op, id(), w >> 1);
+      if (op != Op::kAtomicRead)
+        record(op, id(), w >> 1);
+      else if (!coalesce(this, id_.load(std::memory_order_relaxed), w >> 1))
+        record_atomic(op, this, id(), w >> 1, w >> 1);
       return r;
     }
   }
@@ -159,9 +206,11 @@ class ReplayHooks {
   virtual ~ReplayHooks() = default;
   virtual std::uint64_t on_op(Op op, const void* object,
                               std::uint64_t value) = 0;
-  // Whether the running strand's next recorded operation is a wait on a
-  // condition variable (which then returns at once, as recorded).
-  virtual bool next_is_wait() = 0;
+  // Whether the running strand's next recorded operation is `op`: a wait
+  // on a condition variable (which then returns at once, as recorded), a
+  // try_lock or try_acquire that failed (which then fails: std::mutex's
+  // may fail spuriously), a timer's firing (the timer strand asks).
+  virtual bool next_is(Op op) = 0;
 };
 
 }  // namespace weft::sim::flight

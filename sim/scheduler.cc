@@ -530,14 +530,33 @@ void Scheduler::sleep_until(Nanos deadline, SourceLocation where) {
 }
 
 TimerKey Scheduler::add_timer(Nanos deadline, std::function<void()> callback) {
-  TimerKey key{std::max(deadline, now_), ++timer_seq_};
+  // A replay keeps a recorded deadline as it is (the firing order is the
+  // real one), and the timer strand stands ready: the replay lets it fire
+  // when the recording says (fire_replayed_timer).
+  TimerKey key{hooks_ != nullptr ? deadline : std::max(deadline, now_),
+               ++timer_seq_};
   timers_.emplace(key, TimerEntry{kNoStrand, std::move(callback)});
+  if (hooks_ != nullptr) start_timer_strand();
   return key;
 }
 
+void Scheduler::start_timer_strand() {
+  if (timer_strand_ == kNoStrand)
+    timer_strand_ = spawn_internal(
+        "timers", [this] { timer_strand_body(); }, true);
+  else
+    wake_from(kNoStrand, timer_strand_);
+}
+
 bool Scheduler::cancel_timer(TimerKey key) {
-  // Cancelling races with the timer strand firing the callback.
-  choice_point(ChoiceKind::kTimer);
+  // Cancelling races with the timer strand firing the callback; in a
+  // replay the recording orders the two on the timer service (the
+  // scheduler stands for it).
+  if (hooks_ != nullptr)
+    choice_point(ChoiceKind::kTimer,
+                 PendingOp{ChoiceKind::kTimer, Access::kWrite, this});
+  else
+    choice_point(ChoiceKind::kTimer);
   if (timers_.erase(key) > 0) return true;
   for (std::size_t i = due_next_; i < due_callbacks_.size(); ++i) {
     if (due_callbacks_[i].first == key && due_callbacks_[i].second) {
@@ -571,14 +590,34 @@ bool Scheduler::advance_time() {
       callbacks = true;
     }
   }
-  if (callbacks) {
-    if (timer_strand_ == kNoStrand) {
-      timer_strand_ = spawn_internal(
-          "timers", [this] { timer_strand_body(); }, true);
-    } else {
-      wake_from(kNoStrand, timer_strand_);
-    }
-  }
+  if (callbacks) start_timer_strand();
+  return true;
+}
+
+// In a replay whose recording has the timer thread fire next: fires the
+// pending callback timer that comes first (the real timer thread's order:
+// deadline, then arming), once the replay lets the timer strand go (the
+// recorded version of the timer service), whatever virtual time says;
+// virtual time then catches up with its deadline. False when the
+// recording or the simulation has no firing to do.
+bool Scheduler::fire_replayed_timer() {
+  auto first_callback = [this] {
+    auto it = timers_.begin();
+    while (it != timers_.end() && it->second.sleeper != kNoStrand) ++it;
+    return it;
+  };
+  if (first_callback() == timers_.end() ||
+      !hooks_->next_is(flight::Op::kTimerFire))
+    return false;
+  choice_point(ChoiceKind::kTimer,
+               PendingOp{ChoiceKind::kTimer, Access::kWrite, this});
+  const auto it = first_callback();  // a cancel may have come first
+  if (it == timers_.end()) return false;
+  auto node = timers_.extract(it);
+  now_ = std::max(now_, node.key().deadline);
+  hooks_->on_op(flight::Op::kTimerFire, this,
+                static_cast<std::uint64_t>(node.key().deadline.count()));
+  node.mapped().callback();
   return true;
 }
 
@@ -589,6 +628,7 @@ void Scheduler::timer_strand_body() {
     std::string describe() const override { return "the next due timer"; }
   } queue;
   for (;;) {
+    if (hooks_ != nullptr && fire_replayed_timer()) continue;
     while (due_next_ < due_callbacks_.size()) {
       choice_point(ChoiceKind::kTimer);
       // Taken after the choice point: a cancel may have come first.

@@ -402,6 +402,8 @@ class Scheduler {
   void mark_not_runnable(StrandId id);
   void finish_strand(StrandId id);
   void timer_strand_body();
+  bool fire_replayed_timer();
+  void start_timer_strand();
   std::string describe_blocked() const;
   boost::context::fiber strand_entry(StrandId id,
                                      boost::context::fiber&& caller);

@@ -19,6 +19,14 @@ std::uint64_t replayed(Scheduler& s, flight::Op op, const void* object,
   flight::ReplayHooks* h = s.replay_hooks();
   return h == nullptr ? value : h->on_op(op, object, value);
 }
+
+// In a replay whose recording has a failed try_lock or try_acquire next for
+// the running strand: the attempt fails as recorded (as a real one may
+// fail spuriously), whatever the object's state.
+bool replayed_failure(Scheduler& s) {
+  flight::ReplayHooks* h = s.replay_hooks();
+  return h != nullptr && h->next_is(flight::Op::kTryFail);
+}
 }  // namespace
 
 void WaitQueue::add(StrandId id) {
@@ -129,15 +137,22 @@ void Mutex::lock(SourceLocation where) {
 bool Mutex::try_lock(SourceLocation where) {
   Scheduler* s = Scheduler::current();
   if (s == nullptr) {
-    if (!real_.try_lock()) return false;
+    if (!real_.try_lock()) {
+      if (flight::on()) [[unlikely]]
+        tag_.read(flight::Op::kTryFail, [] { return 0; });
+      return false;
+    }
     if (flight::on()) [[unlikely]]
       tag_.exclusive_write(flight::Op::kLock);
     return true;
   }
   s->choice_point(ChoiceKind::kLock, pending_op(ChoiceKind::kLock, this));
-  const std::int64_t got = owner_ == kNoStrand ? 1 : 0;
+  const std::int64_t got = owner_ == kNoStrand && !replayed_failure(*s);
   name_.note(*s, ChoiceKind::kLock, "try_lock", "mutex", where, &got);
-  if (got == 0) return false;
+  if (got == 0) {
+    replayed(*s, flight::Op::kTryFail, this);
+    return false;
+  }
   owner_ = s->current_strand();
   replayed(*s, flight::Op::kLock, this);
   return true;
@@ -286,7 +301,7 @@ void CondVar::recorded_return(Mutex& m, bool timed_out) {
 std::optional<bool> CondVar::replayed_wait(Scheduler& s, Mutex& m,
                                            SourceLocation where) {
   flight::ReplayHooks* h = s.replay_hooks();
-  if (h == nullptr || !h->next_is_wait()) return std::nullopt;
+  if (h == nullptr || !h->next_is(flight::Op::kCvWait)) return std::nullopt;
   // As recorded: the wait returns, and takes the mutex again when the
   // recording says it did (the replay holds the lock back until then).
   s.choice_point(ChoiceKind::kWait,
@@ -327,15 +342,22 @@ void Semaphore::acquire(SourceLocation where) {
 bool Semaphore::try_acquire() {
   Scheduler* s = Scheduler::current();
   if (s == nullptr) {
-    if (!real_.try_acquire()) return false;
+    if (!real_.try_acquire()) {
+      if (flight::on()) [[unlikely]]
+        tag_.read(flight::Op::kTryFail, [] { return 0; });
+      return false;
+    }
     if (flight::on()) [[unlikely]]
       tag_.write(flight::Op::kAcquire, [] { return 0; });
     return true;
   }
   s->choice_point(ChoiceKind::kAcquire, pending_op(ChoiceKind::kAcquire, this));
-  const std::int64_t got = count_ > 0 ? 1 : 0;
+  const std::int64_t got = count_ > 0 && !replayed_failure(*s);
   name_.note(*s, ChoiceKind::kAcquire, "try_acquire", "semaphore", {}, &got);
-  if (got == 0) return false;
+  if (got == 0) {
+    replayed(*s, flight::Op::kTryFail, this);
+    return false;
+  }
   --count_;
   replayed(*s, flight::Op::kAcquire, this);
   return true;

@@ -15,18 +15,23 @@ namespace weft::traces {
 
 // sim::flight::Op's numbering, which sim/flight.h checks at compile time.
 enum class FlightOp : std::uint8_t {
-  kSpawn = 0,        // value: the thread spawned
-  kJoin = 1,         // value: the thread joined
-  kLock = 2,         // a mutex acquired (a write of its version)
-  kCvWait = 3,       // a condition-variable wait returned; value 1: timeout
-  kAcquire = 4,      // a semaphore acquired
-  kRelease = 5,      // a semaphore released or a latch counted down
-  kLatchWait = 6,    // a latch passed or tried; value: try_wait's answer
-  kAtomicRead = 7,   // an Atomic load (a read of the version)
-  kAtomicWrite = 8,  // an Atomic store or read-modify-write
-  kClock = 9,        // Clock::now(); value: the reading in nanoseconds
+  kSpawn = 0,         // value: the thread spawned
+  kJoin = 1,          // value: the thread joined
+  kLock = 2,          // a mutex acquired (a write of its version)
+  kCvWait = 3,        // a condition-variable wait returned; value 1: timeout
+  kAcquire = 4,       // a semaphore acquired
+  kRelease = 5,       // a semaphore released or a latch counted down
+  kLatchWait = 6,     // a latch passed or tried; value: try_wait's answer
+  kAtomicRead = 7,    // an Atomic load (a read of the version)
+  kAtomicWrite = 8,   // an Atomic store or read-modify-write
+  kClock = 9,         // Clock::now(); value: the reading in nanoseconds
+  kTryFail = 10,      // a try_lock or try_acquire that failed (a read)
+  kTimerArm = 11,     // call_after armed a timer; value: its deadline (ns)
+  kTimerFire = 12,    // a call_after callback started; value: its arm's
+                      // version of the timer service
+  kTimerCancel = 13,  // Timer::cancel; value: arm version * 2 + cancelled
 };
-inline constexpr std::uint8_t kMaxFlightOp = 9;
+inline constexpr std::uint8_t kMaxFlightOp = 13;
 
 struct FlightRecord {
   FlightOp op = FlightOp::kSpawn;

@@ -104,21 +104,25 @@ weft_doc_output(alloc_budget_test EXIT 1
 # "Reproducing a production failure": the flaky reactor pool run under the
 # flight recorder until a run fails, its recording replayed 100 times, the
 # replay written as a schedule trace and drawn, the same for the
-# clock-decided timeout, and the recording replayed by the fixed program.
+# clock-decided timeout and the call_after watchdog, and the recording
+# replayed by the fixed program.
 # (A ';' would split the command: the loops end their lines instead.)
 set(flaky $<TARGET_FILE:flight_flaky_pool>)
 set(deadline $<TARGET_FILE:flight_deadline>)
 set(until_fails "\ndo :\ndone")
 set(record_flaky
-  "mkdir rec && while FLAKY_PAUSE_US=100 WEFT_RECORD=rec ${flaky} >/dev/null 2>&1${until_fails}")
+  "mkdir rec && while WEFT_RECORD=rec ${flaky} >/dev/null 2>&1${until_fails}")
 weft_doc_output(flight_record COMMAND bash -c
-  "mkdir rec && while FLAKY_PAUSE_US=100 WEFT_RECORD=rec ${flaky}${until_fails}")
+  "mkdir rec && while WEFT_RECORD=rec ${flaky}${until_fails}")
 weft_doc_output(flight_replay EXIT 1 COMMAND bash -c
   "${record_flaky} && WEFT_REPLAY=$(ls rec/*.trace) WEFT_REPLAY_TIMES=100 ${flaky}")
 weft_doc_output(flight_timeline COMMAND bash -c
   "${record_flaky} && WEFT_REPLAY=$(ls rec/*.trace) WEFT_REPLAY_SCHEDULE=replayed.weft ${flaky} >/dev/null || ${weft} trace export replayed.weft --format html -o replayed.html >/dev/null && test -s replayed.html && ${weft} trace stat $(ls rec/*.trace)")
 weft_doc_output(flight_deadline EXIT 1 COMMAND bash -c
   "mkdir rec && while WEFT_RECORD=rec ${deadline} >/dev/null 2>&1${until_fails} && WEFT_REPLAY=$(ls rec/*.trace) WEFT_REPLAY_TIMES=100 ${deadline}")
+set(watchdog $<TARGET_FILE:flight_watchdog>)
+weft_doc_output(flight_watchdog EXIT 1 COMMAND bash -c
+  "mkdir rec && while WEFT_RECORD=rec ${watchdog} >/dev/null 2>&1${until_fails} && WEFT_REPLAY=$(ls rec/*.trace) WEFT_REPLAY_TIMES=100 ${watchdog}")
 weft_doc_output(flight_divergence EXIT 1 COMMAND bash -c
   "${record_flaky} && FLAKY_FIXED=1 WEFT_REPLAY=$(ls rec/*.trace) ${flaky}")
 

@@ -2,9 +2,10 @@
 // done with a check-then-act on an Atomic (a load, some work, a store of
 // the loaded value plus one) instead of one fetch_add: when the pool runs
 // the two jobs at the same moment one count is lost and the reactor's
-// check fails. On real threads that is rare (the second
-// worker thread usually starts after the first job is over); flight_test
-// records runs until one fails and replays it.
+// check fails. On real threads that happens now and then, as the two
+// worker threads start (about 1 run in 54 on a 2-core machine at load
+// 7-8, docs/guide.md); flight_test records runs until one fails and
+// replays it.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>

@@ -1,6 +1,7 @@
 #include "sim/harness/flight/recording.h"
 
 #include <algorithm>
+#include <atomic>
 #include <limits>
 #include <type_traits>
 
@@ -32,7 +33,15 @@ static_assert(static_cast<int>(Op::kSpawn) ==
                   static_cast<int>(traces::FlightOp::kAtomicWrite) &&
               static_cast<int>(Op::kClock) ==
                   static_cast<int>(traces::FlightOp::kClock) &&
-              traces::kMaxFlightOp == static_cast<int>(Op::kClock));
+              static_cast<int>(Op::kTryFail) ==
+                  static_cast<int>(traces::FlightOp::kTryFail) &&
+              static_cast<int>(Op::kTimerArm) ==
+                  static_cast<int>(traces::FlightOp::kTimerArm) &&
+              static_cast<int>(Op::kTimerFire) ==
+                  static_cast<int>(traces::FlightOp::kTimerFire) &&
+              static_cast<int>(Op::kTimerCancel) ==
+                  static_cast<int>(traces::FlightOp::kTimerCancel) &&
+              traces::kMaxFlightOp == static_cast<int>(Op::kTimerCancel));
 
 std::string header_losses(const traces::TraceHeader& h) {
   std::string out;
@@ -89,9 +98,12 @@ std::uint64_t write_recording(Arena& arena, const std::string& path,
     const Event* ev = arena.events(i);
     for (std::uint64_t k = first; k < head; ++k) {
       const Event& e = ev[k % arena.capacity];
+      // A thread may still count reads into its newest event (coalesce()).
+      const std::uint64_t value =
+          std::atomic_ref<std::uint64_t>(const_cast<std::uint64_t&>(e.value))
+              .load(std::memory_order_relaxed);
       writer.append(traces::FlightRecord{static_cast<traces::FlightOp>(e.op),
-                                         e.thread, e.object, e.version,
-                                         e.value});
+                                         e.thread, e.object, e.version, value});
       ++written;
     }
   }
@@ -140,7 +152,12 @@ Recording read_recording(const std::string& path) {
     ThreadOps& t = out.threads[f->thread];
     t.ops.push_back(*f);
     ++out.operations;
-    if (f->op == traces::FlightOp::kClock)
+    // An atomic operation's value counts the reads coalesced into it.
+    if (f->op == traces::FlightOp::kAtomicRead ||
+        f->op == traces::FlightOp::kAtomicWrite)
+      out.operations += f->value;
+    if (f->op == traces::FlightOp::kClock ||
+        f->op == traces::FlightOp::kTimerArm)
       out.clock_base = std::min(out.clock_base, f->value);
   }
   if (out.clock_base == std::numeric_limits<std::uint64_t>::max())

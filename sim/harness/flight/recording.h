@@ -38,7 +38,8 @@ struct Recording {
   traces::TraceHeader header;
   std::map<std::uint32_t, ThreadOps> threads;
   std::uint64_t operations = 0;
-  std::uint64_t clock_base = 0;  // the earliest clock reading: time zero
+  std::uint64_t clock_base = 0;  // the earliest clock reading or timer
+                                 // deadline: time zero
   // What the file lost ("" if nothing): damage found by the reader, or
   // the rings' own losses recorded in the header.
   std::string losses;

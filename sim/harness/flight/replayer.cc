@@ -25,22 +25,61 @@ std::optional<Op> ordered_op(const PendingOp& p) {
     case ChoiceKind::kWait:
       if (p.object2 == nullptr) return Op::kLatchWait;
       return std::nullopt;
+    case ChoiceKind::kTimer:  // an arm, firing or cancel, if on the service
+      if (p.object != nullptr) return Op::kTimerArm;
+      return std::nullopt;
     default:
       return std::nullopt;
   }
 }
 
-bool is_read(Op op) { return op == Op::kAtomicRead || op == Op::kLatchWait; }
+bool is_atomic(Op op) {
+  return op == Op::kAtomicRead || op == Op::kAtomicWrite;
+}
+// The reads coalesced into an atomic operation (its value): reads of the
+// version it left the object at.
+std::uint64_t coalesced(const traces::FlightRecord& e) {
+  return is_atomic(static_cast<Op>(e.op)) ? e.value : 0;
+}
+std::uint64_t left_at(const traces::FlightRecord& e) {
+  return static_cast<Op>(e.op) == Op::kAtomicWrite ? e.version + 1 : e.version;
+}
+
+bool is_read(Op op) {
+  return op == Op::kAtomicRead || op == Op::kLatchWait || op == Op::kTryFail;
+}
+bool is_timer(Op op) {
+  return op == Op::kTimerArm || op == Op::kTimerFire || op == Op::kTimerCancel;
+}
 bool on_object(Op op) {
   return op != Op::kSpawn && op != Op::kJoin && op != Op::kClock &&
          op != Op::kCvWait;
 }
+// Whether the recorded operation is what a strand about to do `pending`
+// (ordered_op's answer) may do: a lock or an acquire may fail (a try), and
+// a timer choice on the service is whichever timer operation comes next.
+bool fits(Op recorded, Op pending) {
+  if (recorded == pending) return true;
+  if (recorded == Op::kTryFail)
+    return pending == Op::kLock || pending == Op::kAcquire;
+  return is_timer(recorded) && is_timer(pending);
+}
 
 std::string op_name(Op op) {
-  static constexpr const char* kNames[] = {
-      "spawn",        "join",         "lock",       "condition-variable wait",
-      "acquire",      "release",      "latch wait", "atomic read",
-      "atomic write", "clock reading"};
+  static constexpr const char* kNames[] = {"spawn",
+                                           "join",
+                                           "lock",
+                                           "condition-variable wait",
+                                           "acquire",
+                                           "release",
+                                           "latch wait",
+                                           "atomic read",
+                                           "atomic write",
+                                           "clock reading",
+                                           "failed try_lock or try_acquire",
+                                           "timer arming",
+                                           "timer firing",
+                                           "timer cancel"};
   return kNames[static_cast<int>(op)];
 }
 
@@ -59,6 +98,8 @@ std::string describe(const traces::FlightRecord& e) {
          std::to_string(e.version);
   if (op == Op::kSpawn || op == Op::kJoin)
     d += " of thread " + std::to_string(e.value);
+  if (op == Op::kTimerFire)
+    d += " (armed at version " + std::to_string(e.value) + ")";
   return d;
 }
 
@@ -66,18 +107,27 @@ std::string describe(const traces::FlightRecord& e) {
 
 FlightReplay::FlightReplay(const Recording& recording) : recording_(recording) {
   for (const auto& [thread, t] : recording_.threads)
-    for (const traces::FlightRecord& e : t.ops)
+    for (const traces::FlightRecord& e : t.ops) {
       if (is_read(static_cast<Op>(e.op))) ++reads_[{e.object, e.version}];
+      if (coalesced(e) > 0) reads_[{e.object, left_at(e)}] += coalesced(e);
+      // The thread that fires timers is the real timer service's: the
+      // simulation's timer strand replays it.
+      if (static_cast<Op>(e.op) == Op::kTimerFire) timer_thread_ = thread;
+    }
 }
 
 void FlightReplay::begin(std::uint64_t seed) {
   threads_.clear();
   checked_left_ = 0;
   for (const auto& [thread, t] : recording_.threads) {
-    threads_[thread] = Thread{&t, 0};
-    if (t.dropped == 0) checked_left_ += t.ops.size();
+    threads_[thread] = Thread{&t, 0, 0, {}};
+    if (t.dropped == 0)
+      for (const traces::FlightRecord& e : t.ops)
+        checked_left_ += 1 + coalesced(e);
   }
   of_.assign(1, 0);  // main is thread 0
+  timer_bound_ = false;
+  armed_.clear();
   counts_.clear();
   address_of_.clear();
   id_at_.clear();
@@ -92,6 +142,7 @@ const traces::FlightRecord* FlightReplay::next_of(StrandId id) const {
   const auto it = threads_.find(of_[id]);
   if (it == threads_.end() || !it->second.checked() || it->second.done())
     return nullptr;
+  if (it->second.credit > 0) return &it->second.credited;
   return &it->second.ops->ops[it->second.next];
 }
 
@@ -113,13 +164,14 @@ bool FlightReplay::may_go(StrandId id, const PendingOp& p) const {
   if (e == nullptr) return true;
   const std::optional<Op> op = ordered_op(p);
   // Unordered, or not what was recorded (the hook reports that).
-  if (!op || static_cast<Op>(e->op) != *op) return true;
+  const Op recorded = static_cast<Op>(e->op);
+  if (!op || !fits(recorded, *op)) return true;
   if (const auto b = address_of_.find(e->object);
       b != address_of_.end() && b->second != p.object)
     return true;
   const Counts c = counts_for(*e, p.object);
   if (c.writes != e->version) return false;
-  if (is_read(*op)) return true;
+  if (is_read(recorded)) return true;
   const auto expected = reads_.find({e->object, e->version});
   if (expected == reads_.end()) return true;
   const auto done = c.reads.find(e->version);
@@ -172,10 +224,19 @@ std::uint32_t FlightReplay::choose(const ChoicePoint& point) {
       " recorded operations replayed):" + why);
 }
 
-bool FlightReplay::next_is_wait() {
+bool FlightReplay::next_is(Op op) {
   const Scheduler* s = Scheduler::current();
-  const traces::FlightRecord* e = next_of(s->current_strand());
-  return e != nullptr && static_cast<Op>(e->op) == Op::kCvWait;
+  const StrandId me = s->current_strand();
+  // The timer strand asks first: it is the recorded timer thread.
+  if (op == Op::kTimerFire && timer_thread_ != kNoThread && !timer_bound_) {
+    if (me >= of_.size()) of_.resize(me + 1, kNoThread);
+    if (of_[me] == kNoThread) {
+      of_[me] = timer_thread_;
+      timer_bound_ = true;
+    }
+  }
+  const traces::FlightRecord* e = next_of(me);
+  return e != nullptr && static_cast<Op>(e->op) == op;
 }
 
 void FlightReplay::count(Op op, const void* object) {
@@ -202,7 +263,16 @@ void FlightReplay::diverge(const std::string& what) {
 
 void FlightReplay::advance(StrandId id) {
   Thread& t = threads_[of_[id]];
-  ++t.next;
+  if (t.credit > 0) {
+    --t.credit;
+  } else {
+    const traces::FlightRecord& e = t.ops->ops[t.next++];
+    if (coalesced(e) > 0) {
+      t.credit = coalesced(e);
+      t.credited = {traces::FlightOp::kAtomicRead, e.thread, e.object,
+                    left_at(e), 0};
+    }
+  }
   ++replayed_;
   if (t.checked() && checked_left_ > 0) --checked_left_;
 }
@@ -231,9 +301,32 @@ std::uint64_t FlightReplay::on_op(Op op, const void* object,
   }
   if (e == nullptr) return value;
   const std::uint64_t recorded = e->value;
+  if (is_timer(op)) check_timer(op, *e, value);
   advance(me);
-  if (op == Op::kClock) return recorded - recording_.clock_base;
+  if (op == Op::kClock || op == Op::kTimerArm)
+    return recorded - recording_.clock_base;
   return op == Op::kCvWait ? recorded : value;
+}
+
+// A timer operation against the recorded one: the firing is the timer
+// armed at the recorded version (its deadline), a cancel has the recorded
+// outcome.
+void FlightReplay::check_timer(Op op, const traces::FlightRecord& e,
+                               std::uint64_t value) {
+  if (op == Op::kTimerArm) {
+    armed_[e.version] = e.value - recording_.clock_base;
+  } else if (op == Op::kTimerFire) {
+    const auto a = armed_.find(e.value);
+    if (a != armed_.end() && a->second != value)
+      diverge("it fired the timer due at " + std::to_string(value) +
+              " ns where the recording fired the one armed at version " +
+              std::to_string(e.value) + ", due at " +
+              std::to_string(a->second) + " ns");
+  } else if (op == Op::kTimerCancel && (e.value & 1) != (value & 1)) {
+    diverge(std::string("its timer cancel ") +
+            (value & 1 ? "found the timer pending" : "came too late") +
+            " where the recording's " + (e.value & 1 ? "did not" : "did"));
+  }
 }
 
 void FlightReplay::bind(const traces::FlightRecord& e, const void* object) {

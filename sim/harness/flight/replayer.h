@@ -39,7 +39,7 @@ class FlightReplay final : public Strategy, public ReplayHooks {
 
   // --- ReplayHooks ---------------------------------------------------------
   std::uint64_t on_op(Op op, const void* object, std::uint64_t value) override;
-  bool next_is_wait() override;
+  bool next_is(Op op) override;
 
   // Recorded operations the last run replayed (checked), of all.
   std::uint64_t replayed() const { return replayed_; }
@@ -56,9 +56,15 @@ class FlightReplay final : public Strategy, public ReplayHooks {
   struct Thread {
     const ThreadOps* ops = nullptr;
     std::size_t next = 0;
+    // Reads coalesced into the atomic operation just done, still to do
+    // (each the `credited` read).
+    std::uint64_t credit = 0;
+    traces::FlightRecord credited{};
     // A thread whose ring wrapped is replayed unchecked.
     bool checked() const { return ops != nullptr && ops->dropped == 0; }
-    bool done() const { return ops == nullptr || next >= ops->ops.size(); }
+    bool done() const {
+      return credit == 0 && (ops == nullptr || next >= ops->ops.size());
+    }
   };
 
   // The recorded operation strand `id` does next, or null (a free strand).
@@ -70,6 +76,7 @@ class FlightReplay final : public Strategy, public ReplayHooks {
   void bind(const traces::FlightRecord& e, const void* object);
   void advance(StrandId id);
   void diverge(const std::string& what);
+  void check_timer(Op op, const traces::FlightRecord& e, std::uint64_t value);
 
   const Recording& recording_;
   // Reads of each (object, version) the recording holds.
@@ -85,6 +92,11 @@ class FlightReplay final : public Strategy, public ReplayHooks {
   std::uint64_t replayed_ = 0;
   std::uint64_t tail_from_ = 0;
   bool diverged_ = false;
+  // The recorded timer thread (the one that fires timers) and whether the
+  // timer strand is bound to it; each replayed arm's deadline, by version.
+  std::uint32_t timer_thread_ = 0xffffffffu;
+  bool timer_bound_ = false;
+  std::map<std::uint64_t, std::uint64_t> armed_;
   RandomStrategy tail_;
 };
 

@@ -103,7 +103,9 @@ void write(const std::string& path, TraceKind kind, const std::string& form,
       w.append(a);
     } else if (what == "flight") {
       // Two threads: main spawns thread 1, both lock object 1 and
-      // read-modify-write object 2, main reads the clock and joins.
+      // read-modify-write object 2 (thread 1's try_lock fails once), main
+      // reads the clock, arms a timer (object 4) that thread 1 fires,
+      // and joins.
       static const FlightRecord kOps[12] = {
           {FlightOp::kSpawn, 0, 0, 0, 1},
           {FlightOp::kLock, 0, 1, 0, 0},
@@ -111,11 +113,11 @@ void write(const std::string& path, TraceKind kind, const std::string& form,
           {FlightOp::kLock, 1, 1, 1, 0},
           {FlightOp::kAtomicWrite, 0, 2, 0, 0},
           {FlightOp::kClock, 0, 0, 0, 9},
-          {FlightOp::kAtomicRead, 1, 2, 1, 0},
+          {FlightOp::kTryFail, 1, 1, 2, 0},
           {FlightOp::kAtomicWrite, 1, 2, 1, 0},
           {FlightOp::kCvWait, 0, 3, 0, 1},
-          {FlightOp::kLock, 0, 1, 2, 0},
-          {FlightOp::kClock, 0, 0, 0, 19},
+          {FlightOp::kTimerArm, 0, 4, 0, 29},
+          {FlightOp::kTimerFire, 1, 4, 1, 0},
           {FlightOp::kJoin, 0, 0, 0, 1}};
       w.append(kOps[i]);
     } else {

@@ -1,0 +1,230 @@
+// What a replay does with operations whose outcome the simulation would
+// not reach by itself, driven by recordings written here by hand: a
+// try_lock or try_acquire that failed on real threads fails in the replay
+// (the object is free in the simulation), and a call_after timer fires at
+// the recorded point, before the operations the recording orders after
+// its callback (the simulation alone would fire it only once every strand
+// blocks); reads coalesced into an Atomic operation (its value) are done
+// right after it and before the next write; and an Atomic-heavy run
+// recorded on real threads replays with every operation checked.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "sim/atomic.h"
+#include "sim/check.h"
+#include "sim/clock.h"
+#include "sim/harness/flight/recording.h"
+#include "sim/harness/flight/replayer.h"
+#include "sim/scheduler.h"
+#include "sim/sync.h"
+#include "sim/thread.h"
+
+namespace weft::sim::flight {
+namespace {
+
+using traces::FlightOp;
+using traces::FlightRecord;
+
+Recording recording_of(const std::vector<FlightRecord>& ops) {
+  Recording r;
+  r.path = "by-hand.trace";
+  r.clock_base = UINT64_MAX;
+  for (const FlightRecord& f : ops) {
+    r.threads[f.thread].ops.push_back(f);
+    ++r.operations;
+    if (f.op == FlightOp::kClock || f.op == FlightOp::kTimerArm)
+      r.clock_base = std::min(r.clock_base, f.value);
+  }
+  if (r.clock_base == UINT64_MAX) r.clock_base = 0;
+  return r;
+}
+
+// Runs `body` once under a replay of `rec`; the replay's own account.
+struct Replayed {
+  RunResult result;
+  std::uint64_t checked = 0;
+};
+Replayed replay(const Recording& rec, const std::function<void()>& body) {
+  FlightReplay strategy(rec);
+  Scheduler sched{RunLimits{}};
+  sched.set_replay_hooks(&strategy);
+  Replayed out;
+  out.result = sched.run(strategy, 1, body);
+  out.checked = strategy.replayed();
+  return out;
+}
+
+TEST(FlightReplay, ATryLockThatFailedOnRealThreadsFailsInTheReplay) {
+  const Recording rec = recording_of({{FlightOp::kTryFail, 0, 1, 0, 0}});
+  bool got = true;
+  const Replayed r = replay(rec, [&] {
+    Mutex m;  // free: only the recording makes the attempt fail
+    got = m.try_lock();
+    if (got) m.unlock();
+  });
+  EXPECT_FALSE(r.result.failed()) << r.result.failure->message;
+  EXPECT_FALSE(got);
+  EXPECT_EQ(r.checked, 1u);
+}
+
+TEST(FlightReplay, ATryAcquireThatFailedOnRealThreadsFailsInTheReplay) {
+  const Recording rec = recording_of({{FlightOp::kTryFail, 0, 1, 0, 0}});
+  bool got = true;
+  const Replayed r = replay(rec, [&] {
+    Semaphore s(1);
+    got = s.try_acquire();
+  });
+  EXPECT_FALSE(r.result.failed()) << r.result.failure->message;
+  EXPECT_FALSE(got);
+  EXPECT_EQ(r.checked, 1u);
+}
+
+TEST(FlightReplay, ATryLockRecordedAsTakenThatFailsIsADivergence) {
+  // Recorded: thread 0 locked the mutex, then took it again with try_lock
+  // (another program); the replayed program still holds it, so its
+  // try_lock fails where the recording has a lock.
+  const Recording rec = recording_of(
+      {{FlightOp::kLock, 0, 1, 0, 0}, {FlightOp::kLock, 0, 1, 1, 0}});
+  const Replayed r = replay(rec, [&] {
+    Mutex m;
+    m.lock();
+    if (m.try_lock()) m.unlock();
+    m.unlock();
+  });
+  ASSERT_TRUE(r.result.failed());
+  EXPECT_EQ(r.result.failure->kind, FailureKind::kReplayDivergence);
+  EXPECT_NE(r.result.failure->message.find(
+                "it did a failed try_lock or try_acquire where the recording "
+                "has the lock of object #1 at version 1"),
+            std::string::npos)
+      << r.result.failure->message;
+  EXPECT_EQ(r.checked, 1u);
+}
+
+// Recorded: main armed a timer and read a flag at version 1, which the
+// timer's callback (on the timer thread, 1) wrote.
+std::vector<FlightRecord> timer_then_read() {
+  return {{FlightOp::kTimerArm, 0, 1, 0, 5'000'000},
+          {FlightOp::kAtomicRead, 0, 2, 1, 0},
+          {FlightOp::kTimerFire, 1, 1, 1, 0},
+          {FlightOp::kAtomicWrite, 1, 2, 0, 0}};
+}
+
+TEST(FlightReplay, ATimerFiresWhereTheRecordingFiredIt) {
+  const Recording rec = recording_of(timer_then_read());
+  int seen = -1;
+  Clock::time_point fired_at{}, read_at{};
+  const Replayed r = replay(rec, [&] {
+    Atomic<int> flag{0};
+    // The simulation's own delay is replaced by the recorded deadline.
+    call_after(std::chrono::hours(1), [&] {
+      fired_at = Clock::time_point(
+          std::chrono::nanoseconds(Scheduler::current()->now()));
+      flag.store(1);
+    });
+    seen = flag.load();  // a strand that never blocks: the timer must fire
+    read_at = Clock::time_point(
+        std::chrono::nanoseconds(Scheduler::current()->now()));
+  });
+  EXPECT_FALSE(r.result.failed()) << r.result.failure->message;
+  EXPECT_EQ(seen, 1);
+  EXPECT_EQ(r.checked, 4u);
+  // The recorded deadline is the first time reading: virtual time 0.
+  EXPECT_EQ(fired_at.time_since_epoch().count(), 0);
+  EXPECT_LE(fired_at, read_at);
+}
+
+TEST(FlightReplay, ACancelThatCameTooLateOnRealThreadsComesTooLateInTheReplay) {
+  // Recorded: the timer fired (timer thread), then main's cancel found
+  // it gone (value: arm version 0, not cancelled).
+  const Recording rec = recording_of({{FlightOp::kTimerArm, 0, 1, 0, 1000},
+                                      {FlightOp::kTimerCancel, 0, 1, 2, 0},
+                                      {FlightOp::kTimerFire, 1, 1, 1, 0}});
+  bool cancelled = true;
+  int fired = 0;
+  const Replayed r = replay(rec, [&] {
+    Timer t = call_after(std::chrono::hours(1), [&] { ++fired; });
+    cancelled = t.cancel();
+  });
+  EXPECT_FALSE(r.result.failed()) << r.result.failure->message;
+  EXPECT_FALSE(cancelled);
+  EXPECT_EQ(fired, 1);
+  EXPECT_EQ(r.checked, 3u);
+}
+
+TEST(FlightReplay,
+     ReadsCoalescedIntoAnAtomicWriteAreReplayedBeforeTheNextWrite) {
+  // Recorded: main stored (version 0) and read the value back twice
+  // before thread 1's store (version 1): the two reads are counted in the
+  // store's value instead of logged.
+  const Recording rec = recording_of({{FlightOp::kSpawn, 0, 0, 0, 1},
+                                      {FlightOp::kAtomicWrite, 0, 1, 0, 2},
+                                      {FlightOp::kJoin, 0, 0, 0, 1},
+                                      {FlightOp::kAtomicWrite, 1, 1, 1, 0}});
+  int first = 0, second = 0, last = 0;
+  const Replayed r = replay(rec, [&] {
+    Atomic<int> x{0};
+    JoinHandle t = spawn([&] { x.store(2); });
+    x.store(1);
+    first = x.load();
+    second = x.load();
+    t.join();
+    last = x.load();  // after the recording: the tail's
+  });
+  EXPECT_FALSE(r.result.failed()) << r.result.failure->message;
+  EXPECT_EQ(first, 1);
+  EXPECT_EQ(second, 1);
+  EXPECT_EQ(last, 2);
+  EXPECT_EQ(r.checked, 6u);
+}
+
+// Two threads, each adding to a shared Atomic and reading it back: most
+// reads follow the thread's own write with no other write between.
+void atomic_heavy() {
+  Atomic<int> counter{0};
+  std::vector<JoinHandle> threads;
+  for (int t = 0; t < 2; ++t)
+    threads.push_back(spawn([&counter] {
+      for (int i = 0; i < 2000; ++i) {
+        counter.fetch_add(1);
+        WEFT_ASSERT(counter.load() > 0);
+      }
+    }));
+  for (JoinHandle& t : threads) t.join();
+  WEFT_ASSERT(counter.load() == 4000);
+}
+
+TEST(FlightReplay, AnAtomicHeavyRunRecordedOnRealThreadsReplaysEveryOperation) {
+  constexpr std::uint32_t kSlots = 8;
+  constexpr std::uint64_t kCapacity = 1 << 16;
+  std::vector<char> memory(Arena::bytes_for(kSlots, kCapacity));
+  attach(memory.data(), kSlots, kCapacity, false);
+  atomic_heavy();
+  detach();
+  const std::string path = ::testing::TempDir() + "/atomic-heavy.trace";
+  const std::uint64_t events = write_recording(
+      *reinterpret_cast<Arena*>(memory.data()), path, "on demand", "test");
+  const Recording rec = read_recording(path);
+  // 4,000 operations per thread and main's spawns, joins and last read:
+  // the reads that saw the thread's own write came in its value.
+  EXPECT_EQ(rec.operations, 8'005u);
+  EXPECT_LT(events, rec.operations);
+  std::printf("%llu events for %llu operations\n",
+              static_cast<unsigned long long>(events),
+              static_cast<unsigned long long>(rec.operations));
+  const Replayed r = replay(rec, atomic_heavy);
+  EXPECT_FALSE(r.result.failed()) << r.result.failure->message;
+  EXPECT_EQ(r.checked, rec.operations);
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace weft::sim::flight
