@@ -11,9 +11,10 @@
 // interesting strand above the floor counts as held back (held()). The
 // rule is only true of strands whose state has not changed since: so
 // before a strand's next event, priority or runnability changes, fix()
-// writes its state down (marked if held back, else exempt from the rule),
-// and a walk clears the exemptions of the strands it passes (the exempt_
-// set, above its stop). A release clears the marks and the floor.
+// marks it if the rule held it back, and after, unfix() exempts it from
+// the rule if it was not held back and the rule would now hold it; a walk
+// clears the exemptions of the strands it passes (the exempt_ set, above
+// its stop). A release clears the marks and the floor.
 #include <algorithm>
 
 #include "sim/surw_strategy.h"
@@ -37,14 +38,26 @@ void SurwStrategy::hold(StrandId id) {
   reindex(id);
 }
 
-void SurwStrategy::fix(StrandId id) {
-  StrandState& s = strands_[id];
-  if (held(id)) {
-    hold(id);
-  } else if (!s.exempt) {
-    s.exempt = true;
-    reindex(id);
-  }
+bool SurwStrategy::lazily_held(StrandId id) const {
+  const StrandState& s = strands_[id];
+  return lazy_ && !s.marked && !s.exempt && is_interesting(id) &&
+         key(id, s.priority) > floor_;
+}
+
+// Before a change to the strand's next event, priority or runnability:
+// held back by the rule, it is marked, as the change may end the rule's
+// hold. Returns whether it was held back.
+bool SurwStrategy::fix(StrandId id) {
+  if (lazily_held(id)) hold(id);
+  return held(id);
+}
+
+// After the change: a strand that was not held back and that the rule
+// would now hold is exempt from it.
+void SurwStrategy::unfix(StrandId id, bool was_held) {
+  if (was_held || !lazily_held(id)) return;
+  strands_[id].exempt = true;
+  reindex(id);
 }
 
 void SurwStrategy::release_all() {
@@ -92,7 +105,7 @@ void SurwStrategy::set_left(StrandId id, std::uint32_t left) {
 void SurwStrategy::reset_priorities() {
   for (StrandId id = 0; id < strands_.size(); ++id)
     if (strands_[id].known) fix(id);
-  lazy_ = false;
+  lazy_ = false;  // every strand held back is marked
   for (StrandId id = 0; id < strands_.size(); ++id)
     if (strands_[id].priority != 0) {
       strands_[id].priority = 0;
@@ -100,16 +113,9 @@ void SurwStrategy::reset_priorities() {
     }
 }
 
+// Where `id` belongs: 0 nowhere, 1 plain_, 2 interesting_, 3 unpriced_.
 void SurwStrategy::reindex(StrandId id) {
   StrandState& s = strands_[id];
-  const Key old = key(id, s.indexed_priority);
-  if (s.indexed == 1) plain_.erase(old);
-  if (s.indexed == 2) interesting_.erase(old);
-  if (s.in_zero) zero_.erase(old);
-  if (s.in_exempt) exempt_.erase(old);
-  if (s.unpriced) unpriced_.erase(id);
-  s.indexed = 0;
-  s.in_zero = s.in_exempt = s.unpriced = false;
   const bool live = s.known && runnable_.runnable(id);
   const std::uint32_t weight = live ? s.left : 0;
   if (weight != s.weight) {
@@ -117,29 +123,30 @@ void SurwStrategy::reindex(StrandId id) {
                         static_cast<std::int64_t>(s.weight));
     s.weight = weight;
   }
-  if (!live || s.marked) return;
-  if (s.priority == 0) {
-    unpriced_.insert(id);
-    s.unpriced = true;
+  std::uint8_t where = 0;
+  if (live && !s.marked)
+    where = s.priority == 0 ? 3 : is_interesting(id) ? 2 : 1;
+  const bool zero = where == 2 && s.left == 0;
+  const bool exempt = where == 2 && s.exempt;
+  if (where == s.indexed && zero == s.in_zero && exempt == s.in_exempt &&
+      (where == 0 || where == 3 || s.priority == s.indexed_priority))
     return;
-  }
+  const Key old = key(id, s.indexed_priority);
+  if (s.indexed == 1) plain_.erase(old);
+  if (s.indexed == 2) interesting_.erase(old);
+  if (s.indexed == 3) unpriced_.erase(id);
+  if (s.in_zero) zero_.erase(old);
+  if (s.in_exempt) exempt_.erase(old);
+  s.indexed = where;
+  s.in_zero = zero;
+  s.in_exempt = exempt;
   s.indexed_priority = s.priority;
   const Key k = key(id, s.priority);
-  if (!is_interesting(id)) {
-    plain_.insert(k);
-    s.indexed = 1;
-    return;
-  }
-  interesting_.insert(k);
-  s.indexed = 2;
-  if (s.left == 0) {
-    zero_.insert(k);
-    s.in_zero = true;
-  }
-  if (s.exempt) {
-    exempt_.insert(k);
-    s.in_exempt = true;
-  }
+  if (where == 1) plain_.insert(k);
+  if (where == 2) interesting_.insert(k);
+  if (where == 3) unpriced_.insert(id);
+  if (zero) zero_.insert(k);
+  if (exempt) exempt_.insert(k);
 }
 
 // A Fenwick tree over strand ids of the known runnable strands' events
@@ -156,15 +163,10 @@ void SurwStrategy::fenwick_add(StrandId id, std::int64_t delta) {
   }
   for (std::size_t k = id + 1; k <= size; k += k & (~k + 1))
     fenwick_[k] += static_cast<std::uint64_t>(delta);
+  fenwick_sum_ += static_cast<std::uint64_t>(delta);
 }
 
-std::uint64_t SurwStrategy::fenwick_total() const {
-  std::uint64_t sum = 0;
-  for (std::size_t k = fenwick_.empty() ? 0 : fenwick_.size() - 1; k > 0;
-       k -= k & (~k + 1))
-    sum += fenwick_[k];
-  return sum;
-}
+std::uint64_t SurwStrategy::fenwick_total() const { return fenwick_sum_; }
 
 // The id whose weight covers position r of the prefix sums (r < total).
 StrandId SurwStrategy::fenwick_find(std::uint64_t r) const {

@@ -27,6 +27,7 @@ void SurwStrategy::begin(std::uint64_t seed) {
   exempt_.clear();
   unpriced_.clear();
   fenwick_.clear();
+  fenwick_sum_ = 0;
 }
 
 SurwStrategy::StrandState& SurwStrategy::state(StrandId id) {
@@ -44,8 +45,12 @@ bool SurwStrategy::is_interesting(StrandId id) const {
 }
 
 void SurwStrategy::runnable_changed(StrandId id, bool runnable) {
-  state(id);
-  if (!runnable) fix(id);
+  StrandState& s = state(id);
+  // Off the runnable set, a strand is out of the walks' reach: write down
+  // whether it is held back, so a later floor does not decide it.
+  if (!runnable && !fix(id) && is_interesting(id) && !s.exempt) {
+    s.exempt = true;
+  }
   runnable_.set(id, runnable);
   if (runnable && !strands_[id].known) arrived_.push_back(id);
   reindex(id);
@@ -57,7 +62,7 @@ void SurwStrategy::runnable_changed(StrandId id, bool runnable) {
 void SurwStrategy::observe(const ChoicePoint& point, bool fast) {
   if (point.current != kNoStrand) {
     StrandState& s = state(point.current);
-    if (s.known) fix(point.current);
+    const bool was_held = s.known && fix(point.current);
     s.fresh = false;
     s.pending = point.kind;
     if (!s.known) {
@@ -65,6 +70,7 @@ void SurwStrategy::observe(const ChoicePoint& point, bool fast) {
       s.left = expected(point.current);
     }
     reindex(point.current);
+    unfix(point.current, was_held);
   }
   if (!fast) {
     for (StrandId id : point.strands)
@@ -121,10 +127,10 @@ void SurwStrategy::draw_priorities(const ChoicePoint& point, bool fast) {
     for (StrandId id : point.strands)
       if (strands_[id].priority == 0 && !held(id)) ids.push_back(id);
   }
-  for (StrandId id : ids) {
-    fix(id);
+  for (StrandId id : ids) {  // none is held back
     strands_[id].priority = rng_.next() | 1;
     reindex(id);
+    unfix(id, false);
   }
 }
 
@@ -215,7 +221,7 @@ StrandId SurwStrategy::walk_fast(const ChoicePoint& point) {
     Pick pick = top(point, true, false);
     const StrandId d = designated_;
     if (d < strands_.size() && strands_[d].known && is_interesting(d) &&
-        !held(d) && RunnableView::index_of(point, d) < point.count &&
+        !held(d) && runnable_.runnable(d) && d != runnable_.left_out(point) &&
         (pick.id == kNoStrand ||
          key(d, strands_[d].priority) > key(pick.id, pick.priority)))
       pick = Pick{d, strands_[d].priority};

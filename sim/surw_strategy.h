@@ -78,11 +78,11 @@ class SurwStrategy final : public Strategy {
     bool marked = false;
     bool exempt = false;
     // Where it is indexed (surw_index.cc): 0 nowhere, 1 plain_, 2
-    // interesting_ (and zero_ if its left is 0, exempt_ if exempt).
+    // interesting_ (and zero_ if its left is 0, exempt_ if exempt), 3
+    // unpriced_.
     std::uint8_t indexed = 0;
     bool in_zero = false;
     bool in_exempt = false;
-    bool unpriced = false;
     std::uint64_t indexed_priority = 0;
     std::uint32_t weight = 0;  // in the Fenwick tree
   };
@@ -109,8 +109,10 @@ class SurwStrategy final : public Strategy {
   static Key key(StrandId id, std::uint64_t priority);
   static StrandId id_of(const Key& k) { return 0xffffffffu - k.second; }
   bool held(StrandId id) const;
+  bool lazily_held(StrandId id) const;
   void hold(StrandId id);
-  void fix(StrandId id);
+  bool fix(StrandId id);
+  void unfix(StrandId id, bool was_held);
   void release_all();
   void hold_above(const Key& floor);
   void bump_above(const ChoicePoint& point, const Key* floor);
@@ -142,6 +144,7 @@ class SurwStrategy final : public Strategy {
   std::set<Key> exempt_;                // of interesting_: exempt
   std::set<StrandId> unpriced_;         // priority 0
   std::vector<std::uint64_t> fenwick_;  // left, by id (1-based tree)
+  std::uint64_t fenwick_sum_ = 0;
 };
 
 }  // namespace weft::sim

@@ -292,6 +292,7 @@ ExploreResult run_jobs(ExploreOptions& o, Strategy& strategy,
     }
   if (winner != nullptr) return report_winner(o, *winner, merged, body, loop);
   merged.strategy = strategy.name();
+  // A strategy's own note (dpor's pruning) is job 0's: notes do not add.
   if (merged.exhausted) merged.coverage = results.front().coverage;
   merged.summary = pass_summary(merged, o) + " in " + std::to_string(n) +
                    " jobs (WEFT_JOBS)";

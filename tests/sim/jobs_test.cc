@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <iostream>
 #include <string>
 
 #include "sim/dfs_strategy.h"
@@ -191,6 +192,25 @@ TEST(WeftJobs, ABadValueIsRefusedNamingTheVariable) {
   apply_environment(o);
   EXPECT_EQ(o.jobs, 4u);
   unsetenv("WEFT_JOBS");
+}
+
+// The lines docs/guide.md shows ("Several processes on one machine"):
+// the fixed reorder_3 within 2 preemptions in three jobs, dfs and dpor.
+// Of the bad one's report, the guide shows the first line unchecked: its
+// count depends on when the other jobs stopped; the rest is fixed.
+TEST(WeftJobs, TheGuidesJobsLinesAreThese) {
+  const auto p = program("reorder_3");
+  for (const char* strategy : {"dfs", "dpor"}) {
+    const std::string line = explore(options(strategy, 3), p.fixed).summary;
+    std::cout << line << "\n";
+    EXPECT_THAT(line, HasSubstr("in 3 jobs (WEFT_JOBS)"));
+  }
+  const auto r = explore(options("dfs", 3), p.bad);
+  ASSERT_TRUE(r.failed());
+  EXPECT_THAT(r.report, ::testing::StartsWith("weft: assertion failed after "));
+  EXPECT_THAT(
+      r.report.substr(0, r.report.find('\n')),
+      ::testing::EndsWith(" schedules in 3 jobs (strategy dfs, seed 97)"));
 }
 
 }  // namespace
