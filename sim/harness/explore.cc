@@ -227,6 +227,11 @@ ExploreResult run_schedules(ExploreOptions& o, Strategy& strategy,
 // How many jobs a WEFT_JOBS search runs in: a strategy that does not
 // split itself splits the iterations, so at most one job per iteration.
 std::uint64_t jobs_for(const ExploreOptions& o, Strategy& strategy) {
+#if defined(WEFT_TSAN)
+  // ThreadSanitizer does not support fork() in a process that has run
+  // threads (as for containment): one process.
+  return 1;
+#endif
   if (o.jobs <= 1 || o.replay.has_value() || internal::in_job()) return 1;
   if (strategy.split(g_shard_index, g_shard_total)) return o.jobs;
   return std::max<std::uint64_t>(
