@@ -219,6 +219,7 @@ TEST(WeftJobs, TheGuidesJobsLinesAreThese) {
       r.report.substr(0, r.report.find('\n')),
       ::testing::EndsWith(" schedules in 3 jobs (strategy dfs, seed 97)"));
 }
+#endif  // !WEFT_TSAN
 
 }  // namespace
 }  // namespace weft::sim
