@@ -139,6 +139,32 @@ void set_shard(std::uint64_t index, std::uint64_t total) {
 
 namespace {
 
+// In a WEFT_JOBS job: the schedule's key in the unsharded order, and
+// whether every schedule left to this job comes after another job's
+// failure.
+bool job_past_a_failure(const Strategy& strategy, bool self_split,
+                        std::uint64_t i, const RunResult& run,
+                        std::vector<std::uint32_t>& key) {
+  key = self_split ? strategy.order_key(run.schedule)
+                   : internal::iteration_key(i);
+  return !run.failed() && internal::job_should_stop(key);
+}
+
+// Fills the result with the failing schedule `run` (seed, strategy, key);
+// a job publishes its key.
+void take_failure(ExploreResult& result, RunResult& run, std::uint64_t seed,
+                  const Strategy& strategy, std::vector<std::uint32_t> key) {
+  result.failure = run.failure;
+  result.order_key = std::move(key);
+  if (internal::in_job()) internal::job_found_failure(result.order_key);
+  result.seed = seed;
+  result.strategy = strategy.name();
+  result.environment = strategy.environment();
+  result.schedule = std::move(run.schedule);
+  result.digest = digest(result.schedule);
+  result.steps = run.steps;
+}
+
 // Runs the schedules of one exploration in this process, then the failure
 // pipeline of the first that fails: the loop a contained child runs.
 ExploreResult run_schedules(ExploreOptions& o, Strategy& strategy,
@@ -171,14 +197,11 @@ ExploreResult run_schedules(ExploreOptions& o, Strategy& strategy,
     const std::uint64_t seed = o.seed + i;
     RunResult run = sched.run(strategy, seed, body);
     const bool counted = strategy.counts_last();
-    std::vector<std::uint32_t> key;
-    if (internal::in_job()) {
-      key = self_split ? strategy.order_key(run.schedule)
-                       : internal::iteration_key(i);
-      if (!run.failed() && internal::job_should_stop(key)) {
-        if (counted) ++result.schedules;
-        break;
-      }
+    std::vector<std::uint32_t> key;  // a job's place in the unsharded order
+    if (internal::in_job() &&
+        job_past_a_failure(strategy, self_split, i, run, key)) {
+      if (counted) ++result.schedules;
+      break;
     }
     if (counted) ++result.schedules;
     if (o.check_every_schedule && !replaying)
@@ -192,15 +215,7 @@ ExploreResult run_schedules(ExploreOptions& o, Strategy& strategy,
                    result.schedules, last - first);
     if (!run.failed()) continue;
     if (progress) std::fprintf(stderr, "\n");
-    result.failure = run.failure;
-    result.order_key = std::move(key);
-    if (internal::in_job()) internal::job_found_failure(result.order_key);
-    result.seed = seed;
-    result.strategy = strategy.name();
-    result.environment = strategy.environment();
-    result.schedule = std::move(run.schedule);
-    result.digest = digest(result.schedule);
-    result.steps = run.steps;
+    take_failure(result, run, seed, strategy, std::move(key));
     report_failure(sched, strategy, o, replaying, result, body);
     return result;
   }
