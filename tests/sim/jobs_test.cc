@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -179,6 +180,36 @@ TEST(WeftJobs, ACrashInAJobIsContainedAndReportedAsInOneProcess) {
 }
 #endif
 
+// Each job checkpoints its own share to FILE.j: run in slices (each job
+// runs at most WEFT_ITERATIONS schedules of its share per run), the
+// search ends having run the unsharded count, for dfs and dpor alike.
+TEST(WeftJobs, ASearchInJobsRunInSlicesThroughCheckpointsEndsWithTheWhole) {
+  const auto body = program("reorder_3").fixed;
+  for (const char* strategy : {"dfs", "dpor"}) {
+    const std::string path =
+        ::testing::TempDir() + "weft-jobs-test-" + strategy + ".ckpt";
+    for (int j = 0; j < 3; ++j)
+      std::remove((path + "." + std::to_string(j)).c_str());
+    const auto whole = explore(options(strategy, 3), body);
+    std::uint64_t total = 0;
+    for (int slice = 0;; ++slice) {
+      ASSERT_LT(slice, 50) << strategy;
+      ExploreOptions o = options(strategy, 3);
+      o.iterations = 400;
+      o.checkpoint_file = path;
+      const auto r = explore(o, body);
+      ASSERT_FALSE(r.failed()) << r.report;
+      total += r.schedules;
+      if (r.exhausted) {
+        EXPECT_THAT(r.summary, HasSubstr("(checkpoints " + path + ".0 to .2)"));
+        break;
+      }
+    }
+    EXPECT_EQ(total, whole.schedules) << strategy;
+    for (int j = 0; j < 3; ++j)
+      std::remove((path + "." + std::to_string(j)).c_str());
+  }
+}
 #endif  // !WEFT_TSAN
 
 TEST(WeftJobs, ABadValueIsRefusedNamingTheVariable) {
