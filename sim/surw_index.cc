@@ -170,13 +170,18 @@ std::uint64_t SurwStrategy::fenwick_total() const { return fenwick_sum_; }
 
 // The id whose weight covers position r of the prefix sums (r < total).
 StrandId SurwStrategy::fenwick_find(std::uint64_t r) const {
+  // Without branches on the data (a descent's ten branches at 1000
+  // strands are coin flips to the predictor).
   const std::size_t size = fenwick_.size() - 1;
+  const std::uint64_t* tree = fenwick_.data();
   std::size_t pos = 0;
-  for (std::size_t step = size; step > 0; step /= 2)
-    if (pos + step <= size && fenwick_[pos + step] <= r) {
-      pos += step;
-      r -= fenwick_[pos];
-    }
+  for (std::size_t step = size; step > 0; step /= 2) {
+    const std::size_t next = pos + step;
+    const std::uint64_t v = next <= size ? tree[next] : UINT64_MAX;
+    const std::uint64_t take = v <= r ? ~std::uint64_t{0} : 0;
+    pos += step & take;
+    r -= v & take;
+  }
   return static_cast<StrandId>(pos);
 }
 
