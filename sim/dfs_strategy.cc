@@ -125,6 +125,27 @@ void DfsStrategy::end(std::uint64_t) {
   path_.back().next = after(path_.back());
 }
 
+std::vector<std::uint32_t> DfsStrategy::order_key(
+    const Schedule& schedule) const {
+  std::vector<std::uint32_t> key;
+  if (delay_bound_ != kUnbounded) return key;
+  key.reserve(schedule.size());
+  for (const Choice& c : schedule) {
+    // The running strand is among the alternatives (at index c, the
+    // strands being in id order) exactly when picking another preempts
+    // it, except at a yield, which offers the others only.
+    const bool running_offered =
+        !c.is_value && c.kind != ChoiceKind::kYield && c.preemption;
+    std::uint32_t rank = c.chosen;
+    if (!c.is_value && !c.preemption && c.picked == c.strand)
+      rank = 0;
+    else if (running_offered && c.picked < c.strand)
+      rank = c.chosen + 1;
+    key.push_back(rank);
+  }
+  return key;
+}
+
 // Flags, the schedules run, the shard, then each open frame.
 std::optional<std::string> DfsStrategy::save() const {
   StateWriter w;

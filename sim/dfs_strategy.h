@@ -49,6 +49,10 @@ class DfsStrategy final : public Strategy {
   bool finished() const override { return done_; }
   bool split(std::uint64_t index, std::uint64_t total) override;
   bool counts_last() const override { return counts_last_; }
+  // Each choice's rank in the order tried (the running strand, then the
+  // others by id): the walk's order. Empty under a delay bound, whose
+  // order needs the enabled set the schedule does not keep.
+  std::vector<std::uint32_t> order_key(const Schedule& schedule) const override;
   std::optional<std::string> save() const override;
   void restore(std::string_view state, std::size_t base) override;
   std::string name() const override { return "dfs"; }

@@ -39,7 +39,15 @@ std::int64_t get_at(const std::vector<std::int64_t>& v, StrandId id) {
 
 }  // namespace
 
+bool DporStrategy::split(std::uint64_t index, std::uint64_t total) {
+  shard_total_ = total == 0 ? 1 : total;
+  shard_index_ = index < shard_total_ ? index : 0;
+  return true;
+}
+
 void DporStrategy::begin(std::uint64_t) {
+  split_seen_ = false;
+  idle_run_ = false;
   depth_ = 0;
   preemptions_ = 0;
   blocked_ = false;
@@ -71,6 +79,7 @@ std::uint32_t DporStrategy::choose_value(const ChoicePoint& point) {
     const Node& n = path_[depth_];
     if (!n.is_value || n.kind != point.kind || n.count != point.count)
       diverged(depth_, point);
+    split_seen_ = split_seen_ || n.split;
     ++depth_;
     return n.value;
   }
@@ -79,9 +88,11 @@ std::uint32_t DporStrategy::choose_value(const ChoicePoint& point) {
   n.kind = point.kind;
   n.count = point.count;
   n.dead = blocked_;  // a redundant run explores no values either
+  if (shard_total_ > 1 && !split_found_ && !n.dead && n.count >= 2)
+    make_split(n);
   path_.push_back(std::move(n));
   ++depth_;
-  return 0;
+  return path_.back().value;
 }
 
 // A strand present now but not at the previous point was created or woken
@@ -109,6 +120,7 @@ DporStrategy::Node& DporStrategy::strand_node(const ChoicePoint& point) {
       diverged(depth_, point);
     n.sleep = sleep_next_;
     n.preemptions = preemptions_;
+    split_seen_ = split_seen_ || n.split;
     return n;
   }
   Node n;
@@ -132,7 +144,9 @@ DporStrategy::Node& DporStrategy::strand_node(const ChoicePoint& point) {
     std::uint32_t may = 0;
     for (StrandId q : n.enabled) may += allowed(n, q) ? 1 : 0;
     n.contested = may >= 2;
-    if (n.contested) {
+    if (n.contested && shard_total_ > 1 && !split_found_) {
+      make_split(n);
+    } else if (n.contested) {
       offered_ += may;
       ++taken_;
     }
@@ -277,25 +291,165 @@ void DporStrategy::next_sleep(const Node& n, StrandId picked,
   for (std::size_t i = 0; i < n.next; ++i) consider(n.backtrack[i]);
 }
 
+// The first node with two or more alternatives: every alternative the
+// bound allows, in the order an unsharded search tries them (the first
+// choice, then the others by id), of which this shard takes every
+// shard_total_-th from its index. A shard with none runs the first,
+// uncounted, and stops.
+void DporStrategy::make_split(Node& n) {
+  split_found_ = true;
+  split_seen_ = true;
+  n.split = true;
+  std::size_t alternatives = n.count;
+  if (!n.is_value) {
+    const StrandId first = n.backtrack[0];
+    for (StrandId q : n.enabled)
+      if (q != first && allowed(n, q)) n.backtrack.push_back(q);
+    alternatives = n.backtrack.size();
+  }
+  if (shard_index_ >= alternatives) {
+    idle_run_ = true;
+    return;
+  }
+  if (n.is_value)
+    n.value = static_cast<std::uint32_t>(shard_index_);
+  else
+    n.next = static_cast<std::size_t>(shard_index_);
+  offered_ += (alternatives - shard_index_ + shard_total_ - 1) / shard_total_;
+  ++taken_;
+}
+
+// Moves `b` to its next alternative; false if it has none left.
+bool DporStrategy::advance(Node& b) {
+  if (b.dead) return false;
+  if (b.is_value) {
+    const std::uint64_t step = b.split ? shard_total_ : 1;
+    if (b.value + step >= b.count) return false;
+    b.value += static_cast<std::uint32_t>(step);
+    return true;
+  }
+  if (b.split) {  // every alternative, none asleep: the shard's next
+    if (b.next + shard_total_ >= b.backtrack.size()) return false;
+    b.next += static_cast<std::size_t>(shard_total_);
+    ++taken_;
+    return true;
+  }
+  while (++b.next < b.backtrack.size())
+    if (!contains(b.sleep, b.backtrack[b.next])) {
+      taken_ += b.contested ? 1 : 0;
+      return true;
+    }
+  return false;
+}
+
 void DporStrategy::end(std::uint64_t) {
   ++schedules_;
+  // Without a split node the tree is this one run: the first shard's.
+  counts_last_ = !idle_run_ && (split_seen_ || shard_index_ == 0);
+  if (idle_run_) {
+    path_.clear();
+    done_ = true;
+    return;
+  }
   if (path_.size() > depth_) path_.resize(depth_);
   while (!path_.empty()) {
-    Node& b = path_.back();
-    if (!b.dead && b.is_value && b.value + 1 < b.count) {
-      ++b.value;
-      return;
-    }
-    if (!b.dead && !b.is_value) {
-      while (++b.next < b.backtrack.size())
-        if (!contains(b.sleep, b.backtrack[b.next])) {
-          taken_ += b.contested ? 1 : 0;
-          return;
-        }
-    }
+    if (advance(path_.back())) return;
     path_.pop_back();
   }
   done_ = true;
+}
+
+// Flags, the counters, the shard, then each node of the walk. What a run
+// recomputes as it passes a node (sleep sets, preemptions) is not kept.
+std::optional<std::string> DporStrategy::save() const {
+  StateWriter w;
+  w.u8(static_cast<std::uint8_t>((done_ ? 1 : 0) | (bound_reached_ ? 2 : 0) |
+                                 (split_found_ ? 4 : 0)));
+  for (std::uint64_t v : {schedules_, sleep_blocked_, offered_, taken_,
+                          shard_index_, shard_total_})
+    w.u64(v);
+  w.u32(static_cast<std::uint32_t>(path_.size()));
+  for (const Node& n : path_) {
+    w.u8(static_cast<std::uint8_t>(n.kind));
+    w.u8(static_cast<std::uint8_t>((n.is_value ? 1 : 0) | (n.dead ? 2 : 0) |
+                                   (n.contested ? 4 : 0) | (n.split ? 8 : 0) |
+                                   (n.current_enabled ? 16 : 0)));
+    w.u32(n.count);
+    w.u32(n.value);
+    w.u32(n.current);
+    w.u32(static_cast<std::uint32_t>(n.enabled.size()));
+    for (StrandId q : n.enabled) w.u32(q);
+    w.u32(static_cast<std::uint32_t>(n.backtrack.size()));
+    for (StrandId q : n.backtrack) w.u32(q);
+    w.u32(static_cast<std::uint32_t>(n.next));
+  }
+  return w.str();
+}
+
+DporStrategy::Node DporStrategy::read_node(StateReader& r) {
+  Node n;
+  const std::size_t at = r.offset();
+  const std::uint8_t kind = r.u8("choice kind");
+  if (kind >= kChoiceKindCount)
+    throw StateError(at, "choice kind " + std::to_string(kind) + " unknown");
+  n.kind = static_cast<ChoiceKind>(kind);
+  const std::size_t flags_at = r.offset();
+  const std::uint8_t flags = r.u8("node flags");
+  if (flags > 31) throw StateError(flags_at, "unknown node flags");
+  n.is_value = (flags & 1) != 0;
+  n.dead = (flags & 2) != 0;
+  n.contested = (flags & 4) != 0;
+  n.split = (flags & 8) != 0;
+  n.current_enabled = (flags & 16) != 0;
+  n.count = r.u32_at_most(1u << 24, "alternatives");
+  const std::size_t value_at = r.offset();
+  n.value = r.u32("value");
+  if (n.is_value && n.value >= n.count)
+    throw StateError(value_at, "value past the alternatives");
+  n.current = r.u32("running strand");
+  const std::uint32_t enabled = r.u32_at_most(n.count, "enabled strands");
+  for (std::uint32_t i = 0; i < enabled; ++i)
+    n.enabled.push_back(r.u32("strand"));
+  const std::uint32_t backtrack =
+      r.u32_at_most(n.is_value ? 0 : enabled, "backtrack strands");
+  for (std::uint32_t i = 0; i < backtrack; ++i) {
+    const std::size_t q_at = r.offset();
+    n.backtrack.push_back(r.u32("backtrack strand"));
+    if (!contains(n.enabled, n.backtrack.back()))
+      throw StateError(q_at, "a backtrack strand that is not enabled");
+  }
+  const std::size_t next_at = r.offset();
+  n.next = r.u32("next alternative");
+  if (!n.is_value && (enabled != n.count || n.next >= backtrack))
+    throw StateError(next_at, "inconsistent node");
+  return n;
+}
+
+void DporStrategy::restore(std::string_view state, std::size_t base) {
+  StateReader r(state, base);
+  const std::size_t flags_at = r.offset();
+  const std::uint8_t flags = r.u8("flags");
+  if (flags > 7) throw StateError(flags_at, "unknown flags");
+  std::uint64_t counters[4];
+  for (std::uint64_t& c : counters) c = r.u64("counter");
+  const std::size_t shard_at = r.offset();
+  if (r.u64("shard index") != shard_index_ ||
+      r.u64("shard count") != shard_total_)
+    throw StateError(shard_at, "saved by another shard");
+  const std::uint32_t nodes = r.u32_at_most(1u << 24, "nodes");
+  std::vector<Node> path;
+  for (std::uint32_t i = 0; i < nodes; ++i) path.push_back(read_node(r));
+  if (!r.at_end()) throw StateError(r.offset(), "bytes after the last node");
+  if ((flags & 1) != 0 && !path.empty())
+    throw StateError(flags_at, "a finished search with nodes left");
+  done_ = (flags & 1) != 0;
+  bound_reached_ = (flags & 2) != 0;
+  split_found_ = (flags & 4) != 0;
+  schedules_ = counters[0];
+  sleep_blocked_ = counters[1];
+  offered_ = counters[2];
+  taken_ = counters[3];
+  path_ = std::move(path);
 }
 
 std::string DporStrategy::environment() const {

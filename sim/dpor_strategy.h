@@ -6,12 +6,29 @@
 // preemption bound it adds conservative backtrack points where the bound
 // cuts a reversal (Coons et al., OOPSLA 2013), see docs/architecture.md for
 // what that guarantees. Same contract as DfsStrategy: a deterministic body.
+//
+// Split across shards, the search divides at its first choice point with
+// two or more alternatives (every node above it has one, so every shard
+// reaches it by the same prefix): there it expands every alternative the
+// bound allows, not a source set, and deals them round robin (the k-th to
+// shard k mod n), each with the sleep set an unsharded full expansion
+// would give it (the alternatives before it whose next operation commutes
+// with its own). Below that node each shard runs ordinary source-set DPOR.
+// So the shards' complete (not sleep-blocked) runs are pairwise
+// inequivalent and together cover every Mazurkiewicz trace; their counts
+// add up to the count of one process expanding that node fully, which may
+// differ from an unsharded run's, which takes a source set there
+// (docs/architecture.md). save() and restore() carry the walk for a
+// checkpoint.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "sim/state_bytes.h"
 #include "sim/strategy.h"
 
 namespace weft::sim {
@@ -25,14 +42,11 @@ class DporStrategy final : public Strategy {
   void begin(std::uint64_t seed) override;
   std::uint32_t choose(const ChoicePoint& point) override;
   void end(std::uint64_t choices) override;
-  bool finished() const override { return done_ || idle_; }
-  // Not split yet (its backtrack sets grow as it runs, so a share of the
-  // tree is not known in advance): shard 0 runs the whole search, the
-  // others none, so the shards' counts still add up.
-  bool split(std::uint64_t index, std::uint64_t) override {
-    idle_ = index != 0;
-    return true;
-  }
+  bool finished() const override { return done_; }
+  bool split(std::uint64_t index, std::uint64_t total) override;
+  bool counts_last() const override { return counts_last_; }
+  std::optional<std::string> save() const override;
+  void restore(std::string_view state, std::size_t base) override;
   bool sees_forced_points() const override { return true; }
   std::string name() const override { return "dpor"; }
   std::string environment() const override;
@@ -43,6 +57,8 @@ class DporStrategy final : public Strategy {
   bool bound_reached() const { return bound_reached_; }
   // Runs that ended with every enabled strand asleep (redundant runs).
   std::uint64_t sleep_blocked() const { return sleep_blocked_; }
+  // Whether the last run ended with every enabled strand asleep.
+  bool last_run_redundant() const { return blocked_; }
   // Strand alternatives a bounded DFS would have taken at the contested
   // choice points this search opened (two or more allowed), and how many
   // of them it took.
@@ -54,9 +70,10 @@ class DporStrategy final : public Strategy {
     bool is_value = false;
     ChoiceKind kind = ChoiceKind::kSpawn;
     std::uint32_t count = 0;
-    std::uint32_t value = 0;        // value nodes: the value taken now
-    bool dead = false;              // past a sleep-set block: no branching
-    bool contested = false;         // the bound allows two or more here
+    std::uint32_t value = 0;  // value nodes: the value taken now
+    bool dead = false;        // past a sleep-set block: no branching
+    bool contested = false;   // the bound allows two or more here
+    bool split = false;       // where shards divide: every `total`-th is ours
     std::vector<StrandId> enabled;  // strand nodes: as offered
     StrandId current = kNoStrand;
     bool current_enabled = false;
@@ -85,6 +102,10 @@ class DporStrategy final : public Strategy {
   void add_backtrack(std::size_t node, StrandId q);
   void next_sleep(const Node& n, StrandId picked, const ChoicePoint& point);
   bool happens_before(std::size_t a, std::size_t b) const;
+  // Makes `n`, the first node with two or more alternatives, the split.
+  void make_split(Node& n);
+  bool advance(Node& b);
+  static Node read_node(StateReader& r);
 
   int bound_;
   std::vector<Node> path_;
@@ -103,8 +124,13 @@ class DporStrategy final : public Strategy {
   std::uint64_t offered_ = 0;
   std::uint64_t taken_ = 0;
   bool done_ = false;
-  bool idle_ = false;  // a shard other than the first
   bool bound_reached_ = false;
+  std::uint64_t shard_index_ = 0;
+  std::uint64_t shard_total_ = 1;
+  bool split_found_ = false;  // the split node is on path_
+  bool split_seen_ = false;   // the current run reached the split node
+  bool idle_run_ = false;     // the split node has nothing for this shard
+  bool counts_last_ = true;
 };
 
 }  // namespace weft::sim

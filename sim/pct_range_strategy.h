@@ -25,6 +25,10 @@ class PctRangeStrategy final : public Strategy {
     return pct_->choose(point);
   }
   void end(std::uint64_t choices) override;
+  // So PCT follows the runnable set and picks in O(log n), not by a scan.
+  void runnable_changed(StrandId id, bool runnable) override {
+    pct_->runnable_changed(id, runnable);
+  }
   std::string name() const override { return "pctrange"; }
   std::string environment() const override { return pct_->environment(); }
   std::unique_ptr<Strategy> replica() const override { return pct_->replica(); }

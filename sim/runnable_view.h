@@ -51,11 +51,22 @@ class RunnableView {
     return count_ == point.strands.size() + left;
   }
   // The index of `id` in point.strands (ascending ids), or point.count.
+  // A lower bound without branches on the data (at 1000 strands the ten
+  // branches of std::lower_bound are coin flips to the predictor).
   static std::uint32_t index_of(const ChoicePoint& point, StrandId id) {
-    const auto it =
-        std::lower_bound(point.strands.begin(), point.strands.end(), id);
-    if (it == point.strands.end() || *it != id) return point.count;
-    return static_cast<std::uint32_t>(it - point.strands.begin());
+    const StrandId* const first = point.strands.data();
+    std::size_t n = point.strands.size();
+    if (n == 0) return point.count;
+    const StrandId* base = first;
+    while (n > 1) {
+      const std::size_t half = n / 2;
+      base = base[half] < id ? base + half : base;
+      n -= half;
+    }
+    const auto i =
+        static_cast<std::size_t>(base - first) + (*base < id ? 1 : 0);
+    if (i == point.strands.size() || first[i] != id) return point.count;
+    return static_cast<std::uint32_t>(i);
   }
 
  private:

@@ -61,6 +61,16 @@ class Strategy {
   // After end(): whether the schedule just run counts for this shard (one
   // that several shards run to reach their shares counts in one only).
   virtual bool counts_last() const { return true; }
+  // For a strategy that splits itself: the place of `schedule` (one it
+  // made) in the order an unsharded run of the search runs its schedules,
+  // compared lexicographically (a smaller key runs first); empty if it has
+  // no such order across shards. WEFT_JOBS reports the failure with the
+  // smallest key. Computed from the schedule alone, so it also places a
+  // schedule that crashed its process.
+  virtual std::vector<std::uint32_t> order_key(
+      const Schedule& /*schedule*/) const {
+    return {};
+  }
   // A checkpoint of where the strategy stands, or nullopt if it has none
   // (only exhaustive searches do). restore() takes save()'s bytes back,
   // throwing StateError (sim/state_bytes.h) with the offset of a fault;
@@ -104,6 +114,10 @@ class ForwardingStrategy : public Strategy {
     return inner_->split(index, total);
   }
   bool counts_last() const override { return inner_->counts_last(); }
+  std::vector<std::uint32_t> order_key(
+      const Schedule& schedule) const override {
+    return inner_->order_key(schedule);
+  }
   std::optional<std::string> save() const override { return inner_->save(); }
   void restore(std::string_view state, std::size_t base) override {
     inner_->restore(state, base);

@@ -1,6 +1,7 @@
 #include "sim/surw_strategy.h"
 
 #include <algorithm>
+#include <set>
 #include <stdexcept>
 
 namespace weft::sim {
@@ -16,6 +17,17 @@ void SurwStrategy::begin(std::uint64_t seed) {
   designated_ = kNoStrand;
   last_picked_ = kNoStrand;
   stay_ = 0;
+  lazy_ = false;
+  marked_.clear();
+  runnable_.clear();
+  arrived_.clear();
+  plain_.clear();
+  interesting_.clear();
+  zero_.clear();
+  exempt_.clear();
+  unpriced_.clear();
+  fenwick_.clear();
+  fenwick_sum_ = 0;
 }
 
 SurwStrategy::StrandState& SurwStrategy::state(StrandId id) {
@@ -32,26 +44,59 @@ bool SurwStrategy::is_interesting(StrandId id) const {
   return !s.fresh && interesting(s.pending);
 }
 
+void SurwStrategy::runnable_changed(StrandId id, bool runnable) {
+  StrandState& s = state(id);
+  // Off the runnable set, a strand is out of the walks' reach: write down
+  // whether it is held back, so a later floor does not decide it.
+  if (!runnable && !fix(id) && is_interesting(id) && !s.exempt) {
+    s.exempt = true;
+  }
+  runnable_.set(id, runnable);
+  if (runnable && !strands_[id].known) arrived_.push_back(id);
+  reindex(id);
+}
+
 // What the point tells: the running strand's next operation, and the
-// strands not seen before (children of the running strand at a spawn).
-void SurwStrategy::observe(const ChoicePoint& point) {
+// strands not seen before (children of the running strand at a spawn), in
+// id order.
+void SurwStrategy::observe(const ChoicePoint& point, bool fast) {
   if (point.current != kNoStrand) {
     StrandState& s = state(point.current);
+    const bool was_held = s.known && fix(point.current);
     s.fresh = false;
     s.pending = point.kind;
     if (!s.known) {
       s.known = true;
       s.left = expected(point.current);
     }
+    reindex(point.current);
+    unfix(point.current, was_held);
   }
-  for (StrandId id : point.strands) {
-    if (state(id).known) continue;
-    strands_[id].known = true;
-    if (point.kind == ChoiceKind::kSpawn && point.current != kNoStrand)
-      on_spawn(point.current, id);
+  if (!fast) {
+    for (StrandId id : point.strands)
+      if (!state(id).known) learn(id, point);
+    return;
+  }
+  std::sort(arrived_.begin(), arrived_.end());
+  const StrandId out = runnable_.left_out(point);
+  std::vector<StrandId> later;
+  for (StrandId id : arrived_) {
+    if (strands_[id].known || !runnable_.runnable(id)) continue;
+    if (id == out)
+      later.push_back(id);
     else
-      strands_[id].left = expected(id);
+      learn(id, point);
   }
+  arrived_ = std::move(later);
+}
+
+void SurwStrategy::learn(StrandId id, const ChoicePoint& point) {
+  strands_[id].known = true;
+  if (point.kind == ChoiceKind::kSpawn && point.current != kNoStrand)
+    on_spawn(point.current, id);
+  else
+    strands_[id].left = expected(id);
+  reindex(id);
 }
 
 // The parent's count included the child's: it moves to the child, and so
@@ -64,85 +109,160 @@ void SurwStrategy::on_spawn(StrandId parent, StrandId child) {
   if (p.left == 0) return;
   if (designated_ == parent && share >= 1 + rng_.below(p.left))
     designated_ = child;
-  p.left = p.left >= share ? p.left - share : 0;
+  set_left(parent, p.left >= share ? p.left - share : 0);
 }
 
 // Random priorities for every step that is not an interesting event, drawn
 // once per schedule (the paper draws again after each step; keeping them,
 // as PCT does, lets a strand run a stretch of bookkeeping alone, which
-// measured 3-5 times faster on twostage_N): the highest enabled priority
-// among the strands not held back; -1 if all are.
-std::int64_t SurwStrategy::highest_priority(const ChoicePoint& point) {
-  std::int64_t best = -1;
-  std::uint64_t best_priority = 0;
-  for (std::uint32_t i = 0; i < point.count; ++i) {
-    StrandState& s = strands_[point.strands[i]];
-    if (s.waiting) continue;
-    if (s.priority == 0) s.priority = rng_.next() | 1;
-    if (s.priority > best_priority) {
-      best_priority = s.priority;
-      best = i;
+// measured 3-5 times faster on twostage_N), for the enabled strands not
+// held back that have none, in id order.
+void SurwStrategy::draw_priorities(const ChoicePoint& point, bool fast) {
+  std::vector<StrandId> ids;
+  if (fast) {
+    const StrandId out = runnable_.left_out(point);
+    for (StrandId id : unpriced_)
+      if (id != out) ids.push_back(id);
+  } else {
+    for (StrandId id : point.strands)
+      if (strands_[id].priority == 0 && !held(id)) ids.push_back(id);
+  }
+  for (StrandId id : ids) {  // none is held back
+    strands_[id].priority = rng_.next() | 1;
+    reindex(id);
+    unfix(id, false);
+  }
+}
+
+// The enabled strand not held back of highest priority whose next event
+// is not interesting (or any, with `interesting_too`); none if none is.
+SurwStrategy::Pick SurwStrategy::top(const ChoicePoint& point, bool fast,
+                                     bool interesting_too) const {
+  Pick best;
+  auto consider = [&](StrandId id) {
+    const std::uint64_t p = strands_[id].priority;
+    if (best.id == kNoStrand || key(id, p) > key(best.id, best.priority))
+      best = Pick{id, p};
+  };
+  if (!fast) {
+    for (StrandId id : point.strands)
+      if (!held(id) && (interesting_too || !is_interesting(id))) consider(id);
+    return best;
+  }
+  const StrandId out = runnable_.left_out(point);
+  for (const std::set<Key>* set : {&plain_, &interesting_}) {
+    if (set == &interesting_ && !interesting_too) break;
+    for (auto it = set->rbegin(); it != set->rend(); ++it) {
+      if (id_of(*it) == out) continue;
+      consider(id_of(*it));
+      break;
     }
   }
   return best;
 }
 
-// The uniform part: a strand in proportion to its interesting events left.
-std::uint32_t SurwStrategy::designate(const ChoicePoint& point) {
-  std::uint64_t total = 0;
-  for (StrandId id : point.strands)
-    if (!strands_[id].waiting) total += strands_[id].left;
-  std::uint64_t r = rng_.below(total);
-  for (std::uint32_t i = 0; i < point.count; ++i) {
-    const StrandState& s = strands_[point.strands[i]];
-    if (s.waiting || s.left == 0) continue;
-    if (r < s.left) return i;
-    r -= s.left;
+// The uniform part: a strand in proportion to its interesting events left
+// (none is held back when one is designated).
+StrandId SurwStrategy::designate(const ChoicePoint& point, bool fast) {
+  if (!fast) {
+    std::uint64_t total = 0;
+    for (StrandId id : point.strands) total += strands_[id].left;
+    std::uint64_t r = rng_.below(total);
+    for (StrandId id : point.strands) {
+      const std::uint32_t left = strands_[id].left;
+      if (left == 0) continue;
+      if (r < left) return id;
+      r -= left;
+    }
+    return point.strands[0];
   }
-  return 0;
+  const StrandId out = runnable_.left_out(point);
+  const std::int64_t aside = out == kNoStrand ? 0 : strands_[out].weight;
+  if (aside != 0) fenwick_add(out, -aside);
+  const std::uint64_t total = fenwick_total();
+  const std::uint64_t r = rng_.below(total);
+  const StrandId id = total == 0 ? point.strands[0] : fenwick_find(r);
+  if (aside != 0) fenwick_add(out, aside);
+  return id;
 }
 
-void SurwStrategy::release_all() {
-  for (StrandState& s : strands_) s.waiting = false;
+// The walk as the paper's rp-urw makes it, scanning: down the priorities,
+// each strand about to make an interesting event that is not the
+// designated one is held back, until one is not or is the designated one.
+StrandId SurwStrategy::walk_plain(const ChoicePoint& point) {
+  for (;;) {
+    draw_priorities(point, false);
+    const Pick t = top(point, false, true);
+    if (t.id == kNoStrand) {  // every enabled strand is held back
+      release_all();
+      designated_ = kNoStrand;
+      continue;
+    }
+    if (!is_interesting(t.id)) return t.id;
+    if (strands_[t.id].left == 0) set_left(t.id, 1);
+    if (designated_ == kNoStrand) designated_ = designate(point, false);
+    if (designated_ == t.id) return t.id;
+    hold(t.id);
+  }
+}
+
+// The same walk in O(log n): where it stops is the highest strand not
+// about to make an interesting event, or the designated one if higher;
+// what it passes is held back by the lazy rule (surw_index.cc).
+StrandId SurwStrategy::walk_fast(const ChoicePoint& point) {
+  for (;;) {
+    draw_priorities(point, true);
+    if (designated_ == kNoStrand) {  // nothing is held back
+      const Pick t = top(point, true, true);
+      if (!is_interesting(t.id)) return t.id;
+      if (strands_[t.id].left == 0) set_left(t.id, 1);
+      designated_ = designate(point, true);
+    }
+    Pick pick = top(point, true, false);
+    const StrandId d = designated_;
+    if (d < strands_.size() && strands_[d].known && is_interesting(d) &&
+        !held(d) && runnable_.runnable(d) && d != runnable_.left_out(point) &&
+        (pick.id == kNoStrand ||
+         key(d, strands_[d].priority) > key(pick.id, pick.priority)))
+      pick = Pick{d, strands_[d].priority};
+    if (pick.id == kNoStrand) {  // every enabled strand is held back
+      bump_above(point, nullptr);
+      release_all();
+      designated_ = kNoStrand;
+      continue;
+    }
+    const Key at = key(pick.id, pick.priority);
+    bump_above(point, &at);
+    hold_above(at);
+    return pick.id;
+  }
+}
+
+// The designated strand makes its interesting event.
+void SurwStrategy::made_event(StrandId id) {
+  StrandState& s = strands_[id];
+  ++s.made;
+  set_left(id, std::max<std::uint32_t>(s.left, 1) - 1);
+  designated_ = kNoStrand;
+  release_all();
 }
 
 std::uint32_t SurwStrategy::choose(const ChoicePoint& point) {
   if (point.is_value)
     return static_cast<std::uint32_t>(rng_.below(point.count));
-  observe(point);
-  for (;;) {
-    const std::int64_t at = highest_priority(point);
-    if (at < 0) {  // every enabled strand waits for one that cannot run
-      release_all();
-      designated_ = kNoStrand;
-      continue;
-    }
-    const auto index = static_cast<std::uint32_t>(at);
-    const StrandId id = point.strands[index];
-    StrandState& s = strands_[id];
-    if (is_interesting(id)) {
-      if (s.left == 0) s.left = 1;
-      if (designated_ == kNoStrand)
-        designated_ = point.strands[designate(point)];
-      if (designated_ != id) {
-        s.waiting = true;
-        continue;
-      }
-      if (s.left > 0) --s.left;
-      ++s.made;
-      designated_ = kNoStrand;
-      release_all();
-    }
-    // Minimal fairness, as the paper's: a strand picked 1000 times in a
-    // row (a spin loop) makes every priority drawn again.
-    stay_ = id == last_picked_ ? stay_ + 1 : 0;
-    last_picked_ = id;
-    if (stay_ >= 1000) {
-      for (StrandState& t : strands_) t.priority = 0;
-      stay_ = 0;
-    }
-    return index;
+  const bool fast = runnable_.matches(point);
+  observe(point, fast);
+  const StrandId id = fast ? walk_fast(point) : walk_plain(point);
+  if (is_interesting(id)) made_event(id);
+  // Minimal fairness, as the paper's: a strand picked 1000 times in a
+  // row (a spin loop) makes every priority drawn again.
+  stay_ = id == last_picked_ ? stay_ + 1 : 0;
+  last_picked_ = id;
+  if (stay_ >= 1000) {
+    reset_priorities();
+    stay_ = 0;
   }
+  return RunnableView::index_of(point, id);
 }
 
 // The profile: each strand's interesting events plus its descendants'

@@ -13,13 +13,26 @@
 // interesting events that strand and its descendants made in any schedule
 // run so far. The profile is part of environment(), so a printed command
 // replays the schedule exactly.
+//
+// A choice costs O(log n) in the number of strands n: the strategy follows
+// the runnable set (runnable_changed), keeps the strands ordered by
+// priority (those about to make an interesting event apart from the
+// others) and their events left in a Fenwick tree, so the designation and
+// the pick are a search each, not a scan; the strands a pick holds back
+// are not marked one by one (the pick is the highest-priority strand that
+// is not about to make an interesting event, or the designated one: those
+// held back could never be picked anyway). Told nothing of the runnable
+// set, it scans point.strands by the same rules.
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/random.h"
+#include "sim/runnable_view.h"
 #include "sim/strategy.h"
 
 namespace weft::sim {
@@ -33,6 +46,7 @@ class SurwStrategy final : public Strategy {
   void begin(std::uint64_t seed) override;
   std::uint32_t choose(const ChoicePoint& point) override;
   void end(std::uint64_t choices) override;
+  void runnable_changed(StrandId id, bool runnable) override;
   std::string name() const override { return "surw"; }
   std::string environment() const override;
   std::unique_ptr<Strategy> replica() const override {
@@ -48,6 +62,9 @@ class SurwStrategy final : public Strategy {
   static std::vector<std::uint32_t> decode(const std::string& text);
 
  private:
+  // A strand's place in the ordered sets: highest priority last, and of
+  // equal priorities the lowest id last (the one a scan in id order takes).
+  using Key = std::pair<std::uint64_t, std::uint32_t>;
   struct StrandState {
     bool known = false;
     bool fresh = true;  // has not reached a choice point yet
@@ -56,17 +73,55 @@ class SurwStrategy final : public Strategy {
     std::uint64_t priority = 0;  // 0: draw a new one when needed
     std::uint32_t left = 0;      // interesting events expected ahead
     std::uint32_t made = 0;      // interesting events made this schedule
-    bool waiting = false;        // held back: not the designated strand
+    // Held back: `marked` explicitly, or by the lazy rule (held()) unless
+    // `exempt`.
+    bool marked = false;
+    bool exempt = false;
+    // Where it is indexed (surw_index.cc): 0 nowhere, 1 plain_, 2
+    // interesting_ (and zero_ if its left is 0, exempt_ if exempt), 3
+    // unpriced_.
+    std::uint8_t indexed = 0;
+    bool in_zero = false;
+    bool in_exempt = false;
+    std::uint64_t indexed_priority = 0;
+    std::uint32_t weight = 0;  // in the Fenwick tree
+  };
+  struct Pick {
+    StrandId id = kNoStrand;
+    std::uint64_t priority = 0;
   };
 
+  // The walk (surw_strategy.cc).
   StrandState& state(StrandId id);
-  void observe(const ChoicePoint& point);
+  void observe(const ChoicePoint& point, bool fast);
+  void learn(StrandId id, const ChoicePoint& point);
   void on_spawn(StrandId parent, StrandId child);
   std::uint32_t expected(StrandId id) const;
   bool is_interesting(StrandId id) const;
-  std::int64_t highest_priority(const ChoicePoint& point);
-  std::uint32_t designate(const ChoicePoint& point);
+  void draw_priorities(const ChoicePoint& point, bool fast);
+  Pick top(const ChoicePoint& point, bool fast, bool interesting_too) const;
+  StrandId designate(const ChoicePoint& point, bool fast);
+  StrandId walk_plain(const ChoicePoint& point);
+  StrandId walk_fast(const ChoicePoint& point);
+  void made_event(StrandId id);
+
+  // The indexes (surw_index.cc).
+  static Key key(StrandId id, std::uint64_t priority);
+  static StrandId id_of(const Key& k) { return 0xffffffffu - k.second; }
+  bool held(StrandId id) const;
+  bool lazily_held(StrandId id) const;
+  void hold(StrandId id);
+  bool fix(StrandId id);
+  void unfix(StrandId id, bool was_held);
   void release_all();
+  void hold_above(const Key& floor);
+  void bump_above(const ChoicePoint& point, const Key* floor);
+  void reindex(StrandId id);
+  void set_left(StrandId id, std::uint32_t left);
+  void reset_priorities();
+  void fenwick_add(StrandId id, std::int64_t delta);
+  std::uint64_t fenwick_total() const;
+  StrandId fenwick_find(std::uint64_t r) const;
 
   std::vector<std::uint32_t> profile_;  // learned, for the next schedule
   std::vector<std::uint32_t> used_;     // the profile this schedule uses
@@ -75,6 +130,21 @@ class SurwStrategy final : public Strategy {
   StrandId last_picked_ = kNoStrand;
   std::uint32_t stay_ = 0;  // consecutive picks of last_picked_
   Rng rng_;
+  // The lazy rule: an interesting strand whose key is above floor_ is held
+  // back (unless exempt), as if marked by the walks since the last release.
+  bool lazy_ = false;
+  Key floor_{};
+  std::vector<StrandId> marked_;  // to release
+  // The fast path's indexes over the known runnable strands, not marked.
+  RunnableView runnable_;
+  std::vector<StrandId> arrived_;       // runnable, maybe not known yet
+  std::set<Key> plain_;                 // priced, next event not interesting
+  std::set<Key> interesting_;           // priced, next event interesting
+  std::set<Key> zero_;                  // of interesting_: left 0
+  std::set<Key> exempt_;                // of interesting_: exempt
+  std::set<StrandId> unpriced_;         // priority 0
+  std::vector<std::uint64_t> fenwick_;  // left, by id (1-based tree)
+  std::uint64_t fenwick_sum_ = 0;
 };
 
 }  // namespace weft::sim

@@ -129,7 +129,7 @@ void resume_checkpoint(ExploreOptions& o, Strategy& s,
   if (!s.save())
     throw ConfigError(
         "WEFT_CHECKPOINT applies to an exhaustive search "
-        "(WEFT_STRATEGY=dfs), not to " +
+        "(WEFT_STRATEGY=dfs or dpor), not to " +
         s.name());
   s.split(shard_index, shard_total);
   Checkpoint c;

@@ -116,6 +116,9 @@ std::string encode_result(const ExploreResult& r) {
   for (const std::string* s : {&r.report, &r.replay_command, &r.trace_path,
                                &r.shrunk_trace_path, &r.trace_replay_command})
     w.str(*s);
+  w.str(r.coverage);
+  w.u64(r.order_key.size());
+  for (std::uint32_t k : r.order_key) w.u64(k);
   return w.take();
 }
 
@@ -143,6 +146,9 @@ ExploreResult decode_result(const std::string& bytes) {
   for (std::string* s : {&r.report, &r.replay_command, &r.trace_path,
                          &r.shrunk_trace_path, &r.trace_replay_command})
     *s = in.str();
+  r.coverage = in.str();
+  for (std::uint64_t n = in.u64(); n > 0; --n)
+    r.order_key.push_back(static_cast<std::uint32_t>(in.u64()));
   return r;
 }
 

@@ -12,6 +12,7 @@
 #include "sim/harness/checkpoint.h"
 #include "sim/harness/contain.h"
 #include "sim/harness/explore_steps.h"
+#include "sim/harness/jobs.h"
 #include "sim/harness/preemption_budget.h"
 #include "sim/harness/report_schedule.h"
 #include "sim/harness/schedule_trace.h"
@@ -75,8 +76,6 @@ std::unique_ptr<Strategy> configure(ExploreOptions& o) {
       (o.preemption_bound < 0 || o.preemption_bound > o.max_preemptions))
     o.preemption_bound = o.max_preemptions;
   auto strategy = with_preemption_budget(entry->make(o), o.max_preemptions);
-  if (!o.checkpoint_file.empty())
-    resume_checkpoint(o, *strategy, g_shard_index, g_shard_total);
   return strategy;
 }
 
@@ -140,6 +139,32 @@ void set_shard(std::uint64_t index, std::uint64_t total) {
 
 namespace {
 
+// In a WEFT_JOBS job: the schedule's key in the unsharded order, and
+// whether every schedule left to this job comes after another job's
+// failure.
+bool job_past_a_failure(const Strategy& strategy, bool self_split,
+                        std::uint64_t i, const RunResult& run,
+                        std::vector<std::uint32_t>& key) {
+  key = self_split ? strategy.order_key(run.schedule)
+                   : internal::iteration_key(i);
+  return !run.failed() && internal::job_should_stop(key);
+}
+
+// Fills the result with the failing schedule `run` (seed, strategy, key);
+// a job publishes its key.
+void take_failure(ExploreResult& result, RunResult& run, std::uint64_t seed,
+                  const Strategy& strategy, std::vector<std::uint32_t> key) {
+  result.failure = run.failure;
+  result.order_key = std::move(key);
+  if (internal::in_job()) internal::job_found_failure(result.order_key);
+  result.seed = seed;
+  result.strategy = strategy.name();
+  result.environment = strategy.environment();
+  result.schedule = std::move(run.schedule);
+  result.digest = digest(result.schedule);
+  result.steps = run.steps;
+}
+
 // Runs the schedules of one exploration in this process, then the failure
 // pipeline of the first that fails: the loop a contained child runs.
 ExploreResult run_schedules(ExploreOptions& o, Strategy& strategy,
@@ -172,6 +197,12 @@ ExploreResult run_schedules(ExploreOptions& o, Strategy& strategy,
     const std::uint64_t seed = o.seed + i;
     RunResult run = sched.run(strategy, seed, body);
     const bool counted = strategy.counts_last();
+    std::vector<std::uint32_t> key;  // a job's place in the unsharded order
+    if (internal::in_job() &&
+        job_past_a_failure(strategy, self_split, i, run, key)) {
+      if (counted) ++result.schedules;
+      break;
+    }
     if (counted) ++result.schedules;
     if (o.check_every_schedule && !replaying)
       internal::run_again_and_compare(sched, strategy, seed, run, body);
@@ -184,13 +215,7 @@ ExploreResult run_schedules(ExploreOptions& o, Strategy& strategy,
                    result.schedules, last - first);
     if (!run.failed()) continue;
     if (progress) std::fprintf(stderr, "\n");
-    result.failure = run.failure;
-    result.seed = seed;
-    result.strategy = strategy.name();
-    result.environment = strategy.environment();
-    result.schedule = std::move(run.schedule);
-    result.digest = digest(result.schedule);
-    result.steps = run.steps;
+    take_failure(result, run, seed, strategy, std::move(key));
     report_failure(sched, strategy, o, replaying, result, body);
     return result;
   }
@@ -214,11 +239,31 @@ ExploreResult run_schedules(ExploreOptions& o, Strategy& strategy,
   return result;
 }
 
+// How many jobs a WEFT_JOBS search runs in: a strategy that does not
+// split itself splits the iterations, so at most one job per iteration.
+std::uint64_t jobs_for(const ExploreOptions& o, Strategy& strategy) {
+#if defined(WEFT_TSAN)
+  // ThreadSanitizer does not support fork() in a process that has run
+  // threads (as for containment): one process.
+  return 1;
+#endif
+  if (o.jobs <= 1 || o.replay.has_value() || internal::in_job()) return 1;
+  if (strategy.split(g_shard_index, g_shard_total)) return o.jobs;
+  return std::max<std::uint64_t>(
+      1, std::min(o.jobs, o.iterations / g_shard_total));
+}
+
 }  // namespace
 
 ExploreResult explore(ExploreOptions o, const std::function<void()>& body) {
   std::unique_ptr<Strategy> strategy = configure(o);
   internal::next_trace_name(o);
+  o.jobs = jobs_for(o, *strategy);
+  if (o.jobs > 1)
+    return internal::run_jobs(o, *strategy, body, run_schedules, g_shard_index,
+                              g_shard_total);
+  if (!o.checkpoint_file.empty() && !o.replay)
+    resume_checkpoint(o, *strategy, g_shard_index, g_shard_total);
   if (internal::contained(o))
     return internal::explore_contained(o, *strategy, body, run_schedules);
   return run_schedules(o, *strategy, body);

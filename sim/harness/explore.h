@@ -74,6 +74,10 @@ struct ExploreOptions {
   // when it stops without a failure (the end, the iterations, the time
   // budget), so a search can run in slices or survive being killed.
   std::string checkpoint_file;
+  // WEFT_JOBS: run the search in this many local processes, each a
+  // disjoint share (the shards of set_shard(), within this process's own
+  // shard), and merge their results (sim/harness/jobs.h). 1: this process.
+  std::uint64_t jobs = 1;
   // Set by explore() on resuming: the schedules the checkpoint counted.
   std::uint64_t resumed_schedules = 0;
   // Print the report of a failure (and progress on a terminal) to stderr.
@@ -145,6 +149,10 @@ struct ExploreResult {
   // exit status (kExit); 0 and -1 otherwise.
   int signal = 0;
   int exit_status = -1;
+  // The failing schedule's place in the unsharded run's order
+  // (Strategy::order_key, or its iteration), for merging WEFT_JOBS.
+  std::vector<std::uint32_t> order_key;
+  std::uint64_t jobs = 1;  // processes the search ran in (WEFT_JOBS)
   bool failed() const { return failure.has_value(); }
 };
 
@@ -158,7 +166,7 @@ class ConfigError : public std::invalid_argument {
 // Applies WEFT_SEED, WEFT_ITERATIONS, WEFT_STRATEGY, WEFT_PCT_DEPTH,
 // WEFT_PCT_STEPS, WEFT_PCT_MAX_DEPTH, WEFT_DELAY_BOUND,
 // WEFT_PREEMPTION_BOUND, WEFT_MAX_PREEMPTIONS, WEFT_SURW_PROFILE,
-// WEFT_TIME_BUDGET, WEFT_VERBOSE, WEFT_MAX_STEPS,
+// WEFT_TIME_BUDGET, WEFT_JOBS, WEFT_VERBOSE, WEFT_MAX_STEPS,
 // WEFT_STACK_SIZE, WEFT_REPLAY, WEFT_CHECKPOINT, WEFT_TRACE_DIR, WEFT_CONTAIN,
 // WEFT_WATCHDOG, WEFT_CHECK_DETERMINISM and WEFT_FUZZ_INPUT to `options`.
 // Throws

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "sim/harness/explore.h"
+#include "sim/harness/jobs.h"
 #include "sim/harness/strategy_registry.h"
 #include "sim/surw_strategy.h"
 
@@ -105,6 +106,9 @@ void apply_environment(ExploreOptions& o) {
   if (const char* v = env("WEFT_TIME_BUDGET"))
     o.time_budget_s = parse_u64("WEFT_TIME_BUDGET", v, 1, 1'000'000'000,
                                 "expected a number of seconds");
+  if (const char* v = env("WEFT_JOBS"))
+    o.jobs = parse_u64("WEFT_JOBS", v, 1, kMaxJobs,
+                       "expected a number of local processes");
   if (const char* v = env("WEFT_VERBOSE"))
     o.verbose = parse_u64("WEFT_VERBOSE", v, 0, 1, "expected 0 or 1") == 1;
   if (const char* v = env("WEFT_MAX_STEPS"))

@@ -9,6 +9,8 @@
 //    checker, tests/support/sctbench.h), spawning included.
 //  - BM_RawFiberWalk: the baseline for what memory costs, N raw fibers
 //    switching at random with no scheduler.
+// surw_scan is SURW as it was before its choices cost O(log n)
+// (tests/sim/reference_surw.h), the baseline of surw in the same run.
 // The counter ns_per_step is CPU time over scheduler steps.
 // Run: build-release/tests/bench/strands_bench (see docs/performance.md).
 #include <benchmark/benchmark.h>
@@ -25,6 +27,7 @@
 #include "sim/random.h"
 #include "sim/scheduler.h"
 #include "sim/weft.h"
+#include "tests/sim/reference_surw.h"
 #include "tests/support/sctbench.h"
 
 namespace {
@@ -35,6 +38,10 @@ using weft::sim::Scheduler;
 constexpr std::int64_t kStepsPerRun = 1 << 18;
 
 std::unique_ptr<weft::sim::Strategy> make(const std::string& name) {
+  // The baseline for surw: the version that scanned every enabled strand
+  // at each choice point (the schedules are the same).
+  if (name == "surw_scan")
+    return std::make_unique<weft::sim::test::ReferenceSurw>();
   weft::sim::ExploreOptions options;
   options.preemption_bound = 2;  // dfs: a bounded search, as it is used
   return weft::sim::find_strategy(name)->make(options);
@@ -153,12 +160,15 @@ BENCHMARK_CAPTURE(BM_StepCost, random, "random")->Apply(strands);
 BENCHMARK_CAPTURE(BM_StepCost, pct, "pct")->Apply(strands);
 BENCHMARK_CAPTURE(BM_StepCost, portfolio, "portfolio")->Apply(strands);
 BENCHMARK_CAPTURE(BM_StepCost, surw, "surw")->Apply(strands);
+BENCHMARK_CAPTURE(BM_StepCost, surw_scan, "surw_scan")->Apply(strands);
 BENCHMARK_CAPTURE(BM_StepCost, dfs, "dfs")->Apply(strands);
 BENCHMARK_CAPTURE(BM_StepCostReorder, random, "random")->Apply(reorder_sizes);
 BENCHMARK_CAPTURE(BM_StepCostReorder, pct, "pct")->Apply(reorder_sizes);
 BENCHMARK_CAPTURE(BM_StepCostReorder, portfolio, "portfolio")
     ->Apply(reorder_sizes);
 BENCHMARK_CAPTURE(BM_StepCostReorder, surw, "surw")->Apply(reorder_sizes);
+BENCHMARK_CAPTURE(BM_StepCostReorder, surw_scan, "surw_scan")
+    ->Apply(reorder_sizes);
 
 }  // namespace
 

@@ -69,6 +69,10 @@ weft_doc_output(dpor_pass_lines COMMAND $<TARGET_FILE:sim_test>
   --gtest_filter=DporStrategy.TheGuidesPassLinesAreThese)
 weft_doc_output(dfs_shard_lines COMMAND $<TARGET_FILE:sim_test>
   --gtest_filter=DfsShards.TheGuidesShardAndCheckpointLinesAreThese)
+weft_doc_output(jobs_lines COMMAND $<TARGET_FILE:sim_test>
+  --gtest_filter=WeftJobs.TheGuidesJobsLinesAreThese)
+weft_doc_output(jobs_bad EXIT 2 ENV WEFT_JOBS=0
+  COMMAND ${weft} demo lost-update)
 weft_doc_output(checkpoint_corrupt EXIT 2
   ENV WEFT_STRATEGY=dfs WEFT_CHECKPOINT=corrupt.ckpt
   COMMAND bash -c "printf 'WEFTCKPT-not-really' >corrupt.ckpt && exec ${weft} demo lost-update")

@@ -18,6 +18,7 @@
 
 #include "sim/dfs_strategy.h"
 #include "sim/harness/explore.h"
+#include "sim/state_bytes.h"
 #include "sim/weft.h"
 #include "tests/support/sctbench.h"
 #include "tests/support/sctbench_programs.h"
@@ -234,6 +235,215 @@ RC_GTEST_PROP(DporStrategy, WithinABoundDporCoversEveryTraceDfsReaches, ()) {
   for (std::uint64_t x : r.digests) RC_ASSERT(d.digests.count(x) == 1u);
   for (const std::string& t : d.traces) RC_ASSERT(r.traces.count(t) == 1u);
   for (const std::string& f : d.finals) RC_ASSERT(r.finals.count(f) == 1u);
+}
+
+// --- shards and checkpoints -----------------------------------------------
+// Records every step DPOR takes (forced ones too) with the operation it
+// ran, and gives the run's Mazurkiewicz trace under DPOR's own dependence
+// (sim/choice.h's dependent(), program order, and a strand's first step
+// after the step that created or woke it) as its lexicographic normal
+// form: the linearization that always runs the lowest strand id it may.
+class TraceRecorder final : public ForwardingStrategy {
+ public:
+  explicit TraceRecorder(Strategy& inner) : ForwardingStrategy(&inner) {}
+  void begin(std::uint64_t seed) override {
+    events_.clear();
+    present_.clear();
+    inner()->begin(seed);
+  }
+  std::uint32_t choose(const ChoicePoint& point) override {
+    const std::uint32_t i = inner()->choose(point);
+    if (point.is_value) {
+      events_.push_back({point.current, PendingOp{}, true, i, {}});
+      return i;
+    }
+    std::set<StrandId> now(point.strands.begin(), point.strands.end());
+    if (point.current != kNoStrand && point.kind == ChoiceKind::kYield)
+      now.insert(point.current);
+    Event e{point.strands[i], point.pending(point.strands[i]), false, 0, {}};
+    for (StrandId q : now)
+      if (!present_.count(q) && !events_.empty()) woken_[q] = events_.size();
+    present_ = now;
+    if (auto w = woken_.find(e.strand); w != woken_.end()) {
+      e.after.push_back(w->second - 1);
+      woken_.erase(w);
+    }
+    events_.push_back(e);
+    return i;
+  }
+  std::string trace() const {
+    const std::size_t n = events_.size();
+    std::vector<std::vector<std::size_t>> preds(n);
+    for (std::size_t j = 0; j < n; ++j) {
+      preds[j] = events_[j].after;
+      for (std::size_t k = 0; k < j; ++k) {
+        const Event& a = events_[k];
+        const Event& b = events_[j];
+        if (a.strand == b.strand ||
+            (!a.value && !b.value && dependent(a.strand, a.op, b.strand, b.op)))
+          preds[j].push_back(k);
+      }
+    }
+    std::vector<bool> done(n, false);
+    std::string out;
+    for (std::size_t emitted = 0; emitted < n; ++emitted) {
+      std::size_t best = n;
+      for (std::size_t j = 0; j < n; ++j) {
+        if (done[j]) continue;
+        bool ready = true;
+        for (std::size_t k : preds[j]) ready = ready && done[k];
+        if (ready && (best == n || events_[j].strand < events_[best].strand))
+          best = j;
+      }
+      done[best] = true;
+      const Event& e = events_[best];
+      out += std::to_string(e.strand) +
+             (e.value ? "=" + std::to_string(e.chosen) : "") + " ";
+    }
+    return out;
+  }
+
+ private:
+  struct Event {
+    StrandId strand;
+    PendingOp op;
+    bool value;
+    std::uint32_t chosen;
+    std::vector<std::size_t> after;  // events it must follow besides
+  };
+  std::vector<Event> events_;
+  std::set<StrandId> present_;
+  std::map<StrandId, std::size_t> woken_;  // by strand: events before
+};
+
+// One shard's runs: the traces of those it counts and did not end asleep
+// (complete runs), how many it counted, and every run_program trace (on
+// the logged accesses) it reached.
+struct ShardRuns {
+  std::multiset<std::string> complete;
+  std::set<std::string> outcomes;  // run_program's traces
+  std::uint64_t counted = 0;
+};
+
+// total 0: unsharded.
+ShardRuns shard_runs(int bound, const Program& p, std::uint64_t index,
+                     std::uint64_t total) {
+  DporStrategy dpor(bound);
+  if (total > 0) dpor.split(index, total);
+  TraceRecorder recorder(dpor);
+  Scheduler sched(quiet_limits());
+  ShardRuns out;
+  while (!dpor.finished()) {
+    Outcome o;
+    sched.run(recorder, 0, [&] { o = run_program(p); });
+    if (!dpor.counts_last()) continue;
+    ++out.counted;
+    out.outcomes.insert(o.trace);
+    if (!dpor.last_run_redundant()) out.complete.insert(recorder.trace());
+  }
+  return out;
+}
+
+// Unbounded: the shards' complete runs are pairwise inequivalent (no trace
+// twice, within a shard or across shards) and together they are every
+// trace the unsharded search reaches.
+RC_GTEST_PROP(DporShards, ShardsRunDisjointTracesThatCoverTheUnshardedOnes,
+              ()) {
+  const Program p = random_program();
+  RC_PRE(brute_force(p, -1, kBruteForceCap) != 0u);
+  const ShardRuns whole = shard_runs(DporStrategy::kUnbounded, p, 0, 0);
+  const std::set<std::string> unsharded(whole.complete.begin(),
+                                        whole.complete.end());
+  const std::uint64_t total = *rc::gen::inRange<std::uint64_t>(2, 6);
+  std::multiset<std::string> all;
+  std::set<std::string> outcomes;
+  std::uint64_t counted = 0;
+  for (std::uint64_t i = 0; i < total; ++i) {
+    const ShardRuns r = shard_runs(DporStrategy::kUnbounded, p, i, total);
+    all.insert(r.complete.begin(), r.complete.end());
+    outcomes.insert(r.outcomes.begin(), r.outcomes.end());
+    counted += r.counted;
+  }
+  const std::set<std::string> distinct(all.begin(), all.end());
+  RC_ASSERT(distinct.size() == all.size());
+  RC_ASSERT(distinct == unsharded);
+  RC_ASSERT(outcomes == whole.outcomes);
+  // The counts add up to one figure whatever the number of shards: that of
+  // a search expanding the split node fully.
+  std::uint64_t in_two = 0;
+  for (std::uint64_t i = 0; i < 2; ++i)
+    in_two += shard_runs(DporStrategy::kUnbounded, p, i, 2).counted;
+  RC_ASSERT(counted == in_two);
+}
+
+// Within a bound: the shards together reach every trace a bounded DFS
+// reaches, as the unsharded search does.
+RC_GTEST_PROP(DporShards, WithinABoundShardsCoverEveryTraceDfsReaches, ()) {
+  const Program p = random_program();
+  const int bound = *rc::gen::inRange(0, 3);
+  RC_PRE(brute_force(p, bound, kBruteForceCap) != 0u);
+  DfsStrategy dfs(bound);
+  const Search d = search(dfs, p);
+  const std::uint64_t total = *rc::gen::inRange<std::uint64_t>(2, 6);
+  std::set<std::string> reached;
+  for (std::uint64_t i = 0; i < total; ++i) {
+    const ShardRuns r = shard_runs(bound, p, i, total);
+    reached.insert(r.outcomes.begin(), r.outcomes.end());
+  }
+  for (const std::string& t : d.traces) RC_ASSERT(reached.count(t) == 1u);
+}
+
+// The digests of the schedules `s` runs: at most `n`, or to its end.
+std::vector<std::uint64_t> digests(DporStrategy& s,
+                                   const std::function<void()>& body,
+                                   std::uint64_t n = UINT64_MAX) {
+  Scheduler sched(RunLimits{});
+  std::vector<std::uint64_t> out;
+  for (std::uint64_t i = 0; i < n && !s.finished(); ++i)
+    out.push_back(digest(sched.run(s, i, body).schedule));
+  return out;
+}
+
+// Cut anywhere, saved, restored into a fresh strategy: the resumed search
+// runs exactly the rest of the uninterrupted one's schedules, sharded or
+// not, bounded or not.
+RC_GTEST_PROP(DporCheckpoint,
+              AResumedSearchRunsExactlyTheSchedulesOfAnUninterruptedOne, ()) {
+  const Program p = random_program();
+  RC_PRE(brute_force(p, -1, kBruteForceCap) != 0u);
+  const int bound = *rc::gen::element(DporStrategy::kUnbounded, 0, 1, 2);
+  const std::uint64_t total = *rc::gen::inRange<std::uint64_t>(1, 4);
+  const std::uint64_t index = *rc::gen::inRange<std::uint64_t>(0, total);
+  const auto body = [&] { run_program(p); };
+  DporStrategy whole(bound);
+  whole.split(index, total);
+  const auto all = digests(whole, body);
+  const std::uint64_t cut = *rc::gen::inRange<std::uint64_t>(0, all.size() + 1);
+  DporStrategy first(bound);
+  first.split(index, total);
+  auto runs = digests(first, body, cut);
+  DporStrategy resumed(bound);
+  resumed.split(index, total);
+  resumed.restore(*first.save(), 0);
+  const auto rest = digests(resumed, body);
+  runs.insert(runs.end(), rest.begin(), rest.end());
+  RC_ASSERT(runs == all);
+  RC_ASSERT(resumed.schedules() == whole.schedules());
+}
+
+TEST(DporCheckpoint, ACheckpointOfAnotherShardOrACorruptOneIsRefused) {
+  DporStrategy dpor(2);
+  dpor.split(1, 3);
+  const std::function<void()> body = [] { test::reorder_fixed(3); };
+  digests(dpor, body, 5);
+  const std::string state = *dpor.save();
+  DporStrategy other(2);
+  other.split(0, 3);
+  EXPECT_THROW(other.restore(state, 0), StateError);
+  DporStrategy same(2);
+  same.split(1, 3);
+  for (std::size_t cut = 0; cut < state.size(); cut += 7)
+    EXPECT_THROW(same.restore(state.substr(0, cut), 0), StateError) << cut;
 }
 
 // --- the SCTBench-style programs ------------------------------------------

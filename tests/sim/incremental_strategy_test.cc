@@ -20,7 +20,10 @@
 #include "sim/priority_list.h"
 #include "sim/scheduler.h"
 #include "sim/strategy.h"
+#include "sim/surw_strategy.h"
 #include "sim/weft.h"
+#include "tests/sim/reference_surw.h"
+#include "tests/support/sctbench_programs.h"
 
 namespace weft::sim {
 namespace {
@@ -250,6 +253,53 @@ RC_GTEST_PROP(IncrementalStrategies, DfsWalksTheTreeInThePlainDfsOrder,
   ReferenceDfs reference(bound);
   RC_ASSERT(same_schedules(dfs, reference, ops, 0, 300));
   RC_ASSERT(dfs.finished() == reference.finished());
+}
+
+// SURW in O(log n) makes the schedules the scanning SURW made (its
+// profile learned alike from schedule to schedule), told of the runnable
+// set or not.
+RC_GTEST_PROP(IncrementalStrategies, SurwMakesThePlainSurwsSchedules,
+              (std::vector<std::uint8_t> ops, std::uint64_t seed)) {
+  SurwStrategy surw;
+  test::ReferenceSurw reference;
+  RC_ASSERT(same_schedules(surw, reference, ops, seed, 6));
+}
+
+RC_GTEST_PROP(IncrementalStrategies, SurwUntoldOfTheRunnableSetScansAlike,
+              (std::vector<std::uint8_t> ops, std::uint64_t seed)) {
+  SurwStrategy surw;
+  Untold untold(surw);
+  test::ReferenceSurw reference;
+  RC_ASSERT(same_schedules(untold, reference, ops, seed, 4));
+}
+
+// On the SCTBench-style programs, bad and fixed, up to 50 strands.
+TEST(IncrementalStrategies, SurwMakesThePlainSurwsSchedulesOnTheSctbenchSuite) {
+  for (const char* name :
+       {"reorder_10", "reorder_50", "twostage_10", "twostage_50", "account",
+        "deadlock01", "token_ring", "carter01", "circular_buffer",
+        "bluetooth_driver", "work_steal_queue", "wronglock"}) {
+    const auto p = weft::test::find_sct_program(name);
+    ASSERT_TRUE(p.has_value()) << name;
+    for (const auto* body : {&p->bad, &p->fixed}) {
+      SurwStrategy surw;
+      test::ReferenceSurw reference;
+      Scheduler a(RunLimits{}), b(RunLimits{});
+      for (std::uint64_t seed = 0; seed < 60; ++seed)
+        ASSERT_EQ(a.run(surw, seed, *body).schedule,
+                  b.run(reference, seed, *body).schedule)
+            << name << ", seed " << seed;
+    }
+  }
+}
+
+TEST(IncrementalStrategies, SurwMatchesThePlainOneWithTwoHundredStrands) {
+  std::vector<std::uint8_t> ops;
+  for (int i = 0; i < 600; ++i)
+    ops.push_back(static_cast<std::uint8_t>(i * 37 % 251));
+  SurwStrategy surw;
+  test::ReferenceSurw reference;
+  EXPECT_TRUE(same_schedules(surw, reference, ops, 7, 4));
 }
 
 // Many strands, few operations each: the spawn-heavy shape of reorder_N.
