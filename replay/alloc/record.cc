@@ -38,8 +38,8 @@ struct SharedRing {
       ::close(fd);
       throw std::system_error(e, std::generic_category(), "ftruncate");
     }
-    void* p =
-        mmap(nullptr, ring::kBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    void* p = mmap(nullptr, ring::kBytes, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_POPULATE, fd, 0);
     if (p == MAP_FAILED) {
       const int e = errno;
       ::close(fd);
@@ -165,6 +165,10 @@ class Drainer {
                          {"recorder", "weft LD_PRELOAD"}};
       traces::WriterOptions options;
       options.records_per_frame = 16384;
+      // zstd's level 1, not the default 3: this process must keep up with
+      // the program on its own core, and compressing is most of its work
+      // (docs/performance.md, "Recording at production scale").
+      options.compression_level = 1;
       writer_ = std::make_unique<traces::TraceWriter>(output_, header, options);
     } catch (const std::exception& e) {
       result_.error = e.what();

@@ -297,8 +297,8 @@ bool attach_ring(const char* fd_text) {
   if (end != fd_text && *end == '\0' && fd >= 0 &&
       fstat(static_cast<int>(fd), &st) == 0 &&
       static_cast<std::size_t>(st.st_size) >= ring::kBytes)
-    p = mmap(nullptr, ring::kBytes, PROT_READ | PROT_WRITE, MAP_SHARED,
-             static_cast<int>(fd), 0);
+    p = mmap(nullptr, ring::kBytes, PROT_READ | PROT_WRITE,
+             MAP_SHARED | MAP_POPULATE, static_cast<int>(fd), 0);
   auto* h = static_cast<ring::Header*>(p);
   if (p == MAP_FAILED || h->magic != ring::kMagic ||
       h->entries != ring::kEntries) {
