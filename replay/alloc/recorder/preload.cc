@@ -249,13 +249,23 @@ __attribute__((
     tls_model("initial-exec"))) thread_local std::uint64_t seen_consumed = 0;
 
 // The entry of position `seq`, once the parent has read the entry a whole
-// ring before it (a full ring blocks: nothing is dropped).
+// ring before it (a full ring blocks: nothing is dropped). The parent
+// reads every millisecond: a thread that finds the ring full yields a few
+// times, then sleeps rather than spin its core away from the parent.
 ring::Entry& ring_entry(std::uint64_t seq) {
   if (seq >= seen_consumed + ring::kEntries) {
-    while ((seen_consumed = shared->consumed.load(std::memory_order_acquire)) +
-               ring::kEntries <=
-           seq)
-      sched_yield();
+    for (int tries = 0;
+         (seen_consumed = shared->consumed.load(std::memory_order_acquire)) +
+             ring::kEntries <=
+         seq;
+         ++tries) {
+      if (tries < 8) {
+        sched_yield();
+      } else {
+        const timespec pause{0, 100000};
+        nanosleep(&pause, nullptr);
+      }
+    }
   }
   return shared_entries[seq & (ring::kEntries - 1)];
 }
