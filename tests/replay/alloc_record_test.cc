@@ -5,14 +5,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "replay/alloc/convert.h"
 #include "replay/alloc/log.h"
 #include "replay/alloc/replay.h"
 #include "replay/alloc/testing.h"
+#include "traces/writer.h"
 
 namespace weft::replay {
 namespace {
@@ -40,6 +45,21 @@ std::uint64_t count_calls(const std::string& log) {
     ++n;
   }
   return n;
+}
+
+// Every call of the log carries a time, and no thread's goes back.
+void expect_timed_in_order(const std::string& log) {
+  std::vector<std::uint64_t> last;
+  std::uint64_t n = 0;
+  for (const auto& r : read_calls(log)) {
+    ++n;
+    ASSERT_TRUE(r.timed) << log << ": call " << r.seq;
+    if (r.thread >= last.size()) last.resize(r.thread + 1, 0);
+    ASSERT_GE(r.time_ns, last[r.thread])
+        << log << ": thread " << r.thread << " at call " << r.seq;
+    last[r.thread] = r.time_ns;
+  }
+  EXPECT_GT(n, 0u) << log;
 }
 
 struct RoundTrip {
@@ -149,7 +169,8 @@ TEST(AllocRecord, AGxxCompileIsRecordedWithItsChildrenOnRequest) {
       biggest = c;
     }
   }
-  EXPECT_GT(most, 10000u);  // cc1plus
+  EXPECT_GT(most, 10000u);         // cc1plus
+  expect_timed_in_order(biggest);  // written from inside, not by the ring
   const ConvertStats stats = convert(biggest, biggest + ".slots");
   EXPECT_EQ(stats.anomalies(), stats.unknown_frees);
   EXPECT_LE(stats.unknown_frees, 5u);
@@ -170,6 +191,56 @@ TEST(AllocRecord, ThreadedProgramKeepsCrossThreadFreesInOrder) {
   // Four worker threads and main, replayed one thread each.
   EXPECT_EQ(t.replay.mode, "ordered");
   EXPECT_GE(t.replay.threads, 5u);
+}
+
+TEST(AllocRecord, EveryCallIsTimedAndAThreadsSleepShowsAsAGapInItsTimes) {
+  // Three threads allocate side by side; each makes a marker block of its
+  // own size, sleeps 300 ms, and makes a second marker. Python allocates
+  // a zero-filled bytes object of n bytes with calloc(1, n + 33).
+  const std::string log = temp("timed.weft");
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_EQ(record(log,
+                   "python3 -c 'import threading, time\n"
+                   "def work(k):\n"
+                   "    keep = [bytes(600 + i % 1000) for i in range(20000)]\n"
+                   "    a = bytes(200000 + k)\n"
+                   "    time.sleep(0.3)\n"
+                   "    b = bytes(300000 + k)\n"
+                   "    keep = [bytes(600 + i % 1000) for i in range(20000)]\n"
+                   "ts = [threading.Thread(target=work, args=(k,)) "
+                   "for k in range(3)]\n"
+                   "[t.start() for t in ts]\n"
+                   "[t.join() for t in ts]'"),
+            0);
+  // Nanoseconds, not raw clock ticks: no gap outlasts the whole recording.
+  const auto whole = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::steady_clock::now() - started)
+                         .count();
+  expect_timed_in_order(log);
+  // Each worker's markers: thread and time of `a` and `b`, by k.
+  struct Marker {
+    std::uint32_t thread = 0;
+    std::uint64_t time_ns = 0;
+    bool seen = false;
+  };
+  Marker before[3], after[3];
+  for (const auto& r : read_calls(log)) {
+    if (r.call != AllocCall::kCalloc) continue;
+    for (std::uint64_t k = 0; k < 3; ++k) {
+      if (r.size == 200000 + k + 33) before[k] = {r.thread, r.time_ns, true};
+      if (r.size == 300000 + k + 33) after[k] = {r.thread, r.time_ns, true};
+    }
+  }
+  std::remove(log.c_str());
+  for (int k = 0; k < 3; ++k) {
+    ASSERT_TRUE(before[k].seen && after[k].seen) << "worker " << k;
+    EXPECT_EQ(before[k].thread, after[k].thread) << "worker " << k;
+    EXPECT_GE(after[k].time_ns - before[k].time_ns, 300000000u)
+        << "worker " << k;
+    EXPECT_LT(after[k].time_ns, static_cast<std::uint64_t>(whole))
+        << "worker " << k;
+  }
+  EXPECT_NE(before[0].thread, before[1].thread);
 }
 
 TEST(AllocRecord, AnIdleThreadsRecordsLandWithinConvertsReorderWindow) {
@@ -260,6 +331,74 @@ TEST(AllocRecord, RecordsEveryWrappedFunctionAndFailedCalls) {
     EXPECT_GE(seen[c], 1) << call_name(static_cast<AllocCall>(c));
   EXPECT_GE(seen[static_cast<int>(AllocCall::kMalloc)], 64);
   EXPECT_TRUE(failed_realloc);
+  std::remove(log.c_str());
+}
+
+// A calls log of `times` (thread, time) pairs, one malloc each.
+void write_timed_log(
+    const std::string& path,
+    const std::vector<std::pair<std::uint32_t, std::uint64_t>>& times) {
+  traces::TraceHeader h;
+  h.kind = traces::TraceKind::kAllocLog;
+  h.metadata = {{"form", "calls"}};
+  traces::TraceWriter w(path, h);
+  std::uint64_t seq = 0;
+  for (const auto& [thread, t] : times) {
+    AllocRecord r;
+    r.seq = seq;
+    r.thread = thread;
+    r.size = 16;
+    r.result = 0x1000 + 0x10 * seq++;
+    r.timed = true;
+    r.time_ns = t;
+    w.append(r);
+  }
+  w.close();
+}
+
+// `weft alloc convert` of `log`: its exit status and standard error.
+std::pair<int, std::string> convert_cli(const std::string& log,
+                                        const std::string& out) {
+  const std::string err = log + ".err";
+  const int rc = shell(std::string(WEFT_BINARY) + " alloc convert " + log +
+                       " -o " + out + " >/dev/null 2>" + err);
+  std::ifstream in(err);
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  std::remove(err.c_str());
+  return {rc, text};
+}
+
+TEST(AllocRecord, ConvertRefusesALogWhoseThreadTimeGoesBack) {
+  const std::string log = temp("backwards.weft");
+  const std::string out = temp("backwards.slots");
+  write_timed_log(log, {{0, 100}, {1, 50}, {0, 200}, {1, 60}, {0, 150}});
+  const auto [rc, err] = convert_cli(log, out);
+  EXPECT_EQ(rc, 2) << err;
+  // The file, the record (in file order), the thread and both times.
+  EXPECT_NE(err.find(log), std::string::npos) << err;
+  EXPECT_NE(err.find("record 4"), std::string::npos) << err;
+  EXPECT_NE(err.find("thread 0"), std::string::npos) << err;
+  EXPECT_NE(err.find("150 ns is before the thread's previous time 200 ns"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(access(out.c_str(), F_OK), 0) << "a refused convert left output";
+  std::remove(log.c_str());
+}
+
+TEST(AllocRecord, ConvertRefusesATimePastTwoToThe62Nanoseconds) {
+  const std::string log = temp("overflow.weft");
+  const std::string out = temp("overflow.slots");
+  write_timed_log(log, {{0, 100}, {3, (std::uint64_t{1} << 62) + 1}});
+  const auto [rc, err] = convert_cli(log, out);
+  EXPECT_EQ(rc, 2) << err;
+  EXPECT_NE(err.find(log), std::string::npos) << err;
+  EXPECT_NE(err.find("record 1"), std::string::npos) << err;
+  EXPECT_NE(err.find("thread 3"), std::string::npos) << err;
+  EXPECT_NE(err.find("4611686018427387905 ns is past the largest"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(access(out.c_str(), F_OK), 0) << "a refused convert left output";
   std::remove(log.c_str());
 }
 
