@@ -20,8 +20,7 @@
 
 namespace weft::replay::ring {
 
-// Entries in the ring (128 bytes each, a timed record and its commit word
-// being over 64: 32 MiB).
+// Entries in the ring (64 bytes each: 16 MiB).
 inline constexpr std::uint64_t kEntries = std::uint64_t{1} << 18;
 inline constexpr std::uint64_t kMagic = 0x326e69722d746665;  // "eft-rin2"
 // Set in `commit` for the first of a realloc's two sequence numbers: a
@@ -43,7 +42,7 @@ struct alignas(64) Entry {
   std::uint32_t thread;
   traces::AllocCall call;
 };
-static_assert(sizeof(Entry) == 128);
+static_assert(sizeof(Entry) == 64);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 
 struct Header {
