@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -70,6 +71,8 @@ class FlightReplay final : public Strategy, public ReplayHooks {
   // The recorded operation strand `id` does next, or null (a free strand).
   const traces::FlightRecord* next_of(StrandId id) const;
   bool may_go(StrandId id, const PendingOp& op) const;
+  std::optional<std::uint32_t> pick(const ChoicePoint& point) const;
+  bool steals(const PendingOp& op) const;
   std::string why_waiting(StrandId id) const;
   Counts counts_for(const traces::FlightRecord& e, const void* address) const;
   void count(Op op, const void* object);
@@ -89,6 +92,8 @@ class FlightReplay final : public Strategy, public ReplayHooks {
   std::map<std::uint64_t, const void*> address_of_;
   std::unordered_map<const void*, std::uint64_t> id_at_;
   std::uint64_t checked_left_ = 0;
+  // Recorded operations (checked threads) still to do, by recorded object.
+  std::map<std::uint64_t, std::uint64_t> left_;
   std::uint64_t replayed_ = 0;
   std::uint64_t tail_from_ = 0;
   bool diverged_ = false;
