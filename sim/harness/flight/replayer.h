@@ -7,7 +7,9 @@
 // run as a replay divergence naming the step, strand and object. Strands
 // are matched to recorded threads through the spawns (strand 0 is thread
 // 0); objects to recorded object ids at their first operation. Once a
-// strand has done all its recorded operations it goes on freely, and once
+// strand has done all its recorded operations it goes on freely, but only
+// when no recorded strand can go, and first with operations that cannot
+// write an object a recorded operation still waits on (pick()). Once
 // every recorded operation is done the rest of the run is the tail
 // strategy's (a random walk seeded by the run's seed): a lenient tail.
 #pragma once
