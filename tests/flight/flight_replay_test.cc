@@ -5,8 +5,11 @@
 // the recorded point, before the operations the recording orders after
 // its callback (the simulation alone would fire it only once every strand
 // blocks); reads coalesced into an Atomic operation (its value) are done
-// right after it and before the next write; and an Atomic-heavy run
-// recorded on real threads replays with every operation checked.
+// right after it and before the next write; a strand past the end of its
+// recording does not write an object a recorded operation still waits on
+// while another strand can go, but does when only it can; and an
+// Atomic-heavy run recorded on real threads replays with every operation
+// checked.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -184,6 +187,69 @@ TEST(FlightReplay,
   EXPECT_EQ(second, 1);
   EXPECT_EQ(last, 2);
   EXPECT_EQ(r.checked, 6u);
+}
+
+// A killed recording ends at a different point in each thread. Recorded:
+// main locked b (version 0) and started threads 1 and 2; thread 1 locked
+// a (0); thread 2 locked a (1), then b (1). Main's and thread 1's later
+// operations were lost to the kill. In the replay thread 2 waits for a,
+// which thread 1, past its recording, still holds; main, past its
+// recording too, is about to lock b. Only thread 1's unlock keeps b at the
+// version thread 2's recorded lock needs: run main first and b is a
+// version ahead when thread 2 gets there.
+TEST(FlightReplay,
+     AStrandPastItsRecordingDoesNotTakeAnObjectARecordedOneStillNeeds) {
+  const Recording rec = recording_of({{FlightOp::kLock, 0, 2, 0, 0},
+                                      {FlightOp::kSpawn, 0, 0, 0, 1},
+                                      {FlightOp::kSpawn, 0, 0, 0, 2},
+                                      {FlightOp::kLock, 1, 1, 0, 0},
+                                      {FlightOp::kLock, 2, 1, 1, 0},
+                                      {FlightOp::kLock, 2, 2, 1, 0}});
+  const Replayed r = replay(rec, [] {
+    Mutex a, b;
+    b.lock();
+    b.unlock();
+    JoinHandle t1 = spawn([&] {
+      a.lock();
+      a.unlock();
+    });
+    JoinHandle t2 = spawn([&] {
+      a.lock();
+      a.unlock();
+      b.lock();
+      b.unlock();
+    });
+    b.lock();  // past main's recording
+    b.unlock();
+    t1.join();
+    t2.join();
+  });
+  EXPECT_FALSE(r.result.failed()) << r.result.failure->message;
+  EXPECT_EQ(r.checked, rec.operations);
+}
+
+// Recorded: main locked b (version 0) and started thread 1, whose lock of
+// b is at version 2: main's second lock (version 1) was lost to the kill.
+// Only main, past its recording, can bring b to version 2, so it runs
+// although b still has a recorded operation to come.
+TEST(FlightReplay, ARecordedLockWaitingForAWriteTheRecordingLostStillReplays) {
+  const Recording rec = recording_of({{FlightOp::kLock, 0, 1, 0, 0},
+                                      {FlightOp::kSpawn, 0, 0, 0, 1},
+                                      {FlightOp::kLock, 1, 1, 2, 0}});
+  const Replayed r = replay(rec, [] {
+    Mutex b;
+    b.lock();
+    b.unlock();
+    JoinHandle t1 = spawn([&] {
+      b.lock();
+      b.unlock();
+    });
+    b.lock();  // lost from the recording
+    b.unlock();
+    t1.join();
+  });
+  EXPECT_FALSE(r.result.failed()) << r.result.failure->message;
+  EXPECT_EQ(r.checked, rec.operations);
 }
 
 // Two threads, each adding to a shared Atomic and reading it back: most

@@ -118,12 +118,16 @@ FlightReplay::FlightReplay(const Recording& recording) : recording_(recording) {
 
 void FlightReplay::begin(std::uint64_t seed) {
   threads_.clear();
+  left_.clear();
   checked_left_ = 0;
   for (const auto& [thread, t] : recording_.threads) {
     threads_[thread] = Thread{&t, 0, 0, {}};
     if (t.dropped == 0)
-      for (const traces::FlightRecord& e : t.ops)
+      for (const traces::FlightRecord& e : t.ops) {
         checked_left_ += 1 + coalesced(e);
+        if (on_object(static_cast<Op>(e.op)))
+          left_[e.object] += 1 + coalesced(e);
+      }
   }
   of_.assign(1, 0);  // main is thread 0
   timer_bound_ = false;
@@ -198,19 +202,7 @@ std::uint32_t FlightReplay::choose(const ChoicePoint& point) {
   // A wait is not spurious, and notify_one wakes the first waiter: the
   // recording orders what follows through the objects.
   if (point.is_value) return 0;
-  // Strands that still follow the recording first: a strand past its
-  // own recording goes only when none of them can, or it could run ahead
-  // on an object the others still have recorded operations on.
-  const std::uint32_t current = RunnableView::index_of(point, point.current);
-  for (const bool recorded : {true, false}) {
-    auto fits = [&](StrandId id) {
-      return (next_of(id) != nullptr) == recorded &&
-             may_go(id, point.pending(id));
-    };
-    if (current < point.count && fits(point.current)) return current;
-    for (std::uint32_t i = 0; i < point.count; ++i)
-      if (fits(point.strands[i])) return i;
-  }
+  if (const std::optional<std::uint32_t> i = pick(point)) return *i;
   std::string why;
   const Scheduler* s = Scheduler::current();
   for (StrandId id : point.strands)
@@ -222,6 +214,42 @@ std::uint32_t FlightReplay::choose(const ChoicePoint& point) {
       std::to_string(replayed_) + " of " +
       std::to_string(recording_.operations) +
       " recorded operations replayed):" + why);
+}
+
+// Whom to run while recorded operations are left, in three tiers: a
+// strand that follows the recording and whose operation it allows; else a
+// strand past its recording (or unchecked) whose operation cannot move an
+// object a recorded operation still waits on (a read, an unlock, a write
+// of an object with no recorded operation left); else any strand past its
+// recording, for a recorded operation may wait for a write the recording
+// lost (the event a thread was writing at a kill). The running strand
+// first within a tier.
+std::optional<std::uint32_t> FlightReplay::pick(
+    const ChoicePoint& point) const {
+  const std::uint32_t current = RunnableView::index_of(point, point.current);
+  for (const int tier : {0, 1, 2}) {
+    auto fits = [&](StrandId id) {
+      const PendingOp& p = point.pending(id);
+      if (tier == 0) return next_of(id) != nullptr && may_go(id, p);
+      return next_of(id) == nullptr && (tier == 2 || !steals(p));
+    };
+    if (current < point.count && fits(point.current)) return current;
+    for (std::uint32_t i = 0; i < point.count; ++i)
+      if (fits(point.strands[i])) return i;
+  }
+  return std::nullopt;
+}
+
+// Whether a strand past its recording doing `p` would write an object that
+// still has recorded operations to come (each would then find it a
+// version ahead).
+bool FlightReplay::steals(const PendingOp& p) const {
+  const std::optional<Op> op = ordered_op(p);
+  if (!op || is_read(*op) || p.object == nullptr) return false;
+  const auto id = id_at_.find(p.object);
+  if (id == id_at_.end()) return false;  // not a recorded object yet
+  const auto left = left_.find(id->second);
+  return left != left_.end() && left->second > 0;
 }
 
 bool FlightReplay::next_is(Op op) {
@@ -263,6 +291,10 @@ void FlightReplay::diverge(const std::string& what) {
 
 void FlightReplay::advance(StrandId id) {
   Thread& t = threads_[of_[id]];
+  const traces::FlightRecord& done =
+      t.credit > 0 ? t.credited : t.ops->ops[t.next];
+  if (t.checked() && on_object(static_cast<Op>(done.op)))
+    if (std::uint64_t& left = left_[done.object]; left > 0) --left;
   if (t.credit > 0) {
     --t.credit;
   } else {

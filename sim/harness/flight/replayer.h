@@ -7,13 +7,16 @@
 // run as a replay divergence naming the step, strand and object. Strands
 // are matched to recorded threads through the spawns (strand 0 is thread
 // 0); objects to recorded object ids at their first operation. Once a
-// strand has done all its recorded operations it goes on freely, and once
+// strand has done all its recorded operations it goes on freely, but only
+// when no recorded strand can go, and first with operations that cannot
+// write an object a recorded operation still waits on (pick()). Once
 // every recorded operation is done the rest of the run is the tail
 // strategy's (a random walk seeded by the run's seed): a lenient tail.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -70,6 +73,8 @@ class FlightReplay final : public Strategy, public ReplayHooks {
   // The recorded operation strand `id` does next, or null (a free strand).
   const traces::FlightRecord* next_of(StrandId id) const;
   bool may_go(StrandId id, const PendingOp& op) const;
+  std::optional<std::uint32_t> pick(const ChoicePoint& point) const;
+  bool steals(const PendingOp& op) const;
   std::string why_waiting(StrandId id) const;
   Counts counts_for(const traces::FlightRecord& e, const void* address) const;
   void count(Op op, const void* object);
@@ -89,6 +94,8 @@ class FlightReplay final : public Strategy, public ReplayHooks {
   std::map<std::uint64_t, const void*> address_of_;
   std::unordered_map<const void*, std::uint64_t> id_at_;
   std::uint64_t checked_left_ = 0;
+  // Recorded operations (checked threads) still to do, by recorded object.
+  std::map<std::uint64_t, std::uint64_t> left_;
   std::uint64_t replayed_ = 0;
   std::uint64_t tail_from_ = 0;
   bool diverged_ = false;
