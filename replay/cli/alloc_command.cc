@@ -47,6 +47,7 @@ struct AllocCommand {
   std::string csv;
   std::string html;
   bool timed = false;
+  std::uint32_t samples = 200;
   std::uint64_t calls = 1'000'000;
   std::uint32_t threads = 4;
   std::uint64_t seed = 1;
@@ -154,6 +155,18 @@ std::shared_ptr<AllocCommand> add_alloc_command(CLI::App& app) {
   c->replay->add_flag("--ordered", c->ordered,
                       "One thread per recorded thread, each in its recorded "
                       "order (default: one thread, as fast as possible)");
+  c->replay->add_flag(
+      "--timed", c->timed,
+      "As --ordered, and each thread waits before each call until its "
+      "recorded time, so the recorded gaps (idle spells included) are "
+      "kept: allocators that purge in the background are measured as in "
+      "production. Needs a log with times; checks stay on");
+  c->replay
+      ->add_option("--samples", c->samples,
+                   "Points of the series over the replay (live bytes, RSS, "
+                   "latency): between this many and twice as many")
+      ->check(CLI::Range(2, 100000))
+      ->capture_default_str();
 
   c->compare = c->alloc->add_subcommand(
       "compare",
@@ -171,6 +184,10 @@ std::shared_ptr<AllocCommand> add_alloc_command(CLI::App& app) {
       ->required();
   c->compare->add_flag("--no-check", c->no_check, "As for replay");
   c->compare->add_flag("--ordered", c->ordered, "As for replay");
+  c->compare->add_flag("--timed", c->timed, "As for replay");
+  c->compare->add_option("--samples", c->samples, "As for replay")
+      ->check(CLI::Range(2, 100000))
+      ->capture_default_str();
   c->compare->add_option("--csv", c->csv,
                          "Write mimalloc-bench's benchres.csv layout here");
   c->compare->add_option("--html", c->html,
@@ -349,6 +366,13 @@ int run_alloc_command(const AllocCommand& c) {
     ReplayOptions options;
     options.check = !c.no_check;
     options.ordered = c.ordered;
+    options.timed = c.timed;
+    options.samples = c.samples;
+    if (c.timed && c.no_check) {
+      std::cerr << "weft alloc: --timed samples live bytes over time, which "
+                   "only checked replays track: drop --no-check or --timed\n";
+      return 2;
+    }
     // Fail early, with the file and offset, rather than in the child.
     const SlotsInput slots(c.input);
     if (c.replay->parsed()) {
