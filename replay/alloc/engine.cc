@@ -6,6 +6,8 @@
 // it uses.
 #include "replay/alloc/engine.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -47,7 +49,21 @@ Run::Run(OpSource& src, const ReplayOptions& o)
   hist.resize(1);
 }
 
+// The machine's memory: a slot array larger than it is refused before
+// it is mapped (and faulted in).
+std::uint64_t physical_memory() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) *
+                                     static_cast<std::uint64_t>(page)
+                               : ~std::uint64_t{0};
+}
+
 void Run::grow(std::uint32_t need_slots, std::uint32_t need_threads) {
+  const std::uint64_t per_slot = sizeof(void*) + sizeof(std::uint64_t) +
+                                 (ordered ? 2 * sizeof(std::uint32_t) : 0);
+  if (need_slots > ptr.size() &&
+      std::uint64_t{need_slots} * per_slot > physical_memory())
+    source.too_large(need_slots);
   try {
     if (need_slots > ptr.size()) {
       // A quarter more than asked: a growing log remaps its array a

@@ -74,7 +74,8 @@ class Crew {
       if (generation_ > 0) plan_order(run_);
       while (workers_.size() < run_.threads) {
         const auto t = static_cast<std::uint32_t>(workers_.size());
-        workers_.emplace_back([this, t] { work(t); });
+        // From the next generation on: the current one is done.
+        workers_.emplace_back([this, t, g = generation_] { work(t, g); });
       }
       run_.resume();
       paused.unlock();
@@ -102,8 +103,7 @@ class Crew {
     done_cv_.wait(g, [&] { return done_ == workers_.size(); });
   }
 
-  void work(std::uint32_t t) {
-    std::uint64_t seen = 0;
+  void work(std::uint32_t t, std::uint64_t seen) {
     for (;;) {
       {
         std::unique_lock g(mu_);
