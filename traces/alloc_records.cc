@@ -30,29 +30,47 @@ bool get_time(ByteReader& in, unsigned flags, bool& timed,
   return !timed || get(in, time_ns);
 }
 
+// A record's varints, coded on the stack and appended to the output at
+// once (a push_back per byte was a third of the recording parent's time).
+struct Row {
+  char bytes[10 * 10];
+  std::size_t size = 0;
+  void put(std::uint64_t v) {
+    while (v >= 0x80) {
+      bytes[size++] = static_cast<char>((v & 0x7f) | 0x80);
+      v >>= 7;
+    }
+    bytes[size++] = static_cast<char>(v);
+  }
+};
+
 }  // namespace
 
 void put_fields(const AllocRecord& a, std::string& out) {
-  put_varint(out, static_cast<std::uint8_t>(a.call) | (a.timed ? kTimed : 0u));
-  put_varint(out, a.thread);
-  put_varint(out, a.seq);
-  put_varint(out, a.size);
-  put_varint(out, a.align);
-  put_varint(out, a.ptr);
-  put_varint(out, a.result);
-  put_varint(out, a.release_delta);
-  if (a.timed) put_varint(out, a.time_ns);
+  Row row;
+  row.put(static_cast<std::uint8_t>(a.call) | (a.timed ? kTimed : 0u));
+  row.put(a.thread);
+  row.put(a.seq);
+  row.put(a.size);
+  row.put(a.align);
+  row.put(a.ptr);
+  row.put(a.result);
+  row.put(a.release_delta);
+  if (a.timed) row.put(a.time_ns);
+  out.append(row.bytes, row.size);
 }
 
 void put_fields(const SlotRecord& l, std::string& out) {
   // The call and the flag share a byte: slot logs are mostly this.
-  put_varint(out, static_cast<std::uint8_t>(l.call) |
-                      (l.from_null ? kFromNull : 0u) | (l.timed ? kTimed : 0u));
-  put_varint(out, l.thread);
-  put_varint(out, l.slot);
-  put_varint(out, l.size);
-  put_varint(out, l.align);
-  if (l.timed) put_varint(out, l.time_ns);
+  Row row;
+  row.put(static_cast<std::uint8_t>(l.call) | (l.from_null ? kFromNull : 0u) |
+          (l.timed ? kTimed : 0u));
+  row.put(l.thread);
+  row.put(l.slot);
+  row.put(l.size);
+  row.put(l.align);
+  if (l.timed) row.put(l.time_ns);
+  out.append(row.bytes, row.size);
 }
 
 bool get_fields(ByteReader& in, AllocRecord& a) {

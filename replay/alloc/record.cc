@@ -17,6 +17,7 @@
 #include <system_error>
 #include <unordered_set>
 
+#include "replay/alloc/recorder/clock.h"
 #include "replay/alloc/ring.h"
 #include "traces/writer.h"
 
@@ -37,8 +38,8 @@ struct SharedRing {
       ::close(fd);
       throw std::system_error(e, std::generic_category(), "ftruncate");
     }
-    void* p =
-        mmap(nullptr, ring::kBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    void* p = mmap(nullptr, ring::kBytes, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_POPULATE, fd, 0);
     if (p == MAP_FAILED) {
       const int e = errno;
       ::close(fd);
@@ -47,6 +48,7 @@ struct SharedRing {
     header = new (p) ring::Header{};
     header->magic = ring::kMagic;
     header->entries = ring::kEntries;
+    header->start_ticks = ticks();
   }
   ~SharedRing() {
     munmap(header, ring::kBytes);
@@ -64,7 +66,9 @@ class Drainer {
       : h_(h),
         entries_(ring::entries(h)),
         output_(std::move(output)),
-        pid_(pid) {}
+        pid_(pid) {
+    clock_.start(h->start_ticks);
+  }
 
   // Reads every complete position in order, stopping at the first
   // incomplete one; with `dead` (the program is gone), reads every position
@@ -73,6 +77,7 @@ class Drainer {
     const std::uint64_t end =
         dead ? h_->next_seq.load(std::memory_order_acquire) : UINT64_MAX;
     if (h_->image.load(std::memory_order_acquire) != image_) start_image();
+    clock_.calibrate();
     while (tail_ < end) {
       if (h_->image.load(std::memory_order_acquire) != image_) start_image();
       if (image_ == 0) break;
@@ -86,9 +91,8 @@ class Drainer {
       } else if ((c & ring::kFiller) != 0) {
         reallocs_.insert(tail_);
       } else {
-        traces::AllocRecord r = e.record;
-        if (r.release_delta != 0) reallocs_.erase(r.seq - r.release_delta);
-        r.seq -= base_;
+        const traces::AllocRecord r = unpack(e);
+        if (r.release_delta != 0) reallocs_.erase(tail_ - r.release_delta);
         write(r);
       }
       if ((++tail_ & 4095) == 0)
@@ -116,6 +120,24 @@ class Drainer {
   }
 
  private:
+  // The record of the complete entry at `tail_`, its time in nanoseconds
+  // since the recording started (never before the thread's last).
+  traces::AllocRecord unpack(const ring::Entry& e) {
+    traces::AllocRecord r;
+    r.call = e.call;
+    r.thread = e.thread;
+    r.seq = tail_ - base_;
+    r.size = e.size;
+    (r.call == traces::AllocCall::kRealloc ? r.release_delta : r.align) = e.aux;
+    r.ptr = e.ptr;
+    r.result = e.result;
+    r.timed = true;
+    if (r.thread >= last_ns_.size()) last_ns_.resize(r.thread + 1, 0);
+    r.time_ns = last_ns_[r.thread] =
+        std::max(last_ns_[r.thread], clock_.to_ns(e.ticks));
+    return r;
+  }
+
   // A program image started recording: its log replaces the earlier
   // image's, from the sequence number it started at.
   void start_image() {
@@ -132,6 +154,7 @@ class Drainer {
     result_.calls = result_.lost = result_.unwritten = 0;
     result_.error.clear();
     reallocs_.clear();
+    last_ns_.clear();  // the new image numbers its threads afresh
     writer_.reset();
     try {
       traces::TraceHeader header;
@@ -142,6 +165,10 @@ class Drainer {
                          {"recorder", "weft LD_PRELOAD"}};
       traces::WriterOptions options;
       options.records_per_frame = 16384;
+      // zstd's level 1, not the default 3: this process must keep up with
+      // the program on its own core, and compressing is most of its work
+      // (docs/performance.md, "Recording at production scale").
+      options.compression_level = 1;
       writer_ = std::make_unique<traces::TraceWriter>(output_, header, options);
     } catch (const std::exception& e) {
       result_.error = e.what();
@@ -171,6 +198,8 @@ class Drainer {
   std::uint64_t base_ = 0;   // its first sequence number
   std::uint64_t tail_ = 0;   // the next position to read
   std::unique_ptr<traces::TraceWriter> writer_;
+  TickClock clock_;
+  std::vector<std::uint64_t> last_ns_;  // by thread: its latest time
   // Reallocs started (their first number read) whose record has not come.
   std::unordered_set<std::uint64_t> reallocs_;
   RecordResult result_;

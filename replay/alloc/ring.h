@@ -7,28 +7,40 @@
 // `consumed`, fills the entry and stores `commit` = seq + 1 (release). The
 // parent reads positions in order; a position whose commit never comes
 // after the program died is a call lost in flight, and is counted.
+// Times: the recorder stores the cheap tick count of clock.h; the parent
+// turns ticks into nanoseconds since `start_ticks` (see TickClock).
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 
+#include "replay/alloc/recorder/clock.h"
 #include "traces/alloc_records.h"
 
 namespace weft::replay::ring {
 
 // Entries in the ring (64 bytes each: 16 MiB).
 inline constexpr std::uint64_t kEntries = std::uint64_t{1} << 18;
-inline constexpr std::uint64_t kMagic = 0x676e69722d746665;  // "eft-ring"
+inline constexpr std::uint64_t kMagic = 0x326e69722d746665;  // "eft-rin2"
 // Set in `commit` for the first of a realloc's two sequence numbers: a
 // position that holds no call.
 inline constexpr std::uint64_t kFiller = std::uint64_t{1} << 63;
 // The environment variable that names the ring's file descriptor.
 inline constexpr const char* kEnv = "WEFT_ALLOC_RING";
 
+// One call, packed into a cache line: the sequence number is the position
+// (commit - 1), and `aux` is a realloc's release_delta or another call's
+// alignment (a realloc has none).
 struct alignas(64) Entry {
   std::atomic<std::uint64_t> commit;  // seq + 1 (| kFiller) once complete
-  traces::AllocRecord record;
+  std::uint64_t ticks;                // clock.h's ticks() at the call
+  std::uint64_t size;
+  std::uint64_t ptr;
+  std::uint64_t result;
+  std::uint64_t aux;
+  std::uint32_t thread;
+  traces::AllocCall call;
 };
 static_assert(sizeof(Entry) == 64);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
@@ -36,6 +48,8 @@ static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 struct Header {
   std::uint64_t magic;
   std::uint64_t entries;
+  // The recording's start, set by the parent before the program runs.
+  std::uint64_t start_ticks;
   // The producers' counter: the next call's sequence number and position.
   alignas(64) std::atomic<std::uint64_t> next_seq;
   // The parent's: every position below has been read (release).

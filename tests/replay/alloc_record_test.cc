@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -40,6 +41,21 @@ std::uint64_t count_calls(const std::string& log) {
     ++n;
   }
   return n;
+}
+
+// Every call of the log carries a time, and no thread's goes back.
+void expect_timed_in_order(const std::string& log) {
+  std::vector<std::uint64_t> last;
+  std::uint64_t n = 0;
+  for (const auto& r : read_calls(log)) {
+    ++n;
+    ASSERT_TRUE(r.timed) << log << ": call " << r.seq;
+    if (r.thread >= last.size()) last.resize(r.thread + 1, 0);
+    ASSERT_GE(r.time_ns, last[r.thread])
+        << log << ": thread " << r.thread << " at call " << r.seq;
+    last[r.thread] = r.time_ns;
+  }
+  EXPECT_GT(n, 0u) << log;
 }
 
 struct RoundTrip {
@@ -149,7 +165,8 @@ TEST(AllocRecord, AGxxCompileIsRecordedWithItsChildrenOnRequest) {
       biggest = c;
     }
   }
-  EXPECT_GT(most, 10000u);  // cc1plus
+  EXPECT_GT(most, 10000u);         // cc1plus
+  expect_timed_in_order(biggest);  // written from inside, not by the ring
   const ConvertStats stats = convert(biggest, biggest + ".slots");
   EXPECT_EQ(stats.anomalies(), stats.unknown_frees);
   EXPECT_LE(stats.unknown_frees, 5u);
@@ -170,6 +187,56 @@ TEST(AllocRecord, ThreadedProgramKeepsCrossThreadFreesInOrder) {
   // Four worker threads and main, replayed one thread each.
   EXPECT_EQ(t.replay.mode, "ordered");
   EXPECT_GE(t.replay.threads, 5u);
+}
+
+TEST(AllocRecord, EveryCallIsTimedAndAThreadsSleepShowsAsAGapInItsTimes) {
+  // Three threads allocate side by side; each makes a marker block of its
+  // own size, sleeps 300 ms, and makes a second marker. Python allocates
+  // a zero-filled bytes object of n bytes with calloc(1, n + 33).
+  const std::string log = temp("timed.weft");
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_EQ(record(log,
+                   "python3 -c 'import threading, time\n"
+                   "def work(k):\n"
+                   "    keep = [bytes(600 + i % 1000) for i in range(20000)]\n"
+                   "    a = bytes(200000 + k)\n"
+                   "    time.sleep(0.3)\n"
+                   "    b = bytes(300000 + k)\n"
+                   "    keep = [bytes(600 + i % 1000) for i in range(20000)]\n"
+                   "ts = [threading.Thread(target=work, args=(k,)) "
+                   "for k in range(3)]\n"
+                   "[t.start() for t in ts]\n"
+                   "[t.join() for t in ts]'"),
+            0);
+  // Nanoseconds, not raw clock ticks: no gap outlasts the whole recording.
+  const auto whole = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::steady_clock::now() - started)
+                         .count();
+  expect_timed_in_order(log);
+  // Each worker's markers: thread and time of `a` and `b`, by k.
+  struct Marker {
+    std::uint32_t thread = 0;
+    std::uint64_t time_ns = 0;
+    bool seen = false;
+  };
+  Marker before[3], after[3];
+  for (const auto& r : read_calls(log)) {
+    if (r.call != AllocCall::kCalloc) continue;
+    for (std::uint64_t k = 0; k < 3; ++k) {
+      if (r.size == 200000 + k + 33) before[k] = {r.thread, r.time_ns, true};
+      if (r.size == 300000 + k + 33) after[k] = {r.thread, r.time_ns, true};
+    }
+  }
+  std::remove(log.c_str());
+  for (int k = 0; k < 3; ++k) {
+    ASSERT_TRUE(before[k].seen && after[k].seen) << "worker " << k;
+    EXPECT_EQ(before[k].thread, after[k].thread) << "worker " << k;
+    EXPECT_GE(after[k].time_ns - before[k].time_ns, 300000000u)
+        << "worker " << k;
+    EXPECT_LT(after[k].time_ns, static_cast<std::uint64_t>(whole))
+        << "worker " << k;
+  }
+  EXPECT_NE(before[0].thread, before[1].thread);
 }
 
 TEST(AllocRecord, AnIdleThreadsRecordsLandWithinConvertsReorderWindow) {

@@ -37,6 +37,7 @@
 #include <new>
 #include <string>
 
+#include "replay/alloc/recorder/clock.h"
 #include "replay/alloc/ring.h"
 #include "traces/alloc_records.h"
 #include "traces/writer.h"
@@ -134,6 +135,7 @@ struct ThreadBuffer {
   std::atomic_flag busy = ATOMIC_FLAG_INIT;
   std::uint32_t thread = 0;
   std::size_t count = 0;
+  std::uint64_t last_ns = 0;  // the thread's latest time written
   ThreadBuffer* next_free = nullptr;
   AllocRecord records[kBufferRecords];
 };
@@ -142,6 +144,7 @@ std::atomic<bool> recording{false};
 std::atomic<std::uint64_t> next_seq{0};
 std::mutex writer_mu;  // guards writer, buffers, free_buffers, next_thread
 weft::traces::TraceWriter* writer = nullptr;
+weft::replay::TickClock tick_clock;  // started with the writer
 ThreadBuffer* buffers[kMaxBuffers];
 std::size_t buffer_count = 0;
 ThreadBuffer* free_buffers = nullptr;
@@ -160,7 +163,13 @@ void unlock(ThreadBuffer* b) { b->busy.clear(std::memory_order_release); }
 void drain_locked(ThreadBuffer* b) {
   if (writer != nullptr) {
     try {
-      for (std::size_t i = 0; i < b->count; ++i) writer->append(b->records[i]);
+      tick_clock.calibrate();
+      for (std::size_t i = 0; i < b->count; ++i) {
+        AllocRecord& r = b->records[i];
+        r.time_ns = b->last_ns =
+            std::max(b->last_ns, tick_clock.to_ns(r.time_ns));
+        writer->append(r);
+      }
     } catch (...) {
       // A full disk must not take the program down: stop recording.
       recording.store(false);
@@ -204,6 +213,7 @@ ThreadBuffer* attach_buffer() {
   }
   b->thread = next_thread++;
   b->count = 0;
+  b->last_ns = 0;
   my_buffer = b;
   pthread_setspecific(exit_key, b);
   return b;
@@ -239,13 +249,23 @@ __attribute__((
     tls_model("initial-exec"))) thread_local std::uint64_t seen_consumed = 0;
 
 // The entry of position `seq`, once the parent has read the entry a whole
-// ring before it (a full ring blocks: nothing is dropped).
+// ring before it (a full ring blocks: nothing is dropped). The parent
+// reads every millisecond: a thread that finds the ring full yields a few
+// times, then sleeps rather than spin its core away from the parent.
 ring::Entry& ring_entry(std::uint64_t seq) {
   if (seq >= seen_consumed + ring::kEntries) {
-    while ((seen_consumed = shared->consumed.load(std::memory_order_acquire)) +
-               ring::kEntries <=
-           seq)
-      sched_yield();
+    for (int tries = 0;
+         (seen_consumed = shared->consumed.load(std::memory_order_acquire)) +
+             ring::kEntries <=
+         seq;
+         ++tries) {
+      if (tries < 8) {
+        sched_yield();
+      } else {
+        const timespec pause{0, 100000};
+        nanosleep(&pause, nullptr);
+      }
+    }
   }
   return shared_entries[seq & (ring::kEntries - 1)];
 }
@@ -255,16 +275,15 @@ void ring_record(AllocCall call, std::uint64_t seq, std::uint64_t size,
                  std::uint64_t release_delta) {
   if (ring_thread == UINT32_MAX)
     ring_thread = next_ring_thread.fetch_add(1, std::memory_order_relaxed);
+  const std::uint64_t now = weft::replay::ticks();
   ring::Entry& e = ring_entry(seq);
-  AllocRecord& r = e.record;
-  r.call = call;
-  r.thread = ring_thread;
-  r.seq = seq;
-  r.size = size;
-  r.align = align;
-  r.ptr = reinterpret_cast<std::uintptr_t>(ptr);
-  r.result = reinterpret_cast<std::uintptr_t>(result);
-  r.release_delta = release_delta;
+  e.ticks = now;
+  e.size = size;
+  e.ptr = reinterpret_cast<std::uintptr_t>(ptr);
+  e.result = reinterpret_cast<std::uintptr_t>(result);
+  e.aux = call == AllocCall::kRealloc ? release_delta : align;
+  e.thread = ring_thread;
+  e.call = call;
   e.commit.store(seq + 1, std::memory_order_release);
 }
 
@@ -288,8 +307,8 @@ bool attach_ring(const char* fd_text) {
   if (end != fd_text && *end == '\0' && fd >= 0 &&
       fstat(static_cast<int>(fd), &st) == 0 &&
       static_cast<std::size_t>(st.st_size) >= ring::kBytes)
-    p = mmap(nullptr, ring::kBytes, PROT_READ | PROT_WRITE, MAP_SHARED,
-             static_cast<int>(fd), 0);
+    p = mmap(nullptr, ring::kBytes, PROT_READ | PROT_WRITE,
+             MAP_SHARED | MAP_POPULATE, static_cast<int>(fd), 0);
   auto* h = static_cast<ring::Header*>(p);
   if (p == MAP_FAILED || h->magic != ring::kMagic ||
       h->entries != ring::kEntries) {
@@ -332,6 +351,8 @@ void record(AllocCall call, std::uint64_t seq, std::uint64_t size,
   r.ptr = reinterpret_cast<std::uintptr_t>(ptr);
   r.result = reinterpret_cast<std::uintptr_t>(result);
   r.release_delta = release_delta;
+  r.timed = true;
+  r.time_ns = weft::replay::ticks();  // nanoseconds once drained
   if (b->count == kBufferRecords) drain(b);
   unlock(b);
 }
@@ -393,6 +414,7 @@ bool start_writer(bool root, const char* out) {
                        {"recorder", "weft LD_PRELOAD"}};
     weft::traces::WriterOptions options;
     options.records_per_frame = 16384;
+    tick_clock.start();
     writer = new weft::traces::TraceWriter(path, header, options);
     return true;
   } catch (const std::exception& e) {
