@@ -334,5 +334,59 @@ TEST(AllocGenerate, GenerateConvertReplayFromTheCommandLine) {
   EXPECT_EQ(shell(w + " alloc generate --calls 10 > /dev/null 2>&1"), 2);
 }
 
+// The program in phases (alloc_phases_prog.cc) recorded, then replayed
+// under jemalloc with background purging, timed and untimed. Timed, each
+// idle spell is replayed as an idle spell and jemalloc's background
+// thread returns the freed burst: the lowest RSS seen while the replay
+// sits at the spell's operation is far below the untimed replay's RSS at
+// that same operation, where the next burst follows at once and reuses
+// the dirty pages. Compared at operation indices, not times.
+TEST(AllocTimed, BackgroundPurgingShowsOnlyWhenTheIdleSpellsAreReplayed) {
+  try {
+    allocator_library("jemalloc");
+  } catch (const std::exception& e) {
+    GTEST_SKIP() << e.what();
+  }
+  const std::string calls = temp("phases.calls.weft"),
+                    slots = temp("phases.slots.weft");
+  ASSERT_EQ(shell(std::string(WEFT_BINARY) + " alloc record -o " + calls +
+                  " -- " + WEFT_ALLOC_PHASES_PROG + " 2> /dev/null"),
+            0);
+  convert(calls, slots);
+  // The operations after which every thread sleeps: a gap of over a
+  // second in the log's time.
+  const SlotLog log = read_slot_log(slots);
+  ASSERT_TRUE(log.ops.at(0).timed);
+  std::vector<std::uint64_t> spells;
+  for (std::size_t i = 1; i < log.ops.size(); ++i)
+    if (log.ops[i].time_ns > log.ops[i - 1].time_ns + 1'000'000'000)
+      spells.push_back(i);
+  ASSERT_EQ(spells.size(), 3u);
+
+  ::setenv("MALLOC_CONF",
+           "background_thread:true,dirty_decay_ms:100,muzzy_decay_ms:0", 1);
+  ReplayOptions timed, untimed;
+  timed.timed = true;
+  const ReplayResult t = replay_in_child(slots, "jemalloc", timed);
+  const ReplayResult u = replay_in_child(slots, "jemalloc", untimed);
+  ::unsetenv("MALLOC_CONF");
+  ASSERT_TRUE(t.ok()) << t.failure;
+  ASSERT_TRUE(u.ok()) << u.failure;
+  for (const std::uint64_t k : spells) {
+    std::uint64_t idle_min = ~std::uint64_t{0};
+    for (const Sample& s : t.series)
+      if (s.op == k) idle_min = std::min(idle_min, s.rss_bytes);
+    ASSERT_NE(idle_min, ~std::uint64_t{0}) << "no point in the spell at " << k;
+    const Sample* near = &u.series[0];
+    for (const Sample& s : u.series)
+      if ((s.op > k ? s.op - k : k - s.op) <
+          (near->op > k ? near->op - k : k - near->op))
+        near = &s;
+    EXPECT_LT(2 * idle_min, near->rss_bytes)
+        << "operation " << k << ": timed " << idle_min << " bytes, untimed "
+        << near->rss_bytes << " at operation " << near->op;
+  }
+}
+
 }  // namespace
 }  // namespace weft::replay
