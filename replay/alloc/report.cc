@@ -68,13 +68,19 @@ void print_memory(const ReplayResult& r, std::ostream& out) {
                   "fragmentation  %.2f (peak RSS / peak live)\n",
                   r.fragmentation());
     out << line;
-    if (r.checked && r.final_live > 0) {
+    // At the end, a program that freed nearly everything has no ratio
+    // worth the name: only with a tenth of the peak still live.
+    if (r.checked && r.final_live * 10 >= r.peak_live)
       std::snprintf(line, sizeof line,
                     "               %.2f at the end (final RSS / final live), "
                     "%.2f at most over the run\n",
                     r.end_fragmentation(), r.max_fragmentation);
-      out << line;
-    }
+    else if (r.checked)
+      std::snprintf(line, sizeof line,
+                    "               %.2f at most over the run (at the end "
+                    "too little is live for a ratio)\n",
+                    r.max_fragmentation);
+    if (r.checked) out << line;
     // Unchecked, nothing writes the blocks: pages the program would have
     // written may never be resident, so RSS (and this ratio) can be low.
     if (!r.checked)
