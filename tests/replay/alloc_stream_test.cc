@@ -13,9 +13,11 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "replay/alloc/compare.h"
 #include "replay/alloc/convert.h"
 #include "replay/alloc/generate.h"
 #include "replay/alloc/log.h"
@@ -332,6 +334,30 @@ TEST(AllocGenerate, GenerateConvertReplayFromTheCommandLine) {
       shell(w + " alloc generate --calls 0 -o " + calls + " > /dev/null 2>&1"),
       2);
   EXPECT_EQ(shell(w + " alloc generate --calls 10 > /dev/null 2>&1"), 2);
+}
+
+TEST(AllocComparePage, TimedSeriesArePlottedOverTimeWithLatency) {
+  std::vector<ReplayResult> results(2);
+  results[0].allocator = "glibc";
+  results[1].allocator = "jemalloc";
+  for (auto& r : results) {
+    r.mode = "timed";
+    for (std::uint64_t i = 0; i < 5; ++i)
+      r.series.push_back(Sample{i * 10, 1000 * i, 4096 * (i + 1),
+                                i * 250'000'000, 20.0 + i, 200.0 + i});
+  }
+  std::ostringstream out;
+  write_plot("t", results, out);
+  const std::string html = out.str();
+  EXPECT_NE(html.find("id=\"memory-time\""), std::string::npos);
+  EXPECT_NE(html.find("id=\"latency-time\""), std::string::npos);
+  for (const std::string a : {"glibc", "jemalloc"})
+    for (const std::string cls :
+         {"rss-time", "live-time", "p99-time", "p50-time"})
+      EXPECT_NE(html.find("class=\"" + cls + "\" data-allocator=\"" + a + "\""),
+                std::string::npos)
+          << cls << " " << a;
+  EXPECT_NE(html.find(">1 s<"), std::string::npos);  // a time axis tick
 }
 
 // The program in phases (alloc_phases_prog.cc) recorded, then replayed
