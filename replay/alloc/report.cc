@@ -115,12 +115,17 @@ void print_series(const ReplayResult& r, std::ostream& out) {
     const Sample& s = r.series[k * (r.series.size() - 1) / (rows - 1)];
     char line[160];
     std::snprintf(line, sizeof line,
-                  "               %6.3f %12llu %10.2f %10.2f %8.0f %8.0f\n",
+                  "               %6.3f %12llu %10.2f %10.2f",
                   static_cast<double>(s.time_ns) / 1e9,
                   static_cast<unsigned long long>(s.op),
                   static_cast<double>(s.live_bytes) / 1048576.0,
-                  static_cast<double>(s.rss_bytes) / 1048576.0, s.p50_ns,
-                  s.p99_ns);
+                  static_cast<double>(s.rss_bytes) / 1048576.0);
+    out << line;
+    // No call since the previous point (an idle spell): no latency.
+    if (s.p99_ns > 0)
+      std::snprintf(line, sizeof line, " %8.0f %8.0f\n", s.p50_ns, s.p99_ns);
+    else
+      std::snprintf(line, sizeof line, " %8s %8s\n", "-", "-");
     out << line;
   }
 }
