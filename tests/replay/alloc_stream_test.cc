@@ -174,6 +174,34 @@ TEST(AllocTimed, NoCallIsMadeBeforeItsRecordedTime) {
   EXPECT_GT(in_gaps, 0u) << "no point fell in an idle spell";
 }
 
+// The same across chunk boundaries (the threads meet while the next
+// chunk is decoded, and the clock is paused meanwhile), in process.
+TEST(AllocTimed, ChunkBoundariesKeepTheRecordedTimes) {
+  std::vector<SlotRecord> ops;
+  std::uint32_t slot = 0;
+  std::uint64_t t = 0;
+  for (int phase = 0; phase < 4; ++phase) {
+    for (int i = 0; i < 150; ++i, t += 2000)
+      ops.push_back(op(AllocCall::kMalloc, slot++, 32, i % 3, t, true));
+    for (int i = 0; i < 150; ++i, t += 2000)
+      ops.push_back(op(AllocCall::kFree, --slot, 0, (i + 1) % 3, t, true));
+    t += 30'000'000;
+  }
+  ReplayOptions o;
+  o.timed = true;
+  o.chunk = 70;
+  const ReplayResult r = replay_ops(ops.data(), ops.size(), 0, 0, o);
+  ASSERT_TRUE(r.ok()) << r.failure;
+  EXPECT_EQ(r.operations, ops.size());
+  EXPECT_EQ(r.threads, 3u);
+  EXPECT_LE(r.peak_live, 150u * 32u);  // less if a thread ran late
+  for (const Sample& s : r.series) {
+    std::uint64_t due = 0;
+    while (due < ops.size() && ops[due].time_ns <= s.time_ns) ++due;
+    EXPECT_LE(s.op, due) << "at " << s.time_ns << " ns";
+  }
+}
+
 TEST(AllocTimed, ALogWithoutTimesIsRefusedWithItsOffset) {
   const std::string path =
       write_slots("untimed.slots.weft", {op(AllocCall::kMalloc, 0, 8)});
