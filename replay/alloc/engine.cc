@@ -263,8 +263,10 @@ void rewarm(Run& run) {
 void run_fast(Run& run) {
   FastSampling f;
   do {
-    if (!run.options.check) prepare_unchecked(run);
+    // Before the next chunk's pass: `size` then still says which
+    // blocks are live (the pass moves it on to the chunk's end).
     if (!run.options.check && run.first != 0) rewarm(run);
+    if (!run.options.check) prepare_unchecked(run);
     run.resume();
     if (run.options.check)
       run_fast_checked(run, f);

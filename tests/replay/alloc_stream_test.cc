@@ -125,6 +125,24 @@ RC_GTEST_PROP(AllocStream, ResultsDoNotDependOnTheChunkSize, ()) {
   }
 }
 
+// Between chunks the unchecked replay reads back the live blocks: only
+// blocks live at that point. A 4 MiB block (glibc maps it, and unmaps it
+// at its free) freed in one chunk and its slot allocated again in the
+// next must not be read through its stale pointer (this crashed).
+TEST(AllocStream, UncheckedChunkBoundariesReadOnlyLiveBlocks) {
+  const std::vector<SlotRecord> ops = {
+      op(AllocCall::kMalloc, 0, 4 << 20), op(AllocCall::kFree, 0, 0),
+      op(AllocCall::kMalloc, 0, 4 << 20), op(AllocCall::kFree, 0, 0)};
+  ReplayOptions o;
+  o.check = false;
+  for (const std::size_t chunk : {1, 2, 3}) {
+    o.chunk = chunk;
+    const ReplayResult r = replay_ops(ops.data(), ops.size(), 0, 0, o);
+    EXPECT_TRUE(r.ok()) << r.failure;
+    EXPECT_EQ(r.operations, ops.size());
+  }
+}
+
 RC_GTEST_PROP(AllocStream, SeriesStaysBetweenNAndTwiceNPointsInOrder, ()) {
   const auto ops = random_ops(*rc::gen::inRange<std::size_t>(1, 3000), 1);
   ReplayOptions o;
