@@ -31,7 +31,7 @@ bool get_time(ByteReader& in, unsigned flags, bool& timed,
 }
 
 // A record's varints, coded on the stack and appended to the output at
-// once (a push_back per byte was a third of the recording parent's time).
+// once (a push_back per byte was a sixth of the recording parent's time).
 struct Row {
   char bytes[10 * 10];
   std::size_t size = 0;

@@ -50,6 +50,18 @@ struct ConvertStats {
   }
 };
 
+// The largest time a calls log may hold: 2^62 ns, about 146 years since
+// the recording started. Anything later is damage, not a time.
+inline constexpr std::uint64_t kMaxTimeNs = std::uint64_t{1} << 62;
+
+// A calls log whose times are not times: a thread's time goes back in
+// file order, or one is past kMaxTimeNs. Always refused (bad input), with
+// the record's number in the file, its thread and both times.
+class BadTimeError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // An anomaly under --strict.
 class ConvertError : public std::runtime_error {
  public:
@@ -70,7 +82,7 @@ struct ConvertOptions {
 };
 
 // Orders records by `seq` (the recorder's global sequence number). Holds at
-// most options.reorder_window records.
+// most options.reorder_window records. Throws BadTimeError at a bad time.
 traces::Generator<AllocRecord> in_sequence(traces::Generator<AllocRecord> in,
                                            ConvertStats& stats,
                                            ConvertOptions options = {});

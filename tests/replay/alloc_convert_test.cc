@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "replay/alloc/address_map.h"
 #include "replay/alloc/convert.h"
 #include "tests/sim/child_process.h"
 #include "traces/writer.h"
@@ -248,6 +249,98 @@ RC_GTEST_PROP(AllocConvert, SlotsReplayTheLiveSetOfAnyWellFormedLog,
     for (const auto& [s, n] : slots) sizes.insert(n);
     RC_ASSERT(sizes == expected[i]);
   }
+}
+
+TEST(AllocConvert, RemembersFreesForItsWindowOnly) {
+  // 0x100 is freed, then `others` blocks come and go, then 0x100 is freed
+  // again: a double free while its first free is among the last
+  // `recent_frees` frees, a free of an unknown address after.
+  auto log = [](int others) {
+    std::vector<AllocRecord> v;
+    std::uint64_t seq = 0;
+    v.push_back(call(AllocCall::kMalloc, seq++, 8, 0, 0x100));
+    v.push_back(call(AllocCall::kFree, seq++, 0, 0x100, 0));
+    for (int i = 0; i < others; ++i) {
+      const std::uint64_t a = 0x1000 + 0x10 * static_cast<std::uint64_t>(i);
+      v.push_back(call(AllocCall::kMalloc, seq++, 8, 0, a));
+      v.push_back(call(AllocCall::kFree, seq++, 0, a, 0));
+    }
+    v.push_back(call(AllocCall::kFree, seq++, 0, 0x100, 0));
+    return v;
+  };
+  ConvertOptions options;
+  options.recent_frees = 16;
+  ConvertStats inside;
+  run(log(10), inside, options);
+  EXPECT_EQ(inside.double_frees, 1u);
+  EXPECT_EQ(inside.unknown_frees, 0u);
+  // Past the window, and past the map's sweeps (it doubles many times).
+  ConvertStats outside;
+  run(log(20000), outside, options);
+  EXPECT_EQ(outside.double_frees, 0u);
+  EXPECT_EQ(outside.unknown_frees, 1u);
+}
+
+// The flat map convert uses behaves as a std::map of the same keys under
+// any sequence of inserts, erases and lookups (keys from a small range, so
+// probe runs collide, wrap around the table and are shifted back).
+RC_GTEST_PROP(AddressMapProperty, AgreesWithAStdMap,
+              (std::vector<std::pair<std::uint16_t, std::uint32_t>> script)) {
+  AddressMap map;
+  std::map<std::uint64_t, std::uint32_t> model;
+  for (const auto& [k, v] : script) {
+    const std::uint64_t key = 1 + k % 3000;
+    AddressMap::Entry* e = map.find(key);
+    const auto it = model.find(key);
+    RC_ASSERT((e != nullptr) == (it != model.end()));
+    if (e != nullptr) RC_ASSERT(e->value == it->second);
+    if (v % 3 == 0 && it != model.end()) {
+      map.erase(key);
+      model.erase(it);
+    } else if (it == model.end()) {
+      map.insert(key, v);
+      model[key] = v;
+    }
+    RC_ASSERT(map.size() == model.size());
+  }
+  if (!script.empty() && script.front().second % 2 == 0)
+    map.retain([](const AddressMap::Entry& e) { return e.value % 2 == 0; });
+  for (const auto& [key, value] : model) {
+    const AddressMap::Entry* e = map.find(key);
+    if (!script.empty() && script.front().second % 2 == 0 && value % 2 != 0) {
+      RC_ASSERT(e == nullptr);
+    } else {
+      RC_ASSERT(e != nullptr);
+      RC_ASSERT(e->value == value);
+    }
+  }
+}
+
+TEST(AllocConvert, ATimeGoingBackOrPastTheBoundIsRefused) {
+  auto timed = [](std::uint64_t seq, std::uint32_t thread, std::uint64_t t) {
+    AllocRecord r =
+        call(AllocCall::kMalloc, seq, 8, 0, 0x100 + 0x10 * seq, thread);
+    r.timed = true;
+    r.time_ns = t;
+    return r;
+  };
+  ConvertStats stats;
+  // Threads are checked apart: thread 1 may be behind thread 0.
+  EXPECT_NO_THROW(
+      run({timed(0, 0, 500), timed(1, 1, 100), timed(2, 0, 500)}, stats));
+  try {
+    ConvertStats fresh;  // counts records from the start
+    run({timed(0, 0, 500), timed(1, 1, 100), timed(2, 0, 499)}, fresh);
+    ADD_FAILURE() << "a time going back was taken";
+  } catch (const BadTimeError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("record 2"), std::string::npos) << what;
+    EXPECT_NE(what.find("thread 0"), std::string::npos) << what;
+    EXPECT_NE(what.find("499 ns"), std::string::npos) << what;
+    EXPECT_NE(what.find("500 ns"), std::string::npos) << what;
+  }
+  EXPECT_NO_THROW(run({timed(0, 0, kMaxTimeNs)}, stats));
+  EXPECT_THROW(run({timed(0, 0, kMaxTimeNs + 1)}, stats), BadTimeError);
 }
 
 // --- bounded memory ----------------------------------------------------------

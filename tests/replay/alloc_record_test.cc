@@ -8,12 +8,16 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "replay/alloc/convert.h"
 #include "replay/alloc/log.h"
 #include "replay/alloc/replay.h"
 #include "replay/alloc/testing.h"
+#include "traces/writer.h"
 
 namespace weft::replay {
 namespace {
@@ -327,6 +331,74 @@ TEST(AllocRecord, RecordsEveryWrappedFunctionAndFailedCalls) {
     EXPECT_GE(seen[c], 1) << call_name(static_cast<AllocCall>(c));
   EXPECT_GE(seen[static_cast<int>(AllocCall::kMalloc)], 64);
   EXPECT_TRUE(failed_realloc);
+  std::remove(log.c_str());
+}
+
+// A calls log of `times` (thread, time) pairs, one malloc each.
+void write_timed_log(
+    const std::string& path,
+    const std::vector<std::pair<std::uint32_t, std::uint64_t>>& times) {
+  traces::TraceHeader h;
+  h.kind = traces::TraceKind::kAllocLog;
+  h.metadata = {{"form", "calls"}};
+  traces::TraceWriter w(path, h);
+  std::uint64_t seq = 0;
+  for (const auto& [thread, t] : times) {
+    AllocRecord r;
+    r.seq = seq;
+    r.thread = thread;
+    r.size = 16;
+    r.result = 0x1000 + 0x10 * seq++;
+    r.timed = true;
+    r.time_ns = t;
+    w.append(r);
+  }
+  w.close();
+}
+
+// `weft alloc convert` of `log`: its exit status and standard error.
+std::pair<int, std::string> convert_cli(const std::string& log,
+                                        const std::string& out) {
+  const std::string err = log + ".err";
+  const int rc = shell(std::string(WEFT_BINARY) + " alloc convert " + log +
+                       " -o " + out + " >/dev/null 2>" + err);
+  std::ifstream in(err);
+  std::string text((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  std::remove(err.c_str());
+  return {rc, text};
+}
+
+TEST(AllocRecord, ConvertRefusesALogWhoseThreadTimeGoesBack) {
+  const std::string log = temp("backwards.weft");
+  const std::string out = temp("backwards.slots");
+  write_timed_log(log, {{0, 100}, {1, 50}, {0, 200}, {1, 60}, {0, 150}});
+  const auto [rc, err] = convert_cli(log, out);
+  EXPECT_EQ(rc, 2) << err;
+  // The file, the record (in file order), the thread and both times.
+  EXPECT_NE(err.find(log), std::string::npos) << err;
+  EXPECT_NE(err.find("record 4"), std::string::npos) << err;
+  EXPECT_NE(err.find("thread 0"), std::string::npos) << err;
+  EXPECT_NE(err.find("150 ns is before the thread's previous time 200 ns"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(access(out.c_str(), F_OK), 0) << "a refused convert left output";
+  std::remove(log.c_str());
+}
+
+TEST(AllocRecord, ConvertRefusesATimePastTwoToThe62Nanoseconds) {
+  const std::string log = temp("overflow.weft");
+  const std::string out = temp("overflow.slots");
+  write_timed_log(log, {{0, 100}, {3, (std::uint64_t{1} << 62) + 1}});
+  const auto [rc, err] = convert_cli(log, out);
+  EXPECT_EQ(rc, 2) << err;
+  EXPECT_NE(err.find(log), std::string::npos) << err;
+  EXPECT_NE(err.find("record 1"), std::string::npos) << err;
+  EXPECT_NE(err.find("thread 3"), std::string::npos) << err;
+  EXPECT_NE(err.find("4611686018427387905 ns is past the largest"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(access(out.c_str(), F_OK), 0) << "a refused convert left output";
   std::remove(log.c_str());
 }
 
