@@ -96,7 +96,7 @@ class SlotLimits {
              " time where the first " + (timed_ ? "had" : "had none") +
              ": a log's operations are all timed or none";
     if (op.timed) {
-      if (op.time_ns >= kMaxTimeNs)
+      if (op.time_ns > kMaxTimeNs)
         return "time " + std::to_string(op.time_ns) +
                " ns overflows (at most 2^62 ns, 146 years, since the "
                "recording started)";

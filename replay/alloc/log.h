@@ -63,8 +63,9 @@ struct SlotLogShape {
   std::vector<std::pair<std::string, std::string>> metadata;
 };
 
-// The latest time an operation may carry (about 146 years, in ns): a
-// timed replay adds it to a clock.
+// The latest time an operation (or a recorded call) may carry: 2^62 ns,
+// about 146 years since the recording started; anything later is damage,
+// not a time (a timed replay adds it to a clock).
 inline constexpr std::uint64_t kMaxTimeNs = std::uint64_t{1} << 62;
 // The most requested bytes a log may hold live at once: a process's
 // address space (47 bits), as for one block.
@@ -72,7 +73,7 @@ inline constexpr std::uint64_t kMaxLiveBytes = std::uint64_t{1} << 47;
 
 // The operations of a slots-form log, in order, each checked as it is
 // read: slot and thread in range, SlotRules kept, times (if any) on every
-// operation, never going back within a thread and below kMaxTimeNs, live
+// operation, never going back within a thread and at most kMaxTimeNs, live
 // bytes below kMaxLiveBytes, and the file whole (no damaged or missing
 // frame, not cut, its end marker present). `shape` gets the
 // header's metadata at once and the slot and thread counts as operations come.

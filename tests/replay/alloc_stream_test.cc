@@ -262,7 +262,7 @@ TEST(AllocBadInput, TimeGoingBackWithinAThreadIsRefused) {
 
 TEST(AllocBadInput, TimeOverflowingIsRefused) {
   expect_refused({op(AllocCall::kMalloc, 0, 8, 0, 1, true),
-                  op(AllocCall::kFree, 0, 0, 0, kMaxTimeNs, true)},
+                  op(AllocCall::kFree, 0, 0, 0, kMaxTimeNs + 1, true)},
                  "overflows", "overflow");
 }
 
