@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -25,11 +26,15 @@ extern char** environ;
 namespace weft::replay {
 namespace {
 
+const char* mode_name(const ReplayOptions& options) {
+  return options.timed ? "timed" : options.ordered ? "ordered" : "fast";
+}
+
 ReplayResult failed_result(const std::string& allocator,
                            const ReplayOptions& options) {
   ReplayResult failed;
   failed.allocator = allocator;
-  failed.mode = options.ordered ? "ordered" : "fast";
+  failed.mode = mode_name(options);
   failed.checked = options.check;
   return failed;
 }
@@ -40,6 +45,7 @@ std::vector<std::string> child_arguments(const std::string& program,
   std::vector<std::string> args = {program, "--samples",
                                    std::to_string(options.samples)};
   if (options.ordered) args.push_back("--ordered");
+  if (options.timed) args.push_back("--timed");
   if (!options.check) args.push_back("--no-check");
   args.push_back(log_path);
   return args;
@@ -131,6 +137,7 @@ ReplayResult child_result(const ChildRun& c, const std::string& program,
                     static_cast<double>(usage.ru_stime.tv_usec) / 1e6;
     r.page_faults = static_cast<std::uint64_t>(usage.ru_majflt);
     r.page_reclaims = static_cast<std::uint64_t>(usage.ru_minflt);
+    r.process_peak_rss = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;
     return r;
   } catch (const std::exception& e) {
     failed.failure =
@@ -139,7 +146,66 @@ ReplayResult child_result(const ChildRun& c, const std::string& program,
   }
 }
 
+// A slots log's operations, read_slots() a chunk at a time into memory
+// the allocator under test never sees.
+class FileSource : public OpSource {
+ public:
+  FileSource(const std::string& path, const ReplayOptions& options)
+      : path_(path),
+        chunk_(std::max<std::size_t>(options.chunk, 1)),
+        timed_(options.timed),
+        ops_(read_slots(path, &shape_)),
+        it_(ops_.begin()) {}
+
+  std::pair<const SlotRecord*, std::size_t> next() override {
+    window_.clear();
+    for (; it_ != ops_.end() && window_.size() < chunk_; ++it_) {
+      const SlotRecord& op = *it_;
+      if (timed_ && !op.timed)
+        throw traces::TraceError(
+            path_, shape_.offset,
+            "operation " + std::to_string(read_) +
+                " has no recorded time: --timed needs a log recorded with "
+                "times (trace format 2.3: weft alloc record or generate)");
+      if (op.slot >= widest_) {
+        widest_ = op.slot + 1;
+        widest_at_ = shape_.offset;
+      }
+      window_.push_back(op);
+      ++read_;
+    }
+    return {window_.data(), window_.size()};
+  }
+
+  [[noreturn]] void too_large(std::uint64_t slots) override {
+    throw traces::TraceError(
+        path_, widest_at_,
+        "slot " + std::to_string(slots - 1) + " needs a slot array of " +
+            std::to_string(slots) + " entries (" +
+            std::to_string(slots * (sizeof(void*) + 8) >> 20) +
+            " MiB), which could not be reserved: the log is too large for "
+            "this address space");
+  }
+
+ private:
+  std::string path_;
+  std::size_t chunk_;
+  bool timed_;
+  SlotLogShape shape_;
+  traces::Generator<SlotRecord> ops_;
+  traces::Generator<SlotRecord>::iterator it_;
+  internal::Mapped<SlotRecord> window_;
+  std::uint64_t read_ = 0;
+  std::uint64_t widest_ = 0;
+  std::uint64_t widest_at_ = 0;
+};
+
 }  // namespace
+
+std::unique_ptr<OpSource> file_source(const std::string& path,
+                                      const ReplayOptions& options) {
+  return std::make_unique<FileSource>(path, options);
+}
 
 std::string allocator_library(const std::string& allocator) {
   if (allocator == "glibc" || allocator.empty()) return "";
@@ -213,6 +279,8 @@ int replayer_main(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "--ordered")
       options.ordered = true;
+    else if (a == "--timed")
+      options.timed = true;
     else if (a == "--no-check")
       options.check = false;
     else if (a == "--samples" && i + 1 < argc)
@@ -221,27 +289,26 @@ int replayer_main(int argc, char** argv) {
       path = a;
   }
   if (path.empty()) {
-    std::cerr << "usage: weft-alloc-replayer [--ordered] [--no-check] "
+    std::cerr << "usage: weft-alloc-replayer [--ordered] [--timed] "
+                 "[--no-check] "
                  "[--samples N] slots-log\n"
                  "(run by `weft alloc replay`; prints its result as JSON)\n";
     return 2;
   }
   ReplayResult r;
   try {
-    // Read straight into mapped memory: the allocator under test (already
-    // preloaded) should not start the replay holding the log's pages.
-    internal::Mapped<SlotRecord> ops;
-    SlotLogShape shape;
-    for (const SlotRecord& op : read_slots(path, &shape)) ops.push_back(op);
-    r = replay_ops(ops.data(), ops.size(), shape.slots, shape.threads, options);
+    // Streamed a chunk at a time into mapped memory: the allocator under
+    // test (already preloaded) holds only the reader's frame buffers.
+    const auto source = file_source(path, options);
+    r = replay_stream(*source, options);
   } catch (const traces::TraceError& e) {
     r.failure = e.what();
     r.bad_input = true;
-    r.mode = options.ordered ? "ordered" : "fast";
+    r.mode = mode_name(options);
     r.checked = options.check;
   } catch (const std::exception& e) {
     r.failure = e.what();
-    r.mode = options.ordered ? "ordered" : "fast";
+    r.mode = mode_name(options);
     r.checked = options.check;
   }
   std::cout << to_json(r) << std::endl;

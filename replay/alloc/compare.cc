@@ -19,6 +19,32 @@ std::string ratio(double v, double base) {
 
 double mib(std::uint64_t b) { return static_cast<double>(b) / 1048576.0; }
 
+// Checked runs: fragmentation over the run and the spread of the series'
+// per-window p99 latency (the whole series is in --html).
+void print_over_the_run(const std::vector<ReplayResult>& results,
+                        std::ostream& out) {
+  char line[512];
+  std::snprintf(line, sizeof line, "%-12s %9s %9s %12s %12s\n", "over the run",
+                "frag max", "frag end", "p99 ns, min", "p99 ns, max");
+  out << line;
+  for (const auto& r : results) {
+    if (!r.failure.empty()) continue;
+    double lo = 0, hi = 0;
+    for (const Sample& s : r.series)
+      if (s.p99_ns > 0) {
+        lo = lo == 0 ? s.p99_ns : std::min(lo, s.p99_ns);
+        hi = std::max(hi, s.p99_ns);
+      }
+    const std::string end = r.final_live * 10 >= r.peak_live && r.final_live > 0
+                                ? format("%9.2f", r.end_fragmentation())
+                                : std::string(8, ' ') + "-";
+    std::snprintf(line, sizeof line, "%-12s %9.2f %s %12.0f %12.0f\n",
+                  r.allocator.substr(0, 12).c_str(), r.max_fragmentation,
+                  end.c_str(), lo, hi);
+    out << line;
+  }
+}
+
 }  // namespace
 
 void print_comparison(const std::vector<ReplayResult>& results,
@@ -60,6 +86,7 @@ void print_comparison(const std::vector<ReplayResult>& results,
         static_cast<unsigned long long>(r.error_count));
     out << line;
   }
+  if (base.checked) print_over_the_run(results, out);
 }
 
 void write_benchres(const std::string& benchmark,

@@ -2,9 +2,10 @@
 // the terminal's table with its ratio columns, then three SVG charts drawn
 // here, with no script: memory (live requested bytes and RSS over the
 // operation index), throughput (operations per second, as bars with their
-// ratio to the first allocator) and latency (per call, each allocator's
-// p50, p90 and p99 on a log scale). Axis ticks fall on round numbers
-// (1, 2 or 5 times a power of ten) and carry their unit.
+// ratio to the first allocator), latency (per call, each allocator's
+// p50, p90 and p99 on a log scale) and, over the replay's time, RSS and
+// live bytes and each window's latency p50 and p99. Axis ticks fall on round
+// numbers (1, 2 or 5 times a power of ten) and carry their unit.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -164,6 +165,141 @@ void memory_chart(const std::vector<ReplayResult>& results, std::ostream& out) {
   out << "</svg>\n";
 }
 
+// "0", "1.5 s", "250 ms".
+std::string seconds_label(double ns) {
+  if (ns == 0) return "0";
+  if (ns >= 1e9) return format("%.3g s", ns / 1e9);
+  return format("%.3g ms", ns / 1e6);
+}
+
+// Charts over the replay's time (decoding excluded): bytes or latency
+// (log scale) against time, one line or two per allocator.
+class TimePlot {
+ public:
+  TimePlot(const std::vector<ReplayResult>& results, std::ostream& out)
+      : results_(results), out_(out) {
+    double lo = 1e18, hi = 1;
+    for (const auto& r : results)
+      for (const auto& s : r.series) {
+        max_t_ = std::max(max_t_, static_cast<double>(s.time_ns));
+        max_bytes_ = std::max({max_bytes_, static_cast<double>(s.live_bytes),
+                               static_cast<double>(s.rss_bytes)});
+        if (s.p99_ns > 0) {
+          lo = std::min(lo, std::max(1.0, s.p50_ns));
+          hi = std::max(hi, s.p99_ns);
+        }
+      }
+    ys_ = nice_step(max_bytes_ / byte_unit(max_bytes_), 5) *
+          byte_unit(max_bytes_);
+    xs_ = nice_step(max_t_, 8);
+    max_bytes_ = std::ceil(max_bytes_ / ys_) * ys_;
+    max_t_ = std::ceil(max_t_ / xs_) * xs_;
+    d0_ = std::floor(std::log10(std::min(lo, hi)));
+    d1_ = std::max(d0_ + 1, std::ceil(std::log10(hi)));
+  }
+  bool empty() const { return max_t_ <= 1; }
+
+  double x(double t) const {
+    return f_.x0() + (f_.x1() - f_.x0()) * t / max_t_;
+  }
+  double y(double b) const {
+    return f_.y0() - (f_.y0() - f_.y1()) * b / max_bytes_;
+  }
+  double ly(double ns) const {
+    const double l = std::log10(std::max(ns, std::pow(10.0, d0_)));
+    return f_.y0() - (f_.y0() - f_.y1()) * (l - d0_) / (d1_ - d0_);
+  }
+
+  void axes(const char* id, bool log_scale) {
+    open_svg(out_, id, f_);
+    if (log_scale)
+      for (double d = d0_; d <= d1_; ++d)
+        grid(ly(std::pow(10.0, d)), ns_label(std::pow(10.0, d)));
+    else
+      for (double b = 0; b <= max_bytes_ * 1.0001; b += ys_)
+        grid(y(b), bytes_label(b, max_bytes_));
+    for (double t = 0; t <= max_t_ * 1.0001; t += xs_)
+      out_ << "<text class=\"tick\" x=\"" << x(t) << "\" y=\"" << f_.y0() + 16
+           << "\" font-size=\"11\" text-anchor=\"middle\">" << seconds_label(t)
+           << "</text>\n";
+    out_ << "<line x1=\"" << f_.x0() << "\" y1=\"" << f_.y0() << "\" x2=\""
+         << f_.x1() << "\" y2=\"" << f_.y0()
+         << "\" stroke=\"black\"/>\n<text x=\"" << (f_.x0() + f_.x1()) / 2
+         << "\" y=\"" << f_.h - 12
+         << "\" font-size=\"12\" text-anchor=\"middle\">time into the "
+            "replay</text>\n";
+  }
+
+  template <class F>
+  void line(const char* cls, std::size_t k, bool dashed, bool busy_only,
+            F value) {
+    std::string pts;
+    for (const auto& s : results_[k].series)
+      if (!busy_only || s.p99_ns > 0)
+        pts += format("%.1f,", x(static_cast<double>(s.time_ns))) +
+               format("%.1f ", value(s));
+    out_ << "<polyline class=\"" << cls << "\" data-allocator=\""
+         << escape(results_[k].allocator) << "\" fill=\"none\" stroke=\""
+         << kColours[k % 8] << "\" stroke-width=\"2\""
+         << (dashed ? " stroke-dasharray=\"4 3\"" : "") << " points=\"" << pts
+         << "\"/>\n";
+  }
+
+  void legend(std::size_t k) {
+    out_ << "<text x=\"" << f_.x1() - 10 << "\" y=\"" << f_.y1() + 14 * (k + 1)
+         << "\" font-size=\"12\" text-anchor=\"end\" fill=\"" << kColours[k % 8]
+         << "\">" << escape(results_[k].allocator) << "</text>\n";
+  }
+
+ private:
+  void grid(double at, const std::string& label) {
+    out_ << "<line x1=\"" << f_.x0() << "\" x2=\"" << f_.x1() << "\" y1=\""
+         << at << "\" y2=\"" << at
+         << "\" stroke=\"#eee\"/><text class=\"tick\" x=\"" << f_.x0() - 6
+         << "\" y=\"" << at + 4 << "\" font-size=\"11\" text-anchor=\"end\">"
+         << label << "</text>\n";
+  }
+
+  const std::vector<ReplayResult>& results_;
+  std::ostream& out_;
+  const Frame f_{900, 300, 80, 20, 20, 50};
+  double max_t_ = 1, max_bytes_ = 1, xs_ = 1, ys_ = 1, d0_ = 0, d1_ = 1;
+};
+
+// RSS and live bytes, then each window's latency p50 and p99, over the
+// replay's time: a timed replay's idle spells show here.
+void time_charts(const std::vector<ReplayResult>& results, std::ostream& out) {
+  TimePlot p(results, out);
+  if (p.empty()) return;
+  out << "<h2>Over time</h2>\n<p>RSS above the replayer's own (solid) and "
+         "live requested bytes (dashed) over the replay's time; a timed "
+         "replay (<code>--timed</code>) keeps the recorded idle spells, "
+         "where an allocator that purges in the background gives memory "
+         "back.</p>\n";
+  p.axes("memory-time", false);
+  for (std::size_t k = 0; k < results.size(); ++k) {
+    p.line("rss-time", k, false, false, [&](const Sample& s) {
+      return p.y(static_cast<double>(s.rss_bytes));
+    });
+    p.line("live-time", k, true, false, [&](const Sample& s) {
+      return p.y(static_cast<double>(s.live_bytes));
+    });
+    p.legend(k);
+  }
+  out << "</svg>\n<p>Latency of the calls between two points, all calls "
+         "together, log scale: p99 (solid) and p50 (dashed); windows "
+         "without calls are left out.</p>\n";
+  p.axes("latency-time", true);
+  for (std::size_t k = 0; k < results.size(); ++k) {
+    p.line("p99-time", k, false, true,
+           [&](const Sample& s) { return p.ly(s.p99_ns); });
+    p.line("p50-time", k, true, true,
+           [&](const Sample& s) { return p.ly(s.p50_ns); });
+    p.legend(k);
+  }
+  out << "</svg>\n";
+}
+
 void throughput_chart(const std::vector<ReplayResult>& results,
                       std::ostream& out) {
   const double bar = 24;
@@ -286,12 +422,12 @@ void table(const std::vector<ReplayResult>& results, std::ostream& out) {
   const int m = static_cast<int>(AllocCall::kMalloc);
   out << "<table id=\"figures\"><tr><th>allocator</th><th>ops/s</th>"
          "<th>ratio</th><th>peak MiB</th><th>ratio</th><th>final MiB</th>"
-         "<th>ratio</th><th>peak live MiB</th><th>frag</th>"
+         "<th>ratio</th><th>peak live MiB</th><th>frag</th><th>frag max</th>"
          "<th>p99 malloc ns</th><th>ratio</th><th>errors</th></tr>\n";
   for (const auto& r : results) {
     out << "<tr><td>" << escape(r.allocator) << "</td>";
     if (!r.failure.empty()) {
-      out << "<td colspan=\"11\" class=\"failed\">FAILED: " << escape(r.failure)
+      out << "<td colspan=\"12\" class=\"failed\">FAILED: " << escape(r.failure)
           << "</td></tr>\n";
       continue;
     }
@@ -307,6 +443,7 @@ void table(const std::vector<ReplayResult>& results, std::ostream& out) {
     ratio(static_cast<double>(r.final_rss), static_cast<double>(b.final_rss));
     cell(format("%.2f", mib(r.peak_live)));
     cell(format("%.2f", r.fragmentation()));
+    cell(format("%.2f", r.max_fragmentation));
     cell(format("%.0f", r.latency[m].p99));
     ratio(r.latency[m].p99, b.latency[m].p99);
     cell(std::to_string(r.error_count));
@@ -336,6 +473,7 @@ void write_plot(const std::string& title,
   throughput_chart(results, out);
   latency_chart(results, out);
   memory_chart(results, out);
+  time_charts(results, out);
   out << "</body></html>\n";
 }
 

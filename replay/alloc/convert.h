@@ -50,9 +50,9 @@ struct ConvertStats {
   }
 };
 
-// The largest time a calls log may hold: 2^62 ns, about 146 years since
-// the recording started. Anything later is damage, not a time.
-inline constexpr std::uint64_t kMaxTimeNs = std::uint64_t{1} << 62;
+// The largest time a calls log may hold is kMaxTimeNs (log.h): 2^62 ns,
+// about 146 years since the recording started. Anything later is damage,
+// not a time.
 
 // A calls log whose times are not times: a thread's time goes back in
 // file order, or one is past kMaxTimeNs. Always refused (bad input), with

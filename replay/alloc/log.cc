@@ -84,6 +84,51 @@ std::string SlotRules::check(const SlotRecord& op) {
   return {};
 }
 
+namespace {
+
+// What read_slots checks beyond SlotRules: times and live bytes.
+class SlotLimits {
+ public:
+  std::string check(const SlotRecord& op, std::uint64_t n) {
+    if (n == 0) timed_ = op.timed;
+    if (op.timed != timed_)
+      return std::string("operation ") + (op.timed ? "has" : "has no") +
+             " time where the first " + (timed_ ? "had" : "had none") +
+             ": a log's operations are all timed or none";
+    if (op.timed) {
+      if (op.time_ns > kMaxTimeNs)
+        return "time " + std::to_string(op.time_ns) +
+               " ns overflows (at most 2^62 ns, 146 years, since the "
+               "recording started)";
+      if (op.thread >= last_.size()) last_.resize(op.thread + 1, 0);
+      if (op.time_ns < last_[op.thread])
+        return "thread " + std::to_string(op.thread) +
+               "'s time goes back from " + std::to_string(last_[op.thread]) +
+               " ns to " + std::to_string(op.time_ns) + " ns";
+      last_[op.thread] = op.time_ns;
+    }
+    if (op.slot >= held_.size()) held_.resize(op.slot + std::size_t{1}, 0);
+    const bool keeps_old = op.call == AllocCall::kFree ||
+                           (op.call == AllocCall::kRealloc && !op.from_null);
+    live_ -= keeps_old ? held_[op.slot] : 0;
+    held_[op.slot] = op.call == AllocCall::kFree ? 0 : op.size;
+    live_ += held_[op.slot];
+    if (live_ > kMaxLiveBytes)
+      return std::to_string(live_) +
+             " requested bytes live at once: more than a process's address "
+             "space (2^47 bytes), so the log is too large to replay";
+    return {};
+  }
+
+ private:
+  bool timed_ = false;
+  std::vector<std::uint64_t> last_;  // per thread
+  std::vector<std::uint64_t> held_;  // per slot
+  std::uint64_t live_ = 0;
+};
+
+}  // namespace
+
 traces::Generator<SlotRecord> read_slots(std::string path,
                                          SlotLogShape* shape) {
   // Strict: a slots log is whole when convert finishes, so any loss (a
@@ -93,6 +138,7 @@ traces::Generator<SlotRecord> read_slots(std::string path,
   require_form(path, reader.header(), "slots");
   shape->metadata = reader.header().metadata;
   SlotRules rules;
+  SlotLimits limits;
   std::uint64_t n = 0;
   for (auto& r : reader.records()) {
     const auto* s = std::get_if<SlotRecord>(&r);
@@ -114,6 +160,11 @@ traces::Generator<SlotRecord> read_slots(std::string path,
       throw traces::TraceError(
           path, reader.summary().consumed,
           "operation " + std::to_string(n) + ": " + broken);
+    if (const std::string broken = limits.check(*s, n); !broken.empty())
+      throw traces::TraceError(
+          path, reader.summary().consumed,
+          "operation " + std::to_string(n) + ": " + broken);
+    shape->offset = reader.summary().consumed;
     shape->slots = std::max(shape->slots, s->slot + 1);
     shape->threads = std::max(shape->threads, s->thread + 1);
     ++n;

@@ -58,18 +58,30 @@ class SlotRules {
 struct SlotLogShape {
   std::uint32_t slots = 0;    // 1 + the largest slot used
   std::uint32_t threads = 0;  // 1 + the largest thread number
+  // Where the operation last read ends in the file.
+  std::uint64_t offset = 0;
   std::vector<std::pair<std::string, std::string>> metadata;
 };
 
+// The latest time an operation (or a recorded call) may carry: 2^62 ns,
+// about 146 years since the recording started; anything later is damage,
+// not a time (a timed replay adds it to a clock).
+inline constexpr std::uint64_t kMaxTimeNs = std::uint64_t{1} << 62;
+// The most requested bytes a log may hold live at once: a process's
+// address space (47 bits), as for one block.
+inline constexpr std::uint64_t kMaxLiveBytes = std::uint64_t{1} << 47;
+
 // The operations of a slots-form log, in order, each checked as it is
-// read: slot and thread in range, SlotRules kept, and the file whole (no
-// damaged or missing frame, not cut, its end marker present). `shape` gets the
+// read: slot and thread in range, SlotRules kept, times (if any) on every
+// operation, never going back within a thread and at most kMaxTimeNs, live
+// bytes below kMaxLiveBytes, and the file whole (no damaged or missing
+// frame, not cut, its end marker present). `shape` gets the
 // header's metadata at once and the slot and thread counts as operations come.
 // Throws traces::TraceError naming the file and the byte offset.
 traces::Generator<SlotRecord> read_slots(std::string path, SlotLogShape* shape);
 
-// A slots-form log, whole: the replayer needs every operation in memory
-// before it starts measuring. Throws as read_slots().
+// A slots-form log, whole, in memory (tests and small tools; the replayer
+// streams). Throws as read_slots().
 struct SlotLog : SlotLogShape {
   std::vector<SlotRecord> ops;
 };

@@ -6,11 +6,14 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <bit>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <new>
+#include <vector>
 
 #if defined(__x86_64__)
 #include <x86intrin.h>
@@ -43,6 +46,7 @@ class Mapped {
                   (n - size_) * sizeof(T));
     size_ = n;
   }
+  void clear() { size_ = 0; }
   void push_back(const T& v) {
     if (size_ == cap_) reserve(cap_ == 0 ? 4096 : cap_ * 2);
     data_[size_++] = v;
@@ -50,6 +54,8 @@ class Mapped {
   T* data() { return data_; }
   const T* data() const { return data_; }
   std::size_t size() const { return size_; }
+  // What it holds, in bytes (all of it written, so resident).
+  std::size_t used_bytes() const { return size_ * sizeof(T); }
   T& operator[](std::size_t i) { return data_[i]; }
   const T& operator[](std::size_t i) const { return data_[i]; }
 
@@ -107,9 +113,82 @@ inline int bucket(std::uint64_t v) {
   return 32 + (m - 5) * 32 + static_cast<int>((v >> (m - 5)) & 31);
 }
 
+// Latency over time: every call of a window in one coarse histogram, 8
+// buckets per power of 2 up to 2^32 ticks (about 9% resolution).
+constexpr int kCoarse = 256;
+inline int coarse_bucket(std::uint64_t v) {
+  if (v < 8) return static_cast<int>(v);
+  const int m = 63 - std::countl_zero(v);
+  return std::min(kCoarse - 1, m * 8 + static_cast<int>((v >> (m - 3)) & 7));
+}
+double coarse_value(int i);  // a bucket's middle, in ticks
+
+// One replay thread's: per call, the fine histogram (read once the
+// threads are done); the coarse histogram of every call, the operations
+// done, read by the sampler while the thread runs (written only by the
+// thread, with relaxed stores: no read-modify-write on the hot path).
 struct Histograms {
   std::uint64_t counts[kAllocCallCount][kBuckets];
   std::uint64_t total_ticks;
+  std::atomic<std::uint64_t> coarse[kCoarse];
+  alignas(64) std::atomic<std::uint64_t> done;
+};
+
+inline void bump(std::atomic<std::uint64_t>& c) {
+  c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+// --- the replay's clock ------------------------------------------------------
+
+// Nanoseconds of replay: wall time since start() minus the pauses
+// (decoding the next chunk of the log is not replay time).
+class ReplayClock {
+ public:
+  void start() { start_ = now(); }
+  std::uint64_t ns() const {
+    return now() - start_ - paused_.load(std::memory_order_relaxed);
+  }
+  void pause() { pause_at_ = now(); }
+  void resume() {
+    paused_.fetch_add(now() - pause_at_, std::memory_order_relaxed);
+  }
+  static std::uint64_t now() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(
+            std::chrono::steady_clock::now().time_since_epoch())
+            .count());
+  }
+
+ private:
+  std::uint64_t start_ = 0;
+  std::uint64_t pause_at_ = 0;
+  std::atomic<std::uint64_t> paused_{0};
+};
+
+// --- the series --------------------------------------------------------------
+
+// Live bytes, RSS and latency over a replay of unknown length: points are
+// added at a spacing (in operations or in time) that doubles whenever
+// twice the number asked for are held, every other one being dropped, so
+// between n and 2n points remain, evenly spaced, in fixed memory. Each
+// point keeps the coarse latency histogram summed up to it; a window's
+// percentiles are the difference between two kept points.
+class Series {
+ public:
+  explicit Series(std::uint32_t n);
+  // Adds a point; true if the caller should double its spacing. The
+  // last point is never dropped.
+  bool add(Sample s, const Histograms* threads, std::uint32_t nthreads,
+           bool last = false);
+  // The points, with each window's p50 and p99 in nanoseconds.
+  std::vector<Sample> finish(double ns_per_tick) const;
+
+ private:
+  using Cumulative = std::array<std::uint64_t, kCoarse>;
+  std::size_t cap_;
+  std::size_t n_ = 0;
+  Mapped<Sample> points_;
+  Mapped<Cumulative> sums_;
 };
 
 // The percentiles of one call's histogram, in nanoseconds.

@@ -1,5 +1,6 @@
 // A replay's result as JSON (the child prints it, the parent reads it) and
 // as the report `weft alloc replay` prints, and its errors described.
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -12,7 +13,12 @@ namespace weft::replay {
 namespace {
 
 void print_mode(const ReplayResult& r, std::ostream& out) {
-  if (r.mode == "fast")
+  if (r.mode == "timed")
+    out << "mode           timed: " << r.threads
+        << (r.threads == 1 ? " thread" : " threads")
+        << ", one per recorded thread, each waiting before each call until "
+           "its recorded time (the recorded gaps kept)\n";
+  else if (r.mode == "fast")
     out << "mode           fast: one thread, every operation in recorded "
            "global order, as fast as possible\n";
   else
@@ -62,6 +68,19 @@ void print_memory(const ReplayResult& r, std::ostream& out) {
                   "fragmentation  %.2f (peak RSS / peak live)\n",
                   r.fragmentation());
     out << line;
+    // At the end, a program that freed nearly everything has no ratio
+    // worth the name: only with a tenth of the peak still live.
+    if (r.checked && r.final_live * 10 >= r.peak_live)
+      std::snprintf(line, sizeof line,
+                    "               %.2f at the end (final RSS / final live), "
+                    "%.2f at most over the run\n",
+                    r.end_fragmentation(), r.max_fragmentation);
+    else if (r.checked)
+      std::snprintf(line, sizeof line,
+                    "               %.2f at most over the run (at the end "
+                    "too little is live for a ratio)\n",
+                    r.max_fragmentation);
+    if (r.checked) out << line;
     // Unchecked, nothing writes the blocks: pages the program would have
     // written may never be resident, so RSS (and this ratio) can be low.
     if (!r.checked)
@@ -82,6 +101,31 @@ void print_latency(const ReplayResult& r, std::ostream& out) {
                   call_name(static_cast<AllocCall>(c)),
                   static_cast<unsigned long long>(l.count), l.p50, l.p90, l.p99,
                   l.p999, l.max);
+    out << line;
+  }
+}
+
+// A dozen of the series' points, evenly spread: the run at a glance.
+void print_series(const ReplayResult& r, std::ostream& out) {
+  if (r.series.size() < 2) return;
+  out << "over time      time s   operations   live MiB    RSS MiB   p50 ns"
+         "   p99 ns\n";
+  const std::size_t rows = std::min<std::size_t>(12, r.series.size());
+  for (std::size_t k = 0; k < rows; ++k) {
+    const Sample& s = r.series[k * (r.series.size() - 1) / (rows - 1)];
+    char line[160];
+    std::snprintf(line, sizeof line,
+                  "               %6.3f %12llu %10.2f %10.2f",
+                  static_cast<double>(s.time_ns) / 1e9,
+                  static_cast<unsigned long long>(s.op),
+                  static_cast<double>(s.live_bytes) / 1048576.0,
+                  static_cast<double>(s.rss_bytes) / 1048576.0);
+    out << line;
+    // No call since the previous point (an idle spell): no latency.
+    if (s.p99_ns > 0)
+      std::snprintf(line, sizeof line, " %8.0f %8.0f\n", s.p50_ns, s.p99_ns);
+    else
+      std::snprintf(line, sizeof line, " %8s %8s\n", "-", "-");
     out << line;
   }
 }
@@ -110,6 +154,8 @@ std::string to_json(const ReplayResult& r) {
   j["peak_rss"] = r.peak_rss;
   j["final_rss"] = r.final_rss;
   j["peak_live"] = r.peak_live;
+  j["final_live"] = r.final_live;
+  j["max_fragmentation"] = r.max_fragmentation;
   j["error_count"] = r.error_count;
   j["errors"] = r.errors;
   j["failure"] = r.failure;
@@ -122,7 +168,8 @@ std::string to_json(const ReplayResult& r) {
   auto& ser = j["series"];
   ser = nlohmann::json::array();
   for (const auto& s : r.series)
-    ser.push_back({s.op, s.live_bytes, s.rss_bytes});
+    ser.push_back(
+        {s.op, s.live_bytes, s.rss_bytes, s.time_ns, s.p50_ns, s.p99_ns});
   return j.dump();
 }
 
@@ -140,6 +187,8 @@ ReplayResult from_json(const std::string& text) {
   r.peak_rss = j.at("peak_rss").get<std::uint64_t>();
   r.final_rss = j.at("final_rss").get<std::uint64_t>();
   r.peak_live = j.at("peak_live").get<std::uint64_t>();
+  r.final_live = j.value("final_live", std::uint64_t{0});
+  r.max_fragmentation = j.value("max_fragmentation", 0.0);
   r.error_count = j.at("error_count").get<std::uint64_t>();
   r.errors = j.at("errors").get<std::vector<std::string>>();
   r.failure = j.at("failure").get<std::string>();
@@ -152,10 +201,16 @@ ReplayResult from_json(const std::string& text) {
                            l[2].get<double>(),        l[3].get<double>(),
                            l[4].get<double>(),        l[5].get<double>()};
   }
-  for (const auto& s : j.at("series"))
-    r.series.push_back(Sample{s[0].get<std::uint64_t>(),
-                              s[1].get<std::uint64_t>(),
-                              s[2].get<std::uint64_t>()});
+  for (const auto& s : j.at("series")) {
+    Sample p{s[0].get<std::uint64_t>(), s[1].get<std::uint64_t>(),
+             s[2].get<std::uint64_t>()};
+    if (s.size() >= 6) {
+      p.time_ns = s[3].get<std::uint64_t>();
+      p.p50_ns = s[4].get<double>();
+      p.p99_ns = s[5].get<double>();
+    }
+    r.series.push_back(p);
+  }
   return r;
 }
 
@@ -169,6 +224,15 @@ void print_report(const ReplayResult& r, std::ostream& out) {
   print_speed(r, out);
   print_memory(r, out);
   if (r.checked) print_latency(r, out);
+  if (r.checked) print_series(r, out);
+  if (r.process_peak_rss > 0) {
+    char line[160];
+    std::snprintf(line, sizeof line,
+                  "replayer       %.2f MiB peak RSS, the whole process (its "
+                  "slot array and log window included)\n",
+                  static_cast<double>(r.process_peak_rss) / 1048576.0);
+    out << line;
+  }
   print_errors(r, out);
 }
 

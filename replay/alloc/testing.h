@@ -23,6 +23,9 @@ namespace weft::replay::testing {
 struct ReplayExpectations {
   // One thread per recorded thread instead of one thread in global order.
   bool ordered = false;
+  // One thread per recorded thread, each keeping its recorded gaps
+  // between calls (a log with times; see ReplayOptions::timed).
+  bool timed = false;
   // If set, also replay under this allocator and fail if the peak RSS is
   // more than max_rss_ratio times its peak.
   std::string baseline;
@@ -36,6 +39,7 @@ inline ::testing::AssertionResult replays_cleanly(
     const ReplayExpectations& expect = {}) {
   ReplayOptions options;
   options.ordered = expect.ordered;
+  options.timed = expect.timed;
 #ifdef WEFT_ALLOC_REPLAYER_INSTALLED  // set by find_package(weft)
   options.replayer = WEFT_ALLOC_REPLAYER_INSTALLED;
 #endif

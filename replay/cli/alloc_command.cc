@@ -16,6 +16,7 @@
 
 #include "replay/alloc/compare.h"
 #include "replay/alloc/convert.h"
+#include "replay/alloc/generate.h"
 #include "replay/alloc/import.h"
 #include "replay/alloc/record.h"
 #include "replay/alloc/replay.h"
@@ -33,6 +34,7 @@ struct AllocCommand {
   CLI::App* convert = nullptr;
   CLI::App* replay = nullptr;
   CLI::App* compare = nullptr;
+  CLI::App* generate = nullptr;
   std::string input;
   std::string output;
   std::vector<std::string> program;
@@ -44,7 +46,50 @@ struct AllocCommand {
   bool ordered = false;
   std::string csv;
   std::string html;
+  bool timed = false;
+  std::uint32_t samples = 200;
+  std::uint64_t calls = 1'000'000;
+  std::uint32_t threads = 4;
+  std::uint64_t seed = 1;
 };
+
+namespace {
+
+void add_generate(AllocCommand& c) {
+  c.generate = c.alloc->add_subcommand(
+      "generate",
+      "Write a synthetic timed calls log of any length in constant memory, "
+      "deterministic per seed: many small blocks and few large, mostly "
+      "short lifetimes with a long-lived tail, some blocks freed by another "
+      "thread, idle spells (docs/guide.md, \"Allocator logs\")");
+  c.generate->add_option("-o,--output", c.output, "The calls log to write")
+      ->required();
+  c.generate->add_option("--calls", c.calls, "Allocator calls to write")
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40))
+      ->capture_default_str();
+  c.generate->add_option("--threads", c.threads, "Threads making them")
+      ->check(CLI::Range(std::uint32_t{1}, kMaxThreads))
+      ->capture_default_str();
+  c.generate->add_option("--seed", c.seed, "The same seed, the same log")
+      ->capture_default_str();
+}
+
+int generate_command(const AllocCommand& c) {
+  GenerateOptions options;
+  options.calls = c.calls;
+  options.threads = c.threads;
+  options.seed = c.seed;
+  const GenerateStats s = generate_log(c.output, options);
+  std::cout << "generated " << s.calls << " allocator calls in " << c.output
+            << ": " << s.allocations << " allocations, " << s.frees
+            << " frees, " << s.reallocs << " reallocs, " << s.handed_off
+            << " blocks freed by another thread; at most " << s.peak_live_blocks
+            << " live blocks, " << s.end_live_blocks << " at the end; "
+            << static_cast<double>(s.duration_ns) / 1e9 << " s recorded\n";
+  return 0;
+}
+
+}  // namespace
 
 std::shared_ptr<AllocCommand> add_alloc_command(CLI::App& app) {
   auto c = std::make_shared<AllocCommand>();
@@ -110,6 +155,18 @@ std::shared_ptr<AllocCommand> add_alloc_command(CLI::App& app) {
   c->replay->add_flag("--ordered", c->ordered,
                       "One thread per recorded thread, each in its recorded "
                       "order (default: one thread, as fast as possible)");
+  c->replay->add_flag(
+      "--timed", c->timed,
+      "As --ordered, and each thread waits before each call until its "
+      "recorded time, so the recorded gaps (idle spells included) are "
+      "kept: allocators that purge in the background are measured as in "
+      "production. Needs a log with times; checks stay on");
+  c->replay
+      ->add_option("--samples", c->samples,
+                   "Points of the series over the replay (live bytes, RSS, "
+                   "latency): between this many and twice as many")
+      ->check(CLI::Range(2, 100000))
+      ->capture_default_str();
 
   c->compare = c->alloc->add_subcommand(
       "compare",
@@ -127,10 +184,15 @@ std::shared_ptr<AllocCommand> add_alloc_command(CLI::App& app) {
       ->required();
   c->compare->add_flag("--no-check", c->no_check, "As for replay");
   c->compare->add_flag("--ordered", c->ordered, "As for replay");
+  c->compare->add_flag("--timed", c->timed, "As for replay");
+  c->compare->add_option("--samples", c->samples, "As for replay")
+      ->check(CLI::Range(2, 100000))
+      ->capture_default_str();
   c->compare->add_option("--csv", c->csv,
                          "Write mimalloc-bench's benchres.csv layout here");
   c->compare->add_option("--html", c->html,
                          "Write a self-contained HTML/SVG plot here");
+  add_generate(*c);
   return c;
 }
 
@@ -269,6 +331,7 @@ class SlotsInput {
 int run_alloc_command(const AllocCommand& c) {
   try {
     if (c.record->parsed()) return record_command(c);
+    if (c.generate->parsed()) return generate_command(c);
     if (c.import->parsed()) {
       std::vector<std::string> losses;
       const std::uint64_t n = import_log(c.input, c.output, &losses);
@@ -303,6 +366,13 @@ int run_alloc_command(const AllocCommand& c) {
     ReplayOptions options;
     options.check = !c.no_check;
     options.ordered = c.ordered;
+    options.timed = c.timed;
+    options.samples = c.samples;
+    if (c.timed && c.no_check) {
+      std::cerr << "weft alloc: --timed samples live bytes over time, which "
+                   "only checked replays track: drop --no-check or --timed\n";
+      return 2;
+    }
     // Fail early, with the file and offset, rather than in the child.
     const SlotsInput slots(c.input);
     if (c.replay->parsed()) {

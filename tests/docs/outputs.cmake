@@ -140,3 +140,7 @@ weft_doc_output(instrument_strand_race INSTRUMENTED COMMAND ${instrument_test}
   "--gtest_filter=Races.APlainInt*:Races.UnderAWeftMutex*")
 weft_doc_output(instrument_lockfree INSTRUMENTED COMMAND ${instrument_test}
   "--gtest_filter=LockFreeStack.TheUntagged*:LockFreeStack.TheTagged*:SpscQueue.Publishing*:SpscQueue.WritingBefore*")
+
+# "Logs at production scale": weft alloc generate is deterministic per seed.
+weft_doc_output(alloc_generate
+  COMMAND ${weft} alloc generate --calls 1000000 --threads 4 --seed 1 -o big.calls.weft)
