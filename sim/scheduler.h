@@ -34,6 +34,9 @@ class ReplayHooks;
 }
 
 using Nanos = std::chrono::nanoseconds;
+// A virtual time as reports write it, in its largest whole unit: "3s",
+// "20ms", "5us", "7ns".
+std::string format_time(Nanos t);
 
 // Thrown into a strand to unwind it when its run is torn down. Not derived
 // from std::exception so ordinary handlers let it pass; code that catches

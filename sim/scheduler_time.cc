@@ -9,8 +9,6 @@
 
 namespace weft::sim {
 
-namespace {
-
 std::string format_time(Nanos t) {
   const auto ns = t.count();
   if (ns % 1'000'000'000 == 0) return std::to_string(ns / 1'000'000'000) + "s";
@@ -18,8 +16,6 @@ std::string format_time(Nanos t) {
   if (ns % 1'000 == 0) return std::to_string(ns / 1'000) + "us";
   return std::to_string(ns) + "ns";
 }
-
-}  // namespace
 
 void Scheduler::sleep_until(Nanos deadline, SourceLocation where) {
   if (deadline <= now_) {

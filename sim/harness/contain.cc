@@ -15,6 +15,7 @@
 
 #include "sim/harness/contain_shared.h"
 #include "sim/harness/explore_steps.h"
+#include "sim/harness/pipe_io.h"
 #include "sim/harness/schedule_trace.h"
 
 namespace weft::sim::internal {
@@ -35,27 +36,6 @@ class PublishingStrategy final : public ForwardingStrategy {
  private:
   Shared* shared_;
 };
-
-void write_all(int fd, const std::string& bytes) {
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    done += static_cast<std::size_t>(n);
-  }
-}
-
-std::string read_all(int fd) {
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return out;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-}
 
 int wait_for(pid_t pid) {
   int status = 0;

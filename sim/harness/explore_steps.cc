@@ -13,7 +13,7 @@
 namespace weft::sim::internal {
 namespace {
 
-std::string format_time(Nanos t) {
+std::string seconds_text(Nanos t) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.9gs", static_cast<double>(t.count()) / 1e9);
   return buf;
@@ -314,7 +314,7 @@ std::string report(const ExploreResult& result, const ExploreOptions& o,
                   result.strategy + ", seed " + std::to_string(result.seed) +
                   ")\n";
   r += "  at step " + std::to_string(f.step) + ", virtual time " +
-       format_time(f.time);
+       seconds_text(f.time);
   if (!f.strand.empty()) r += ", in strand '" + f.strand + "'";
   r += "\n  " + f.message + "\n";
   r += "  schedule: " + std::to_string(result.schedule.size()) + " choices, " +

@@ -16,6 +16,7 @@
 
 #include "sim/harness/checkpoint.h"
 #include "sim/harness/explore_steps.h"
+#include "sim/harness/pipe_io.h"
 
 namespace weft::sim::internal {
 namespace {
@@ -50,27 +51,6 @@ int compare(const ExploreResult& a, std::uint64_t ja, const ExploreResult& b,
             std::uint64_t jb) {
   const std::vector<std::uint32_t>& k = b.order_key;
   return compare(a.order_key, ja, k.data(), k.size(), k.size(), jb);
-}
-
-void write_all(int fd, const std::string& bytes) {
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    done += static_cast<std::size_t>(n);
-  }
-}
-
-std::string read_all(int fd) {
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return out;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
 }
 
 struct Job {

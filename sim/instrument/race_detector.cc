@@ -278,14 +278,6 @@ std::string RaceDetector::describe_location(std::uintptr_t addr,
 
 namespace {
 
-std::string format_time(Nanos t) {
-  const auto ns = t.count();
-  if (ns % 1'000'000'000 == 0) return std::to_string(ns / 1'000'000'000) + "s";
-  if (ns % 1'000'000 == 0) return std::to_string(ns / 1'000'000) + "ms";
-  if (ns % 1'000 == 0) return std::to_string(ns / 1'000) + "us";
-  return std::to_string(ns) + "ns";
-}
-
 // The frames of one access, innermost first, without the standard
 // library's own (std::function's invoker, <thread>'s trampolines).
 std::string frames_text(const std::vector<std::vector<std::string>>& frames) {
