@@ -18,6 +18,7 @@
 
 #include "sim/harness/contain.h"
 #include "sim/harness/contain_shared.h"
+#include "sim/harness/pipe_io.h"
 #include "sim/intercept/intercept.h"
 
 namespace weft::run {
@@ -208,15 +209,8 @@ void on_exit_hook(int status, void*) {
 
 // What the schedule wrote from byte `from` of the output file on.
 std::string read_output(int fd, off_t from) {
-  std::string out;
-  if (lseek(fd, from, SEEK_SET) < 0) return out;
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return out;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
+  if (lseek(fd, from, SEEK_SET) < 0) return {};
+  return sim::internal::read_all(fd);
 }
 
 }  // namespace

@@ -8,7 +8,8 @@
 namespace weft::sim::internal {
 
 void write_all(int fd, const std::string& bytes);
-// Everything until end of file (or an error).
+// Everything from the descriptor's position until end of file (or an
+// error): a pipe's, or a file's (weft run's captured output).
 std::string read_all(int fd);
 
 }  // namespace weft::sim::internal
