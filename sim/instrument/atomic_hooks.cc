@@ -7,6 +7,20 @@
 #include "sim/instrument/atomic_hook.h"
 #include "sim/scheduler.h"
 
+namespace weft::sim::instrument {
+// Scheduler::current_ as the hooks see it: the same thread-local, declared
+// const here so that the compiler may load it once per function of the
+// program instead of once per operation (inlined into a loop by
+// INLINE_HOOKS, the check leaves the loop). That holds for the program's
+// code: the pointer changes only inside Scheduler::run (weft's own code,
+// compiled apart and never inlined here), a function of the program that
+// calls run sees the same value before and after it, and a strand's code
+// runs on its simulation's thread from start to end. A renamed member
+// fails the link, not silently.
+extern constinit thread_local weft::sim::Scheduler* const
+    hooks_current_view __asm__("_ZN4weft3sim9Scheduler8current_E");
+}  // namespace weft::sim::instrument
+
 namespace {
 
 using weft::sim::Access;
@@ -14,7 +28,7 @@ using weft::sim::Scheduler;
 
 [[gnu::always_inline]] inline void point(const volatile void* a,
                                          Access access) {
-  if (Scheduler* s = Scheduler::current()) [[unlikely]]
+  if (Scheduler* s = weft::sim::instrument::hooks_current_view) [[unlikely]]
     weft::sim::instrument::atomic_hook(s, a, access);
 }
 

@@ -148,6 +148,40 @@ TEST(Hooks, PlainAccessesToSharedLocationsAreChoicePointsWhenAsked) {
             std::string::npos);
 }
 
+// Release stores in a loop: inlined (INLINE_HOOKS), the hooks' check of
+// the scheduler pointer is made once before the loop, not per store.
+[[gnu::noinline]] void release_stores(std::atomic<std::uint64_t>& a, int n) {
+  for (int i = 0; i < n; ++i)
+    a.store(std::uint64_t(i), std::memory_order_release);
+}
+
+// The hooks may read the scheduler pointer once per function of the
+// program. One function here stores outside, runs a simulation and stores
+// outside again, three times over: outside, no choice point is made (a
+// stale pointer would call into a finished scheduler); inside, each store
+// in the strand's loop is one.
+TEST(Hooks,
+     AFunctionRunningSimulationsBetweenItsAtomicsMakesChoicePointsOnlyInside) {
+  std::atomic<std::uint64_t> a{0};
+  escape(a);
+  for (int round = 0; round < 3; ++round) {
+    release_stores(a, 100);
+    const sim::ExploreResult r = sim::explore(quiet_options("random", 2), [&] {
+      const std::uint64_t before = steps_now();
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      release_stores(a, 10);
+      std::atomic_signal_fence(std::memory_order_seq_cst);
+      WEFT_ASSERT_MSG(steps_now() == before + 10,
+                      "10 stores made " + std::to_string(steps_now() - before) +
+                          " choice points");
+    });
+    EXPECT_FALSE(r.failed()) << r.report;
+    EXPECT_EQ(r.schedules, 2u);
+    release_stores(a, 100);
+  }
+  EXPECT_EQ(a.load(), 99u);
+}
+
 // weft's facade in the same binary: a weft::Atomic bank keeps its total.
 TEST(Hooks, WeftsOwnPrimitivesWorkInTheSameBinary) {
   const sim::ExploreResult r = exhaustive("dfs", 2, [] {
