@@ -88,8 +88,7 @@ std::uint32_t DporStrategy::choose_value(const ChoicePoint& point) {
   n.kind = point.kind;
   n.count = point.count;
   n.dead = blocked_;  // a redundant run explores no values either
-  if (shard_total_ > 1 && !split_found_ && !n.dead && n.count >= 2)
-    make_split(n);
+  if (!split_found_ && !n.dead && n.count >= 2) make_split(n);
   path_.push_back(std::move(n));
   ++depth_;
   return path_.back().value;
@@ -144,7 +143,7 @@ DporStrategy::Node& DporStrategy::strand_node(const ChoicePoint& point) {
     std::uint32_t may = 0;
     for (StrandId q : n.enabled) may += allowed(n, q) ? 1 : 0;
     n.contested = may >= 2;
-    if (n.contested && shard_total_ > 1 && !split_found_) {
+    if (n.contested && !split_found_) {
       make_split(n);
     } else if (n.contested) {
       offered_ += may;
@@ -291,9 +290,9 @@ void DporStrategy::next_sleep(const Node& n, StrandId picked,
   for (std::size_t i = 0; i < n.next; ++i) consider(n.backtrack[i]);
 }
 
-// The first node with two or more alternatives: every alternative the
-// bound allows, in the order an unsharded search tries them (the first
-// choice, then the others by id), of which this shard takes every
+// The first node with two or more alternatives, sharded or not: every
+// alternative the bound allows, in the order one process tries them (the
+// first choice, then the others by id), of which this shard takes every
 // shard_total_-th from its index. A shard with none runs the first,
 // uncounted, and stops.
 void DporStrategy::make_split(Node& n) {
@@ -438,7 +437,20 @@ void DporStrategy::restore(std::string_view state, std::size_t base) {
     throw StateError(shard_at, "saved by another shard");
   const std::uint32_t nodes = r.u32_at_most(1u << 24, "nodes");
   std::vector<Node> path;
-  for (std::uint32_t i = 0; i < nodes; ++i) path.push_back(read_node(r));
+  bool before_split = true;
+  for (std::uint32_t i = 0; i < nodes; ++i) {
+    const std::size_t node_at = r.offset();
+    path.push_back(read_node(r));
+    // Every search expands its first contested choice point fully: a walk
+    // whose first one is not marked so was saved by an older weft.
+    const Node& n = path.back();
+    const bool two = n.is_value ? !n.dead && n.count >= 2 : n.contested;
+    if (before_split && two && !n.split)
+      throw StateError(node_at,
+                       "the first contested choice point is not "
+                       "the split one (an older weft's walk)");
+    before_split = before_split && !two;
+  }
   if (!r.at_end()) throw StateError(r.offset(), "bytes after the last node");
   if ((flags & 1) != 0 && !path.empty())
     throw StateError(flags_at, "a finished search with nodes left");

@@ -7,17 +7,16 @@
 // cuts a reversal (Coons et al., OOPSLA 2013), see docs/architecture.md for
 // what that guarantees. Same contract as DfsStrategy: a deterministic body.
 //
-// Split across shards, the search divides at its first choice point with
-// two or more alternatives (every node above it has one, so every shard
-// reaches it by the same prefix): there it expands every alternative the
-// bound allows, not a source set, and deals them round robin (the k-th to
-// shard k mod n), each with the sleep set an unsharded full expansion
-// would give it (the alternatives before it whose next operation commutes
-// with its own). Below that node each shard runs ordinary source-set DPOR.
-// So the shards' complete (not sleep-blocked) runs are pairwise
-// inequivalent and together cover every Mazurkiewicz trace; their counts
-// add up to the count of one process expanding that node fully, which may
-// differ from an unsharded run's, which takes a source set there
+// The search expands its first choice point with two or more alternatives
+// (every node above it has one, so every run reaches it by the same
+// prefix) fully: every alternative the bound allows, not a source set,
+// each with the sleep set that full expansion gives it (the alternatives
+// before it whose next operation commutes with its own). Below that node
+// it runs ordinary source-set DPOR. So the tree does not depend on how the
+// search is split: across n shards, that node's alternatives are dealt
+// round robin (the k-th to shard k mod n), the shards' complete (not
+// sleep-blocked) runs are pairwise inequivalent, together cover every
+// Mazurkiewicz trace, and their counts add up to the unsharded count
 // (docs/architecture.md). save() and restore() carry the walk for a
 // checkpoint.
 #pragma once
@@ -102,7 +101,8 @@ class DporStrategy final : public Strategy {
   void add_backtrack(std::size_t node, StrandId q);
   void next_sleep(const Node& n, StrandId picked, const ChoicePoint& point);
   bool happens_before(std::size_t a, std::size_t b) const;
-  // Makes `n`, the first node with two or more alternatives, the split.
+  // Makes `n`, the first node with two or more alternatives, the split:
+  // expanded fully, its alternatives dealt to the shards.
   void make_split(Node& n);
   bool advance(Node& b);
   static Node read_node(StateReader& r);

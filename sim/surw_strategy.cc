@@ -10,6 +10,15 @@ bool SurwStrategy::interesting(ChoiceKind kind) {
   return kind == ChoiceKind::kAtomic;
 }
 
+// A lock operation right after a lock operation: a nested acquisition, or
+// a retry after the mutex was held. There the strand draws a new priority:
+// kept for the whole schedule, priorities would never let another strand
+// in between two acquisitions, the interleaving a lock-order deadlock
+// needs (deadlock01), nor reorder the strands queued on one mutex.
+bool SurwStrategy::relock(ChoiceKind ran, ChoiceKind next) {
+  return ran == ChoiceKind::kLock && next == ChoiceKind::kLock;
+}
+
 void SurwStrategy::begin(std::uint64_t seed) {
   rng_.reseed(seed);
   used_ = profile_;
@@ -63,6 +72,7 @@ void SurwStrategy::observe(const ChoicePoint& point, bool fast) {
   if (point.current != kNoStrand) {
     StrandState& s = state(point.current);
     const bool was_held = s.known && fix(point.current);
+    if (s.known && !s.fresh && relock(s.pending, point.kind)) s.priority = 0;
     s.fresh = false;
     s.pending = point.kind;
     if (!s.known) {

@@ -5,7 +5,10 @@
 // interesting events left, and other strands reaching interesting events
 // wait until the designated one has made its own. Every other step (spawns,
 // locks, joins, exits) is scheduled by random priorities drawn once per
-// schedule: the highest enabled priority runs. A strand's count includes
+// schedule: the highest enabled priority runs; a strand draws again only
+// before a lock operation that follows a lock operation (a nested
+// acquisition, or a retry after the mutex was held), so another strand
+// may come in between two acquisitions. A strand's count includes
 // the counts of the strands it will spawn, and at a spawn the designation
 // passes to the child in proportion to the child's share, so the events of
 // strands not yet spawned weigh from the start. The counts come from a
@@ -55,6 +58,9 @@ class SurwStrategy final : public Strategy {
 
   // The events SURW samples uniformly: accesses to shared atomics.
   static bool interesting(ChoiceKind kind);
+  // Whether a strand that ran `ran` and will run `next` draws a new
+  // priority first: a lock operation right after a lock operation.
+  static bool relock(ChoiceKind ran, ChoiceKind next);
 
   // "3,2*49,5": counts by strand id, a run of equal counts as count*times.
   static std::string encode(const std::vector<std::uint32_t>& profile);

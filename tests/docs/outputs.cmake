@@ -28,7 +28,7 @@ weft_doc_output(spin_loop COMMAND $<TARGET_FILE:example_spin_loop>)
 weft_doc_output(timers COMMAND $<TARGET_FILE:example_timers>)
 
 # "weft trace": show and stat of the deadlock demo's trace.
-set(abba weft-traces/demo-abba-deadlock-seed23.weft)
+set(abba weft-traces/demo-abba-deadlock-seed0.weft)
 weft_doc_output(trace_show_abba COMMAND bash -c
   "${weft} demo abba-deadlock >/dev/null 2>&1 && ${weft} trace show ${abba}")
 weft_doc_output(trace_stat_abba COMMAND bash -c

@@ -368,12 +368,20 @@ RC_GTEST_PROP(DporShards, ShardsRunDisjointTracesThatCoverTheUnshardedOnes,
   RC_ASSERT(distinct.size() == all.size());
   RC_ASSERT(distinct == unsharded);
   RC_ASSERT(outcomes == whole.outcomes);
-  // The counts add up to one figure whatever the number of shards: that of
-  // a search expanding the split node fully.
-  std::uint64_t in_two = 0;
-  for (std::uint64_t i = 0; i < 2; ++i)
-    in_two += shard_runs(DporStrategy::kUnbounded, p, i, 2).counted;
-  RC_ASSERT(counted == in_two);
+}
+
+// Bounded or not, in 1 to 4 shards: the shards' counts add up to the
+// count of one process searching the whole tree.
+RC_GTEST_PROP(DporShards, ShardsCountsAddUpToTheUnshardedCount, ()) {
+  const Program p = random_program();
+  RC_PRE(brute_force(p, -1, kBruteForceCap) != 0u);
+  const int bound = *rc::gen::element(DporStrategy::kUnbounded, 0, 1, 2);
+  const std::uint64_t whole = shard_runs(bound, p, 0, 0).counted;
+  const std::uint64_t total = *rc::gen::inRange<std::uint64_t>(1, 5);
+  std::uint64_t counted = 0;
+  for (std::uint64_t i = 0; i < total; ++i)
+    counted += shard_runs(bound, p, i, total).counted;
+  RC_ASSERT(counted == whole);
 }
 
 // Within a bound: the shards together reach every trace a bounded DFS
@@ -446,6 +454,44 @@ TEST(DporCheckpoint, ACheckpointOfAnotherShardOrACorruptOneIsRefused) {
     EXPECT_THROW(same.restore(state.substr(0, cut), 0), StateError) << cut;
 }
 
+std::uint32_t u32_at(const std::string& s, std::size_t at) {
+  std::uint32_t v = 0;
+  for (int i = 3; i >= 0; --i)
+    v = v << 8 | static_cast<std::uint8_t>(s[at + static_cast<std::size_t>(i)]);
+  return v;
+}
+
+// An unsharded walk saved before every search expanded its first contested
+// node fully had that node unmarked: with the split flag (8) cleared there,
+// the state is refused at that node's offset.
+TEST(DporCheckpoint, AWalkWhoseFirstContestedNodeIsNotTheSplitIsRefused) {
+  DporStrategy dpor(2);
+  const std::function<void()> body = [] { test::reorder_fixed(3); };
+  digests(dpor, body, 5);
+  std::string state = *dpor.save();
+  std::size_t at = 1 + 6 * 8 + 4;  // flags, counters, node count
+  std::size_t split_at = 0;
+  for (std::uint32_t i = 0, n = u32_at(state, at - 4); i < n; ++i) {
+    if ((state[at + 1] & 8) != 0) split_at = at;
+    const std::uint32_t enabled = u32_at(state, at + 14);
+    const std::size_t bt = at + 18 + 4 * std::size_t{enabled};
+    at = bt + 4 + 4 * std::size_t{u32_at(state, bt)} + 4;
+  }
+  ASSERT_EQ(at, state.size());
+  ASSERT_NE(split_at, 0u) << "the unsharded walk has a split node";
+  DporStrategy fresh(2);
+  EXPECT_NO_THROW(fresh.restore(state, 0));
+  state[split_at + 1] = static_cast<char>(state[split_at + 1] & ~8);
+  DporStrategy older(2);
+  try {
+    older.restore(state, 0);
+    ADD_FAILURE() << "restored a walk without its split node";
+  } catch (const StateError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("not the split one"));
+    EXPECT_EQ(e.offset(), split_at);
+  }
+}
+
 // --- the SCTBench-style programs ------------------------------------------
 // The fixed forms are the suite's (tests/support/sctbench_programs.h).
 using test::reorder_fixed;
@@ -495,7 +541,7 @@ TEST(DporStrategy, TheGuidesPassLinesAreThese) {
             "weft: 5512 schedules passed (dfs 5512; 5512 distinct; at most 2 "
             "preemptions): every schedule within 2 preemptions");
   EXPECT_EQ(dpor,
-            "weft: 1641 schedules passed (dpor 1641; 1641 distinct; at most 2 "
+            "weft: 1777 schedules passed (dpor 1777; 1777 distinct; at most 2 "
             "preemptions): every schedule within 2 preemptions up to the order "
             "of independent operations (DPOR pruned 7% of the alternatives at "
             "contested choice points)");

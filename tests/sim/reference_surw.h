@@ -71,6 +71,8 @@ class ReferenceSurw final : public Strategy {
   void observe(const ChoicePoint& point) {
     if (point.current != kNoStrand) {
       StrandState& s = state(point.current);
+      if (s.known && !s.fresh && SurwStrategy::relock(s.pending, point.kind))
+        s.priority = 0;
       s.fresh = false;
       s.pending = point.kind;
       if (!s.known) {
