@@ -14,6 +14,7 @@
 #include <iterator>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/traces/record_arbitrary.h"
@@ -187,6 +188,45 @@ TEST(AllocLayout, CutOrTrailingRecordBytesAreMalformed) {
   EXPECT_FALSE(d.finish());
   EXPECT_STREQ(d.error(), "trailing bytes after the alloc records");
   EXPECT_FALSE(d.next(r));
+}
+
+// Decodes `records` records from `content` (count and marker included):
+// how many came before the decoder refused, and whether it finished.
+std::pair<std::size_t, bool> decode(const std::string& content,
+                                    std::size_t records) {
+  AllocFrameDecoder d;
+  d.start(content.data() + 2, content.size() - 2, records);
+  AllocRecord r;
+  std::size_t decoded = 0;
+  while (decoded < records && d.next(r)) ++decoded;
+  const bool finished = decoded == records && d.finish();
+  if (!finished) RC_ASSERT(std::string(d.error()).size() > 0u);
+  return {decoded, finished};
+}
+
+RC_GTEST_PROP(AllocLayout, AnyCutOfTheRecordsIsReported,
+              (const std::vector<AllocRecord>& records)) {
+  RC_PRE(!records.empty());
+  const std::string content = content_of(records);
+  const auto cut = *rc::gen::inRange<std::size_t>(2, content.size());
+  RC_ASSERT(!decode(content.substr(0, cut), records.size()).second);
+  RC_ASSERT(decode(content, records.size()).second);
+}
+
+// Damaged content (past the frame's checksums, as a frame made with right
+// CRCs over wrong bytes would be): the decoder reports it (saying what)
+// or yields some records, and never reads outside the content (every
+// read is bounded; the sanitized builds would catch a stray one).
+RC_GTEST_PROP(AllocLayout, AnyDamageToAllocContentIsReportedOrHarmless,
+              (const std::vector<AllocRecord>& records)) {
+  RC_PRE(!records.empty());
+  std::string content = content_of(records);
+  const auto changes = *rc::gen::inRange(1, 4);
+  for (int i = 0; i < changes; ++i) {
+    const auto at = *rc::gen::inRange<std::size_t>(2, content.size());
+    content[at] = static_cast<char>(*rc::gen::arbitrary<std::uint8_t>());
+  }
+  decode(content, records.size());
 }
 
 }  // namespace
