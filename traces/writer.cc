@@ -131,7 +131,7 @@ void TraceWriter::append(const Record& record) {
   add(record);
 }
 
-void TraceWriter::append(const AllocRecord& record) {
+void TraceWriter::append_other(const AllocRecord& record) {
   if (flusher_.joinable()) {
     std::lock_guard lock(mu_);
     add(record);
