@@ -7,9 +7,6 @@
 #include "replay/alloc/engine.h"
 
 #include <unistd.h>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 
 #include <algorithm>
 #include <chrono>
@@ -125,7 +122,7 @@ void Run::pause() {
 std::uint64_t Run::own_bytes() const {
   return ptr.used_bytes() + size.used_bytes() + hist.used_bytes() +
          uses.used_bytes() + slot_turn.used_bytes() + turn.used_bytes() +
-         order.used_bytes() + packed.used_bytes() + warm.used_bytes();
+         order.used_bytes() + packed.used_bytes();
 }
 
 void Run::set_base() {
@@ -200,30 +197,6 @@ namespace {
 
 }  // namespace
 
-// The packing pass reads a chunk's 48-byte operations once and writes
-// its 8-byte ones, tens of MiB that the loop after it does not need in
-// the caches, where they would evict the allocator's heap: on x86-64 the
-// operations are fetched ahead as non-temporal (prefetchnta: into the
-// first-level cache, not the shared one) and the packed ones stored past
-// the caches (movnti).
-constexpr std::size_t kPassAhead = 8;
-inline void pass_by(const SlotRecord* ahead) {
-#if defined(__x86_64__)
-  _mm_prefetch(reinterpret_cast<const char*>(ahead), _MM_HINT_NTA);
-#else
-  (void)ahead;
-#endif
-}
-inline void store_past_caches(PackedOp* to, PackedOp op) {
-#if defined(__x86_64__)
-  long long v = 0;
-  std::memcpy(&v, &op, sizeof v);
-  _mm_stream_si64(reinterpret_cast<long long*>(to), v);
-#else
-  *to = op;
-#endif
-}
-
 // Unchecked runs do not watch the blocks, so the live bytes are the log's
 // (what the program asked for), and `size` holds each slot's requested
 // size plus one while its block is live and 0 once it is freed: the
@@ -233,9 +206,7 @@ void prepare_unchecked(Run& run) {
   if (!run.ordered && run.packed.size() < run.n) run.packed.resize(run.n);
   for (std::size_t i = 0; i < run.n; ++i) {
     const SlotRecord& op = run.ops[i];
-    pass_by(run.ops + i + kPassAhead);
-    if (!run.ordered)
-      store_past_caches(run.packed.data() + i, PackedOp::of(op));
+    if (!run.ordered) run.packed[i] = PackedOp::of(op);
     std::uint64_t& held = run.size[op.slot];
     const std::uint64_t old =
         held == 0 || (op.call == AllocCall::kRealloc && op.from_null)
@@ -250,9 +221,6 @@ void prepare_unchecked(Run& run) {
     }
     run.peak_live = std::max(run.peak_live, run.live);
   }
-#if defined(__x86_64__)
-  _mm_sfence();  // the streamed stores are visible before the loop reads
-#endif
 }
 
 namespace {
@@ -279,36 +247,26 @@ void run_fast_checked(Run& run, FastSampling& f) {
   }
 }
 
-// Decoding and packing a chunk streams tens of MiB through the caches:
-// the slots live at the boundary are listed before the next chunk is
-// packed (the pass moves `size` on to the chunk's end), and after it the
-// slot array and each of those blocks' first line (often its allocator's
-// header's too) are read back, so that the next chunk starts about as warm
-// as the program it replays would be, not as cold as a fresh replay.
-// Those blocks are still allocated then: nothing has run since the list
-// was made. Blocks of 0 bytes are not read: they may be no memory at all.
-void list_live(Run& run) {
-  run.warm.clear();
-  for (std::uint32_t slot = 0; slot < run.slots; ++slot)
-    if (run.size[slot] > 1 && run.ptr[slot] != nullptr)
-      run.warm.push_back(slot);
-}
-
+// Decoding and packing a chunk streamed tens of MiB through the caches:
+// the slot array and each live block's first line (often its allocator's
+// header's too) are read back, so that the next chunk starts about as
+// warm as the program it replays would be, not as cold as a fresh replay.
+// Blocks of 0 bytes are not read: they may be no memory at all.
 void rewarm(Run& run) {
   std::uintptr_t sum = 0;
-  const std::uint32_t* live = run.warm.data();
-  for (std::size_t i = 0; i < run.warm.size(); ++i)
-    sum += *static_cast<const volatile unsigned char*>(run.ptr[live[i]]);
+  for (std::uint32_t slot = 0; slot < run.slots; ++slot)
+    if (run.size[slot] > 1 && run.ptr[slot] != nullptr)
+      sum += *static_cast<const volatile unsigned char*>(run.ptr[slot]);
   asm volatile("" : : "r"(sum));
 }
 
 void run_fast(Run& run) {
   FastSampling f;
   do {
-    const bool boundary = !run.options.check && run.first != 0;
-    if (boundary) list_live(run);
+    // Before the next chunk's pass: `size` then still says which
+    // blocks are live (the pass moves it on to the chunk's end).
+    if (!run.options.check && run.first != 0) rewarm(run);
     if (!run.options.check) prepare_unchecked(run);
-    if (boundary) rewarm(run);
     run.resume();
     if (run.options.check)
       run_fast_checked(run, f);

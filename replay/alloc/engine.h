@@ -62,10 +62,8 @@ struct Run {
   Mapped<std::uint32_t> order;
   std::vector<std::size_t> starts;
 
-  // Unchecked, fast: the loop's packed operations, and the slots live at
-  // a chunk boundary (read back after the next chunk is packed).
+  // Unchecked, fast: the loop's packed operations.
   Mapped<PackedOp> packed;
-  Mapped<std::uint32_t> warm;
 
   // Live requested bytes (checked: as replayed; unchecked: as logged).
   std::uint64_t live = 0;
