@@ -27,8 +27,9 @@ inline constexpr std::uint32_t kEndMagic = 0x184D2A5D;
 // frame, the end marker. Format 1.0 and 1.1 files still read.
 inline constexpr std::uint8_t kVersionMajor = 2;
 // 2.1 added op records; 2.2 flight and net records; 2.3 times on alloc
-// and slot records.
-inline constexpr std::uint8_t kVersionMinor = 3;
+// and slot records; 2.4 the alloc layout (traces/alloc_frames.h) and
+// stored frames.
+inline constexpr std::uint8_t kVersionMinor = 4;
 // The newest minor version of format 1 this reader knows (the column
 // layout).
 inline constexpr std::uint8_t kVersion1Minor = 1;

@@ -11,7 +11,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
+#include "traces/alloc_frames.h"
 #include "traces/checksum.h"
 #include "traces/columns.h"
 #include "traces/reader.h"
@@ -129,10 +131,27 @@ std::uint64_t resync(const File& f, std::uint64_t from,
   return f.size;
 }
 
+// A frame's records, from whichever layout its content has.
+struct FrameRecords {
+  bool alloc = false;
+  ColumnDecoder columns;
+  AllocFrameDecoder allocs;
+
+  std::optional<Record> next() {
+    if (!alloc) return columns.next();
+    AllocRecord r;
+    if (!allocs.next(r)) return std::nullopt;
+    return Record(std::in_place_type<AllocRecord>, r);
+  }
+  bool finish() { return alloc ? allocs.finish() : columns.finish(); }
+  const char* error() const { return alloc ? allocs.error() : columns.error(); }
+};
+
 // Decompresses a record frame (bounded by the content size it declares)
-// and starts decoding its columns; nullptr, or what is wrong with it.
+// and starts decoding its columns or alloc records; nullptr, or what is
+// wrong with it.
 const char* open_frame(const std::string& frame, std::uint64_t records,
-                       std::string& content, ColumnDecoder& columns) {
+                       std::string& content, FrameRecords& decoder) {
   const unsigned long long declared =
       ZSTD_getFrameContentSize(frame.data(), frame.size());
   if (declared == ZSTD_CONTENTSIZE_ERROR ||
@@ -146,11 +165,18 @@ const char* open_frame(const std::string& frame, std::uint64_t records,
   ByteReader in(content.data(), content.size());
   const auto count = in.varint();
   const auto layout = in.byte();
-  if (!count || *count != records || !layout || *layout != kColumnMarker)
+  if (!count || *count != records || !layout ||
+      (*layout != kColumnMarker && *layout != kAllocMarker))
     return "record count or layout differs from its frame info";
-  if (!columns.start(content.data() + in.pos(), content.size() - in.pos(),
-                     records))
-    return columns.error();
+  decoder.alloc = *layout == kAllocMarker;
+  if (decoder.alloc) {
+    decoder.allocs.start(content.data() + in.pos(), content.size() - in.pos(),
+                         records);
+    return nullptr;
+  }
+  if (!decoder.columns.start(content.data() + in.pos(),
+                             content.size() - in.pos(), records))
+    return decoder.columns.error();
   return nullptr;
 }
 
@@ -242,7 +268,7 @@ Generator<Record> TraceReader::records_v2() {
       pos = resync(f, at, header_crc_);
       continue;
     }
-    ColumnDecoder columns;
+    FrameRecords columns;
     if (const char* why = open_frame(frame, m.records, content, columns)) {
       note(Damage{at, m.number, m.records,
                   std::string("damaged (corrupt frame: ") + why + ")"});

@@ -4,8 +4,12 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <stdexcept>
 #include <system_error>
+#include <type_traits>
+#include <variant>
 
 #include "traces/checksum.h"
 #include "traces/varint.h"
@@ -96,15 +100,44 @@ TraceWriter::~TraceWriter() {
   }
 }
 
+template <class R>
+void TraceWriter::add(const R& record) {
+  if (options_.alloc_layout) {
+    if constexpr (std::is_same_v<R, AllocRecord>) {
+      allocs_.add(record);
+    } else if (const auto* a = std::get_if<AllocRecord>(&record)) {
+      allocs_.add(*a);
+    } else {
+      throw std::logic_error(path_ +
+                             ": a record other than an allocator call in "
+                             "an alloc-layout trace");
+    }
+  } else {
+    pending_.add(record);
+  }
+  if (pending() >= options_.records_per_frame) flush_locked();
+}
+
+std::uint64_t TraceWriter::pending() const {
+  return options_.alloc_layout ? allocs_.size() : pending_.size();
+}
+
 void TraceWriter::append(const Record& record) {
   if (flusher_.joinable()) {
     std::lock_guard lock(mu_);
-    pending_.add(record);
-    if (pending_.size() >= options_.records_per_frame) flush_locked();
+    add(record);
     return;
   }
-  pending_.add(record);
-  if (pending_.size() >= options_.records_per_frame) flush_locked();
+  add(record);
+}
+
+void TraceWriter::append_other(const AllocRecord& record) {
+  if (flusher_.joinable()) {
+    std::lock_guard lock(mu_);
+    add(record);
+    return;
+  }
+  add(record);
 }
 
 void TraceWriter::flush() {
@@ -124,30 +157,72 @@ void TraceWriter::flush_loop() {
   }
 }
 
-void TraceWriter::flush_locked() {
-  if (pending_.size() == 0 || fd_ < 0) return;
-  const std::uint64_t count = pending_.size();
-  std::string& content = content_;
-  content.clear();
-  pending_.finish(content);
-  std::string frame(ZSTD_compressBound(content.size()), '\0');
+namespace {
+
+// A stored frame: a zstd frame header (single segment, the content size
+// in 8 bytes, no checksum) and the content in raw blocks of at most 128
+// KiB, each after its 3-byte block header (last-block bit, type 0 raw,
+// size). zstd reads it as any other frame, at the speed of a copy.
+void store_frame(const std::string& content, std::string& frame) {
+  constexpr std::size_t kBlock = std::size_t{1} << 17;
+  frame.clear();
+  put_le32(frame, 0xFD2FB528u);  // zstd's frame magic
+  frame.push_back(static_cast<char>(0xE0));
+  for (int i = 0; i < 8; ++i)
+    frame.push_back(
+        static_cast<char>(static_cast<std::uint64_t>(content.size()) >> 8 * i));
+  std::size_t at = 0;
+  do {
+    const std::size_t n = std::min(kBlock, content.size() - at);
+    const std::uint32_t block_header =
+        static_cast<std::uint32_t>(n << 3) | (at + n == content.size() ? 1 : 0);
+    for (int i = 0; i < 3; ++i)
+      frame.push_back(static_cast<char>(block_header >> 8 * i));
+    frame.append(content, at, n);
+    at += n;
+  } while (at < content.size());
+}
+
+}  // namespace
+
+void TraceWriter::compress(const std::string& content) {
+  if (options_.store) {
+    store_frame(content, frame_);
+    return;
+  }
+  frame_.resize(ZSTD_compressBound(content.size()));
   const std::size_t n =
-      ZSTD_compress2(static_cast<ZSTD_CCtx*>(cctx_), frame.data(), frame.size(),
-                     content.data(), content.size());
+      ZSTD_compress2(static_cast<ZSTD_CCtx*>(cctx_), frame_.data(),
+                     frame_.size(), content.data(), content.size());
   if (ZSTD_isError(n))
     throw std::runtime_error(path_ + ": zstd: " + ZSTD_getErrorName(n));
-  frame.resize(n);
+  frame_.resize(n);
+}
+
+void TraceWriter::flush_locked() {
+  const std::uint64_t count = pending();
+  if (count == 0 || fd_ < 0) return;
+  std::string& content = content_;
+  content.clear();
+  if (options_.alloc_layout)
+    allocs_.finish(content);
+  else
+    pending_.finish(content);
+  compress(content);
   // The frame info first: sequence number, record count, and the frame's
   // size and CRC, so a reader can check the frame on its own, find the next
   // one past damage and tell a missing or reordered frame.
   std::string info;
   put_varint(info, frames_);
   put_varint(info, count);
-  put_varint(info, frame.size());
-  put_le32(info, crc32_of(frame.data(), frame.size()));
-  std::string out = marker(kFrameInfoMagic, header_crc_, info);
-  out += frame;
-  write_all(out);
+  put_varint(info, frame_.size());
+  put_le32(info, crc32_of(frame_.data(), frame_.size()));
+  // Into buffers kept from frame to frame: a fresh one each time had the
+  // heap grow and shrink, page faults and all.
+  out_.clear();
+  out_ += marker(kFrameInfoMagic, header_crc_, info);
+  out_ += frame_;
+  write_all(out_);
   ++frames_;
   records_ += count;
 }

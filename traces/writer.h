@@ -11,7 +11,8 @@
 // file. Without a flush interval the bytes
 // written are a function of the header and records alone (determinism
 // checks compare files). Frames are written in the column layout
-// (traces/columns.h) and the header always says this format version
+// (traces/columns.h), or, with `alloc_layout`, in the alloc layout
+// (traces/alloc_frames.h), and the header always says this format version
 // (kVersionMajor.kVersionMinor), whatever `header` says. Not thread-safe,
 // except that the flush thread of a flush interval synchronises with append().
 #pragma once
@@ -25,6 +26,7 @@
 #include <string>
 #include <thread>
 
+#include "traces/alloc_frames.h"
 #include "traces/columns.h"
 #include "traces/files.h"
 #include "traces/format.h"
@@ -35,6 +37,14 @@ namespace weft::traces {
 struct WriterOptions {
   std::size_t records_per_frame = 4096;
   int compression_level = 3;
+  // Store each frame uncompressed (a zstd frame of raw blocks, checked by
+  // its frame info's CRC-32 alone): for a writer whose CPU time counts
+  // more than the file's size (the recording process of `weft alloc
+  // record`). compression_level is then unused.
+  bool store = false;
+  // Frames in the alloc layout (format 2.4, traces/alloc_frames.h): only
+  // AllocRecords may be appended (anything else throws std::logic_error).
+  bool alloc_layout = false;
   // Also close a frame once it has been open this long (0: never). A
   // background thread does it, so a recorder that goes quiet still lands
   // what it has; frame boundaries then depend on timing.
@@ -64,6 +74,17 @@ class TraceWriter {
   TraceWriter& operator=(const TraceWriter&) = delete;
 
   void append(const Record& record);
+  // The same for an allocator call, without making a Record of it first
+  // (inline: the recording parent of `weft alloc record` appends millions
+  // a second).
+  void append(const AllocRecord& record) {
+    if (options_.alloc_layout && !flusher_.joinable()) {
+      allocs_.add(record);
+      if (allocs_.size() >= options_.records_per_frame) flush_locked();
+      return;
+    }
+    append_other(record);
+  }
   // Closes the current frame and writes it.
   void flush();
   // Writes the last frame and the end marker and makes the file appear.
@@ -72,7 +93,12 @@ class TraceWriter {
   std::uint64_t frames() const { return frames_; }
 
  private:
+  void append_other(const AllocRecord& record);
+  template <class R>
+  void add(const R& record);
+  std::uint64_t pending() const;
   void flush_locked();
+  void compress(const std::string& content);
   void write_all(const std::string& bytes);
   void flush_loop();
 
@@ -84,7 +110,10 @@ class TraceWriter {
   std::uint64_t records_ = 0;  // in frames written
   int uncaught_ = 0;           // std::uncaught_exceptions() when made
   ColumnEncoder pending_;      // the records of the open frame
+  AllocFrameEncoder allocs_;   // the same, in the alloc layout
   std::string content_;        // scratch: a frame's content before zstd
+  std::string frame_;          // scratch: the frame, compressed or stored
+  std::string out_;            // scratch: frame info and frame
   std::uint64_t frames_ = 0;
   void* cctx_ = nullptr;
 

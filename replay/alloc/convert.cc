@@ -1,5 +1,6 @@
 #include "replay/alloc/convert.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -338,30 +339,37 @@ traces::Generator<SlotRecord> to_slots(traces::Generator<AllocRecord> in,
 
 namespace {
 
-// The slots log's writer on a thread of its own: coding and compressing
-// the operations (most of convert's time on one thread) overlap with
-// reading and mapping them. Batches of operations are handed over two at
-// a time at most, so memory stays fixed. The TraceWriter is made and
-// closed (or, on an exception, destroyed without its file appearing) on
-// the converting thread; the writing thread only appends.
-class BackgroundWriter {
+// The slot mapper and the slots log's writer on a thread of their own:
+// mapping addresses to slots, coding and compressing the operations
+// overlap with reading and ordering the calls (reading is most of the
+// converting thread's time, and the mapper's lookups were most of the
+// rest). Batches of calls, in sequence order, are handed over two at a
+// time at most, so memory stays fixed. The TraceWriter is made and closed
+// (or, on an exception, destroyed without its file appearing) on the
+// converting thread; the mapping thread only maps and appends, and an
+// exception there (an anomaly under --strict, a full disk) is rethrown on
+// the converting thread at its next hand-over.
+class BackgroundMapper {
  public:
-  BackgroundWriter(const std::string& path, const traces::TraceHeader& header,
-                   traces::WriterOptions options)
-      : writer_(path, header, options), thread_([this] { run(); }) {
+  BackgroundMapper(const std::string& path, const traces::TraceHeader& header,
+                   traces::WriterOptions options, ConvertStats& stats,
+                   const ConvertOptions& convert_options)
+      : writer_(path, header, options),
+        mapper_(stats, convert_options),
+        thread_([this] { run(); }) {
     batch_.reserve(kBatch);
   }
-  ~BackgroundWriter() { stop(); }
-  BackgroundWriter(const BackgroundWriter&) = delete;
-  BackgroundWriter& operator=(const BackgroundWriter&) = delete;
+  ~BackgroundMapper() { stop(); }
+  BackgroundMapper(const BackgroundMapper&) = delete;
+  BackgroundMapper& operator=(const BackgroundMapper&) = delete;
 
-  void append(const SlotRecord& op) {
-    batch_.push_back(op);
+  void append(const AllocRecord& call) {
+    batch_.push_back(call);
     if (batch_.size() == kBatch) hand_over();
   }
 
-  // Writes what is left, then the end marker; rethrows the writing
-  // thread's error.
+  // Maps and writes what is left, then the end marker; rethrows the
+  // mapping thread's error.
   void close() {
     hand_over();
     stop();
@@ -371,6 +379,9 @@ class BackgroundWriter {
 
  private:
   static constexpr std::size_t kBatch = 16384;
+  // Each call's map entries are fetched this many calls before it is
+  // mapped: the map's lookups are its cache misses.
+  static constexpr std::size_t kAhead = 8;
 
   void hand_over() {
     std::unique_lock lock(mu_);
@@ -392,8 +403,20 @@ class BackgroundWriter {
     thread_.join();
   }
 
+  void map(const std::vector<AllocRecord>& calls) {
+    SlotRecord ops[2];
+    const std::size_t n = calls.size();
+    for (std::size_t i = 0; i < std::min(n, kAhead); ++i)
+      mapper_.prefetch(calls[i]);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i + kAhead < n) mapper_.prefetch(calls[i + kAhead]);
+      const int k = mapper_.map(calls[i], ops);
+      for (int j = 0; j < k; ++j) writer_.append(ops[j]);
+    }
+  }
+
   void run() {
-    std::vector<SlotRecord> mine;
+    std::vector<AllocRecord> mine;
     mine.reserve(kBatch);
     for (;;) {
       {
@@ -405,7 +428,7 @@ class BackgroundWriter {
       }
       cv_.notify_all();
       try {
-        for (const SlotRecord& op : mine) writer_.append(op);
+        map(mine);
       } catch (...) {
         std::lock_guard lock(mu_);
         error_ = std::current_exception();
@@ -417,8 +440,9 @@ class BackgroundWriter {
   }
 
   traces::TraceWriter writer_;
-  std::vector<SlotRecord> batch_;    // being filled (converting thread)
-  std::vector<SlotRecord> pending_;  // handed over, not yet taken
+  convert_stages::SlotMapper mapper_;
+  std::vector<AllocRecord> batch_;    // being filled (converting thread)
+  std::vector<AllocRecord> pending_;  // handed over, not yet taken
   std::mutex mu_;
   std::condition_variable cv_;
   bool full_ = false;  // pending_ holds a batch
@@ -444,30 +468,13 @@ ConvertStats convert(const std::string& input, const std::string& output,
   // zstd's level 1: on a recorded python3 log the slots log came out no
   // larger than at the default 3, for a sixth less CPU.
   wo.compression_level = 1;
-  BackgroundWriter writer(output, header, wo);
-  // Reader, sequencer, mapper and writer in one loop: no generator
-  // between them.
+  BackgroundMapper mapper(output, header, wo, stats, options);
+  // Reader and sequencer in one loop (no generator between them); the
+  // calls go in sequence order to the mapping thread.
   convert_stages::Sequencer sequencer(stats, options);
-  convert_stages::SlotMapper mapper(stats, options);
-  SlotRecord ops[2];
-  auto map = [&](const AllocRecord& r) {
-    const int n = mapper.map(r, ops);
-    for (int k = 0; k < n; ++k) writer.append(ops[k]);
-  };
-  // Each record waits kAhead records between reading and mapping, while
-  // its map entries are fetched: the map's lookups are its cache misses.
-  constexpr std::size_t kAhead = 8;
-  AllocRecord ahead[kAhead];
-  std::size_t read = 0;
+  auto map = [&](const AllocRecord& r) { mapper.append(r); };
   try {
-    for (const auto& r : *source.calls) {
-      mapper.prefetch(r);
-      AllocRecord& slot = ahead[read++ % kAhead];
-      if (read > kAhead) sequencer.feed(slot, map);
-      slot = r;
-    }
-    for (std::size_t i = read > kAhead ? read - kAhead : 0; i < read; ++i)
-      sequencer.feed(ahead[i % kAhead], map);
+    for (const auto& r : *source.calls) sequencer.feed(r, map);
     sequencer.finish(map);
   } catch (const BadTimeError& e) {
     throw BadTimeError(input + ": " + e.what());
@@ -483,7 +490,7 @@ ConvertStats convert(const std::string& input, const std::string& output,
                        " bytes of an unfinished frame lost)");
   if (!stats.losses.empty() && options.strict)
     throw ConvertError(stats.losses.front());
-  writer.close();
+  mapper.close();
   return stats;
 }
 

@@ -165,10 +165,13 @@ class Drainer {
                          {"recorder", "weft LD_PRELOAD"}};
       traces::WriterOptions options;
       options.records_per_frame = 16384;
-      // zstd's level 1, not the default 3: this process must keep up with
-      // the program on its own core, and compressing is most of its work
-      // (docs/performance.md, "Recording at production scale").
-      options.compression_level = 1;
+      // The alloc layout, stored: this process must cost the machine
+      // little beside the program, and compressing was most of its work
+      // even at zstd's level 1 (docs/performance.md, "Recording at
+      // production scale"); the layout's steps make a call about 6 bytes
+      // without it.
+      options.alloc_layout = true;
+      options.store = true;
       writer_ = std::make_unique<traces::TraceWriter>(output_, header, options);
     } catch (const std::exception& e) {
       result_.error = e.what();

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -252,13 +253,23 @@ double process_cpu() {
          1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
+// This thread's CPU time so far, in seconds.
+double thread_cpu() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
 // The 0.8x target measured directly: each iteration reads the log (the
 // baseline: read_calls drained) and then converts it, so a slow spell of
 // the machine weighs on both. The time shown is convert's (wall);
 // `speed_ratio` is reading time over convert time (convert's speed as a
 // fraction of reading's), summed over the iterations; `cpu_ratio` the
-// same of CPU time, every thread of the process counted (convert's writer
-// thread included).
+// same of CPU time, every thread of the process counted (convert's
+// mapping and writing thread included); `thread_cpu_ratio` the same of
+// the calling thread's CPU time alone (reading, and convert's reading and
+// ordering): the speed ratio convert would have with its second thread on
+// a core of its own, if that thread is not the slower one.
 void BM_ConvertOverRead(benchmark::State& state) {
   const std::string& p = calls_log();
   const std::string out = p + ".slots2";
@@ -266,8 +277,11 @@ void BM_ConvertOverRead(benchmark::State& state) {
   double converting = 0;
   double reading_cpu = 0;
   double converting_cpu = 0;
+  double reading_thread = 0;
+  double converting_thread = 0;
   for (auto _ : state) {
     const double c0 = process_cpu();
+    const double th0 = thread_cpu();
     const auto t0 = std::chrono::steady_clock::now();
     std::size_t n = 0;
     for (const auto& r : weft::replay::read_calls(p)) {
@@ -277,9 +291,12 @@ void BM_ConvertOverRead(benchmark::State& state) {
     benchmark::DoNotOptimize(n);
     const auto t1 = std::chrono::steady_clock::now();
     const double c1 = process_cpu();
+    const double th1 = thread_cpu();
     const auto stats = weft::replay::convert(p, out);
     benchmark::DoNotOptimize(stats.operations);
     const auto t2 = std::chrono::steady_clock::now();
+    reading_thread += th1 - th0;
+    converting_thread += thread_cpu() - th1;
     reading_cpu += c1 - c0;
     converting_cpu += process_cpu() - c1;
     reading += std::chrono::duration<double>(t1 - t0).count();
@@ -291,6 +308,8 @@ void BM_ConvertOverRead(benchmark::State& state) {
   state.counters["speed_ratio"] = converting > 0 ? reading / converting : 0;
   state.counters["cpu_ratio"] =
       converting_cpu > 0 ? reading_cpu / converting_cpu : 0;
+  state.counters["thread_cpu_ratio"] =
+      converting_thread > 0 ? reading_thread / converting_thread : 0;
 }
 BENCHMARK(BM_ConvertOverRead)->UseManualTime()->Unit(benchmark::kMillisecond);
 

@@ -177,19 +177,20 @@ TEST(Damage, EachKindOfDamageReadsAsDocumented) {
                 ": header checksum mismatch: the header (kind, metadata) "
                 "is damaged at byte " +
                 std::to_string(l.header - 4));
-  EXPECT_EQ(refusal(9, 4), path +
-                               ": format version 2.4 is newer than this weft "
-                               "reads (2.3); use a newer weft at byte 8");
+  EXPECT_EQ(refusal(9, 5), path +
+                               ": format version 2.5 is newer than this weft "
+                               "reads (2.4); use a newer weft at byte 8");
   std::string v12 = original;
   v12[8] = 1;
   v12[9] = 2;
   spill(path, v12);
-  EXPECT_EQ(read(path).message,
-            path +
-                ": format version 1.2 is not one this weft reads (1.0, "
-                "1.1, 2.0, 2.1, 2.2, 2.3): the header is damaged or was not "
-                "written by "
-                "weft at byte 8");
+  EXPECT_EQ(
+      read(path).message,
+      path +
+          ": format version 1.2 is not one this weft reads (1.0, "
+          "1.1, 2.0, 2.1, 2.2, 2.3, 2.4): the header is damaged or was not "
+          "written by "
+          "weft at byte 8");
   std::remove(path.c_str());
 }
 

@@ -58,22 +58,27 @@ class TickClock {
     }
     const std::uint64_t t = ticks();
     if (t > start_ticks_)
-      rate_ = static_cast<double>(ns - start_ns_) /
-              static_cast<double>(t - start_ticks_);
+      rate_ = static_cast<std::uint64_t>((Wide{ns - start_ns_} << kPoint) /
+                                         (t - start_ticks_));
   }
 
   // Nanoseconds since the start for a tick count (0 before the start).
+  // In integers (a product and a shift): the double conversions it took
+  // before were a third of the recording process's ring reading.
   std::uint64_t to_ns(std::uint64_t t) const {
     if (t <= start_ticks_) return 0;
-    return static_cast<std::uint64_t>(static_cast<double>(t - start_ticks_) *
-                                      rate_);
+    return static_cast<std::uint64_t>((Wide{t - start_ticks_} * rate_) >>
+                                      kPoint);
   }
 
  private:
+  __extension__ using Wide = unsigned __int128;
   static constexpr std::uint64_t kMinSpanNs = 1000000;
+  // The rate's binary point: nanoseconds per tick in 32.32 fixed point.
+  static constexpr int kPoint = 32;
   std::uint64_t start_ticks_ = 0;
   std::uint64_t start_ns_ = 0;
-  double rate_ = 0;
+  std::uint64_t rate_ = 0;
 };
 
 }  // namespace weft::replay

@@ -46,6 +46,8 @@ void write(const std::string& path, TraceKind kind, const std::string& form,
   if (!form.empty()) h.metadata = {{"form", form}};
   WriterOptions o;
   o.records_per_frame = per_frame;
+  // One calls seed as `weft alloc record` writes: stored, alloc layout.
+  o.alloc_layout = o.store = what == "calls" && per_frame == 12;
   TraceWriter w(path, h, o);
   for (std::uint32_t i = 0; i < 12; ++i) {
     if (what == "events") {
