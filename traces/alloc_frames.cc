@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "traces/fields.h"
+
 namespace weft::traces {
 namespace {
 
@@ -66,13 +68,7 @@ struct Row {
   }
 };
 
-template <class T>
-bool get(ByteReader& in, T& field) {
-  const auto v = in.varint();
-  if (!v || *v > std::numeric_limits<T>::max()) return false;
-  field = static_cast<T>(*v);
-  return true;
-}
+using fields::get;
 
 bool get_address(ByteReader& in, std::uint64_t& field, std::uint64_t& last) {
   const auto v = in.varint();
