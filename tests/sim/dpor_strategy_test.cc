@@ -368,6 +368,7 @@ RC_GTEST_PROP(DporShards, ShardsRunDisjointTracesThatCoverTheUnshardedOnes,
   RC_ASSERT(distinct.size() == all.size());
   RC_ASSERT(distinct == unsharded);
   RC_ASSERT(outcomes == whole.outcomes);
+  RC_ASSERT(counted == whole.counted);
 }
 
 // Bounded or not, in 1 to 4 shards: the shards' counts add up to the
