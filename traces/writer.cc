@@ -100,8 +100,11 @@ TraceWriter::~TraceWriter() {
   }
 }
 
+// Under the flush thread's lock when there is one.
 template <class R>
 void TraceWriter::add(const R& record) {
+  std::unique_lock lock(mu_, std::defer_lock);
+  if (flusher_.joinable()) lock.lock();
   if (options_.alloc_layout) {
     if constexpr (std::is_same_v<R, AllocRecord>) {
       allocs_.add(record);
@@ -122,23 +125,9 @@ std::uint64_t TraceWriter::pending() const {
   return options_.alloc_layout ? allocs_.size() : pending_.size();
 }
 
-void TraceWriter::append(const Record& record) {
-  if (flusher_.joinable()) {
-    std::lock_guard lock(mu_);
-    add(record);
-    return;
-  }
-  add(record);
-}
+void TraceWriter::append(const Record& record) { add(record); }
 
-void TraceWriter::append_other(const AllocRecord& record) {
-  if (flusher_.joinable()) {
-    std::lock_guard lock(mu_);
-    add(record);
-    return;
-  }
-  add(record);
-}
+void TraceWriter::append_other(const AllocRecord& record) { add(record); }
 
 void TraceWriter::flush() {
   if (flusher_.joinable()) {
