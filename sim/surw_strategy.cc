@@ -6,8 +6,22 @@
 
 namespace weft::sim {
 
-bool SurwStrategy::interesting(ChoiceKind kind) {
-  return kind == ChoiceKind::kAtomic;
+// The order of two critical sections of one mutex is the order of their
+// acquisitions, so sampling acquisitions uniformly samples the sections'
+// orders uniformly (an attempt on a held mutex only blocks, and is left to
+// priorities); an atomic access that one mutex guards in every access so far
+// is ordered by that mutex's acquisitions, and one that none guards by
+// nothing but itself.
+bool SurwStrategy::interesting(const Locksets& locks, StrandId id,
+                               ChoiceKind kind, const void* object) {
+  if (kind == ChoiceKind::kLock) return locks.free(object);
+  return kind == ChoiceKind::kAtomic && locks.unordered(id, object);
+}
+
+bool SurwStrategy::retries(ChoiceKind pending, const void* object,
+                           ChoiceKind kind, const void* now) {
+  return kind == pending && now == object &&
+         (kind == ChoiceKind::kLock || kind == ChoiceKind::kWait);
 }
 
 // A lock operation right after a lock operation: a nested acquisition, or
@@ -23,6 +37,8 @@ void SurwStrategy::begin(std::uint64_t seed) {
   rng_.reseed(seed);
   used_ = profile_;
   strands_.clear();
+  locksets_.clear();
+  lockers_.clear();
   designated_ = kNoStrand;
   last_picked_ = kNoStrand;
   stay_ = 0;
@@ -50,7 +66,53 @@ std::uint32_t SurwStrategy::expected(StrandId id) const {
 
 bool SurwStrategy::is_interesting(StrandId id) const {
   const StrandState& s = strands_[id];
-  return !s.fresh && interesting(s.pending);
+  return !s.fresh && interesting(locksets_, id, s.pending, s.object);
+}
+
+// Strand `id` made an operation of `kind` (its pending one). One that
+// changes what the mutexes order may change whether other strands' next
+// operations are interesting: the strands about to access the same atomic,
+// or to lock the mutex it takes or lets go. They are fixed before and
+// reindexed after, as observe() does for the strand that runs.
+void SurwStrategy::made(StrandId id, ChoiceKind kind) {
+  const StrandState& s = strands_[id];
+  std::vector<std::pair<StrandId, bool>> others;
+  if (locksets_.changes(id, kind, s.object)) {
+    for (StrandId o = 0; o < strands_.size(); ++o) {
+      const StrandState& t = strands_[o];
+      if (o != id && t.known && !t.fresh && t.object == s.object &&
+          t.pending == ChoiceKind::kAtomic)
+        others.emplace_back(o, fix(o));
+    }
+  }
+  if (const void* m = locksets_.flips(id, kind, s.object, s.object2))
+    if (const auto it = lockers_.find(m); it != lockers_.end())
+      for (StrandId o : it->second)
+        if (o != id) others.emplace_back(o, fix(o));
+  locksets_.made(id, kind, s.object, s.object2);
+  for (const auto& [o, was_held] : others) {
+    reindex(o);
+    unfix(o, was_held);
+  }
+}
+
+// The strand's next operation, from the point it reached, and the lockers_
+// index of it.
+void SurwStrategy::set_pending(StrandId id, const ChoicePoint& point) {
+  StrandState& s = strands_[id];
+  if (s.pending == ChoiceKind::kLock && s.object != nullptr) {
+    std::vector<StrandId>& v = lockers_[s.object];
+    v.erase(std::lower_bound(v.begin(), v.end(), id));
+  }
+  const PendingOp* op =
+      point.pending_ops.size() > id ? &point.pending(id) : nullptr;
+  s.pending = point.kind;
+  s.object = op != nullptr ? op->object : nullptr;
+  s.object2 = op != nullptr ? op->object2 : nullptr;
+  if (s.pending == ChoiceKind::kLock && s.object != nullptr) {
+    std::vector<StrandId>& v = lockers_[s.object];
+    v.insert(std::lower_bound(v.begin(), v.end(), id), id);
+  }
 }
 
 void SurwStrategy::runnable_changed(StrandId id, bool runnable) {
@@ -72,9 +134,19 @@ void SurwStrategy::observe(const ChoicePoint& point, bool fast) {
   if (point.current != kNoStrand) {
     StrandState& s = state(point.current);
     const bool was_held = s.known && fix(point.current);
-    if (s.known && !s.fresh && relock(s.pending, point.kind)) s.priority = 0;
+    if (s.known && !s.fresh) {
+      if (relock(s.pending, point.kind)) s.priority = 0;
+      const void* now = point.pending_ops.size() > point.current
+                            ? point.pending(point.current).object
+                            : nullptr;
+      // A wait lets its mutex go when it blocks, not when it returns.
+      if (!retries(s.pending, s.object, point.kind, now))
+        made(point.current, s.pending);
+      else if (s.pending == ChoiceKind::kWait)
+        made(point.current, ChoiceKind::kWait);
+    }
     s.fresh = false;
-    s.pending = point.kind;
+    set_pending(point.current, point);
     if (!s.known) {
       s.known = true;
       s.left = expected(point.current);

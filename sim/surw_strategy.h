@@ -31,9 +31,11 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "sim/lockset.h"
 #include "sim/random.h"
 #include "sim/runnable_view.h"
 #include "sim/strategy.h"
@@ -56,8 +58,17 @@ class SurwStrategy final : public Strategy {
     return std::make_unique<SurwStrategy>(used_);
   }
 
-  // The events SURW samples uniformly: accesses to shared atomics.
-  static bool interesting(ChoiceKind kind);
+  // The events SURW samples uniformly: lock operations that acquire their
+  // mutex now, and accesses to shared atomics that no mutex orders, as
+  // `locks` tells of strand `id`'s next operation, of `kind` on `object`.
+  static bool interesting(const Locksets& locks, StrandId id, ChoiceKind kind,
+                          const void* object);
+  // Whether a strand whose next operation was `pending` on `object` and that
+  // reached a choice point for `kind` on `now` tries the same operation
+  // again (it blocked, or its lock or wait was woken and must retry): the
+  // earlier attempt made nothing.
+  static bool retries(ChoiceKind pending, const void* object, ChoiceKind kind,
+                      const void* now);
   // Whether a strand that ran `ran` and will run `next` draws a new
   // priority first: a lock operation right after a lock operation.
   static bool relock(ChoiceKind ran, ChoiceKind next);
@@ -75,6 +86,8 @@ class SurwStrategy final : public Strategy {
     bool known = false;
     bool fresh = true;  // has not reached a choice point yet
     ChoiceKind pending = ChoiceKind::kSpawn;  // its next operation
+    const void* object = nullptr;             // what that operation touches
+    const void* object2 = nullptr;            // and its second object
     StrandId parent = kNoStrand;
     std::uint64_t priority = 0;  // 0: draw a new one when needed
     std::uint32_t left = 0;      // interesting events expected ahead
@@ -100,6 +113,8 @@ class SurwStrategy final : public Strategy {
   // The walk (surw_strategy.cc).
   StrandState& state(StrandId id);
   void observe(const ChoicePoint& point, bool fast);
+  void made(StrandId id, ChoiceKind kind);
+  void set_pending(StrandId id, const ChoicePoint& point);
   void learn(StrandId id, const ChoicePoint& point);
   void on_spawn(StrandId parent, StrandId child);
   std::uint32_t expected(StrandId id) const;
@@ -132,6 +147,9 @@ class SurwStrategy final : public Strategy {
   std::vector<std::uint32_t> profile_;  // learned, for the next schedule
   std::vector<std::uint32_t> used_;     // the profile this schedule uses
   std::vector<StrandState> strands_;
+  Locksets locksets_;
+  // By mutex: the strands whose next operation locks it, in id order.
+  std::unordered_map<const void*, std::vector<StrandId>> lockers_;
   StrandId designated_ = kNoStrand;
   StrandId last_picked_ = kNoStrand;
   std::uint32_t stay_ = 0;  // consecutive picks of last_picked_

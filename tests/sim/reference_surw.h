@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/lockset.h"
 #include "sim/random.h"
 #include "sim/strategy.h"
 #include "sim/surw_strategy.h"
@@ -19,15 +20,14 @@ class ReferenceSurw final : public Strategy {
  public:
   std::string name() const override { return "surw"; }
   std::string environment() const override { return ""; }
-  static bool interesting(ChoiceKind kind) {
-    return SurwStrategy::interesting(kind);
-  }
 
  private:
   struct StrandState {
     bool known = false;
     bool fresh = true;
     ChoiceKind pending = ChoiceKind::kSpawn;
+    const void* object = nullptr;
+    const void* object2 = nullptr;
     StrandId parent = kNoStrand;
     std::uint64_t priority = 0;
     std::uint32_t left = 0;
@@ -37,6 +37,7 @@ class ReferenceSurw final : public Strategy {
   std::vector<std::uint32_t> profile_;
   std::vector<std::uint32_t> used_;
   std::vector<StrandState> strands_;
+  Locksets locksets_;
   StrandId designated_ = kNoStrand;
   StrandId last_picked_ = kNoStrand;
   std::uint32_t stay_ = 0;
@@ -47,6 +48,7 @@ class ReferenceSurw final : public Strategy {
     rng_.reseed(seed);
     used_ = profile_;
     strands_.clear();
+    locksets_.clear();
     designated_ = kNoStrand;
     last_picked_ = kNoStrand;
     stay_ = 0;
@@ -63,7 +65,8 @@ class ReferenceSurw final : public Strategy {
 
   bool is_interesting(StrandId id) const {
     const StrandState& s = strands_[id];
-    return !s.fresh && interesting(s.pending);
+    return !s.fresh &&
+           SurwStrategy::interesting(locksets_, id, s.pending, s.object);
   }
 
   // What the point tells: the running strand's next operation, and the
@@ -71,10 +74,21 @@ class ReferenceSurw final : public Strategy {
   void observe(const ChoicePoint& point) {
     if (point.current != kNoStrand) {
       StrandState& s = state(point.current);
-      if (s.known && !s.fresh && SurwStrategy::relock(s.pending, point.kind))
-        s.priority = 0;
+      const PendingOp* op = point.pending_ops.size() > point.current
+                                ? &point.pending(point.current)
+                                : nullptr;
+      const void* now = op != nullptr ? op->object : nullptr;
+      if (s.known && !s.fresh) {
+        if (SurwStrategy::relock(s.pending, point.kind)) s.priority = 0;
+        if (!SurwStrategy::retries(s.pending, s.object, point.kind, now))
+          locksets_.made(point.current, s.pending, s.object, s.object2);
+        else if (s.pending == ChoiceKind::kWait)
+          locksets_.made(point.current, s.pending, s.object, s.object2);
+      }
       s.fresh = false;
       s.pending = point.kind;
+      s.object = now;
+      s.object2 = op != nullptr ? op->object2 : nullptr;
       if (!s.known) {
         s.known = true;
         s.left = expected(point.current);

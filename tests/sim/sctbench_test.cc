@@ -128,10 +128,20 @@ TEST(SctBenchTable, FindsAnyScaleByNameAndRefusesOthers) {
   const auto p = find_sct_program("reorder_37");
   ASSERT_TRUE(p.has_value());
   EXPECT_EQ(p->scale, 37);
-  EXPECT_EQ(find_sct_program("twostage_20")->paper_key, "CS/twostage_20");
+  // The paper's twostage_20 is 10 writers and 10 readers: its figures are
+  // on the _c10 row, not on the one-reader twostage_20.
+  EXPECT_EQ(find_sct_program("twostage_20_c10")->paper_key, "CS/twostage_20");
+  EXPECT_EQ(find_sct_program("reorder_50_c10")->paper_key, "CS/reorder_50");
+  EXPECT_EQ(find_sct_program("twostage_20")->paper_key, "");
   EXPECT_EQ(find_sct_program("twostage_3")->paper_key, "CS/twostage");
-  for (const char* bad :
-       {"reorder_2", "reorder_x", "reorder_1001", "twostage_", "nothing"})
+  EXPECT_EQ(find_sct_program("reorder_100")->paper_key, "CS/reorder_100");
+  const auto split = find_sct_program("reorder_9_c4");
+  ASSERT_TRUE(split.has_value());
+  EXPECT_EQ(split->name, "reorder_9_c4");
+  EXPECT_EQ(split->scale, 9);
+  for (const char* bad : {"reorder_2", "reorder_x", "reorder_1001", "twostage_",
+                          "nothing", "reorder_20_c20", "reorder_20_c0",
+                          "reorder_20_c", "twostage_5_cx", "reorder_20_c1x"})
     EXPECT_FALSE(find_sct_program(bad).has_value()) << bad;
 }
 

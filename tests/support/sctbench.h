@@ -14,33 +14,39 @@
 
 namespace weft::test {
 
-// reorder_N: N-1 setters each write a = 1 then b = -1; a checker reads a
-// then b and fails if it saw one write of a setter without the other.
-inline void reorder(int n) {
+// reorder: `setters` setters each write a = 1 then b = -1; each of
+// `checkers` checkers reads a then b and fails if it saw one write of a
+// setter without the other. reorder_N is N-1 setters and one checker; the
+// SURW paper's reorder_20 and reorder_50 (PERIOD's sources) have ten
+// checkers (10 + 10 and 40 + 10 threads).
+inline void reorder(int setters, int checkers) {
   Atomic<int> a{0}, b{0};
-  std::vector<JoinHandle> setters;
-  for (int i = 0; i < n - 1; ++i)
-    setters.push_back(spawn("setter", [&] {
+  std::vector<JoinHandle> strands;
+  for (int i = 0; i < setters; ++i)
+    strands.push_back(spawn("setter", [&] {
       a.store(1);
       b.store(-1);
     }));
-  auto checker = spawn("checker", [&] {
-    const int x = a.load();
-    const int y = b.load();
-    WEFT_ASSERT((x == 0 && y == 0) || (x == 1 && y == -1));
-  });
-  for (auto& s : setters) s.join();
-  checker.join();
+  for (int i = 0; i < checkers; ++i)
+    strands.push_back(spawn("checker", [&] {
+      const int x = a.load();
+      const int y = b.load();
+      WEFT_ASSERT((x == 0 && y == 0) || (x == 1 && y == -1));
+    }));
+  for (auto& s : strands) s.join();
 }
+inline void reorder(int n) { reorder(n - 1, 1); }
 
-// twostage_N: N-1 writers set data1 under one mutex, then data2 = data1 + 1
-// under another; a reader fails if it sees data1 set and data2 not.
-inline void twostage(int n) {
+// twostage: `writers` writers set data1 under one mutex, then data2 =
+// data1 + 1 under another; each of `readers` readers fails if it sees data1
+// set and data2 not. twostage_N is N-1 writers and one reader; the paper's
+// twostage_20 and twostage_50 have ten readers.
+inline void twostage(int writers, int readers) {
   Mutex m1("stage 1"), m2("stage 2");
   Atomic<int> data1{0}, data2{0};
-  std::vector<JoinHandle> writers;
-  for (int i = 0; i < n - 1; ++i)
-    writers.push_back(spawn("writer", [&] {
+  std::vector<JoinHandle> strands;
+  for (int i = 0; i < writers; ++i)
+    strands.push_back(spawn("writer", [&] {
       {
         std::lock_guard lk(m1);
         data1.store(1);
@@ -48,23 +54,24 @@ inline void twostage(int n) {
       std::lock_guard lk(m2);
       data2.store(data1.load() + 1);
     }));
-  auto reader = spawn("reader", [&] {
-    int t1 = 0;
-    {
-      std::lock_guard lk(m1);
-      t1 = data1.load();
-    }
-    if (t1 == 0) return;
-    int t2 = 0;
-    {
-      std::lock_guard lk(m2);
-      t2 = data2.load();
-    }
-    WEFT_ASSERT(t2 == t1 + 1);
-  });
-  for (auto& w : writers) w.join();
-  reader.join();
+  for (int i = 0; i < readers; ++i)
+    strands.push_back(spawn("reader", [&] {
+      int t1 = 0;
+      {
+        std::lock_guard lk(m1);
+        t1 = data1.load();
+      }
+      if (t1 == 0) return;
+      int t2 = 0;
+      {
+        std::lock_guard lk(m2);
+        t2 = data2.load();
+      }
+      WEFT_ASSERT(t2 == t1 + 1);
+    }));
+  for (auto& s : strands) s.join();
 }
+inline void twostage(int n) { twostage(n - 1, 1); }
 
 // Schedules `strategy` needs to find `body`'s bug in trial `trial` (its
 // seeds are spread apart by trial), or 0 if it does not within `cap`. No

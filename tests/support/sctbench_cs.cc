@@ -39,16 +39,17 @@ void account(Variant v) {
   withdraw.join();
 }
 
-// One strand increments `data` under data_lock and checks that nobody else
-// changed it meanwhile; `incrementers` others increment it. Bad: they lock
-// the wrong mutex (this_lock). Fixed: they lock data_lock.
+// One strand reads `data`, increments it and checks that nobody else
+// changed it meanwhile, under data_lock (as SCTBench's funcA: x = data;
+// data++; assert(data == x + 1)); `incrementers` others increment it. Bad: they
+// lock the wrong mutex (this_lock). Fixed: they lock data_lock.
 void wronglock(int incrementers, Variant v) {
   Mutex data_lock("data_lock"), this_lock("this_lock");
   Atomic<int> data{0};
   auto checker = spawn("funcA", [&] {
     std::lock_guard lk(data_lock);
     const int before = data.load();
-    data.store(before + 1);
+    data.store(data.load() + 1);  // dataValue++: its own load and store
     WEFT_ASSERT(data.load() == before + 1);
   });
   Mutex& theirs = v == Variant::kBad ? this_lock : data_lock;
@@ -182,18 +183,19 @@ void deadlock01(Variant v) {
 void lazy01(Variant v) {
   Mutex m("m");
   Atomic<int> data{0};
-  auto t1 = spawn("thread1", [&] {
+  // Spawned checker first, as SCTBench's main creates them (t3, t2, t1).
+  auto t3 = spawn("thread3", [&] {
     std::lock_guard lk(m);
-    data.store(data.load() + 1);
+    const int seen = data.load();
+    WEFT_ASSERT(v == Variant::kBad ? seen < 3 : seen >= 0 && seen <= 3);
   });
   auto t2 = spawn("thread2", [&] {
     std::lock_guard lk(m);
     data.store(data.load() + 2);
   });
-  auto t3 = spawn("thread3", [&] {
+  auto t1 = spawn("thread1", [&] {
     std::lock_guard lk(m);
-    const int seen = data.load();
-    WEFT_ASSERT(v == Variant::kBad ? seen < 3 : seen >= 0 && seen <= 3);
+    data.store(data.load() + 1);
   });
   t1.join();
   t2.join();

@@ -37,8 +37,12 @@ void work_steal_queue(Variant v);
 // The scaled programs' fixed variants (the bad ones are reorder() and
 // twostage() of tests/support/sctbench.h), and the program whose bug needs
 // three preemptions among three strands of 28 steps (sctbench_scaled.cc).
+// reorder_fixed(n) and twostage_fixed(n): n-1 setters (writers) and one
+// checker (reader); the two-count forms as the paper's programs split them.
 void reorder_fixed(int n);
 void twostage_fixed(int n);
+void reorder_fixed(int setters, int checkers);
+void twostage_fixed(int writers, int readers);
 void three_preemptions(Variant v);
 
 // The SURW paper's figures for one program (mean ± standard deviation of
@@ -65,7 +69,9 @@ struct SctProgram {
 // Every program of the suite, in the order the benchmark prints them.
 const std::vector<SctProgram>& sct_programs();
 // The program named `name`: one of the table, or reorder_N / twostage_N for
-// any N in 3..1000 (without published figures unless the table has them).
+// any N in 3..1000 (N-1 setters or writers, one checker or reader), or
+// reorder_N_cC / twostage_N_cC (C of the N threads checkers or readers, 1 <=
+// C < N), without published figures unless the table has them.
 std::optional<SctProgram> find_sct_program(std::string_view name);
 
 // Searching them (sctbench_search.cc), with no shrinking, no determinism

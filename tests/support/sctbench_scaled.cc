@@ -8,52 +8,55 @@
 
 namespace weft::test {
 
-// reorder() with each setter's two writes, and the checker's two reads,
-// under one mutex: the checker sees both writes of a setter or neither.
-void reorder_fixed(int n) {
+// reorder() with each setter's two writes, and each checker's two reads,
+// under one mutex: a checker sees both writes of a setter or neither.
+void reorder_fixed(int setters, int checkers) {
   Mutex m("pair");
   Atomic<int> a{0}, b{0};
-  std::vector<JoinHandle> setters;
-  for (int i = 0; i < n - 1; ++i)
-    setters.push_back(spawn("setter", [&] {
+  std::vector<JoinHandle> strands;
+  for (int i = 0; i < setters; ++i)
+    strands.push_back(spawn("setter", [&] {
       std::lock_guard lk(m);
       a.store(1);
       b.store(-1);
     }));
-  auto checker = spawn("checker", [&] {
-    std::lock_guard lk(m);
-    const int x = a.load();
-    const int y = b.load();
-    WEFT_ASSERT((x == 0 && y == 0) || (x == 1 && y == -1));
-  });
-  for (auto& s : setters) s.join();
-  checker.join();
+  for (int i = 0; i < checkers; ++i)
+    strands.push_back(spawn("checker", [&] {
+      std::lock_guard lk(m);
+      const int x = a.load();
+      const int y = b.load();
+      WEFT_ASSERT((x == 0 && y == 0) || (x == 1 && y == -1));
+    }));
+  for (auto& s : strands) s.join();
 }
 
 // twostage() with stage 2 done while stage 1's mutex is still held, and
-// the reader holding stage 1's mutex while it reads data2 (both take the
+// each reader holding stage 1's mutex while it reads data2 (both take the
 // mutexes in one order, so no deadlock).
-void twostage_fixed(int n) {
+void twostage_fixed(int writers, int readers) {
   Mutex m1("stage 1"), m2("stage 2");
   Atomic<int> data1{0}, data2{0};
-  std::vector<JoinHandle> writers;
-  for (int i = 0; i < n - 1; ++i)
-    writers.push_back(spawn("writer", [&] {
+  std::vector<JoinHandle> strands;
+  for (int i = 0; i < writers; ++i)
+    strands.push_back(spawn("writer", [&] {
       std::lock_guard l1(m1);
       data1.store(1);
       std::lock_guard l2(m2);
       data2.store(data1.load() + 1);
     }));
-  auto reader = spawn("reader", [&] {
-    std::lock_guard l1(m1);
-    const int t1 = data1.load();
-    if (t1 == 0) return;
-    std::lock_guard l2(m2);
-    WEFT_ASSERT(data2.load() == t1 + 1);
-  });
-  for (auto& w : writers) w.join();
-  reader.join();
+  for (int i = 0; i < readers; ++i)
+    strands.push_back(spawn("reader", [&] {
+      std::lock_guard l1(m1);
+      const int t1 = data1.load();
+      if (t1 == 0) return;
+      std::lock_guard l2(m2);
+      WEFT_ASSERT(data2.load() == t1 + 1);
+    }));
+  for (auto& s : strands) s.join();
 }
+
+void reorder_fixed(int n) { reorder_fixed(n - 1, 1); }
+void twostage_fixed(int n) { twostage_fixed(n - 1, 1); }
 
 namespace {
 

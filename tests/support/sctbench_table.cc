@@ -3,6 +3,7 @@
 // ../shared/reference/surw-published.md: SURW, PCT-3, POS, random walk).
 #include <charconv>
 #include <string>
+#include <utility>
 
 #include "tests/support/sctbench.h"
 #include "tests/support/sctbench_programs.h"
@@ -36,24 +37,39 @@ SctProgram wronglock_program(int incrementers, std::string name,
       0};
 }
 
-SctProgram reorder_program(int n, Published paper) {
-  const std::string name = "reorder_" + std::to_string(n);
+// reorder_N (one checker) or reorder_N_cC (C checkers of the N threads).
+std::string scaled_name(const char* prefix, int n, int checkers) {
+  std::string name = prefix + std::to_string(n);
+  if (checkers != 1) name += "_c" + std::to_string(checkers);
+  return name;
+}
+
+// The paper's key for a program it has: "CS/" and its name there, which
+// names the split by N alone (its reorder_20 has 10 checkers).
+std::string paper_key(const Published& paper, std::string name) {
+  if (paper.surw[0] == '\0') return "";
+  const std::size_t c = name.find("_c");
+  return "CS/" + (c == std::string::npos ? name : name.substr(0, c));
+}
+
+SctProgram reorder_program(int n, Published paper, int checkers = 1) {
+  const std::string name = scaled_name("reorder_", n, checkers);
   return SctProgram{name,
-                    [n] { reorder(n); },
-                    [n] { reorder_fixed(n); },
+                    [n, checkers] { reorder(n - checkers, checkers); },
+                    [n, checkers] { reorder_fixed(n - checkers, checkers); },
                     FailureKind::kAssertion,
-                    paper.surw[0] != '\0' ? "CS/" + name : "",
+                    paper_key(paper, name),
                     paper,
                     n};
 }
 
-SctProgram twostage_program(int n, Published paper) {
-  const std::string name = "twostage_" + std::to_string(n);
-  std::string key;
-  if (paper.surw[0] != '\0') key = n == 3 ? "CS/twostage" : "CS/" + name;
+SctProgram twostage_program(int n, Published paper, int readers = 1) {
+  const std::string name = scaled_name("twostage_", n, readers);
+  std::string key = paper_key(paper, name);
+  if (n == 3 && !key.empty()) key = "CS/twostage";
   return SctProgram{name,
-                    [n] { twostage(n); },
-                    [n] { twostage_fixed(n); },
+                    [n, readers] { twostage(n - readers, readers); },
+                    [n, readers] { twostage_fixed(n - readers, readers); },
                     FailureKind::kAssertion,
                     key,
                     paper,
@@ -89,28 +105,47 @@ std::vector<SctProgram> build() {
       reorder_program(4, {"7 ± 6", "554 ± 643", "533 ± 651", "-"}),
       reorder_program(5, {"10 ± 9", "647 ± 517", "2169 ± 2182", "-"}),
       reorder_program(10, {"17 ± 11", "3225 ± 2426*", "-", "-"}),
-      reorder_program(20, {"6 ± 4", "3005 ± 2680", "-", "-"}),
-      reorder_program(50, {"13 ± 12", "3304 ± 1721*", "-", "-"}),
+      // The paper's reorder_20 and reorder_50 are 10 + 10 and 40 + 10
+      // threads (PERIOD's sources): its figures belong to the _c10 rows.
+      reorder_program(20, {}),
+      reorder_program(20, {"6 ± 4", "3005 ± 2680", "-", "-"}, 10),
+      reorder_program(50, {}),
+      reorder_program(50, {"13 ± 12", "3304 ± 1721*", "-", "-"}, 10),
       reorder_program(100, {"194 ± 214", "-", "-", "-"}),
       twostage_program(3, {"8 ± 4", "13 ± 14", "15 ± 12", "464 ± 581"}),
       twostage_program(10, {}),
-      twostage_program(20, {"6 ± 3", "159 ± 151", "156 ± 137", "-"}),
-      twostage_program(50, {"20 ± 17", "1676 ± 1715", "1637 ± 1385", "-"}),
+      twostage_program(20, {}),
+      twostage_program(20, {"6 ± 3", "159 ± 151", "156 ± 137", "-"}, 10),
+      twostage_program(50, {}),
+      twostage_program(50, {"20 ± 17", "1676 ± 1715", "1637 ± 1385", "-"}, 10),
       twostage_program(100, {"454 ± 444", "7466 ± 831*", "6674 ± 2877*", "-"}),
       simple("three_preemptions", three_preemptions, assertion, "", {}),
   };
   return all;
 }
 
-// N of "<prefix>N", or 0 if `name` is not that with N in 3..1000.
-int scale_of(std::string_view name, std::string_view prefix) {
-  if (name.substr(0, prefix.size()) != prefix) return 0;
-  const std::string_view digits = name.substr(prefix.size());
+// A number in 1..1000 spelled exactly as `digits`, or 0.
+int number_of(std::string_view digits) {
   int n = 0;
   const auto [end, ec] =
       std::from_chars(digits.data(), digits.data() + digits.size(), n);
   if (ec != std::errc() || end != digits.data() + digits.size()) return 0;
-  return n >= 3 && n <= 1000 ? n : 0;
+  return n >= 1 && n <= 1000 ? n : 0;
+}
+
+// N and C of "<prefix>N" (C = 1) or "<prefix>N_cC", with N in 3..1000 and
+// 1 <= C < N; {0, 0} if `name` is neither.
+std::pair<int, int> scale_of(std::string_view name, std::string_view prefix) {
+  if (name.substr(0, prefix.size()) != prefix) return {0, 0};
+  std::string_view rest = name.substr(prefix.size());
+  int c = 1;
+  if (const std::size_t at = rest.find("_c"); at != std::string_view::npos) {
+    c = number_of(rest.substr(at + 2));
+    rest = rest.substr(0, at);
+  }
+  const int n = number_of(rest);
+  if (n < 3 || c < 1 || c >= n) return {0, 0};
+  return {n, c};
 }
 
 }  // namespace
@@ -123,8 +158,10 @@ const std::vector<SctProgram>& sct_programs() {
 std::optional<SctProgram> find_sct_program(std::string_view name) {
   for (const SctProgram& p : sct_programs())
     if (p.name == name) return p;
-  if (const int n = scale_of(name, "reorder_")) return reorder_program(n, {});
-  if (const int n = scale_of(name, "twostage_")) return twostage_program(n, {});
+  if (const auto [n, c] = scale_of(name, "reorder_"); n != 0)
+    return reorder_program(n, {}, c);
+  if (const auto [n, c] = scale_of(name, "twostage_"); n != 0)
+    return twostage_program(n, {}, c);
   return std::nullopt;
 }
 

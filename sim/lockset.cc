@@ -1,0 +1,99 @@
+#include "sim/lockset.h"
+
+#include <algorithm>
+
+namespace weft::sim {
+
+namespace {
+
+const std::vector<const void*> kNone;
+
+bool has(const std::vector<const void*>& v, const void* x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+bool meets(const std::vector<const void*>& a,
+           const std::vector<const void*>& b) {
+  for (const void* x : a)
+    if (has(b, x)) return true;
+  return false;
+}
+
+}  // namespace
+
+void Locksets::clear() {
+  held_.clear();
+  holders_.clear();
+  candidates_.clear();
+}
+
+const std::vector<const void*>& Locksets::held(StrandId id) const {
+  return id < held_.size() ? held_[id] : kNone;
+}
+
+void Locksets::acquire(StrandId id, const void* mutex) {
+  if (mutex == nullptr) return;
+  if (id >= held_.size()) held_.resize(id + 1);
+  held_[id].push_back(mutex);
+  ++holders_[mutex];
+}
+
+void Locksets::release(StrandId id, const void* mutex) {
+  if (mutex == nullptr || id >= held_.size()) return;
+  std::vector<const void*>& h = held_[id];
+  const auto it = std::find(h.begin(), h.end(), mutex);
+  if (it == h.end()) return;
+  h.erase(it);
+  if (const auto c = holders_.find(mutex);
+      c != holders_.end() && --c->second == 0)
+    holders_.erase(c);
+}
+
+void Locksets::made(StrandId id, ChoiceKind kind, const void* object,
+                    const void* object2) {
+  if (kind == ChoiceKind::kLock) return acquire(id, object);
+  if (kind == ChoiceKind::kUnlock) return release(id, object);
+  if (kind == ChoiceKind::kWait) return release(id, object2);
+  if (kind != ChoiceKind::kAtomic) return;
+  const std::vector<const void*>& h = held(id);
+  if (h.empty()) return;  // unordered anyway; refines nothing
+  const auto [it, fresh] = candidates_.try_emplace(object, h);
+  if (fresh) return;
+  std::vector<const void*>& c = it->second;
+  c.erase(std::remove_if(c.begin(), c.end(),
+                         [&](const void* m) { return !has(h, m); }),
+          c.end());
+}
+
+bool Locksets::free(const void* mutex) const {
+  return mutex == nullptr || holders_.find(mutex) == holders_.end();
+}
+
+bool Locksets::unordered(StrandId id, const void* object) const {
+  const std::vector<const void*>& h = held(id);
+  if (h.empty()) return true;
+  const auto it = candidates_.find(object);
+  return it != candidates_.end() && !meets(it->second, h);
+}
+
+bool Locksets::changes(StrandId id, ChoiceKind kind, const void* object) const {
+  const std::vector<const void*>& h = held(id);
+  if (kind != ChoiceKind::kAtomic || h.empty()) return false;
+  const auto it = candidates_.find(object);
+  if (it == candidates_.end()) return true;
+  for (const void* m : it->second)
+    if (!has(h, m)) return true;
+  return false;
+}
+
+const void* Locksets::flips(StrandId id, ChoiceKind kind, const void* object,
+                            const void* object2) const {
+  if (kind == ChoiceKind::kLock) return free(object) ? object : nullptr;
+  const void* m = kind == ChoiceKind::kUnlock ? object
+                  : kind == ChoiceKind::kWait ? object2
+                                              : nullptr;
+  if (m == nullptr || !has(held(id), m)) return nullptr;
+  return holders_.at(m) == 1 ? m : nullptr;
+}
+
+}  // namespace weft::sim

@@ -1,0 +1,70 @@
+#include "sim/lockset.h"
+
+#include <gtest/gtest.h>
+
+namespace weft::sim {
+namespace {
+
+constexpr ChoiceKind kLock = ChoiceKind::kLock;
+constexpr ChoiceKind kUnlock = ChoiceKind::kUnlock;
+constexpr ChoiceKind kAtomic = ChoiceKind::kAtomic;
+
+// Stand-ins for a mutex's and an atomic's addresses.
+const int m1 = 0, m2 = 0, x = 0;
+
+TEST(Locksets, AnAccessHoldingNoMutexIsUnordered) {
+  Locksets l;
+  EXPECT_TRUE(l.unordered(0, &x));
+  l.made(0, kAtomic, &x);
+  l.made(1, kLock, &m1);
+  EXPECT_FALSE(l.unordered(1, &x));  // unlocked accesses do not refine
+  EXPECT_TRUE(l.unordered(0, &x));
+}
+
+TEST(Locksets, AnAtomicGuardedByOneMutexInEveryAccessIsOrdered) {
+  Locksets l;
+  bool first = true;
+  for (StrandId s : {0u, 1u, 2u, 0u}) {
+    l.made(s, kLock, &m1);
+    EXPECT_FALSE(l.unordered(s, &x)) << "strand " << s;
+    EXPECT_EQ(l.changes(s, kAtomic, &x), first);  // the first creates it
+    first = false;
+    l.made(s, kAtomic, &x);
+    l.made(s, kUnlock, &m1);
+  }
+}
+
+TEST(Locksets,
+     AccessesUnderDifferentMutexesAreUnorderedFromTheFirstThatDisagrees) {
+  Locksets l;
+  l.made(0, kLock, &m1);
+  l.made(0, kAtomic, &x);  // x: {m1}
+  l.made(1, kLock, &m2);
+  EXPECT_TRUE(l.unordered(1, &x));
+  EXPECT_TRUE(l.changes(1, kAtomic, &x));
+  EXPECT_FALSE(l.changes(1, kLock, &x));
+  l.made(1, kAtomic, &x);                   // x: {}
+  EXPECT_FALSE(l.changes(1, kAtomic, &x));  // already empty
+  // From now on even strand 0, under m1, races on x.
+  EXPECT_TRUE(l.unordered(0, &x));
+}
+
+TEST(Locksets, NestedMutexesKeepTheCommonOneAndUnlockReleasesOnlyItsOwn) {
+  Locksets l;
+  l.made(0, kLock, &m1);
+  l.made(0, kLock, &m2);
+  l.made(0, kAtomic, &x);  // x: {m1, m2}
+  l.made(0, kUnlock, &m2);
+  EXPECT_FALSE(l.unordered(0, &x));  // still holds m1
+  l.made(1, kLock, &m2);
+  l.made(1, kLock, &m1);
+  l.made(1, kUnlock, &m2);
+  l.made(1, kAtomic, &x);  // x: {m1}
+  l.made(2, kLock, &m2);
+  EXPECT_TRUE(l.unordered(2, &x));
+  l.clear();
+  EXPECT_TRUE(l.unordered(2, &x));  // cleared: strand 2 holds nothing
+}
+
+}  // namespace
+}  // namespace weft::sim
