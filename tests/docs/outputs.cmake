@@ -52,7 +52,7 @@ set(lost_update "cp ${run_dir}/run_lost_update lost_update")
 weft_doc_output(run_lost_update EXIT 1 COMMAND bash -c
   "${lost_update} && ${weft} run -- ./lost_update")
 weft_doc_output(run_lost_update_replay EXIT 1 COMMAND bash -c
-  "${lost_update} && (${weft} run -- ./lost_update >/dev/null 2>&1 || true) && ${weft} run --replay weft-traces/lost_update-seed19.shrunk.weft -- ./lost_update")
+  "${lost_update} && (${weft} run -- ./lost_update >/dev/null 2>&1 || true) && ${weft} run --replay weft-traces/lost_update-seed1.shrunk.weft -- ./lost_update")
 weft_doc_output(run_lost_update_fixed COMMAND bash -c
   "cp ${run_dir}/run_lost_update_fixed lost_update && ${weft} run -- ./lost_update")
 weft_doc_output(run_static EXIT 2 REQUIRES WEFT_CAN_LINK_STATIC COMMAND bash -c
