@@ -21,14 +21,12 @@ namespace {
 
 constexpr StrategyEntry kStrategies[] = {
     {"portfolio",
-     "surw for three schedules in four, pctrange for the fourth (the "
-     "default, chosen by measurement: docs/performance.md)",
+     "surw for three schedules in four, pos for the fourth (the default, "
+     "chosen by measurement: docs/performance.md)",
      [](const ExploreOptions& o) -> std::unique_ptr<Strategy> {
        std::vector<MixStrategy::Part> parts;
        parts.push_back({std::make_unique<SurwStrategy>(o.surw_profile), 3});
-       parts.push_back(
-           {std::make_unique<PctRangeStrategy>(o.pct_max_depth, o.pct_steps),
-            1});
+       parts.push_back({std::make_unique<PosStrategy>(), 1});
        return std::make_unique<MixStrategy>(std::move(parts));
      }},
     {"pct", "probabilistic concurrency testing, depth WEFT_PCT_DEPTH",
