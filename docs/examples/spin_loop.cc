@@ -1,6 +1,8 @@
 // docs/guide.md, "Spin loops and yield_now": a strand that spins on a flag
 // another strand sets. Without weft::yield_now() in the loop PCT can keep
 // running the spinner until the step limit; with it every schedule ends.
+// (The default portfolio draws priorities again, so it seldom spins that
+// long: this runs PCT, as WEFT_STRATEGY=pct would.)
 //
 // This program exits 0 only if both halves behave as the guide says.
 #include <cstdio>
@@ -8,7 +10,8 @@
 #include "sim/weft.h"
 
 weft::ExploreResult spin(bool yield) {
-  weft::ExploreOptions options;  // portfolio strategy, 1000 schedules
+  weft::ExploreOptions options;  // 1000 schedules
+  options.strategy = "pct";
   options.use_environment = false;
   return weft::explore(options, [yield] {
     weft::Atomic<bool> ready{false, "ready"};

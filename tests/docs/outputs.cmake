@@ -12,7 +12,7 @@ weft_doc_output(first_test COMMAND $<TARGET_FILE:example_first_test>)
 weft_doc_output(fixed_counter COMMAND $<TARGET_FILE:example_fixed_counter>)
 weft_doc_output(demo_abba_deadlock COMMAND ${weft} demo abba-deadlock)
 weft_doc_output(first_test_by_seed
-  ENV WEFT_SEED=4 WEFT_ITERATIONS=1 WEFT_STRATEGY=surw "WEFT_SURW_PROFILE=8,4*2"
+  ENV WEFT_SEED=3 WEFT_ITERATIONS=1 WEFT_STRATEGY=pos
   COMMAND $<TARGET_FILE:example_first_test>)
 weft_doc_output(bad_strategy EXIT 2 ENV WEFT_STRATEGY=nope
   COMMAND ${weft} demo lost-update)

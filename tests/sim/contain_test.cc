@@ -200,7 +200,7 @@ TEST(Contain, APassingExplorationReturnsTheChildsCounts) {
   });
   EXPECT_FALSE(r.failed());
   EXPECT_EQ(r.schedules, 50u);
-  EXPECT_EQ(r.by_strategy.at("surw") + r.by_strategy.at("pctrange"), 50u);
+  EXPECT_EQ(r.by_strategy.at("surw") + r.by_strategy.at("pos"), 50u);
   EXPECT_GE(r.distinct, 1u);
 }
 

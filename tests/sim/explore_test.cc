@@ -320,13 +320,13 @@ TEST(ExploreSummary, APassSaysWhatItCoveredByStrategy) {
   o.print = false;
   const auto r = explore(o, two_lockers);
   ASSERT_FALSE(r.failed());
-  EXPECT_EQ(r.by_strategy.at("surw") + r.by_strategy.at("pctrange"), 400u);
-  EXPECT_EQ(r.by_strategy.at("pctrange"), 100u);  // seeds 3 modulo 4
+  EXPECT_EQ(r.by_strategy.at("surw") + r.by_strategy.at("pos"), 400u);
+  EXPECT_EQ(r.by_strategy.at("pos"), 100u);  // seeds 3 modulo 4
   EXPECT_GT(r.distinct, 1u);
   EXPECT_LE(r.distinct, 400u);
   EXPECT_GT(r.max_preemptions, 0u);
-  EXPECT_THAT(r.summary, HasSubstr("weft: 400 schedules passed (pctrange "
-                                   "100, surw 300; "));
+  EXPECT_THAT(r.summary,
+              HasSubstr("weft: 400 schedules passed (pos 100, surw 300; "));
   EXPECT_FALSE(r.exhausted);
 }
 
