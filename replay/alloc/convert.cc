@@ -385,7 +385,7 @@ class BackgroundMapper {
   static constexpr std::size_t kBatch = 16384;
   // Batches handed over and not yet taken, at most (about 1.2 MB each):
   // a little slack for a thread that loses its core. Eight measured no
-  // faster than two on a loaded machine (docs/performance.md), for 7 MB
+  // faster than one on a loaded machine (docs/performance.md), for 7 MB
   // more.
   static constexpr std::size_t kDepth = 2;
   // Each call's map entries are fetched this many calls before it is
