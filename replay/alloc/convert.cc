@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <deque>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -339,114 +340,161 @@ traces::Generator<SlotRecord> to_slots(traces::Generator<AllocRecord> in,
 
 namespace {
 
-// The slot mapper and the slots log's writer on a thread of their own:
-// mapping addresses to slots, coding and compressing the operations
-// overlap with reading and ordering the calls (reading is most of the
-// converting thread's time, and the mapper's lookups were most of the
-// rest). Batches of calls, in sequence order, are handed over two at a
-// time at most, so memory stays fixed. The TraceWriter is made and closed
-// (or, on an exception, destroyed without its file appearing) on the
-// converting thread; the mapping thread only maps and appends, and an
-// exception there (an anomaly under --strict, a full disk) is rethrown on
-// the converting thread at its next hand-over.
+// The sequencer, the slot mapper and the slots log's writer on a thread
+// of their own: ordering the calls, mapping addresses to slots, coding and
+// compressing the operations overlap with reading the calls, which is
+// then all the converting thread does (its reading was most of its time,
+// and ordering most of the rest). Batches of calls, in file order, are
+// handed over kDepth at a time at most, so memory stays fixed. The
+// TraceWriter is made and closed (or, on an exception, destroyed without
+// its file appearing) on the converting thread; the mapping thread only
+// orders, maps and appends, and an exception there (a bad time, an
+// anomaly under --strict, a full disk) is rethrown on the converting
+// thread at its next hand-over.
 class BackgroundMapper {
  public:
   BackgroundMapper(const std::string& path, const traces::TraceHeader& header,
                    traces::WriterOptions options, ConvertStats& stats,
                    const ConvertOptions& convert_options)
       : writer_(path, header, options),
+        sequencer_(stats, convert_options),
         mapper_(stats, convert_options),
         thread_([this] { run(); }) {
     batch_.reserve(kBatch);
   }
-  ~BackgroundMapper() { stop(); }
+  ~BackgroundMapper() { stop(false); }
   BackgroundMapper(const BackgroundMapper&) = delete;
   BackgroundMapper& operator=(const BackgroundMapper&) = delete;
 
+  // The next call in file order.
   void append(const AllocRecord& call) {
     batch_.push_back(call);
     if (batch_.size() == kBatch) hand_over();
   }
 
-  // Maps and writes what is left, then the end marker; rethrows the
-  // mapping thread's error.
+  // Orders, maps and writes what is left, then the end marker; rethrows
+  // the mapping thread's error.
   void close() {
     hand_over();
-    stop();
+    stop(true);
     if (error_) std::rethrow_exception(error_);
     writer_.close();
   }
 
  private:
   static constexpr std::size_t kBatch = 16384;
+  // Batches handed over and not yet taken, at most (about 1.2 MB each):
+  // a little slack for a thread that loses its core. Eight measured no
+  // faster than one on a loaded machine (docs/performance.md), for 7 MB
+  // more.
+  static constexpr std::size_t kDepth = 2;
   // Each call's map entries are fetched this many calls before it is
   // mapped: the map's lookups are its cache misses.
   static constexpr std::size_t kAhead = 8;
 
   void hand_over() {
     std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return !full_ || error_; });
+    cv_.wait(lock, [&] { return pending_.size() < kDepth || error_; });
     if (error_) std::rethrow_exception(error_);
-    pending_.swap(batch_);
-    full_ = true;
-    cv_.notify_all();
+    pending_.push_back(std::move(batch_));
     batch_.clear();
+    if (!spare_.empty()) {
+      batch_.swap(spare_.back());
+      spare_.pop_back();
+    } else {
+      batch_.reserve(kBatch);
+    }
+    cv_.notify_all();
   }
 
-  void stop() {
+  // With `finish`, the thread puts out what the sequencer still holds
+  // before it ends (close); without, it drops it (an exception).
+  void stop(bool finish) {
     {
       std::lock_guard lock(mu_);
       if (stopping_) return;
       stopping_ = true;
+      finishing_ = finish;
     }
     cv_.notify_all();
     thread_.join();
   }
 
+  // A call in sequence order: mapped and written with the batch it joins
+  // (at most kBatch calls wait, also when the sequencer lets out all it
+  // holds at the end).
+  void keep(const AllocRecord& r) {
+    ordered_.push_back(r);
+    if (ordered_.size() == kBatch) map_ordered();
+  }
+
+  // The calls `calls`, in file order, through the sequencer; then the
+  // ones now in sequence order mapped and written.
   void map(const std::vector<AllocRecord>& calls) {
+    for (const AllocRecord& r : calls)
+      sequencer_.feed(r, [this](const AllocRecord& c) { keep(c); });
+    map_ordered();
+  }
+
+  void map_ordered() {
     SlotRecord ops[2];
-    const std::size_t n = calls.size();
+    const std::size_t n = ordered_.size();
     for (std::size_t i = 0; i < std::min(n, kAhead); ++i)
-      mapper_.prefetch(calls[i]);
+      mapper_.prefetch(ordered_[i]);
     for (std::size_t i = 0; i < n; ++i) {
-      if (i + kAhead < n) mapper_.prefetch(calls[i + kAhead]);
-      const int k = mapper_.map(calls[i], ops);
+      if (i + kAhead < n) mapper_.prefetch(ordered_[i + kAhead]);
+      const int k = mapper_.map(ordered_[i], ops);
       for (int j = 0; j < k; ++j) writer_.append(ops[j]);
     }
+    ordered_.clear();
+  }
+
+  // The next batch into `mine`; false once stopping with none left.
+  bool take(std::vector<AllocRecord>& mine) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return !pending_.empty() || stopping_; });
+      if (pending_.empty()) return false;
+      mine.clear();
+      spare_.push_back(std::move(mine));
+      mine = std::move(pending_.front());
+      pending_.pop_front();
+    }
+    cv_.notify_all();
+    return true;
   }
 
   void run() {
     std::vector<AllocRecord> mine;
     mine.reserve(kBatch);
-    for (;;) {
-      {
-        std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return full_ || stopping_; });
-        if (!full_) return;  // stopping, nothing left
-        mine.swap(pending_);
-        full_ = false;
-      }
-      cv_.notify_all();
-      try {
+    try {
+      while (take(mine)) {
         map(mine);
-      } catch (...) {
-        std::lock_guard lock(mu_);
-        error_ = std::current_exception();
-        cv_.notify_all();
-        return;
+        mine.clear();
       }
-      mine.clear();
+      if (finishing_) {
+        sequencer_.finish([this](const AllocRecord& c) { keep(c); });
+        map_ordered();
+      }
+    } catch (...) {
+      std::lock_guard lock(mu_);
+      error_ = std::current_exception();
+      cv_.notify_all();
     }
   }
 
   traces::TraceWriter writer_;
+  convert_stages::Sequencer sequencer_;
   convert_stages::SlotMapper mapper_;
-  std::vector<AllocRecord> batch_;    // being filled (converting thread)
-  std::vector<AllocRecord> pending_;  // handed over, not yet taken
+  std::vector<AllocRecord> batch_;  // being filled (converting thread)
+  // Handed over, not yet taken; and emptied ones, kept for their memory.
+  std::deque<std::vector<AllocRecord>> pending_;
+  std::vector<std::vector<AllocRecord>> spare_;
+  std::vector<AllocRecord> ordered_;  // in sequence order (mapping thread)
   std::mutex mu_;
   std::condition_variable cv_;
-  bool full_ = false;  // pending_ holds a batch
   bool stopping_ = false;
+  bool finishing_ = false;  // set with stopping_, under mu_
   std::exception_ptr error_;
   std::thread thread_;  // last: starts once the rest is made
 };
@@ -469,13 +517,9 @@ ConvertStats convert(const std::string& input, const std::string& output,
   // larger than at the default 3, for a sixth less CPU.
   wo.compression_level = 1;
   BackgroundMapper mapper(output, header, wo, stats, options);
-  // Reader and sequencer in one loop (no generator between them); the
-  // calls go in sequence order to the mapping thread.
-  convert_stages::Sequencer sequencer(stats, options);
-  auto map = [&](const AllocRecord& r) { mapper.append(r); };
+  // This thread reads; the calls go in file order to the mapping thread.
   try {
-    for (const auto& r : *source.calls) sequencer.feed(r, map);
-    sequencer.finish(map);
+    for (const auto& r : *source.calls) mapper.append(r);
   } catch (const BadTimeError& e) {
     throw BadTimeError(input + ": " + e.what());
   }
@@ -490,7 +534,11 @@ ConvertStats convert(const std::string& input, const std::string& output,
                        " bytes of an unfinished frame lost)");
   if (!stats.losses.empty() && options.strict)
     throw ConvertError(stats.losses.front());
-  mapper.close();
+  try {
+    mapper.close();
+  } catch (const BadTimeError& e) {
+    throw BadTimeError(input + ": " + e.what());
+  }
   return stats;
 }
 

@@ -92,18 +92,24 @@ bool Run::next_chunk() {
   first = total;
   n = count;
   total += count;
+  if (!have_time0) {
+    time0 = ops[0].time_ns;
+    have_time0 = true;
+  }
+  // The unchecked fast mode grows the slot array as it packs the chunk
+  // (prepare_unchecked): a pass over the chunk here would stream it
+  // through the caches once more.
+  if (!ordered && !options.check) return true;
   std::uint32_t max_slot = 0, max_thread = 0;
   for (std::size_t i = 0; i < n; ++i) {
     max_slot = std::max(max_slot, ops[i].slot);
     max_thread = std::max(max_thread, ops[i].thread);
   }
-  if (!have_time0) {
-    time0 = ops[0].time_ns;
-    have_time0 = true;
-  }
   grow(max_slot + 1, ordered ? max_thread + 1 : 1);
   return true;
 }
+
+void Run::fit_slot(std::uint32_t slot) { grow(slot + 1, 1); }
 
 void Run::resume() {
   clock.resume();
@@ -122,7 +128,7 @@ void Run::pause() {
 std::uint64_t Run::own_bytes() const {
   return ptr.used_bytes() + size.used_bytes() + hist.used_bytes() +
          uses.used_bytes() + slot_turn.used_bytes() + turn.used_bytes() +
-         order.used_bytes() + packed.used_bytes();
+         order.used_bytes() + packed.used_bytes() + warm.used_bytes();
 }
 
 void Run::set_base() {
@@ -206,6 +212,7 @@ void prepare_unchecked(Run& run) {
   if (!run.ordered && run.packed.size() < run.n) run.packed.resize(run.n);
   for (std::size_t i = 0; i < run.n; ++i) {
     const SlotRecord& op = run.ops[i];
+    if (op.slot >= run.slots) run.fit_slot(op.slot);
     if (!run.ordered) run.packed[i] = PackedOp::of(op);
     std::uint64_t& held = run.size[op.slot];
     const std::uint64_t old =
@@ -247,26 +254,35 @@ void run_fast_checked(Run& run, FastSampling& f) {
   }
 }
 
-// Decoding and packing a chunk streamed tens of MiB through the caches:
-// the slot array and each live block's first line (often its allocator's
-// header's too) are read back, so that the next chunk starts about as
-// warm as the program it replays would be, not as cold as a fresh replay.
-// Blocks of 0 bytes are not read: they may be no memory at all.
-void rewarm(Run& run) {
-  std::uintptr_t sum = 0;
+// Packing a chunk streams tens of MiB through the caches: the slot array
+// and each block live at the chunk's start (its first line, often its
+// allocator's header's too) are read back after it, so that the chunk
+// starts about as warm as the program it replays would be, not as cold
+// as a fresh replay. The live slots are listed before packing (which
+// moves `size` on to the chunk's end). Blocks of 0 bytes are not read:
+// they may be no memory at all.
+void list_live(Run& run) {
+  run.warm.clear();
   for (std::uint32_t slot = 0; slot < run.slots; ++slot)
     if (run.size[slot] > 1 && run.ptr[slot] != nullptr)
-      sum += *static_cast<const volatile unsigned char*>(run.ptr[slot]);
+      run.warm.push_back(slot);
+}
+
+void rewarm(Run& run) {
+  std::uintptr_t sum = 0;
+  for (std::size_t i = 0; i < run.warm.size(); ++i)
+    sum += *static_cast<const volatile unsigned char*>(run.ptr[run.warm[i]]);
   asm volatile("" : : "r"(sum));
 }
 
 void run_fast(Run& run) {
   FastSampling f;
   do {
-    // Before the next chunk's pass: `size` then still says which
-    // blocks are live (the pass moves it on to the chunk's end).
-    if (!run.options.check && run.first != 0) rewarm(run);
-    if (!run.options.check) prepare_unchecked(run);
+    if (!run.options.check) {
+      list_live(run);
+      prepare_unchecked(run);
+      rewarm(run);
+    }
     run.resume();
     if (run.options.check)
       run_fast_checked(run, f);

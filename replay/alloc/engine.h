@@ -22,6 +22,8 @@ struct Run {
   // Takes the next chunk and grows the slot array and the per-thread
   // state to what it uses; false at the end. The caller has paused.
   bool next_chunk();
+  // Grows the slot array to hold `slot` (paused).
+  void fit_slot(std::uint32_t slot);
   // A replaying stretch begins or ends: the clock runs, or stops.
   void resume();
   void pause();
@@ -62,8 +64,10 @@ struct Run {
   Mapped<std::uint32_t> order;
   std::vector<std::size_t> starts;
 
-  // Unchecked, fast: the loop's packed operations.
+  // Unchecked, fast: the loop's packed operations, and the slots live
+  // at the chunk's start (read back after packing).
   Mapped<PackedOp> packed;
+  Mapped<std::uint32_t> warm;
 
   // Live requested bytes (checked: as replayed; unchecked: as logged).
   std::uint64_t live = 0;
@@ -95,7 +99,7 @@ struct Run {
 void run_ordered(Run& run);
 
 // Unchecked: the log's live bytes over the current chunk (and the fast
-// loop's packed operations).
+// loop's packed operations), growing the slot array as it goes.
 void prepare_unchecked(Run& run);
 
 // The slots of the current chunk, planned: each operation's turn on its

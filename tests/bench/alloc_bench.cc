@@ -1,6 +1,7 @@
 // Allocator-log benchmarks, each beside its baseline in the same run:
 // - replay (no checks) of a slots log beside the same operations written
-//   as a compiled loop (target: at most 1.15x);
+//   as a compiled loop (target: at most 1.15x), and that loop reading a
+//   word per call beside it (what reading the operations costs);
 // - convert throughput in MB/s of calls log, beside reading the same file
 //   without converting;
 // - recording overhead of weft's LD_PRELOAD recorder beside heaptrack's on
@@ -153,6 +154,55 @@ void BM_ReplayNoCheckOverCompiled(benchmark::State& state) {
   state.counters["ratio"] = compiled > 0 ? replayed / compiled : 0;
 }
 BENCHMARK(BM_ReplayNoCheckOverCompiled)
+    ->Arg(1 << 20)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
+
+// What reading its operations costs the replay, apart from decoding them:
+// the compiled loop, also reading one 8-byte word per call from a stream
+// (as the unchecked replay reads one packed operation per call), beside
+// the compiled loop in the same iteration; `ratio` is the streaming
+// loop's time over the plain one's, summed over the iterations.
+double compiled_streaming(std::size_t steps, std::vector<void*>& slots,
+                          const std::vector<std::uint64_t>& stream) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::uint64_t sum = 0;
+  std::size_t k = 0;
+  for (std::size_t i = 0; i < steps; ++i) {
+    void*& p = slots[i % kLive];
+    if (i >= kLive) {
+      sum += stream[k++];
+      asm volatile("" : "+r"(sum));
+      std::free(p);
+    }
+    sum += stream[k++];
+    asm volatile("" : "+r"(sum));
+    p = std::malloc(size_of(i));
+    benchmark::DoNotOptimize(p);
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  for (void*& p : slots) {
+    std::free(p);
+    p = nullptr;
+  }
+  return std::chrono::duration<double>(t1 - t0).count();
+}
+
+void BM_StreamingOverCompiled(benchmark::State& state) {
+  const auto steps = static_cast<std::size_t>(state.range(0));
+  std::vector<void*> slots(kLive, nullptr);
+  const std::vector<std::uint64_t> stream(2 * steps, 1);
+  double compiled = 0;
+  double streaming = 0;
+  for (auto _ : state) {
+    compiled += compiled_once(steps, slots);
+    const double t = compiled_streaming(steps, slots, stream);
+    streaming += t;
+    state.SetIterationTime(t);
+  }
+  state.counters["ratio"] = compiled > 0 ? streaming / compiled : 0;
+}
+BENCHMARK(BM_StreamingOverCompiled)
     ->Arg(1 << 20)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);

@@ -274,17 +274,23 @@ TEST(AllocBadInput, MoreLiveBytesThanAnAddressSpaceIsRefused) {
 }
 
 // A slot array larger than the machine's memory: the source's error, not
-// a crash or a machine thrashing through a memset.
+// a crash or a machine thrashing through a memset. Checked and unchecked
+// (which grows the array as it packs each chunk).
 TEST(AllocBadInput, ASlotArrayThatCannotBeReservedIsRefused) {
-  const SlotRecord big = op(AllocCall::kMalloc, 0xFFFFFFF0u, 8);
-  ReplayOptions o;
-  try {
-    replay_ops(&big, 1, 0, 0, o);
-    FAIL() << "replayed a log needing 64 GiB of slot array";
-  } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("could not be reserved"),
-              std::string::npos)
-        << e.what();
+  const std::vector<SlotRecord> ops = {op(AllocCall::kMalloc, 0, 8),
+                                       op(AllocCall::kMalloc, 0xFFFFFFF0u, 8)};
+  for (const bool check : {true, false}) {
+    ReplayOptions o;
+    o.check = check;
+    try {
+      replay_ops(ops.data(), ops.size(), 0, 0, o);
+      ADD_FAILURE() << "replayed a log needing 64 GiB of slot array, check "
+                    << check;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("could not be reserved"),
+                std::string::npos)
+          << e.what();
+    }
   }
 }
 
