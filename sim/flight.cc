@@ -88,11 +88,15 @@ void record(Op op, std::uint64_t object, std::uint64_t version,
 void record_atomic(Op op, const void* tag, std::uint64_t object,
                    std::uint64_t version, std::uint64_t left) {
   Event* e = append(op, object, version, 0);
-  t_last_atomic =
-      e == nullptr
-          ? LastAtomic{}
-          : LastAtomic{tag, object, left,
-                       g_generation.load(std::memory_order_relaxed), e};
+  t_last_atomic = e == nullptr
+                      ? LastAtomic{}
+                      : LastAtomic{tag,
+                                   object,
+                                   left,
+                                   g_generation.load(std::memory_order_relaxed),
+                                   e,
+                                   0,
+                                   op == Op::kAtomicWrite};
 }
 
 namespace {
@@ -120,9 +124,8 @@ Event* append(Op op, std::uint64_t object, std::uint64_t version,
 }
 }  // namespace
 
-std::uint64_t ObjectTag::id() const {
-  std::uint64_t id = id_.load(std::memory_order_acquire);
-  if (id != 0) return id;
+std::uint64_t ObjectId::assign() const {
+  std::uint64_t id = 0;
   Arena* a = g_arena.load(std::memory_order_acquire);
   if (a == nullptr) return 0;
   const std::uint64_t mine =

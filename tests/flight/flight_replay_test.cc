@@ -5,7 +5,8 @@
 // the recorded point, before the operations the recording orders after
 // its callback (the simulation alone would fire it only once every strand
 // blocks); reads coalesced into an Atomic operation (its value) are done
-// right after it and before the next write; a strand past the end of its
+// right after it and before the next write, and writes counted in it in
+// their place; a strand past the end of its
 // recording does not write an object a recorded operation still waits on
 // while another strand can go, but does when only it can; and an
 // Atomic-heavy run recorded on real threads replays with every operation
@@ -42,7 +43,7 @@ Recording recording_of(const std::vector<FlightRecord>& ops) {
   r.clock_base = UINT64_MAX;
   for (const FlightRecord& f : ops) {
     r.threads[f.thread].ops.push_back(f);
-    ++r.operations;
+    r.operations += 1 + traces::flight_run_operations(f);
     if (f.op == FlightOp::kClock || f.op == FlightOp::kTimerArm)
       r.clock_base = std::min(r.clock_base, f.value);
   }
@@ -187,6 +188,61 @@ TEST(FlightReplay,
   EXPECT_EQ(second, 1);
   EXPECT_EQ(last, 2);
   EXPECT_EQ(r.checked, 6u);
+}
+
+TEST(FlightReplay, WritesCountedInAnAtomicWriteAreReplayedInTheirPlace) {
+  // Recorded: main added to x three times, reading it back after each,
+  // with no other write between: one event (the first write, version 0)
+  // counts the two later writes, the read before each and the last read.
+  // Thread 1 read x at version 2, between main's second and third write.
+  const std::uint64_t run =
+      encode_run({.trailing = 1, .reads = 1, .writes = 2});
+  const Recording rec = recording_of({{FlightOp::kSpawn, 0, 0, 0, 1},
+                                      {FlightOp::kAtomicWrite, 0, 1, 0, run},
+                                      {FlightOp::kJoin, 0, 0, 0, 1},
+                                      {FlightOp::kAtomicRead, 1, 1, 2, 0}});
+  EXPECT_EQ(rec.operations, 9u);
+  int seen = -1;
+  std::vector<int> back;
+  const Replayed r = replay(rec, [&] {
+    Atomic<int> x{0};
+    JoinHandle t = spawn([&] { seen = x.load(); });
+    for (int i = 0; i < 3; ++i) {
+      x.fetch_add(1);
+      back.push_back(x.load());
+    }
+    t.join();
+  });
+  EXPECT_FALSE(r.result.failed()) << r.result.failure->message;
+  EXPECT_EQ(seen, 2);
+  EXPECT_EQ(back, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(r.checked, 9u);
+}
+
+TEST(FlightReplay, AThreadThatNoLongerDoesTheCountedWritesDiverges) {
+  // The same recording, but main now reads twice after its first write.
+  const std::uint64_t run =
+      encode_run({.trailing = 1, .reads = 1, .writes = 2});
+  const Recording rec = recording_of({{FlightOp::kSpawn, 0, 0, 0, 1},
+                                      {FlightOp::kAtomicWrite, 0, 1, 0, run},
+                                      {FlightOp::kJoin, 0, 0, 0, 1},
+                                      {FlightOp::kAtomicRead, 1, 1, 2, 0}});
+  const Replayed r = replay(rec, [&] {
+    Atomic<int> x{0};
+    JoinHandle t = spawn([&] { (void)x.load(); });
+    x.fetch_add(1);
+    (void)x.load();
+    (void)x.load();
+    x.fetch_add(1);
+    t.join();
+  });
+  ASSERT_TRUE(r.result.failed());
+  EXPECT_EQ(r.result.failure->kind, FailureKind::kReplayDivergence);
+  EXPECT_NE(r.result.failure->message.find(
+                "did an atomic read where the recording has the atomic write "
+                "of object #1 at version 1"),
+            std::string::npos)
+      << r.result.failure->message;
 }
 
 // A killed recording ends at a different point in each thread. Recorded:

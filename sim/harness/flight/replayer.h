@@ -59,10 +59,13 @@ class FlightReplay final : public Strategy, public ReplayHooks {
   struct Thread {
     const ThreadOps* ops = nullptr;
     std::size_t next = 0;
-    // Reads coalesced into the atomic operation just done, still to do
-    // (each the `credited` read).
+    // The run counted into the atomic operation just done (AtomicRun):
+    // its operations still to do, the next of them (`credited`), the
+    // reads to do before the next write (or at the end), the writes left,
+    // the reads after each of them but the last, and after the last.
     std::uint64_t credit = 0;
     traces::FlightRecord credited{};
+    std::uint64_t reads = 0, writes = 0, each = 0, trailing = 0;
     // A thread whose ring wrapped is replayed unchecked.
     bool checked() const { return ops != nullptr && ops->dropped == 0; }
     bool done() const {
