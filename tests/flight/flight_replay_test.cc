@@ -9,8 +9,8 @@
 // their place; a strand past the end of its
 // recording does not write an object a recorded operation still waits on
 // while another strand can go, but does when only it can; and an
-// Atomic-heavy run recorded on real threads replays with every operation
-// checked.
+// Atomic-heavy run, and two threads taking turns through an Atomic,
+// recorded on real threads replay with every operation checked.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -343,6 +343,44 @@ TEST(FlightReplay, AnAtomicHeavyRunRecordedOnRealThreadsReplaysEveryOperation) {
               static_cast<unsigned long long>(events),
               static_cast<unsigned long long>(rec.operations));
   const Replayed r = replay(rec, atomic_heavy);
+  EXPECT_FALSE(r.result.failed()) << r.result.failure->message;
+  EXPECT_EQ(r.checked, rec.operations);
+  std::filesystem::remove(path);
+}
+
+// Two threads taking turns through an Atomic: each waits (reading `turn`)
+// until the other's store hands it over, so their writes interleave and
+// each reads versions the other wrote.
+void ping_pong() {
+  Atomic<int> turn{0};
+  Atomic<int> count{0};
+  std::vector<JoinHandle> threads;
+  for (int me = 0; me < 2; ++me)
+    threads.push_back(spawn([&turn, &count, me] {
+      for (int i = 0; i < 200; ++i) {
+        while (turn.load() != me) yield_now();
+        count.fetch_add(1);
+        turn.store(1 - me);
+      }
+    }));
+  for (JoinHandle& t : threads) t.join();
+  WEFT_ASSERT(count.load() == 400);
+}
+
+TEST(FlightReplay, ThreadsTakingTurnsOnRealThreadsReplayEveryOperation) {
+  constexpr std::uint32_t kSlots = 8;
+  constexpr std::uint64_t kCapacity = 1 << 16;
+  std::vector<char> memory(Arena::bytes_for(kSlots, kCapacity));
+  attach(memory.data(), kSlots, kCapacity, false);
+  ping_pong();
+  detach();
+  const std::string path = ::testing::TempDir() + "/ping-pong.trace";
+  write_recording(*reinterpret_cast<Arena*>(memory.data()), path, "on demand",
+                  "test");
+  const Recording rec = read_recording(path);
+  // At least the 400 adds, 400 stores and 400 reads that saw the turn.
+  EXPECT_GE(rec.operations, 1'200u);
+  const Replayed r = replay(rec, ping_pong);
   EXPECT_FALSE(r.result.failed()) << r.result.failure->message;
   EXPECT_EQ(r.checked, rec.operations);
   std::filesystem::remove(path);
