@@ -10,8 +10,11 @@
 // recording does not write an object a recorded operation still waits on
 // while another strand can go, but does when only it can; and an
 // Atomic-heavy run, and two threads taking turns through an Atomic,
-// recorded on real threads replay with every operation checked.
+// recorded on real threads replay with every operation checked; a thread
+// that spun through yields on a value while the other's write waited for
+// its reads keeps the turn in the replay (whatever the spin counts).
 #include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
 
 #include <algorithm>
 #include <chrono>
@@ -304,6 +307,67 @@ TEST(FlightReplay, ARecordedLockWaitingForAWriteTheRecordingLostStillReplays) {
     b.unlock();
     t1.join();
   });
+  EXPECT_FALSE(r.result.failed()) << r.result.failure->message;
+  EXPECT_EQ(r.checked, rec.operations);
+}
+
+// A hand-off through an Atomic: thread 1 stores 1 and spins (reading,
+// yielding) until thread 2, which spun until it saw the 1, stores 2.
+void hand_off() {
+  Atomic<int> turn{0};
+  JoinHandle a = spawn([&turn] {
+    turn.store(1);
+    while (turn.load() != 2) yield_now();
+  });
+  JoinHandle b = spawn([&turn] {
+    while (turn.load() != 1) yield_now();
+    turn.store(2);
+  });
+  a.join();
+  b.join();
+}
+
+// Its recording when thread 2 read `early` times before the 1 and thread 1
+// read `spins` times after it (counted in its write, or each logged), the
+// 2 waiting for all of them: on real threads a yield may let nothing else
+// run, so a thread can spin any number of times while another's next
+// operation waits for it.
+Recording hand_off_recording(std::uint64_t early, std::uint64_t spins,
+                             bool counted) {
+  std::vector<FlightRecord> ops = {{FlightOp::kSpawn, 0, 0, 0, 1},
+                                   {FlightOp::kSpawn, 0, 0, 0, 2},
+                                   {FlightOp::kJoin, 0, 0, 0, 1},
+                                   {FlightOp::kJoin, 0, 0, 0, 2}};
+  ops.push_back({FlightOp::kAtomicWrite, 1, 1, 0,
+                 counted ? encode_run({.trailing = spins}) : 0});
+  for (std::uint64_t i = 0; !counted && i < spins; ++i)
+    ops.push_back({FlightOp::kAtomicRead, 1, 1, 1, 0});
+  ops.push_back({FlightOp::kAtomicRead, 1, 1, 2, 0});
+  for (std::uint64_t i = 0; i < early; ++i)
+    ops.push_back({FlightOp::kAtomicRead, 2, 1, 0, 0});
+  ops.push_back({FlightOp::kAtomicRead, 2, 1, 1, 0});
+  ops.push_back({FlightOp::kAtomicWrite, 2, 1, 1, 0});
+  return recording_of(ops);
+}
+
+RC_GTEST_PROP(FlightReplay, AThreadSpinningThroughYieldsKeepsItsTurnInTheReplay,
+              ()) {
+  const auto early = *rc::gen::inRange<std::uint64_t>(0, 8);
+  const auto spins = *rc::gen::inRange<std::uint64_t>(0, 64);
+  const bool counted = *rc::gen::arbitrary<bool>();
+  const Recording rec = hand_off_recording(early, spins, counted);
+  const Replayed r = replay(rec, hand_off);
+  RC_ASSERT_FALSE(r.result.failed());
+  RC_ASSERT(r.checked == rec.operations);
+}
+
+TEST(FlightReplay,
+     AThreadThatSpunHundredsOfTimesBeforeTheOthersWriteReplaysSpinForSpin) {
+  // The recording that failed on an idle two-core machine: thread 1 spun
+  // 235 times at version 1 (counted in its store) before thread 2's store.
+  const Recording rec = hand_off_recording(0, 235, true);
+  EXPECT_EQ(rec.operations, 4u + 1 + 235 + 1 + 2);
+  const Replayed r = replay(rec, hand_off);
   EXPECT_FALSE(r.result.failed()) << r.result.failure->message;
   EXPECT_EQ(r.checked, rec.operations);
 }

@@ -235,19 +235,24 @@ std::uint32_t FlightReplay::choose(const ChoicePoint& point) {
 // of an object with no recorded operation left); else any strand past its
 // recording, for a recorded operation may wait for a write the recording
 // lost (the event a thread was writing at a kill). The running strand
-// first within a tier.
+// first within a tier, but last at a yield (keeps_yielder(): it stays only
+// when the recording lets no other strand of its tier go, as a thread
+// that spun on a read while the others' next operations waited for it).
 std::optional<std::uint32_t> FlightReplay::pick(
     const ChoicePoint& point) const {
   const std::uint32_t current = RunnableView::index_of(point, point.current);
+  const bool yields = point.kind == ChoiceKind::kYield;
   for (const int tier : {0, 1, 2}) {
     auto fits = [&](StrandId id) {
       const PendingOp& p = point.pending(id);
       if (tier == 0) return next_of(id) != nullptr && may_go(id, p);
       return next_of(id) == nullptr && (tier == 2 || !steals(p));
     };
-    if (current < point.count && fits(point.current)) return current;
+    const bool current_fits = current < point.count && fits(point.current);
+    if (current_fits && !yields) return current;
     for (std::uint32_t i = 0; i < point.count; ++i)
-      if (fits(point.strands[i])) return i;
+      if (i != current && fits(point.strands[i])) return i;
+    if (current_fits) return current;
   }
   return std::nullopt;
 }

@@ -36,6 +36,9 @@ class FlightReplay final : public Strategy, public ReplayHooks {
   void begin(std::uint64_t seed) override;
   std::uint32_t choose(const ChoicePoint& point) override;
   std::string name() const override { return "flight"; }
+  // Until the tail: a thread may have spun through many yields while the
+  // other threads' next operations waited (pick() takes the yielder last).
+  bool keeps_yielder() const override { return checked_left_ > 0; }
   std::string environment() const override {
     return "WEFT_REPLAY=" + recording_.path;
   }
