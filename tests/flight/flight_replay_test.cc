@@ -59,9 +59,13 @@ struct Replayed {
   RunResult result;
   std::uint64_t checked = 0;
 };
+// The step limit grows with the recording: a thread that spun on real
+// threads (a read and a yield per turn of its loop) spins as long here.
 Replayed replay(const Recording& rec, const std::function<void()>& body) {
   FlightReplay strategy(rec);
-  Scheduler sched{RunLimits{}};
+  RunLimits limits;
+  limits.max_steps = std::max(limits.max_steps, 4 * rec.operations);
+  Scheduler sched{limits};
   sched.set_replay_hooks(&strategy);
   Replayed out;
   out.result = sched.run(strategy, 1, body);
