@@ -115,6 +115,7 @@ class ForwardingStrategy : public Strategy {
   bool sees_forced_points() const override {
     return inner_->sees_forced_points();
   }
+  bool keeps_yielder() const override { return inner_->keeps_yielder(); }
   std::string coverage_note() const override { return inner_->coverage_note(); }
   bool split(std::uint64_t index, std::uint64_t total) override {
     return inner_->split(index, total);

@@ -31,6 +31,7 @@
 #include "sim/harness/flight/recording.h"
 #include "sim/harness/flight/replayer.h"
 #include "sim/scheduler.h"
+#include "sim/strategy.h"
 #include "sim/sync.h"
 #include "sim/thread.h"
 
@@ -374,6 +375,19 @@ TEST(FlightReplay,
   const Replayed r = replay(rec, hand_off);
   EXPECT_FALSE(r.result.failed()) << r.result.failure->message;
   EXPECT_EQ(r.checked, rec.operations);
+}
+
+TEST(FlightReplay, AWrappedReplayStillKeepsTheSpinningStrandsTurn) {
+  // The harness wraps strategies (ForwardingStrategy): the wrapper must
+  // pass on that the replay keeps a yielding strand among the choices.
+  const Recording rec = hand_off_recording(0, 20, true);
+  FlightReplay replay_strategy(rec);
+  ForwardingStrategy wrapped(&replay_strategy);
+  Scheduler sched{RunLimits{}};
+  sched.set_replay_hooks(&replay_strategy);
+  const RunResult r = sched.run(wrapped, 1, hand_off);
+  EXPECT_FALSE(r.failed()) << r.failure->message;
+  EXPECT_EQ(replay_strategy.replayed(), rec.operations);
 }
 
 // Two threads, each adding to a shared Atomic and reading it back: most
