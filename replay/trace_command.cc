@@ -100,12 +100,12 @@ struct FlightStat {
     threads.insert(f.thread);
     if (f.object != 0) objects.insert(f.object);
     ++by_op[flight_op_name(f.op)];
-    // Reads counted in an atomic operation's value (coalesced).
-    if (f.op == traces::FlightOp::kAtomicRead ||
-        f.op == traces::FlightOp::kAtomicWrite) {
-      operations += f.value;
-      if (f.value > 0) by_op["atomic-read"] += f.value;
-    }
+    // Reads and writes counted in an atomic operation's value (its run).
+    const traces::FlightRun run = traces::flight_run(f);
+    operations += traces::flight_run_operations(f);
+    if (const std::uint64_t reads = run.writes * run.reads + run.trailing)
+      by_op["atomic-read"] += reads;
+    if (run.writes > 0) by_op["atomic-write"] += run.writes;
   }
   void print(std::ostream& out) const {
     out << "threads: " << threads.size() << "\n";

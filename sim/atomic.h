@@ -3,7 +3,9 @@
 // between them are explored; the model is sequentially consistent (weaker
 // orderings are accepted and explored as seq_cst). Outside a simulation it
 // is std::atomic<T> plus one thread-local check per operation (and one
-// global load, which a flight recorder turns on: sim/flight.h). Name it
+// global load, which a flight recorder turns on: sim/flight.h; an integer
+// of up to 32 bits is kept in a 64-bit word with its recording version,
+// sim/atomic_cell.h). Name it
 // (Atomic<bool> ready{false, "ready"}) and reports name it too; the named
 // calls (load, store, fetch_add...) record their caller's source line for
 // the trace, the operators (++, =, conversion) cannot take one.
@@ -14,6 +16,7 @@
 #include <string>
 #include <type_traits>
 
+#include "sim/atomic_cell.h"
 #include "sim/flight.h"
 #include "sim/internal/uninstrumented.h"
 #include "sim/scheduler.h"
@@ -44,7 +47,11 @@ class Atomic {
   T load(std::memory_order o = std::memory_order_seq_cst,
          SourceLocation where = SourceLocation::current()) const {
     Scheduler* s = point(Access::kRead);
-    if (s == nullptr) return real_read([&] { return v_.load(o); });
+    if (s == nullptr) {
+      if (flight::on()) [[unlikely]]
+        return v_.recorded_load(o);
+      return v_.load(o);
+    }
     const T r = v_.load(o);
     note(s, "load", r, Access::kRead, where);
     return r;
@@ -53,10 +60,10 @@ class Atomic {
              SourceLocation where = SourceLocation::current()) {
     Scheduler* s = point(Access::kWrite);
     if (s == nullptr) {
-      real_write([&] {
+      if (flight::on()) [[unlikely]]
+        v_.recorded_store(v, o);
+      else
         v_.store(v, o);
-        return 0;
-      });
       return;
     }
     v_.store(v, o);
@@ -65,7 +72,11 @@ class Atomic {
   T exchange(T v, std::memory_order o = std::memory_order_seq_cst,
              SourceLocation where = SourceLocation::current()) {
     Scheduler* s = point(Access::kWrite);
-    if (s == nullptr) return real_write([&] { return v_.exchange(v, o); });
+    if (s == nullptr) {
+      if (flight::on()) [[unlikely]]
+        return v_.recorded_exchange(v, o);
+      return v_.exchange(v, o);
+    }
     const T r = v_.exchange(v, o);
     note(s, "exchange (read)", r, Access::kWrite, where);
     return r;
@@ -74,10 +85,12 @@ class Atomic {
       T& expected, T desired, std::memory_order o = std::memory_order_seq_cst,
       SourceLocation where = SourceLocation::current()) {
     Scheduler* s = point(Access::kWrite);
-    if (s == nullptr)
-      return real_write(
-          [&] { return v_.compare_exchange_strong(expected, desired, o); });
-    const bool ok = v_.compare_exchange_strong(expected, desired, o);
+    if (s == nullptr) {
+      if (flight::on()) [[unlikely]]
+        return v_.recorded_compare_exchange(expected, desired, o, false);
+      return v_.compare_exchange(expected, desired, o, false);
+    }
+    const bool ok = v_.compare_exchange(expected, desired, o, false);
     note(s,
          ok ? "compare_exchange (swapped, read)"
             : "compare_exchange (failed, read)",
@@ -88,10 +101,12 @@ class Atomic {
                              std::memory_order o = std::memory_order_seq_cst,
                              SourceLocation where = SourceLocation::current()) {
     Scheduler* s = point(Access::kWrite);
-    if (s == nullptr)
-      return real_write(
-          [&] { return v_.compare_exchange_weak(expected, desired, o); });
-    const bool ok = v_.compare_exchange_weak(expected, desired, o);
+    if (s == nullptr) {
+      if (flight::on()) [[unlikely]]
+        return v_.recorded_compare_exchange(expected, desired, o, true);
+      return v_.compare_exchange(expected, desired, o, true);
+    }
+    const bool ok = v_.compare_exchange(expected, desired, o, true);
     note(s,
          ok ? "compare_exchange (swapped, read)"
             : "compare_exchange (failed, read)",
@@ -112,7 +127,11 @@ class Atomic {
               SourceLocation where =
                   SourceLocation::current()) requires std::is_integral_v<T> {
     Scheduler* s = point(Access::kWrite);
-    if (s == nullptr) return real_write([&] { return v_.fetch_add(d, o); });
+    if (s == nullptr) {
+      if (flight::on()) [[unlikely]]
+        return v_.recorded_fetch_add(d, o);
+      return v_.fetch_add(d, o);
+    }
     const T r = v_.fetch_add(d, o);
     note(s, "fetch_add (read)", r, Access::kWrite, where);
     return r;
@@ -121,7 +140,11 @@ class Atomic {
               SourceLocation where =
                   SourceLocation::current()) requires std::is_integral_v<T> {
     Scheduler* s = point(Access::kWrite);
-    if (s == nullptr) return real_write([&] { return v_.fetch_sub(d, o); });
+    if (s == nullptr) {
+      if (flight::on()) [[unlikely]]
+        return v_.recorded_fetch_sub(d, o);
+      return v_.fetch_sub(d, o);
+    }
     const T r = v_.fetch_sub(d, o);
     note(s, "fetch_sub (read)", r, Access::kWrite, where);
     return r;
@@ -130,7 +153,11 @@ class Atomic {
               SourceLocation where =
                   SourceLocation::current()) requires std::is_integral_v<T> {
     Scheduler* s = point(Access::kWrite);
-    if (s == nullptr) return real_write([&] { return v_.fetch_and(d, o); });
+    if (s == nullptr) {
+      if (flight::on()) [[unlikely]]
+        return v_.recorded_fetch_and(d, o);
+      return v_.fetch_and(d, o);
+    }
     const T r = v_.fetch_and(d, o);
     note(s, "fetch_and (read)", r, Access::kWrite, where);
     return r;
@@ -139,7 +166,11 @@ class Atomic {
              SourceLocation where =
                  SourceLocation::current()) requires std::is_integral_v<T> {
     Scheduler* s = point(Access::kWrite);
-    if (s == nullptr) return real_write([&] { return v_.fetch_or(d, o); });
+    if (s == nullptr) {
+      if (flight::on()) [[unlikely]]
+        return v_.recorded_fetch_or(d, o);
+      return v_.fetch_or(d, o);
+    }
     const T r = v_.fetch_or(d, o);
     note(s, "fetch_or (read)", r, Access::kWrite, where);
     return r;
@@ -148,7 +179,11 @@ class Atomic {
               SourceLocation where =
                   SourceLocation::current()) requires std::is_integral_v<T> {
     Scheduler* s = point(Access::kWrite);
-    if (s == nullptr) return real_write([&] { return v_.fetch_xor(d, o); });
+    if (s == nullptr) {
+      if (flight::on()) [[unlikely]]
+        return v_.recorded_fetch_xor(d, o);
+      return v_.fetch_xor(d, o);
+    }
     const T r = v_.fetch_xor(d, o);
     note(s, "fetch_xor (read)", r, Access::kWrite, where);
     return r;
@@ -177,7 +212,7 @@ class Atomic {
           PendingOp{ChoiceKind::kAtomic, access, this, nullptr, kNoStrand,
                     name_.empty() ? nullptr : name_.c_str()});
 #if defined(WEFT_INSTRUMENTED_TU)
-      internal::t_pointed_atomic = {&v_, s->step()};
+      internal::t_pointed_atomic = {v_.address(), s->step()};
 #endif
     }
     return s;
@@ -214,22 +249,9 @@ class Atomic {
       return n;
     });
   }
-  // On real threads, with a flight recorder attached, the operation is
-  // logged with the atomic's version (sim/flight.h); otherwise it just runs.
-  template <class F>
-  auto real_read(F&& f) const {
-    if (flight::on()) [[unlikely]]
-      return tag_.read(flight::Op::kAtomicRead, f);
-    return f();
-  }
-  template <class F>
-  auto real_write(F&& f) {
-    if (flight::on()) [[unlikely]]
-      return tag_.write(flight::Op::kAtomicWrite, f);
-    return f();
-  }
-  flight::ObjectTag tag_;
-  std::atomic<T> v_{};
+  // The value; on real threads, with a flight recorder attached, the
+  // recorded_ operations log each with the atomic's version (sim/flight.h).
+  internal::AtomicCell<T> v_{};
   std::string name_;
 };
 

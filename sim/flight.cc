@@ -37,9 +37,29 @@ bool claim(Arena* a) {
 
 // Appends one event to the calling thread's ring: the event, or null when
 // nothing records, the thread has no ring or its ring is full.
-Event* append(Op op, std::uint64_t object, std::uint64_t version,
-              std::uint64_t value);
-
+[[gnu::always_inline]] inline Event* append(Op op, std::uint64_t object,
+                                            std::uint64_t version,
+                                            std::uint64_t value) {
+  Arena* a = g_arena.load(std::memory_order_acquire);
+  if (a == nullptr) return nullptr;
+  if (t_arena != a && !claim(a)) return nullptr;
+  if (t_slot == nullptr) return nullptr;  // no slot for this thread
+  const std::uint64_t h = t_slot->head.load(std::memory_order_relaxed);
+  if (h >= a->capacity && a->wrap == 0) {
+    t_slot->full.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
+  }
+  Event& e = t_events[t_pos];
+  if (++t_pos == a->capacity) t_pos = 0;
+  e.object = object;
+  e.version = version;
+  e.value = value;
+  e.thread = t_thread;
+  e.op = op;
+  std::memset(e.pad, 0, sizeof e.pad);
+  t_slot->head.store(h + 1, std::memory_order_release);
+  return &e;
+}
 }  // namespace
 
 void attach(void* memory, std::uint32_t slots, std::uint64_t capacity,
@@ -88,41 +108,22 @@ void record(Op op, std::uint64_t object, std::uint64_t version,
 void record_atomic(Op op, const void* tag, std::uint64_t object,
                    std::uint64_t version, std::uint64_t left) {
   Event* e = append(op, object, version, 0);
-  t_last_atomic =
-      e == nullptr
-          ? LastAtomic{}
-          : LastAtomic{tag, object, left,
-                       g_generation.load(std::memory_order_relaxed), e};
-}
-
-namespace {
-Event* append(Op op, std::uint64_t object, std::uint64_t version,
-              std::uint64_t value) {
-  Arena* a = g_arena.load(std::memory_order_acquire);
-  if (a == nullptr) return nullptr;
-  if (t_arena != a && !claim(a)) return nullptr;
-  if (t_slot == nullptr) return nullptr;  // no slot for this thread
-  const std::uint64_t h = t_slot->head.load(std::memory_order_relaxed);
-  if (h >= a->capacity && a->wrap == 0) {
-    t_slot->full.fetch_add(1, std::memory_order_relaxed);
-    return nullptr;
+  LastAtomic& l = t_last_atomic;
+  if (e == nullptr) {
+    l.tag = nullptr;
+    return;
   }
-  Event& e = t_events[t_pos];
-  if (++t_pos == a->capacity) t_pos = 0;
-  e.object = object;
-  e.version = version;
-  e.value = value;
-  e.thread = t_thread;
-  e.op = op;
-  std::memset(e.pad, 0, sizeof e.pad);
-  t_slot->head.store(h + 1, std::memory_order_release);
-  return &e;
+  l.tag = tag;
+  l.id = object;
+  l.left = left;
+  l.generation = g_generation.load(std::memory_order_relaxed);
+  l.event = e;
+  l.value = 0;
+  l.write = op == Op::kAtomicWrite;
 }
-}  // namespace
 
-std::uint64_t ObjectTag::id() const {
-  std::uint64_t id = id_.load(std::memory_order_acquire);
-  if (id != 0) return id;
+std::uint64_t ObjectId::assign() const {
+  std::uint64_t id = 0;
   Arena* a = g_arena.load(std::memory_order_acquire);
   if (a == nullptr) return 0;
   const std::uint64_t mine =

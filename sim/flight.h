@@ -48,14 +48,19 @@ static_assert(sizeof(Event) == 32);
 
 // One thread's ring: `head` counts the events the thread wrote (the last
 // `capacity` of them are kept when the ring wraps); a reader takes the
-// events below head. `thread` is the recorded thread's number.
+// events below head. `thread` is the recorded thread's number. 64 bytes
+// each: the thread stores its head at every event, and two threads' heads
+// on one cache line would pass it back and forth at every event.
 struct Slot {
   std::atomic<std::uint64_t> head;
   std::atomic<std::uint32_t> thread;
   std::atomic<std::uint32_t> full;  // events refused: no wrap and no room
+  std::uint8_t pad[48];
 };
+static_assert(sizeof(Slot) == 64);
 
-// The arena's header, at its start; then `slots` Slots; then the events,
+// The arena's header, at its start (64 bytes: in a page-aligned mapping
+// each Slot is a cache line); then `slots` Slots; then the events,
 // `capacity` per slot. Lives in memory the harness maps (shared with a
 // supervising parent), so it holds no pointers.
 struct Arena {
@@ -67,6 +72,7 @@ struct Arena {
   std::atomic<std::uint32_t> next_thread;
   std::atomic<std::uint32_t> lost_threads;  // threads that found no slot
   std::atomic<std::uint64_t> next_object;
+  std::uint8_t pad[24];
 
   Slot* slot(std::uint32_t i) {
     return reinterpret_cast<Slot*>(reinterpret_cast<char*>(this) +
@@ -82,6 +88,7 @@ struct Arena {
            slots * capacity * sizeof(Event);
   }
 };
+static_assert(sizeof(Arena) == 64);
 inline constexpr std::uint32_t kArenaMagic = 0x57464c54;  // "WFLT"
 
 // Formats `memory` (Arena::bytes_for(slots, capacity) bytes) and starts
@@ -101,12 +108,34 @@ inline bool on() { return g_arena.load(std::memory_order_relaxed) != nullptr; }
 // Logs one operation of the calling thread. Call only when on().
 void record(Op op, std::uint64_t object, std::uint64_t version,
             std::uint64_t value = 0);
-// Logs an Atomic's read or write (`tag` is its ObjectTag, `left` the
-// version the operation left it at) and remembers it as the thread's
+// Logs an Atomic's read or write (`tag` is its ObjectTag or cell, `left`
+// the version the operation left it at) and remembers it as the thread's
 // newest event, which the thread's next reads of the same object at the
-// same version are counted in (coalesce()).
+// same version, and (a write's) its next writes of it with no other write
+// between, are counted in (coalesce(), coalesce_write()).
 void record_atomic(Op op, const void* tag, std::uint64_t object,
                    std::uint64_t version, std::uint64_t left);
+
+// An Atomic event's value: what its thread did next to the same object
+// with no other thread's write between, counted instead of logged (a
+// run). `trailing` reads of the version the event left (bits 0..19); for
+// a write event, `writes` more writes (bits 40..63), each after `reads`
+// reads of the version before it (bits 20..39), the trailing reads then
+// coming after the last of them. A count at its maximum ends the run (the
+// next operation is logged). traces/flight_records.h decodes the same.
+struct AtomicRun {
+  std::uint64_t trailing = 0;
+  std::uint64_t reads = 0;
+  std::uint64_t writes = 0;
+};
+inline constexpr std::uint64_t kRunReadsMax = (std::uint64_t{1} << 20) - 1;
+inline constexpr std::uint64_t kRunWritesMax = (std::uint64_t{1} << 24) - 1;
+inline constexpr AtomicRun decode_run(std::uint64_t value) {
+  return {value & kRunReadsMax, (value >> 20) & kRunReadsMax, value >> 40};
+}
+inline constexpr std::uint64_t encode_run(const AtomicRun& r) {
+  return r.trailing | r.reads << 20 | r.writes << 40;
+}
 
 // Bumped by attach(): a thread's remembered event belongs to the
 // recording of its generation only.
@@ -115,9 +144,11 @@ inline std::atomic<std::uint64_t> g_generation{0};
 struct LastAtomic {
   const void* tag = nullptr;
   std::uint64_t id = 0;    // the object's id: a new object at `tag` differs
-  std::uint64_t left = 0;  // the version the operation left the object at
+  std::uint64_t left = 0;  // the version the run left the object at
   std::uint64_t generation = 0;
   Event* event = nullptr;
+  std::uint64_t value = 0;  // the event's value, as last stored
+  bool write = false;       // the event is a write (it may count writes)
 };
 inline constinit thread_local LastAtomic t_last_atomic;
 
@@ -132,9 +163,34 @@ inline bool coalesce(const void* tag, std::uint64_t id, std::uint64_t version) {
   if (l.tag != tag || l.id != id || l.left != version ||
       l.generation != g_generation.load(std::memory_order_relaxed))
     return false;
-  std::atomic_ref<std::uint64_t> count(l.event->value);
-  count.store(count.load(std::memory_order_relaxed) + 1,
-              std::memory_order_relaxed);
+  if ((l.value & kRunReadsMax) == kRunReadsMax) return false;
+  std::atomic_ref<std::uint64_t>(l.event->value)
+      .store(++l.value, std::memory_order_relaxed);
+  return true;
+}
+// A write of the Atomic `tag` (object `id`) at `version`, leaving it at
+// `left`: when the thread's newest event is a write of the same object
+// that (with what is counted in it) left it at `version`, and the reads
+// since its last write are as many as before each earlier one, the write
+// is counted in the event too (AtomicRun) and true is returned. The
+// replay does it in its place, as if logged.
+inline bool coalesce_write(const void* tag, std::uint64_t id,
+                           std::uint64_t version, std::uint64_t left) {
+  LastAtomic& l = t_last_atomic;
+  if (!l.write || l.tag != tag || l.id != id || l.left != version ||
+      l.generation != g_generation.load(std::memory_order_relaxed))
+    return false;
+  AtomicRun run = decode_run(l.value);
+  if (run.writes == 0)
+    run.reads = run.trailing;
+  else if (run.trailing != run.reads || run.writes == kRunWritesMax)
+    return false;
+  ++run.writes;
+  run.trailing = 0;
+  l.value = encode_run(run);
+  std::atomic_ref<std::uint64_t>(l.event->value)
+      .store(l.value, std::memory_order_relaxed);
+  l.left = left;
   return true;
 }
 // A number for a thread about to be spawned; the spawner logs kSpawn with
@@ -142,14 +198,34 @@ inline bool coalesce(const void* tag, std::uint64_t id, std::uint64_t version) {
 std::uint32_t new_thread();
 void bind_thread(std::uint32_t thread);
 
-// Per-object recording state, one per primitive: an id handed out at the
-// object's first recorded operation, and a word that counts its writes
-// (bits 1..63) with a lock bit (bit 0) that makes an Atomic's write and
-// its version one step. A mutex's writes are counted under the mutex.
+// A recorded version is the object's number of writes modulo 2^31 (an
+// Atomic of up to 32 bits keeps it in 31 bits of its value's word,
+// sim/atomic_cell.h); the replay compares versions modulo 2^31 too.
+inline constexpr std::uint64_t kVersionMask = 0x7fffffff;
+
+// An object's recorded id: handed out at its first recorded operation
+// (one per recording's process counter, Arena::next_object).
+class ObjectId {
+ public:
+  constexpr ObjectId() = default;
+  std::uint64_t get() const {
+    const std::uint64_t id = id_.load(std::memory_order_acquire);
+    return id != 0 ? id : assign();
+  }
+
+ private:
+  std::uint64_t assign() const;
+  mutable std::atomic<std::uint64_t> id_{0};
+};
+
+// Per-object recording state, one per primitive: its id, and a word that
+// counts its writes (bits 1..63) with a lock bit (bit 0) that makes a
+// write and its version one step (a semaphore's, an Atomic of more than
+// 32 bits). A mutex's writes are counted under the mutex.
 class ObjectTag {
  public:
   constexpr ObjectTag() = default;
-  std::uint64_t id() const;
+  std::uint64_t id() const { return id_.get(); }
   // A write done under the object's own exclusion (a held mutex): logs it
   // with the next version, which it returns.
   std::uint64_t exclusive_write(Op op, std::uint64_t value = 0);
@@ -161,10 +237,10 @@ class ObjectTag {
     const std::uint64_t w = lock();
     auto r = f();
     word_.store(w + 2, std::memory_order_release);
-    if (op == Op::kAtomicWrite)
-      record_atomic(op, this, id(), w >> 1, (w >> 1) + 1);
-    else
+    if (op != Op::kAtomicWrite)
       record(op, id(), w >> 1);
+    else if (!coalesce_write(this, id(), w >> 1, (w >> 1) + 1))
+      record_atomic(op, this, id(), w >> 1, (w >> 1) + 1);
     return r;
   }
   // Runs `f` as a read of the object between two writes, and logs which
@@ -178,7 +254,7 @@ class ObjectTag {
       if (word_.load(std::memory_order_acquire) != w) continue;
       if (op != Op::kAtomicRead)
         record(op, id(), w >> 1);
-      else if (!coalesce(this, id_.load(std::memory_order_relaxed), w >> 1))
+      else if (!coalesce(this, id(), w >> 1))
         record_atomic(op, this, id(), w >> 1, w >> 1);
       return r;
     }
@@ -190,7 +266,7 @@ class ObjectTag {
 
  private:
   std::uint64_t lock() const;
-  mutable std::atomic<std::uint64_t> id_{0};
+  ObjectId id_;
   mutable std::atomic<std::uint64_t> word_{0};
 };
 

@@ -343,7 +343,8 @@ StrandId Scheduler::pick(ChoiceKind kind) {
     const bool current_enabled =
         current_id_ != kNoStrand &&
         strands_[current_id_]->state == State::kRunnable;
-    if (kind == ChoiceKind::kYield && current_enabled && runnable_.size() > 1) {
+    if (kind == ChoiceKind::kYield && current_enabled && runnable_.size() > 1 &&
+        !strategy_->keeps_yielder()) {
       const StepAside aside(runnable_, current_id_);
       return choose_strand(kind, aside.others(), current_enabled);
     }

@@ -39,8 +39,9 @@ class Strategy {
   // finished), so a strategy can keep the enabled set incrementally
   // instead of rescanning point.strands at every choice point: at a strand
   // choice, point.strands is that set, less the running strand at a kYield
-  // point that has another strand to run. A strategy that wraps another
-  // forwards this call. It must not call back into the scheduler.
+  // point that has another strand to run (unless keeps_yielder()). A strategy
+  // that wraps another forwards this call. It must not call back into the
+  // scheduler.
   virtual void runnable_changed(StrandId /*id*/, bool /*runnable*/) {}
   // True when the strategy has no schedule left to offer (an exhaustive
   // search that covered its whole tree). Sampling strategies never finish.
@@ -49,6 +50,11 @@ class Strategy {
   // alternative, which are not recorded; its answer there is ignored):
   // partial-order strategies follow every operation. Read once per run.
   virtual bool sees_forced_points() const { return false; }
+  // True when the running strand stays among the alternatives at a kYield
+  // point (point.strands is then every runnable strand): a flight replay,
+  // whose recording may say a thread's yield let no other thread go
+  // first. Asked at each kYield point that has another strand to run.
+  virtual bool keeps_yielder() const { return false; }
   // A note for the pass summary (e.g. how much DPOR pruned); "" if none.
   virtual std::string coverage_note() const { return {}; }
   // Sharding an exhaustive search: take shard `index` of `total`, a
@@ -109,6 +115,7 @@ class ForwardingStrategy : public Strategy {
   bool sees_forced_points() const override {
     return inner_->sees_forced_points();
   }
+  bool keeps_yielder() const override { return inner_->keeps_yielder(); }
   std::string coverage_note() const override { return inner_->coverage_note(); }
   bool split(std::uint64_t index, std::uint64_t total) override {
     return inner_->split(index, total);

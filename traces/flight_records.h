@@ -42,6 +42,29 @@ struct FlightRecord {
   friend bool operator==(const FlightRecord&, const FlightRecord&) = default;
 };
 
+// An Atomic operation's value (kAtomicRead, kAtomicWrite): what its
+// thread did next to the object with no other thread's write between,
+// counted instead of logged (sim/flight.h, AtomicRun): `trailing` reads of
+// the version it left (bits 0..19); for a write, `writes` more writes
+// (bits 40..63), each after `reads` reads (bits 20..39), the trailing
+// reads after the last.
+struct FlightRun {
+  std::uint64_t trailing = 0;
+  std::uint64_t reads = 0;
+  std::uint64_t writes = 0;
+};
+constexpr FlightRun flight_run(const FlightRecord& f) {
+  if (f.op != FlightOp::kAtomicRead && f.op != FlightOp::kAtomicWrite)
+    return {};
+  constexpr std::uint64_t kReads = (std::uint64_t{1} << 20) - 1;
+  return {f.value & kReads, (f.value >> 20) & kReads, f.value >> 40};
+}
+// The operations a record stands for beside its own (its run's).
+constexpr std::uint64_t flight_run_operations(const FlightRecord& f) {
+  const FlightRun r = flight_run(f);
+  return r.writes * (r.reads + 1) + r.trailing;
+}
+
 void put_fields(const FlightRecord& f, std::string& out);
 bool get_fields(ByteReader& in, FlightRecord& f);
 

@@ -6,7 +6,8 @@
 //  - a pool of 4 Team workers taking 4,000 small jobs that each lock a
 //    mutex (the service-like workload: a queue and a lock per item);
 //  - an Atomic-heavy loop: 2 threads, each 100,000 fetch_adds and loads
-//    on one shared Atomic<int> (every operation recorded).
+//    on one shared Atomic<int> (every operation recorded; the events the
+//    rings took are reported), and the same loop on one thread.
 // Each reports wall time and the whole process's CPU time (every thread's:
 // on a shared machine the CPU time is the steadier figure). The arena's
 // size is fixed by its configuration, not by the run: the benchmark
@@ -14,6 +15,7 @@
 // flight_bench (docs/performance.md).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -52,6 +54,16 @@ class Recording {
     if (memory_) weft::sim::flight::detach();
   }
   std::size_t bytes() const { return bytes_; }
+  // The events the rings took since start() (wrapped ones included).
+  std::uint64_t events() const {
+    if (!memory_) return 0;
+    auto* a = reinterpret_cast<Arena*>(memory_.get());
+    std::uint64_t n = 0;
+    const std::uint32_t used =
+        std::min(a->slots_used.load(std::memory_order_acquire), a->slots);
+    for (std::uint32_t i = 0; i < used; ++i) n += a->slot(i)->head.load();
+    return n;
+  }
 
  private:
   std::unique_ptr<char[]> memory_;
@@ -119,6 +131,7 @@ constexpr int kOps = 100000;
 
 void BM_AtomicHeavy(benchmark::State& state) {
   Recording rec(state.range(0) != 0);
+  std::uint64_t events = 0;
   for (auto _ : state) {
     rec.start();
     weft::sim::Atomic<int> counter{0};
@@ -131,10 +144,37 @@ void BM_AtomicHeavy(benchmark::State& state) {
         }
       }));
     for (auto& t : threads) t.join();
+    events += rec.events();
   }
   state.SetItemsProcessed(state.iterations() * 2 * 2 * kOps);
+  // Logged events per iteration (of 400,000 operations): the rest were
+  // counted in a thread's newest event (runs of its own operations).
+  state.counters["events"] =
+      static_cast<double>(events) / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_AtomicHeavy)
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond)
+    ->MeasureProcessCPUTime()
+    ->UseRealTime();
+
+// The same loop on one thread (no other writer): every operation is the
+// thread's own run, so the recorded variant logs one event per iteration
+// and what is left is the recorded path's own cost per operation.
+void BM_AtomicOneThread(benchmark::State& state) {
+  Recording rec(state.range(0) != 0);
+  for (auto _ : state) {
+    rec.start();
+    weft::sim::Atomic<int> counter{0};
+    for (int i = 0; i < kOps; ++i) {
+      counter.fetch_add(1);
+      benchmark::DoNotOptimize(counter.load());
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * 2 * kOps);
+}
+BENCHMARK(BM_AtomicOneThread)
     ->Arg(0)
     ->Arg(1)
     ->Unit(benchmark::kMillisecond)

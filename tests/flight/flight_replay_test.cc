@@ -5,12 +5,16 @@
 // the recorded point, before the operations the recording orders after
 // its callback (the simulation alone would fire it only once every strand
 // blocks); reads coalesced into an Atomic operation (its value) are done
-// right after it and before the next write; a strand past the end of its
+// right after it and before the next write, and writes counted in it in
+// their place; a strand past the end of its
 // recording does not write an object a recorded operation still waits on
 // while another strand can go, but does when only it can; and an
-// Atomic-heavy run recorded on real threads replays with every operation
-// checked.
+// Atomic-heavy run, and two threads taking turns through an Atomic,
+// recorded on real threads replay with every operation checked; a thread
+// that spun through yields on a value while the other's write waited for
+// its reads keeps the turn in the replay (whatever the spin counts).
 #include <gtest/gtest.h>
+#include <rapidcheck/gtest.h>
 
 #include <algorithm>
 #include <chrono>
@@ -27,6 +31,7 @@
 #include "sim/harness/flight/recording.h"
 #include "sim/harness/flight/replayer.h"
 #include "sim/scheduler.h"
+#include "sim/strategy.h"
 #include "sim/sync.h"
 #include "sim/thread.h"
 
@@ -42,7 +47,7 @@ Recording recording_of(const std::vector<FlightRecord>& ops) {
   r.clock_base = UINT64_MAX;
   for (const FlightRecord& f : ops) {
     r.threads[f.thread].ops.push_back(f);
-    ++r.operations;
+    r.operations += 1 + traces::flight_run_operations(f);
     if (f.op == FlightOp::kClock || f.op == FlightOp::kTimerArm)
       r.clock_base = std::min(r.clock_base, f.value);
   }
@@ -55,9 +60,13 @@ struct Replayed {
   RunResult result;
   std::uint64_t checked = 0;
 };
+// The step limit grows with the recording: a thread that spun on real
+// threads (a read and a yield per turn of its loop) spins as long here.
 Replayed replay(const Recording& rec, const std::function<void()>& body) {
   FlightReplay strategy(rec);
-  Scheduler sched{RunLimits{}};
+  RunLimits limits;
+  limits.max_steps = std::max(limits.max_steps, 4 * rec.operations);
+  Scheduler sched{limits};
   sched.set_replay_hooks(&strategy);
   Replayed out;
   out.result = sched.run(strategy, 1, body);
@@ -189,6 +198,61 @@ TEST(FlightReplay,
   EXPECT_EQ(r.checked, 6u);
 }
 
+TEST(FlightReplay, WritesCountedInAnAtomicWriteAreReplayedInTheirPlace) {
+  // Recorded: main added to x three times, reading it back after each,
+  // with no other write between: one event (the first write, version 0)
+  // counts the two later writes, the read before each and the last read.
+  // Thread 1 read x at version 2, between main's second and third write.
+  const std::uint64_t run =
+      encode_run({.trailing = 1, .reads = 1, .writes = 2});
+  const Recording rec = recording_of({{FlightOp::kSpawn, 0, 0, 0, 1},
+                                      {FlightOp::kAtomicWrite, 0, 1, 0, run},
+                                      {FlightOp::kJoin, 0, 0, 0, 1},
+                                      {FlightOp::kAtomicRead, 1, 1, 2, 0}});
+  EXPECT_EQ(rec.operations, 9u);
+  int seen = -1;
+  std::vector<int> back;
+  const Replayed r = replay(rec, [&] {
+    Atomic<int> x{0};
+    JoinHandle t = spawn([&] { seen = x.load(); });
+    for (int i = 0; i < 3; ++i) {
+      x.fetch_add(1);
+      back.push_back(x.load());
+    }
+    t.join();
+  });
+  EXPECT_FALSE(r.result.failed()) << r.result.failure->message;
+  EXPECT_EQ(seen, 2);
+  EXPECT_EQ(back, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(r.checked, 9u);
+}
+
+TEST(FlightReplay, AThreadThatNoLongerDoesTheCountedWritesDiverges) {
+  // The same recording, but main now reads twice after its first write.
+  const std::uint64_t run =
+      encode_run({.trailing = 1, .reads = 1, .writes = 2});
+  const Recording rec = recording_of({{FlightOp::kSpawn, 0, 0, 0, 1},
+                                      {FlightOp::kAtomicWrite, 0, 1, 0, run},
+                                      {FlightOp::kJoin, 0, 0, 0, 1},
+                                      {FlightOp::kAtomicRead, 1, 1, 2, 0}});
+  const Replayed r = replay(rec, [&] {
+    Atomic<int> x{0};
+    JoinHandle t = spawn([&] { (void)x.load(); });
+    x.fetch_add(1);
+    (void)x.load();
+    (void)x.load();
+    x.fetch_add(1);
+    t.join();
+  });
+  ASSERT_TRUE(r.result.failed());
+  EXPECT_EQ(r.result.failure->kind, FailureKind::kReplayDivergence);
+  EXPECT_NE(r.result.failure->message.find(
+                "did an atomic read where the recording has the atomic write "
+                "of object #1 at version 1"),
+            std::string::npos)
+      << r.result.failure->message;
+}
+
 // A killed recording ends at a different point in each thread. Recorded:
 // main locked b (version 0) and started threads 1 and 2; thread 1 locked
 // a (0); thread 2 locked a (1), then b (1). Main's and thread 1's later
@@ -252,6 +316,80 @@ TEST(FlightReplay, ARecordedLockWaitingForAWriteTheRecordingLostStillReplays) {
   EXPECT_EQ(r.checked, rec.operations);
 }
 
+// A hand-off through an Atomic: thread 1 stores 1 and spins (reading,
+// yielding) until thread 2, which spun until it saw the 1, stores 2.
+void hand_off() {
+  Atomic<int> turn{0};
+  JoinHandle a = spawn([&turn] {
+    turn.store(1);
+    while (turn.load() != 2) yield_now();
+  });
+  JoinHandle b = spawn([&turn] {
+    while (turn.load() != 1) yield_now();
+    turn.store(2);
+  });
+  a.join();
+  b.join();
+}
+
+// Its recording when thread 2 read `early` times before the 1 and thread 1
+// read `spins` times after it (counted in its write, or each logged), the
+// 2 waiting for all of them: on real threads a yield may let nothing else
+// run, so a thread can spin any number of times while another's next
+// operation waits for it.
+Recording hand_off_recording(std::uint64_t early, std::uint64_t spins,
+                             bool counted) {
+  std::vector<FlightRecord> ops = {{FlightOp::kSpawn, 0, 0, 0, 1},
+                                   {FlightOp::kSpawn, 0, 0, 0, 2},
+                                   {FlightOp::kJoin, 0, 0, 0, 1},
+                                   {FlightOp::kJoin, 0, 0, 0, 2}};
+  ops.push_back({FlightOp::kAtomicWrite, 1, 1, 0,
+                 counted ? encode_run({.trailing = spins}) : 0});
+  for (std::uint64_t i = 0; !counted && i < spins; ++i)
+    ops.push_back({FlightOp::kAtomicRead, 1, 1, 1, 0});
+  ops.push_back({FlightOp::kAtomicRead, 1, 1, 2, 0});
+  for (std::uint64_t i = 0; i < early; ++i)
+    ops.push_back({FlightOp::kAtomicRead, 2, 1, 0, 0});
+  ops.push_back({FlightOp::kAtomicRead, 2, 1, 1, 0});
+  ops.push_back({FlightOp::kAtomicWrite, 2, 1, 1, 0});
+  return recording_of(ops);
+}
+
+RC_GTEST_PROP(FlightReplay, AThreadSpinningThroughYieldsKeepsItsTurnInTheReplay,
+              ()) {
+  const auto early = *rc::gen::inRange<std::uint64_t>(0, 8);
+  const auto spins = *rc::gen::inRange<std::uint64_t>(0, 64);
+  const bool counted = *rc::gen::arbitrary<bool>();
+  const Recording rec = hand_off_recording(early, spins, counted);
+  const Replayed r = replay(rec, hand_off);
+  RC_ASSERT_FALSE(r.result.failed());
+  RC_ASSERT(r.checked == rec.operations);
+}
+
+TEST(FlightReplay,
+     AThreadThatSpunHundredsOfTimesBeforeTheOthersWriteReplaysSpinForSpin) {
+  // The recording that failed on an idle two-core machine: thread 1 spun
+  // 235 times at version 1 (counted in its store) before thread 2's store.
+  const Recording rec = hand_off_recording(0, 235, true);
+  EXPECT_EQ(rec.operations, 4u + 1 + 235 + 1 + 2);
+  const Replayed r = replay(rec, hand_off);
+  EXPECT_FALSE(r.result.failed()) << r.result.failure->message;
+  EXPECT_EQ(r.checked, rec.operations);
+}
+
+TEST(FlightReplay, AWrappedReplayStillKeepsTheSpinningStrandsTurn) {
+  // The harness wraps strategies (ForwardingStrategy): the wrapper must
+  // pass on that the replay keeps a yielding strand among the choices.
+  const Recording rec = hand_off_recording(0, 20, true);
+  FlightReplay replay_strategy(rec);
+  ForwardingStrategy wrapped(&replay_strategy);
+  Scheduler sched{RunLimits{}};
+  sched.set_replay_hooks(&replay_strategy);
+  const RunResult r = sched.run(wrapped, 1, hand_off);
+  EXPECT_FALSE(r.failed()) << r.failure->message;
+  EXPECT_EQ(replay_strategy.replayed(), rec.operations);
+}
+
 // Two threads, each adding to a shared Atomic and reading it back: most
 // reads follow the thread's own write with no other write between.
 void atomic_heavy() {
@@ -287,6 +425,44 @@ TEST(FlightReplay, AnAtomicHeavyRunRecordedOnRealThreadsReplaysEveryOperation) {
               static_cast<unsigned long long>(events),
               static_cast<unsigned long long>(rec.operations));
   const Replayed r = replay(rec, atomic_heavy);
+  EXPECT_FALSE(r.result.failed()) << r.result.failure->message;
+  EXPECT_EQ(r.checked, rec.operations);
+  std::filesystem::remove(path);
+}
+
+// Two threads taking turns through an Atomic: each waits (reading `turn`)
+// until the other's store hands it over, so their writes interleave and
+// each reads versions the other wrote.
+void ping_pong() {
+  Atomic<int> turn{0};
+  Atomic<int> count{0};
+  std::vector<JoinHandle> threads;
+  for (int me = 0; me < 2; ++me)
+    threads.push_back(spawn([&turn, &count, me] {
+      for (int i = 0; i < 200; ++i) {
+        while (turn.load() != me) yield_now();
+        count.fetch_add(1);
+        turn.store(1 - me);
+      }
+    }));
+  for (JoinHandle& t : threads) t.join();
+  WEFT_ASSERT(count.load() == 400);
+}
+
+TEST(FlightReplay, ThreadsTakingTurnsOnRealThreadsReplayEveryOperation) {
+  constexpr std::uint32_t kSlots = 8;
+  constexpr std::uint64_t kCapacity = 1 << 16;
+  std::vector<char> memory(Arena::bytes_for(kSlots, kCapacity));
+  attach(memory.data(), kSlots, kCapacity, false);
+  ping_pong();
+  detach();
+  const std::string path = ::testing::TempDir() + "/ping-pong.trace";
+  write_recording(*reinterpret_cast<Arena*>(memory.data()), path, "on demand",
+                  "test");
+  const Recording rec = read_recording(path);
+  // At least the 400 adds, 400 stores and 400 reads that saw the turn.
+  EXPECT_GE(rec.operations, 1'200u);
+  const Replayed r = replay(rec, ping_pong);
   EXPECT_FALSE(r.result.failed()) << r.result.failure->message;
   EXPECT_EQ(r.checked, rec.operations);
   std::filesystem::remove(path);

@@ -43,6 +43,15 @@ static_assert(static_cast<int>(Op::kSpawn) ==
                   static_cast<int>(traces::FlightOp::kTimerCancel) &&
               traces::kMaxFlightOp == static_cast<int>(Op::kTimerCancel));
 
+// An atomic operation's run is coded alike by the recorder and the format.
+constexpr traces::FlightRun kRun =
+    traces::flight_run({traces::FlightOp::kAtomicWrite, 0, 0, 0,
+                        encode_run({.trailing = 5, .reads = 7, .writes = 9})});
+static_assert(kRun.trailing == 5 && kRun.reads == 7 && kRun.writes == 9 &&
+              decode_run(encode_run({kRunReadsMax, kRunReadsMax,
+                                     kRunWritesMax}))
+                      .writes == kRunWritesMax);
+
 std::string header_losses(const traces::TraceHeader& h) {
   std::string out;
   if (h.get("dropped") != "" && h.get("dropped") != "0")
@@ -152,10 +161,8 @@ Recording read_recording(const std::string& path) {
     ThreadOps& t = out.threads[f->thread];
     t.ops.push_back(*f);
     ++out.operations;
-    // An atomic operation's value counts the reads coalesced into it.
-    if (f->op == traces::FlightOp::kAtomicRead ||
-        f->op == traces::FlightOp::kAtomicWrite)
-      out.operations += f->value;
+    // An atomic operation's value counts the operations coalesced into it.
+    out.operations += traces::flight_run_operations(*f);
     if (f->op == traces::FlightOp::kClock ||
         f->op == traces::FlightOp::kTimerArm)
       out.clock_base = std::min(out.clock_base, f->value);

@@ -36,13 +36,20 @@ std::optional<Op> ordered_op(const PendingOp& p) {
 bool is_atomic(Op op) {
   return op == Op::kAtomicRead || op == Op::kAtomicWrite;
 }
-// The reads coalesced into an atomic operation (its value): reads of the
-// version it left the object at.
+// Versions are recorded modulo 2^31 (sim/flight.h): compared so.
+std::uint64_t ver(std::uint64_t v) { return v & kVersionMask; }
+// The run counted into an atomic operation (its value: AtomicRun).
+AtomicRun run_of(const traces::FlightRecord& e) {
+  return is_atomic(static_cast<Op>(e.op)) ? decode_run(e.value) : AtomicRun{};
+}
+// The operations of a run, after the event's own.
 std::uint64_t coalesced(const traces::FlightRecord& e) {
-  return is_atomic(static_cast<Op>(e.op)) ? e.value : 0;
+  const AtomicRun r = run_of(e);
+  return r.writes * (r.reads + 1) + r.trailing;
 }
 std::uint64_t left_at(const traces::FlightRecord& e) {
-  return static_cast<Op>(e.op) == Op::kAtomicWrite ? e.version + 1 : e.version;
+  return ver(static_cast<Op>(e.op) == Op::kAtomicWrite ? e.version + 1
+                                                       : e.version);
 }
 
 bool is_read(Op op) {
@@ -108,8 +115,13 @@ std::string describe(const traces::FlightRecord& e) {
 FlightReplay::FlightReplay(const Recording& recording) : recording_(recording) {
   for (const auto& [thread, t] : recording_.threads)
     for (const traces::FlightRecord& e : t.ops) {
-      if (is_read(static_cast<Op>(e.op))) ++reads_[{e.object, e.version}];
-      if (coalesced(e) > 0) reads_[{e.object, left_at(e)}] += coalesced(e);
+      if (is_read(static_cast<Op>(e.op))) ++reads_[{e.object, ver(e.version)}];
+      // A run's reads: `reads` of each version its writes leave but the
+      // last, `trailing` of the last.
+      const AtomicRun run = run_of(e);
+      for (std::uint64_t i = 0; i <= run.writes; ++i)
+        if (const std::uint64_t n = i < run.writes ? run.reads : run.trailing)
+          reads_[{e.object, ver(left_at(e) + i)}] += n;
       // The thread that fires timers is the real timer service's: the
       // simulation's timer strand replays it.
       if (static_cast<Op>(e.op) == Op::kTimerFire) timer_thread_ = thread;
@@ -121,7 +133,7 @@ void FlightReplay::begin(std::uint64_t seed) {
   left_.clear();
   checked_left_ = 0;
   for (const auto& [thread, t] : recording_.threads) {
-    threads_[thread] = Thread{&t, 0, 0, {}};
+    threads_[thread] = Thread{&t};
     if (t.dropped == 0)
       for (const traces::FlightRecord& e : t.ops) {
         checked_left_ += 1 + coalesced(e);
@@ -174,11 +186,11 @@ bool FlightReplay::may_go(StrandId id, const PendingOp& p) const {
       b != address_of_.end() && b->second != p.object)
     return true;
   const Counts c = counts_for(*e, p.object);
-  if (c.writes != e->version) return false;
+  if (ver(c.writes) != ver(e->version)) return false;
   if (is_read(recorded)) return true;
-  const auto expected = reads_.find({e->object, e->version});
+  const auto expected = reads_.find({e->object, ver(e->version)});
   if (expected == reads_.end()) return true;
-  const auto done = c.reads.find(e->version);
+  const auto done = c.reads.find(ver(e->version));
   return done != c.reads.end() && done->second >= expected->second;
 }
 
@@ -223,19 +235,24 @@ std::uint32_t FlightReplay::choose(const ChoicePoint& point) {
 // of an object with no recorded operation left); else any strand past its
 // recording, for a recorded operation may wait for a write the recording
 // lost (the event a thread was writing at a kill). The running strand
-// first within a tier.
+// first within a tier, but last at a yield (keeps_yielder(): it stays only
+// when the recording lets no other strand of its tier go, as a thread
+// that spun on a read while the others' next operations waited for it).
 std::optional<std::uint32_t> FlightReplay::pick(
     const ChoicePoint& point) const {
   const std::uint32_t current = RunnableView::index_of(point, point.current);
+  const bool yields = point.kind == ChoiceKind::kYield;
   for (const int tier : {0, 1, 2}) {
     auto fits = [&](StrandId id) {
       const PendingOp& p = point.pending(id);
       if (tier == 0) return next_of(id) != nullptr && may_go(id, p);
       return next_of(id) == nullptr && (tier == 2 || !steals(p));
     };
-    if (current < point.count && fits(point.current)) return current;
+    const bool current_fits = current < point.count && fits(point.current);
+    if (current_fits && !yields) return current;
     for (std::uint32_t i = 0; i < point.count; ++i)
-      if (fits(point.strands[i])) return i;
+      if (i != current && fits(point.strands[i])) return i;
+    if (current_fits) return current;
   }
   return std::nullopt;
 }
@@ -270,7 +287,7 @@ bool FlightReplay::next_is(Op op) {
 void FlightReplay::count(Op op, const void* object) {
   Counts& c = counts_[object];
   if (is_read(op))
-    ++c.reads[c.writes];
+    ++c.reads[ver(c.writes)];
   else
     ++c.writes;
 }
@@ -297,14 +314,30 @@ void FlightReplay::advance(StrandId id) {
     if (std::uint64_t& left = left_[done.object]; left > 0) --left;
   if (t.credit > 0) {
     --t.credit;
+    if (static_cast<Op>(t.credited.op) == Op::kAtomicRead) {
+      --t.reads;
+    } else {
+      --t.writes;
+      t.credited.version = ver(t.credited.version + 1);
+      t.reads = t.writes > 0 ? t.each : t.trailing;
+    }
   } else {
     const traces::FlightRecord& e = t.ops->ops[t.next++];
     if (coalesced(e) > 0) {
+      const AtomicRun run = run_of(e);
       t.credit = coalesced(e);
+      t.writes = run.writes;
+      t.each = run.reads;
+      t.trailing = run.trailing;
+      t.reads = run.writes > 0 ? run.reads : run.trailing;
       t.credited = {traces::FlightOp::kAtomicRead, e.thread, e.object,
                     left_at(e), 0};
     }
   }
+  // What the run does next: its reads of the version, then its next write.
+  if (t.credit > 0)
+    t.credited.op = t.reads > 0 ? traces::FlightOp::kAtomicRead
+                                : traces::FlightOp::kAtomicWrite;
   ++replayed_;
   if (t.checked() && checked_left_ > 0) --checked_left_;
 }
@@ -377,7 +410,7 @@ void FlightReplay::bind(const traces::FlightRecord& e, const void* object) {
     id_at_[object] = e.object;
   }
   const Counts c = counts_for(e, object);
-  if (c.writes != e.version)
+  if (ver(c.writes) != ver(e.version))
     diverge("its " + describe(e) + " came when the object was at version " +
             std::to_string(c.writes));
 }

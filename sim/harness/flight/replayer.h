@@ -36,6 +36,9 @@ class FlightReplay final : public Strategy, public ReplayHooks {
   void begin(std::uint64_t seed) override;
   std::uint32_t choose(const ChoicePoint& point) override;
   std::string name() const override { return "flight"; }
+  // Until the tail: a thread may have spun through many yields while the
+  // other threads' next operations waited (pick() takes the yielder last).
+  bool keeps_yielder() const override { return checked_left_ > 0; }
   std::string environment() const override {
     return "WEFT_REPLAY=" + recording_.path;
   }
@@ -59,10 +62,13 @@ class FlightReplay final : public Strategy, public ReplayHooks {
   struct Thread {
     const ThreadOps* ops = nullptr;
     std::size_t next = 0;
-    // Reads coalesced into the atomic operation just done, still to do
-    // (each the `credited` read).
+    // The run counted into the atomic operation just done (AtomicRun):
+    // its operations still to do, the next of them (`credited`), the
+    // reads to do before the next write (or at the end), the writes left,
+    // the reads after each of them but the last, and after the last.
     std::uint64_t credit = 0;
     traces::FlightRecord credited{};
+    std::uint64_t reads = 0, writes = 0, each = 0, trailing = 0;
     // A thread whose ring wrapped is replayed unchecked.
     bool checked() const { return ops != nullptr && ops->dropped == 0; }
     bool done() const {
