@@ -276,18 +276,20 @@ auto Reactor::blocking_call_from_thread(F f) {
   auto finish = [&](std::optional<V> v, std::exception_ptr e) {
     std::lock_guard lk(m);
     value = std::move(v);
-    error = e;
+    error = std::move(e);
     done = true;
     // Notify under the lock: the waiter owns the condition variable and
     // may return (destroying it) as soon as it can see `done`.
     done_cv.notify_one();
   };
   call_from_thread([&, f = std::move(f)]() mutable {
+    std::exception_ptr thrown;
     try {
       if constexpr (IsDeferred<R>::value) {
         R d = f();
         d.add_callback([&](const V& v) { finish(v, nullptr); });
-        d.add_errback([&](std::exception_ptr e) { finish(std::nullopt, e); });
+        d.add_errback(
+            [&](std::exception_ptr e) { finish(std::nullopt, std::move(e)); });
       } else if constexpr (std::is_void_v<R>) {
         f();
         finish(V{}, nullptr);
@@ -296,9 +298,14 @@ auto Reactor::blocking_call_from_thread(F f) {
       }
     } catch (...) {
       if (internal::is_strand_control()) throw;
-      // Anything thrown, not only std::exceptions, is rethrown to the caller.
-      finish(std::nullopt, std::current_exception());
+      thrown = std::current_exception();
     }
+    // Anything thrown, not only std::exceptions, is rethrown to the caller:
+    // handed over after the handler ends, and moved, so that once the caller
+    // can see it this thread holds no reference to it and the caller's
+    // thread frees it. (Freed here while the caller reads it, it is a race
+    // to ThreadSanitizer, which cannot see libstdc++'s atomic count.)
+    if (thrown) finish(std::nullopt, std::move(thrown));
   });
   std::unique_lock lk(m);
   done_cv.wait(lk, [&] { return done; });

@@ -56,7 +56,6 @@ void Locksets::made(StrandId id, ChoiceKind kind, const void* object,
   if (kind == ChoiceKind::kWait) return release(id, object2);
   if (kind != ChoiceKind::kAtomic) return;
   const std::vector<const void*>& h = held(id);
-  if (h.empty()) return;  // unordered anyway; refines nothing
   const auto [it, fresh] = candidates_.try_emplace(object, h);
   if (fresh) return;
   std::vector<const void*>& c = it->second;
@@ -77,10 +76,10 @@ bool Locksets::unordered(StrandId id, const void* object) const {
 }
 
 bool Locksets::changes(StrandId id, ChoiceKind kind, const void* object) const {
-  const std::vector<const void*>& h = held(id);
-  if (kind != ChoiceKind::kAtomic || h.empty()) return false;
+  if (kind != ChoiceKind::kAtomic) return false;
   const auto it = candidates_.find(object);
-  if (it == candidates_.end()) return true;
+  if (it == candidates_.end()) return true;  // its first access names its set
+  const std::vector<const void*>& h = held(id);
   for (const void* m : it->second)
     if (!has(h, m)) return true;
   return false;

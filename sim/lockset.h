@@ -1,10 +1,10 @@
 // What the mutexes order, as a strategy can tell from the operations it
 // sees: which mutexes each strand holds, and which atomic accesses no mutex
 // orders, by Eraser's lockset rule within one run (an object's candidate
-// set is the intersection of the mutexes held at each access made to it
-// holding any; an access is unordered when its strand holds no mutex or none
-// of the candidates). Objects are compared by address for equality only,
-// and nothing is kept across runs.
+// set is the intersection of the mutexes held at each access made to it, so
+// one access made holding none leaves it empty; an access is unordered when
+// its strand holds no mutex or none of the candidates). Objects are compared by
+// address for equality only, and nothing is kept across runs.
 #pragma once
 
 #include <cstdint>
@@ -27,7 +27,7 @@ class Locksets {
   // Whether no strand holds `mutex` (an unknown one, null, is free).
   bool free(const void* mutex) const;
   // Whether an atomic access by `id` to `object` made now would be
-  // unordered. An object not accessed under a mutex yet in this run is
+  // unordered. An object not accessed yet in this run is
   // taken as guarded by the mutexes the strand holds.
   bool unordered(StrandId id, const void* object) const;
   // Whether made(id, kind, object, ...) would change `object`'s candidate

@@ -12,13 +12,14 @@ constexpr ChoiceKind kAtomic = ChoiceKind::kAtomic;
 // Stand-ins for a mutex's and an atomic's addresses.
 const int m1 = 0, m2 = 0, x = 0;
 
-TEST(Locksets, AnAccessHoldingNoMutexIsUnordered) {
+TEST(Locksets, AnAccessHoldingNoMutexIsUnorderedAndLeavesTheAtomicUnguarded) {
   Locksets l;
   EXPECT_TRUE(l.unordered(0, &x));
-  l.made(0, kAtomic, &x);
+  l.made(0, kAtomic, &x);  // x: {}
   l.made(1, kLock, &m1);
-  EXPECT_FALSE(l.unordered(1, &x));  // unlocked accesses do not refine
-  EXPECT_TRUE(l.unordered(0, &x));
+  // Strand 1 holds m1, but strand 0 touched x holding nothing: a race.
+  EXPECT_TRUE(l.unordered(1, &x));
+  EXPECT_FALSE(l.changes(1, kAtomic, &x));  // already empty
 }
 
 TEST(Locksets, AnAtomicGuardedByOneMutexInEveryAccessIsOrdered) {

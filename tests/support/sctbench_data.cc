@@ -2,6 +2,7 @@
 // stack) and a CHESS-style work-stealing queue, bad and fixed, against
 // weft's facade.
 #include <array>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -162,70 +163,123 @@ void stack(Variant v) {
 
 namespace {
 
-// A work-stealing queue in the THE protocol (Cilk-5, and CHESS's
-// WorkStealQueue test): the owner pushes and pops at the tail without the
-// lock, thieves steal at the head under it, and the lock settles the race
-// for the last item. Room for kRoom items (the test never holds more).
+// CHESS's work-stealing queue in the THE protocol (Cilk-5), as SCTBench's
+// chess/WorkStealQueue.h has it: the owner pushes and pops at the tail
+// without the lock, thieves steal at the head under it, the lock settles
+// the race for the last item, and a full queue grows under the lock. Its
+// indices are read and written by atomic read-modify-writes, as there
+// (readV: a compare-exchange, writeV: an exchange). Bad (SCTBench's BUG3):
+// push's lock-free path also takes the slot a thief may still be stealing
+// (t < head + mask + 1, not t < head + mask), so that item is overwritten.
 class WorkStealQueue {
  public:
-  static constexpr int kRoom = 8;
-  explicit WorkStealQueue(bool fixed) : fixed_(fixed) {}
+  WorkStealQueue(long size, bool fixed)
+      : fixed_(fixed), mask_(size - 1), elems_(slots(size)) {}
 
-  void push(int* item) {
-    const int t = tail_.load();
-    slots_[static_cast<std::size_t>(t % kRoom)] = item;
-    tail_.store(t + 1);
-  }
-  // Fixed: take the tail first, then look at the head; on a possible
-  // conflict, decide under the lock. Bad: look at the head, then take the
-  // tail, so a thief can steal the last item in between and both have it.
-  bool pop(int*& out) {
-    if (!fixed_) {
-      const int t = tail_.load();
-      if (head_.load() >= t) return false;
-      tail_.store(t - 1);
-      out = slots_[static_cast<std::size_t>((t - 1) % kRoom)];
+  bool steal(int*& result) {
+    std::lock_guard lk(lock_);
+    const long h = read(head_);
+    write(head_, h + 1);
+    if (h < read(tail_)) {
+      result = elems_[static_cast<std::size_t>(h & mask_)].load();
       return true;
     }
-    const int t = tail_.load() - 1;
-    tail_.store(t);
-    if (head_.load() <= t) return take(t, out);
-    std::lock_guard lk(lock_);
-    if (head_.load() <= t) return take(t, out);
-    tail_.store(t + 1);
+    write(head_, h);  // restore the head
     return false;
   }
-  bool steal(int*& out) {
-    std::lock_guard lk(lock_);
-    const int h = head_.load();
-    head_.store(h + 1);
-    if (h + 1 > tail_.load()) {
-      head_.store(h);
-      return false;
+  bool pop(int*& result) {
+    const long t = read(tail_) - 1;
+    write(tail_, t);
+    if (read(head_) <= t) {
+      result = elems_[static_cast<std::size_t>(t & mask_)].load();
+      return true;
     }
-    return take(h, out);
+    write(tail_, t + 1);  // restore the tail
+    return sync_pop(result);
+  }
+  void push(int* elem) {
+    const long t = read(tail_);
+    const long room = fixed_ ? mask_ : mask_ + 1;
+    if (t < read(head_) + room && t < kMaxSize) {
+      elems_[static_cast<std::size_t>(t & mask_)].store(elem);
+      write(tail_, t + 1);  // once the entry is written
+      return;
+    }
+    sync_push(elem);
   }
 
  private:
-  bool take(int at, int*& out) {
-    out = slots_[static_cast<std::size_t>(at % kRoom)];
-    return true;
+  static constexpr long kMaxSize = 1024 * 1024;
+  static constexpr long kInitialSize = 1024;
+
+  static std::unique_ptr<Atomic<int*>[]> slots(long size) {
+    return std::make_unique<Atomic<int*>[]>(static_cast<std::size_t>(size));
+  } static long read(Atomic<long>& v) {
+    long expected = 0;
+    v.compare_exchange_strong(expected, 0);
+    return expected;
+  }
+  static void write(Atomic<long>& v, long w) { v.exchange(w); }
+
+  bool sync_pop(int*& result) {
+    std::lock_guard lk(lock_);
+    const long t = read(tail_) - 1;
+    write(tail_, t);
+    bool found = false;
+    if (read(head_) <= t) {
+      result = elems_[static_cast<std::size_t>(t & mask_)].load();
+      found = true;
+    } else {
+      write(tail_, t + 1);
+    }
+    if (read(head_) > t) {  // empty: start again at 0
+      write(head_, 0);
+      write(tail_, 0);
+      found = false;
+    }
+    return found;
+  }
+  void sync_push(int* elem) {
+    std::lock_guard lk(lock_);
+    long h = read(head_);
+    const long count = read(tail_) - h;
+    h &= mask_;
+    write(head_, h);
+    write(tail_, h + count);
+    if (count >= mask_) {
+      const long size = mask_ == 0 ? kInitialSize : 2 * (mask_ + 1);
+      WEFT_ASSERT(size < kMaxSize);
+      auto grown = slots(size);
+      for (long i = 0; i < count; ++i)
+        grown[static_cast<std::size_t>(i)].store(
+            elems_[static_cast<std::size_t>((h + i) & mask_)].load());
+      elems_ = std::move(grown);
+      mask_ = size - 1;
+      write(head_, 0);
+      write(tail_, count);
+    }
+    WEFT_ASSERT(count < mask_);
+    const long t = read(tail_);
+    elems_[static_cast<std::size_t>(t & mask_)].store(elem);
+    write(tail_, t + 1);
   }
 
   bool fixed_;
   Mutex lock_{"steal lock"};
-  Atomic<int> head_{0}, tail_{0};
-  std::array<int*, kRoom> slots_{};
+  Atomic<long> head_{0}, tail_{0};
+  long mask_;  // changed under the lock, by the owner only
+  std::unique_ptr<Atomic<int*>[]> elems_;
 };
 
 }  // namespace
 
-// CHESS's WorkStealQueue test: the owner pushes 4 items two at a time,
-// popping one after each pair and the rest at the end, while a thief makes
-// 2 steal attempts; every item must be taken exactly once.
+// CHESS's WorkStealQueue test (SCTBench's chess/WorkStealQueue.cpp): a
+// queue of initial size 2; the owner pushes 4 items two at a time, popping
+// one after each pair and the rest at the end, while a thief makes 2 steal
+// attempts; every item must be taken exactly once.
 void work_steal_queue(Variant v) {
   constexpr int kItems = 4, kAttempts = 2;
-  WorkStealQueue q(v == Variant::kFixed);
+  WorkStealQueue q(2, v == Variant::kFixed);
   std::array<int, kItems> taken{};  // times each item was taken
   auto thief = spawn("stealer", [&] {
     int* item = nullptr;
