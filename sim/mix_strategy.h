@@ -4,6 +4,10 @@
 // profile) across its own schedules, and the active part names the failing
 // schedule (name(), environment(), replica()), so a report says which
 // strategy found the bug and its replay command selects that strategy.
+// A part may name a stand-in for crowded programs: once a schedule of the
+// exploration has had more than `max_strands` strands, the stand-in takes
+// the part's turns (a strategy whose choice costs O(n) in the strands
+// gives way to one that does not).
 #pragma once
 
 #include <cstdint>
@@ -20,15 +24,26 @@ class MixStrategy final : public ForwardingStrategy {
   struct Part {
     std::unique_ptr<Strategy> strategy;
     std::uint32_t weight;
+    std::unique_ptr<Strategy> crowded = nullptr;  // none: always `strategy`
+    std::uint32_t max_strands = 0;
   };
   explicit MixStrategy(std::vector<Part> parts);
   void begin(std::uint64_t seed) override;
+  std::uint32_t choose(const ChoicePoint& point) override;
+  void runnable_changed(StrandId id, bool runnable) override;
+  void end(std::uint64_t choices) override;
   // A mix of samplers never finishes, whichever part is active.
   bool finished() const override { return false; }
 
  private:
+  void saw(StrandId id) {
+    if (id != kNoStrand && id + 1 > strands_) strands_ = id + 1;
+  }
+
   std::vector<Part> parts_;
   std::uint64_t total_ = 0;
+  std::uint32_t strands_ = 0;       // this schedule's, so far
+  std::uint32_t most_strands_ = 0;  // the most of any schedule ended
 };
 
 }  // namespace weft::sim

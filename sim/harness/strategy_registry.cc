@@ -21,12 +21,18 @@ namespace {
 
 constexpr StrategyEntry kStrategies[] = {
     {"portfolio",
-     "surw for three schedules in four, pos for the fourth (the default, "
-     "chosen by measurement: docs/performance.md)",
+     "surw for three schedules in four, pos for the fourth, or pctrange once "
+     "a schedule has had over 64 strands (the default, chosen by "
+     "measurement: docs/performance.md)",
      [](const ExploreOptions& o) -> std::unique_ptr<Strategy> {
        std::vector<MixStrategy::Part> parts;
        parts.push_back({std::make_unique<SurwStrategy>(o.surw_profile), 3});
-       parts.push_back({std::make_unique<PosStrategy>(), 1});
+       // pos's choice costs O(n) in the strands (every strand racing with
+       // the operation that ran draws again): past 64, pctrange stands in.
+       parts.push_back(
+           {std::make_unique<PosStrategy>(), 1,
+            std::make_unique<PctRangeStrategy>(o.pct_max_depth, o.pct_steps),
+            64});
        return std::make_unique<MixStrategy>(std::move(parts));
      }},
     {"pct", "probabilistic concurrency testing, depth WEFT_PCT_DEPTH",

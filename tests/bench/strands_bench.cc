@@ -161,6 +161,10 @@ BENCHMARK_CAPTURE(BM_StepCost, pct, "pct")->Apply(strands);
 BENCHMARK_CAPTURE(BM_StepCost, portfolio, "portfolio")->Apply(strands);
 BENCHMARK_CAPTURE(BM_StepCost, surw, "surw")->Apply(strands);
 BENCHMARK_CAPTURE(BM_StepCost, surw_scan, "surw_scan")->Apply(strands);
+// pos redraws every strand racing with the operation that ran: O(n) a
+// step here, where all N store to one atomic (why the default hands its
+// turns to pctrange past 64 strands).
+BENCHMARK_CAPTURE(BM_StepCost, pos, "pos")->Apply(strands);
 BENCHMARK_CAPTURE(BM_StepCost, dfs, "dfs")->Apply(strands);
 BENCHMARK_CAPTURE(BM_StepCostReorder, random, "random")->Apply(reorder_sizes);
 BENCHMARK_CAPTURE(BM_StepCostReorder, pct, "pct")->Apply(reorder_sizes);

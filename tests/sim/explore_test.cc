@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 #include "sim/harness/gtest.h"
 #include "sim/harness/strategy_registry.h"
@@ -328,6 +329,26 @@ TEST(ExploreSummary, APassSaysWhatItCoveredByStrategy) {
   EXPECT_THAT(r.summary,
               HasSubstr("weft: 400 schedules passed (pos 100, surw 300; "));
   EXPECT_FALSE(r.exhausted);
+}
+
+// The default's pos part costs O(n) a choice in the strands: once a
+// schedule has had more than 64, pctrange takes its turns.
+TEST(ExploreSummary, ACrowdedProgramGivesPosTurnsToPctrange) {
+  ExploreOptions o;
+  o.iterations = 40;
+  o.use_environment = false;
+  o.print = false;
+  const auto r = explore(o, [] {
+    Atomic<int> x{0};
+    std::vector<JoinHandle> strands;
+    for (int i = 0; i < 80; ++i)
+      strands.push_back(spawn("s", [&x] { x.fetch_add(1); }));
+    for (auto& s : strands) s.join();
+  });
+  ASSERT_FALSE(r.failed());
+  EXPECT_EQ(r.by_strategy.count("pos"), 0u);
+  EXPECT_EQ(r.by_strategy.at("pctrange"), 10u);  // seeds 3 modulo 4
+  EXPECT_EQ(r.by_strategy.at("surw"), 30u);
 }
 
 TEST(ExploreSummary, AnExhaustiveSearchSaysItsBound) {
