@@ -406,17 +406,30 @@ void atomic_heavy() {
   WEFT_ASSERT(counter.load() == 4000);
 }
 
-TEST(FlightReplay, AnAtomicHeavyRunRecordedOnRealThreadsReplaysEveryOperation) {
+// Runs `body` on real threads with the recorder attached, writes the
+// recording to `name` in the test's temporary directory and reads it back;
+// `events` gets the count of events written.
+Recording record_on_threads(void (*body)(), const char* name,
+                            std::uint64_t* events = nullptr) {
   constexpr std::uint32_t kSlots = 8;
   constexpr std::uint64_t kCapacity = 1 << 16;
   std::vector<char> memory(Arena::bytes_for(kSlots, kCapacity));
   attach(memory.data(), kSlots, kCapacity, false);
-  atomic_heavy();
+  body();
   detach();
-  const std::string path = ::testing::TempDir() + "/atomic-heavy.trace";
-  const std::uint64_t events = write_recording(
+  const std::string path = ::testing::TempDir() + "/" + name;
+  const std::uint64_t written = write_recording(
       *reinterpret_cast<Arena*>(memory.data()), path, "on demand", "test");
-  const Recording rec = read_recording(path);
+  if (events != nullptr) *events = written;
+  Recording rec = read_recording(path);
+  std::filesystem::remove(path);
+  return rec;
+}
+
+TEST(FlightReplay, AnAtomicHeavyRunRecordedOnRealThreadsReplaysEveryOperation) {
+  std::uint64_t events = 0;
+  const Recording rec =
+      record_on_threads(atomic_heavy, "atomic-heavy.trace", &events);
   // 4,000 operations per thread and main's spawns, joins and last read:
   // the reads that saw the thread's own write came in its value.
   EXPECT_EQ(rec.operations, 8'005u);
@@ -427,7 +440,6 @@ TEST(FlightReplay, AnAtomicHeavyRunRecordedOnRealThreadsReplaysEveryOperation) {
   const Replayed r = replay(rec, atomic_heavy);
   EXPECT_FALSE(r.result.failed()) << r.result.failure->message;
   EXPECT_EQ(r.checked, rec.operations);
-  std::filesystem::remove(path);
 }
 
 // Two threads taking turns through an Atomic: each waits (reading `turn`)
@@ -450,22 +462,12 @@ void ping_pong() {
 }
 
 TEST(FlightReplay, ThreadsTakingTurnsOnRealThreadsReplayEveryOperation) {
-  constexpr std::uint32_t kSlots = 8;
-  constexpr std::uint64_t kCapacity = 1 << 16;
-  std::vector<char> memory(Arena::bytes_for(kSlots, kCapacity));
-  attach(memory.data(), kSlots, kCapacity, false);
-  ping_pong();
-  detach();
-  const std::string path = ::testing::TempDir() + "/ping-pong.trace";
-  write_recording(*reinterpret_cast<Arena*>(memory.data()), path, "on demand",
-                  "test");
-  const Recording rec = read_recording(path);
+  const Recording rec = record_on_threads(ping_pong, "ping-pong.trace");
   // At least the 400 adds, 400 stores and 400 reads that saw the turn.
   EXPECT_GE(rec.operations, 1'200u);
   const Replayed r = replay(rec, ping_pong);
   EXPECT_FALSE(r.result.failed()) << r.result.failure->message;
   EXPECT_EQ(r.checked, rec.operations);
-  std::filesystem::remove(path);
 }
 
 }  // namespace
