@@ -4,15 +4,15 @@
 
 namespace weft::sim {
 
-MixStrategy::MixStrategy(std::vector<Part> parts)
-    : ForwardingStrategy(nullptr), parts_(std::move(parts)) {
+MixStrategy::MixStrategy(std::vector<Part> parts, std::uint64_t lead)
+    : ForwardingStrategy(nullptr), parts_(std::move(parts)), lead_(lead) {
   for (const Part& p : parts_) total_ += p.weight;
   if (total_ == 0) throw std::invalid_argument("a mix needs a weight above 0");
   set_inner(parts_.front().strategy.get());
 }
 
 void MixStrategy::begin(std::uint64_t seed) {
-  std::uint64_t slot = seed % total_;
+  std::uint64_t slot = begun_++ < lead_ ? 0 : seed % total_;
   for (Part& p : parts_) {
     if (slot < p.weight) {
       const bool crowded = p.crowded && most_strands_ > p.max_strands;

@@ -27,7 +27,8 @@ class MixStrategy final : public ForwardingStrategy {
     std::unique_ptr<Strategy> crowded = nullptr;  // none: always `strategy`
     std::uint32_t max_strands = 0;
   };
-  explicit MixStrategy(std::vector<Part> parts);
+  // The first `lead` schedules all go to the first part.
+  explicit MixStrategy(std::vector<Part> parts, std::uint64_t lead = 0);
   void begin(std::uint64_t seed) override;
   std::uint32_t choose(const ChoicePoint& point) override;
   void runnable_changed(StrandId id, bool runnable) override;
@@ -42,6 +43,8 @@ class MixStrategy final : public ForwardingStrategy {
 
   std::vector<Part> parts_;
   std::uint64_t total_ = 0;
+  std::uint64_t lead_ = 0;
+  std::uint64_t begun_ = 0;
   std::uint32_t strands_ = 0;       // this schedule's, so far
   std::uint32_t most_strands_ = 0;  // the most of any schedule ended
 };

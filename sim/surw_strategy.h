@@ -39,14 +39,18 @@
 #include "sim/random.h"
 #include "sim/runnable_view.h"
 #include "sim/strategy.h"
+#include "sim/surw_target.h"
 
 namespace weft::sim {
 
 class SurwStrategy final : public Strategy {
  public:
-  // `profile`: the starting counts by strand id (empty: learn them).
-  explicit SurwStrategy(std::vector<std::uint32_t> profile = {})
-      : profile_(std::move(profile)) {}
+  // `profile`: the starting counts by strand id (empty: learn them), for
+  // schedules with no target variable; `target`: every schedule's target
+  // variable (empty: drawn from what earlier schedules touched).
+  explicit SurwStrategy(std::vector<std::uint32_t> profile = {},
+                        SurwTarget::Choice target = {})
+      : profile_(std::move(profile)), fixed_target_(std::move(target)) {}
 
   void begin(std::uint64_t seed) override;
   std::uint32_t choose(const ChoicePoint& point) override;
@@ -55,7 +59,10 @@ class SurwStrategy final : public Strategy {
   std::string name() const override { return "surw"; }
   std::string environment() const override;
   std::unique_ptr<Strategy> replica() const override {
-    return std::make_unique<SurwStrategy>(used_);
+    return target_.active()
+               ? std::make_unique<SurwStrategy>(std::vector<std::uint32_t>{},
+                                                target_.choice())
+               : std::make_unique<SurwStrategy>(used_);
   }
 
   // The events SURW samples uniformly: lock operations that acquire their
@@ -63,6 +70,11 @@ class SurwStrategy final : public Strategy {
   // `locks` tells of strand `id`'s next operation, of `kind` on `object`.
   static bool interesting(const Locksets& locks, StrandId id, ChoiceKind kind,
                           const void* object);
+  // With a target variable (sim/surw_target.h): lock operations that
+  // acquire their mutex now, and the accesses to `target` (none while it
+  // is null: no strand has been about to touch it yet).
+  static bool interesting(const Locksets& locks, const void* target,
+                          ChoiceKind kind, const void* object);
   // Whether a strand whose next operation was `pending` on `object` and that
   // reached a choice point for `kind` on `now` tries the same operation
   // again (it blocked, or its lock or wait was woken and must retry): the
@@ -74,9 +86,13 @@ class SurwStrategy final : public Strategy {
   static bool relock(ChoiceKind ran, ChoiceKind next);
 
   // "3,2*49,5": counts by strand id, a run of equal counts as count*times.
-  static std::string encode(const std::vector<std::uint32_t>& profile);
+  static std::string encode(const std::vector<std::uint32_t>& profile) {
+    return SurwTarget::encode_counts(profile);
+  }
   // The inverse; throws std::invalid_argument on a malformed string.
-  static std::vector<std::uint32_t> decode(const std::string& text);
+  static std::vector<std::uint32_t> decode(const std::string& text) {
+    return SurwTarget::decode_counts(text);
+  }
 
  private:
   // A strand's place in the ordered sets: highest priority last, and of
@@ -88,6 +104,7 @@ class SurwStrategy final : public Strategy {
     ChoiceKind pending = ChoiceKind::kSpawn;  // its next operation
     const void* object = nullptr;             // what that operation touches
     const void* object2 = nullptr;            // and its second object
+    bool writes = false;                      // that operation writes
     StrandId parent = kNoStrand;
     std::uint64_t priority = 0;  // 0: draw a new one when needed
     std::uint32_t left = 0;      // interesting events expected ahead
@@ -115,6 +132,7 @@ class SurwStrategy final : public Strategy {
   void observe(const ChoicePoint& point, bool fast);
   void made(StrandId id, ChoiceKind kind);
   void set_pending(StrandId id, const ChoicePoint& point);
+  void resolve_target(StrandId id);
   void learn(StrandId id, const ChoicePoint& point);
   void on_spawn(StrandId parent, StrandId child);
   std::uint32_t expected(StrandId id) const;
@@ -146,6 +164,8 @@ class SurwStrategy final : public Strategy {
 
   std::vector<std::uint32_t> profile_;  // learned, for the next schedule
   std::vector<std::uint32_t> used_;     // the profile this schedule uses
+  SurwTarget::Choice fixed_target_;
+  SurwTarget target_;
   std::vector<StrandState> strands_;
   Locksets locksets_;
   // By mutex: the strands whose next operation locks it, in id order.

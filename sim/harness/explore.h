@@ -15,6 +15,7 @@
 
 #include "sim/choice.h"
 #include "sim/scheduler.h"
+#include "sim/surw_target.h"
 
 namespace weft::sim {
 
@@ -41,6 +42,7 @@ struct ExploreOptions {
   // For surw: the starting counts of choice points by strand id (empty:
   // learned from the schedules as they run).
   std::vector<std::uint32_t> surw_profile;
+  SurwTarget::Choice surw_target;  // WEFT_SURW_TARGET (empty: drawn)
   RunLimits limits;
   // When true (the default), WEFT_* variables override the fields above,
   // so a printed replay command takes effect whatever the test says.
@@ -166,6 +168,7 @@ class ConfigError : public std::invalid_argument {
 // Applies WEFT_SEED, WEFT_ITERATIONS, WEFT_STRATEGY, WEFT_PCT_DEPTH,
 // WEFT_PCT_STEPS, WEFT_PCT_MAX_DEPTH, WEFT_DELAY_BOUND,
 // WEFT_PREEMPTION_BOUND, WEFT_MAX_PREEMPTIONS, WEFT_SURW_PROFILE,
+// WEFT_SURW_TARGET,
 // WEFT_TIME_BUDGET, WEFT_JOBS, WEFT_VERBOSE, WEFT_MAX_STEPS,
 // WEFT_STACK_SIZE, WEFT_REPLAY, WEFT_CHECKPOINT, WEFT_TRACE_DIR, WEFT_CONTAIN,
 // WEFT_WATCHDOG, WEFT_CHECK_DETERMINISM and WEFT_FUZZ_INPUT to `options`.

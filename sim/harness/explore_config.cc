@@ -103,6 +103,18 @@ void apply_environment(ExploreOptions& o) {
                         "a run as count*times, e.g. 3,2*49,5)");
     }
   }
+  if (const char* v = env("WEFT_SURW_TARGET")) {
+    try {
+      o.surw_target = SurwTarget::decode(v);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(std::string("WEFT_SURW_TARGET='") + v +
+                        "' is not valid: " + e.what() +
+                        " (accepted: counts as in WEFT_SURW_PROFILE, '/', "
+                        "then the target's names strand.ordinal, "
+                        "comma-separated, a run of strands as first-last, "
+                        "e.g. 0,2*3/1-3.0)");
+    }
+  }
   if (const char* v = env("WEFT_TIME_BUDGET"))
     o.time_budget_s = parse_u64("WEFT_TIME_BUDGET", v, 1, 1'000'000'000,
                                 "expected a number of seconds");

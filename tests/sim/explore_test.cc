@@ -322,12 +322,13 @@ TEST(ExploreSummary, APassSaysWhatItCoveredByStrategy) {
   const auto r = explore(o, two_lockers);
   ASSERT_FALSE(r.failed());
   EXPECT_EQ(r.by_strategy.at("surw") + r.by_strategy.at("pos"), 400u);
-  EXPECT_EQ(r.by_strategy.at("pos"), 100u);  // seeds 3 modulo 4
+  // The first eight schedules are surw's, then pos has seeds 3 modulo 4.
+  EXPECT_EQ(r.by_strategy.at("pos"), 98u);
   EXPECT_GT(r.distinct, 1u);
   EXPECT_LE(r.distinct, 400u);
   EXPECT_GT(r.max_preemptions, 0u);
   EXPECT_THAT(r.summary,
-              HasSubstr("weft: 400 schedules passed (pos 100, surw 300; "));
+              HasSubstr("weft: 400 schedules passed (pos 98, surw 302; "));
   EXPECT_FALSE(r.exhausted);
 }
 
@@ -347,8 +348,9 @@ TEST(ExploreSummary, ACrowdedProgramGivesPosTurnsToPctrange) {
   });
   ASSERT_FALSE(r.failed());
   EXPECT_EQ(r.by_strategy.count("pos"), 0u);
-  EXPECT_EQ(r.by_strategy.at("pctrange"), 10u);  // seeds 3 modulo 4
-  EXPECT_EQ(r.by_strategy.at("surw"), 30u);
+  // After the first eight (surw's), seeds 3 modulo 4.
+  EXPECT_EQ(r.by_strategy.at("pctrange"), 8u);
+  EXPECT_EQ(r.by_strategy.at("surw"), 32u);
 }
 
 TEST(ExploreSummary, AnExhaustiveSearchSaysItsBound) {

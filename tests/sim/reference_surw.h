@@ -13,6 +13,7 @@
 #include "sim/random.h"
 #include "sim/strategy.h"
 #include "sim/surw_strategy.h"
+#include "sim/surw_target.h"
 
 namespace weft::sim::test {
 
@@ -28,6 +29,7 @@ class ReferenceSurw final : public Strategy {
     ChoiceKind pending = ChoiceKind::kSpawn;
     const void* object = nullptr;
     const void* object2 = nullptr;
+    bool writes = false;
     StrandId parent = kNoStrand;
     std::uint64_t priority = 0;
     std::uint32_t left = 0;
@@ -38,6 +40,7 @@ class ReferenceSurw final : public Strategy {
   std::vector<std::uint32_t> used_;
   std::vector<StrandState> strands_;
   Locksets locksets_;
+  SurwTarget target_;
   StrandId designated_ = kNoStrand;
   StrandId last_picked_ = kNoStrand;
   std::uint32_t stay_ = 0;
@@ -46,7 +49,9 @@ class ReferenceSurw final : public Strategy {
  public:
   void begin(std::uint64_t seed) override {
     rng_.reseed(seed);
-    used_ = profile_;
+    Rng pick = SurwTarget::draw_for(seed);
+    target_.begin(pick);
+    used_ = target_.active() ? target_.choice().counts : profile_;
     strands_.clear();
     locksets_.clear();
     designated_ = kNoStrand;
@@ -65,8 +70,19 @@ class ReferenceSurw final : public Strategy {
 
   bool is_interesting(StrandId id) const {
     const StrandState& s = strands_[id];
-    return !s.fresh &&
-           SurwStrategy::interesting(locksets_, id, s.pending, s.object);
+    if (s.fresh) return false;
+    return target_.active()
+               ? SurwStrategy::interesting(locksets_, target_.object(),
+                                           s.pending, s.object)
+               : SurwStrategy::interesting(locksets_, id, s.pending, s.object);
+  }
+
+  void made(StrandId id, const StrandState& s) {
+    if (s.pending == ChoiceKind::kAtomic)
+      target_.touched(id, s.object, s.writes);
+    else if (s.pending == ChoiceKind::kLock)
+      target_.locked(id);
+    locksets_.made(id, s.pending, s.object, s.object2);
   }
 
   // What the point tells: the running strand's next operation, and the
@@ -81,7 +97,7 @@ class ReferenceSurw final : public Strategy {
       if (s.known && !s.fresh) {
         if (SurwStrategy::relock(s.pending, point.kind)) s.priority = 0;
         if (!SurwStrategy::retries(s.pending, s.object, point.kind, now))
-          locksets_.made(point.current, s.pending, s.object, s.object2);
+          made(point.current, s);
         else if (s.pending == ChoiceKind::kWait)
           locksets_.made(point.current, s.pending, s.object, s.object2);
       }
@@ -89,6 +105,9 @@ class ReferenceSurw final : public Strategy {
       s.pending = point.kind;
       s.object = now;
       s.object2 = op != nullptr ? op->object2 : nullptr;
+      s.writes = op != nullptr && op->access == Access::kWrite;
+      if (s.pending == ChoiceKind::kAtomic)
+        target_.resolve(point.current, s.object);
       if (!s.known) {
         s.known = true;
         s.left = expected(point.current);
@@ -198,6 +217,12 @@ class ReferenceSurw final : public Strategy {
   // The profile: each strand's interesting events plus its descendants'
   // (a child's id is above its parent's), the most any schedule made.
   void end(std::uint64_t) override {
+    std::vector<StrandId> parents(strands_.size(), kNoStrand);
+    for (std::size_t id = 0; id < strands_.size(); ++id)
+      parents[id] = strands_[id].parent;
+    const bool targeted = target_.active();
+    target_.end(parents);
+    if (targeted) return;
     std::vector<std::uint32_t> total(strands_.size(), 0);
     for (std::size_t id = strands_.size(); id-- > 0;) {
       total[id] += strands_[id].made;

@@ -1,0 +1,227 @@
+#include "sim/surw_target.h"
+
+#include <algorithm>
+#include <iterator>
+#include <stdexcept>
+
+namespace weft::sim {
+
+namespace {
+
+constexpr std::uint64_t name_of(StrandId id, std::uint32_t ordinal) {
+  return std::uint64_t{id} << 32 | ordinal;
+}
+
+}  // namespace
+
+void SurwTarget::begin(Rng& rng, const Choice* fixed) {
+  object_ = nullptr;
+  touches_.clear();
+  locks_.clear();
+  choice_ = fixed != nullptr ? *fixed : Choice{};
+  if (fixed != nullptr) return;
+  // The paper's filter: touched by half the strands, at least two, and
+  // written by one.
+  const std::size_t least = std::max<std::size_t>(2, strands_ / 2);
+  auto candidate = [&](const Seen& s) {
+    return s.written && s.counts.size() >= least;
+  };
+  std::uint64_t total = 0;
+  for (const auto& [name, s] : seen_)
+    if (candidate(s))
+      for (const auto& [id, n] : s.counts) total += n;
+  if (total == 0) return;
+  std::uint64_t r = rng.below(total);
+  for (const auto& [name, s] : seen_) {
+    if (!candidate(s)) continue;
+    std::uint64_t weight = 0;
+    for (const auto& [id, n] : s.counts) weight += n;
+    if (r < weight) {
+      choice_ = counts_of(s);
+      return;
+    }
+    r -= weight;
+  }
+}
+
+// Each strand's accesses plus its descendants' (a child's id is above its
+// parent's), as the paper counts a thread's forks in.
+SurwTarget::Choice SurwTarget::counts_of(const Seen& seen) const {
+  Choice c;
+  c.names = seen.names;
+  std::size_t n = std::max(parent_.size(), most_locks_.size());
+  for (const auto& [id, count] : seen.counts)
+    n = std::max<std::size_t>(n, id + 1);
+  c.counts.assign(n, 0);
+  for (const auto& [id, count] : seen.counts) c.counts[id] = count;
+  for (std::size_t id = 0; id < most_locks_.size(); ++id)
+    c.counts[id] += most_locks_[id];
+  for (std::size_t id = c.counts.size(); id-- > 0;) {
+    const StrandId p = id < parent_.size() ? parent_[id] : kNoStrand;
+    if (p != kNoStrand && p < id) c.counts[p] += c.counts[id];
+  }
+  return c;
+}
+
+std::uint32_t SurwTarget::ordinal(StrandId id, const void* object) const {
+  if (id >= touches_.size()) return 0;
+  const auto& mine = touches_[id];
+  const auto it = mine.find(object);
+  return it != mine.end() ? it->second.ordinal
+                          : static_cast<std::uint32_t>(mine.size());
+}
+
+bool SurwTarget::resolve(StrandId id, const void* object) {
+  if (!active() || object_ != nullptr || object == nullptr) return false;
+  if (!std::binary_search(choice_.names.begin(), choice_.names.end(),
+                          name_of(id, ordinal(id, object))))
+    return false;
+  object_ = object;
+  return true;
+}
+
+void SurwTarget::locked(StrandId id) {
+  if (id >= locks_.size()) locks_.resize(id + 1, 0);
+  ++locks_[id];
+}
+
+void SurwTarget::touched(StrandId id, const void* object, bool write) {
+  if (object == nullptr) return;
+  if (id >= touches_.size()) touches_.resize(id + 1);
+  auto& mine = touches_[id];
+  const auto next = static_cast<std::uint32_t>(mine.size());
+  Touch& t = mine.try_emplace(object, Touch{next, 0, false}).first->second;
+  ++t.count;
+  t.wrote = t.wrote || write;
+}
+
+void SurwTarget::end(const std::vector<StrandId>& parent) {
+  parent_ = parent;
+  strands_ = std::max(strands_, parent.size());
+  if (most_locks_.size() < locks_.size()) most_locks_.resize(locks_.size(), 0);
+  for (std::size_t id = 0; id < locks_.size(); ++id)
+    most_locks_[id] = std::max(most_locks_[id], locks_[id]);
+  // By address within this schedule (equality only); what is kept is named.
+  struct Object {
+    std::vector<std::uint64_t> names;
+    std::vector<std::pair<StrandId, std::uint32_t>> counts;
+    bool written = false;
+  };
+  std::unordered_map<const void*, Object> objects;
+  for (StrandId id = 0; id < touches_.size(); ++id)
+    for (const auto& [object, t] : touches_[id]) {
+      Object& o = objects[object];
+      o.names.push_back(name_of(id, t.ordinal));
+      o.counts.emplace_back(id, t.count);
+      o.written = o.written || t.wrote;
+    }
+  for (auto& [object, o] : objects) {
+    std::sort(o.names.begin(), o.names.end());
+    Seen& s = seen_[o.names.front()];
+    std::vector<std::uint64_t> names;
+    std::set_union(s.names.begin(), s.names.end(), o.names.begin(),
+                   o.names.end(), std::back_inserter(names));
+    s.names = std::move(names);
+    for (const auto& [id, n] : o.counts)
+      s.counts[id] = std::max(s.counts[id], n);
+    s.written = s.written || o.written;
+  }
+}
+
+std::string SurwTarget::encode_counts(const std::vector<std::uint32_t>& c) {
+  std::string out;
+  for (std::size_t i = 0; i < c.size();) {
+    std::size_t j = i;
+    while (j < c.size() && c[j] == c[i]) ++j;
+    if (!out.empty()) out += ',';
+    out += std::to_string(c[i]);
+    if (j - i > 1) out += '*' + std::to_string(j - i);
+    i = j;
+  }
+  return out;
+}
+
+namespace {
+
+std::uint32_t number(const std::string& text, std::size_t& pos) {
+  const std::size_t start = pos;
+  std::uint64_t v = 0;
+  while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+    v = v * 10 + static_cast<std::uint64_t>(text[pos] - '0');
+    if (v > 1'000'000'000) break;
+    ++pos;
+  }
+  if (pos == start || v > 1'000'000'000)
+    throw std::invalid_argument("expected a count at character " +
+                                std::to_string(start + 1));
+  return static_cast<std::uint32_t>(v);
+}
+
+void expect(const std::string& text, std::size_t& pos, char c) {
+  if (pos >= text.size() || text[pos] != c)
+    throw std::invalid_argument(std::string("expected '") + c +
+                                "' at character " + std::to_string(pos + 1));
+  ++pos;
+}
+
+}  // namespace
+
+std::vector<std::uint32_t> SurwTarget::decode_counts(const std::string& text) {
+  std::vector<std::uint32_t> out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::uint32_t count = number(text, pos);
+    std::uint32_t times = 1;
+    if (pos < text.size() && text[pos] == '*') times = number(text, ++pos);
+    if (out.size() + times > 1'000'000)
+      throw std::invalid_argument("more than a million strands");
+    out.insert(out.end(), times, count);
+    if (pos < text.size()) expect(text, pos, ',');
+  }
+  return out;
+}
+
+std::string SurwTarget::encode(const Choice& choice) {
+  std::string out = encode_counts(choice.counts) + '/';
+  const auto& n = choice.names;
+  for (std::size_t i = 0; i < n.size();) {
+    std::size_t j = i + 1;
+    while (j < n.size() && n[j] == n[j - 1] + (std::uint64_t{1} << 32)) ++j;
+    if (i > 0) out += ',';
+    out += std::to_string(n[i] >> 32);
+    if (j - i > 1) out += '-' + std::to_string(n[j - 1] >> 32);
+    out += '.' + std::to_string(n[i] & 0xffffffffu);
+    i = j;
+  }
+  return out;
+}
+
+SurwTarget::Choice SurwTarget::decode(const std::string& text) {
+  const std::size_t semi = text.find('/');
+  if (semi == std::string::npos)
+    throw std::invalid_argument("expected '/' between counts and names");
+  Choice c;
+  c.counts = decode_counts(text.substr(0, semi));
+  const std::string names = text.substr(semi + 1);
+  std::size_t pos = 0;
+  while (pos < names.size()) {
+    const std::uint32_t first = number(names, pos);
+    std::uint32_t last = first;
+    if (pos < names.size() && names[pos] == '-') last = number(names, ++pos);
+    expect(names, pos, '.');
+    const std::uint32_t ordinal = number(names, pos);
+    if (last < first || last - first > 1'000'000 ||
+        c.names.size() + (last - first) > 1'000'000)
+      throw std::invalid_argument(
+          "a malformed run of strands before character " +
+          std::to_string(pos + 1));
+    for (std::uint32_t id = first; id <= last; ++id)
+      c.names.push_back(name_of(id, ordinal));
+    if (pos < names.size()) expect(names, pos, ',');
+  }
+  std::sort(c.names.begin(), c.names.end());
+  if (c.names.empty()) throw std::invalid_argument("a target with no names");
+  return c;
+}
+
+}  // namespace weft::sim

@@ -1,0 +1,96 @@
+// SURW's target variable (Zhao et al., ASPLOS 2025, the memory_addr
+// method): each schedule samples uniformly the accesses to one shared
+// atomic, drawn in proportion to its accesses among the atomics that half
+// the strands (at least two) touched and one wrote in earlier schedules.
+// The counts a schedule expects of each strand are its accesses to the
+// target plus its lock acquisitions, the most an earlier schedule made.
+// An object is known across schedules by the strands that touch it and the
+// order in which each first does ((strand id, its k-th distinct object)),
+// never by its address, so the choice is the same in every build; within a
+// schedule addresses are compared for equality only. Not a choice point:
+// SurwStrategy asks it what is interesting and tells it what was made.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "sim/choice.h"
+#include "sim/random.h"
+
+namespace weft::sim {
+
+class SurwTarget {
+ public:
+  // One schedule's target: the (strand << 32 | ordinal) names it goes by,
+  // sorted, and each strand's expected accesses to it and acquisitions,
+  // its descendants' included (by strand id).
+  struct Choice {
+    std::vector<std::uint64_t> names;
+    std::vector<std::uint32_t> counts;
+    bool empty() const { return names.empty(); }
+  };
+
+  // Starts a schedule: with `fixed` (a replica's, or a replayed one's) when
+  // given, else drawn from the objects seen so far with `rng` (none before
+  // any was seen: then active() is false).
+  void begin(Rng& rng, const Choice* fixed = nullptr);
+  // The generator a schedule of seed `seed` draws its target with: a
+  // stream of its own, so a walk given the target makes the same choices.
+  static Rng draw_for(std::uint64_t seed) {
+    return Rng(seed ^ 0x7a26e7c4d1b3f598ull);
+  }
+  bool active() const { return !choice_.empty(); }
+  const Choice& choice() const { return choice_; }
+  // The target's address once a strand is about to touch it, else null.
+  const void* object() const { return object_; }
+  // Strand `id` is about to touch `object`: true when that makes `object`
+  // the target (it was not known before).
+  bool resolve(StrandId id, const void* object);
+  // Strand `id` made an atomic read or write of `object`.
+  void touched(StrandId id, const void* object, bool write);
+  // Strand `id` acquired a mutex.
+  void locked(StrandId id);
+  // Ends a schedule: what it touched joins the objects seen; `parent` by
+  // strand id (kNoStrand for none; a parent's id is below its child's).
+  void end(const std::vector<StrandId>& parent);
+
+  // "3,2*4/1.0,2-5.0": the counts (SurwStrategy::encode's form), then the
+  // names, a run of strands with one ordinal as first-last.ordinal.
+  static std::string encode(const Choice& choice);
+  // The inverse; throws std::invalid_argument on a malformed string.
+  static Choice decode(const std::string& text);
+  // Counts by strand id, a run of equal counts as count*times ("3,2*49,5"),
+  // and the inverse (throws std::invalid_argument).
+  static std::string encode_counts(const std::vector<std::uint32_t>& counts);
+  static std::vector<std::uint32_t> decode_counts(const std::string& text);
+
+ private:
+  struct Touch {
+    std::uint32_t ordinal = 0;
+    std::uint32_t count = 0;
+    bool wrote = false;
+  };
+  struct Seen {
+    std::vector<std::uint64_t> names;          // sorted
+    std::map<StrandId, std::uint32_t> counts;  // the most in a schedule
+    bool written = false;
+  };
+  std::uint32_t ordinal(StrandId id, const void* object) const;
+  Choice counts_of(const Seen& seen) const;
+
+  Choice choice_;
+  const void* object_ = nullptr;
+  // This schedule's accesses, by strand, then by object.
+  std::vector<std::unordered_map<const void*, Touch>> touches_;
+  std::vector<std::uint32_t> locks_;       // this schedule's, by strand
+  std::vector<std::uint32_t> most_locks_;  // the most in a schedule
+  // Every object seen, by its smallest name in the schedule that saw it.
+  std::map<std::uint64_t, Seen> seen_;
+  std::vector<StrandId> parent_;  // the last schedule's
+  std::size_t strands_ = 0;       // the most strands a schedule had
+};
+
+}  // namespace weft::sim

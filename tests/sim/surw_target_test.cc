@@ -1,0 +1,116 @@
+#include "sim/surw_target.h"
+
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sim/harness/explore.h"
+
+namespace weft::sim {
+namespace {
+
+RC_GTEST_PROP(SurwTarget, AChoiceSurvivesItsEncoding,
+              (std::vector<std::uint8_t> counts,
+               std::set<std::pair<std::uint8_t, std::uint8_t>> names)) {
+  SurwTarget::Choice c;
+  c.counts.assign(counts.begin(), counts.end());
+  for (const auto& [strand, ordinal] : names)
+    c.names.push_back(std::uint64_t{strand} << 32 | ordinal);
+  RC_PRE(!c.names.empty());
+  std::sort(c.names.begin(), c.names.end());
+  const SurwTarget::Choice back = SurwTarget::decode(SurwTarget::encode(c));
+  RC_ASSERT(back.counts == c.counts);
+  RC_ASSERT(back.names == c.names);
+}
+
+TEST(SurwTarget, AMalformedTargetIsRefusedWithWhere) {
+  for (const char* bad : {"", "3,2", "3/", "3/x", "3/1", "3/1.", "3/2-1.0",
+                          "3/1.0,,2.0", "3/1-99999999.0"})
+    EXPECT_THROW(SurwTarget::decode(bad), std::invalid_argument) << bad;
+  SurwTarget::Choice c;
+  c.counts = {0, 2, 2, 2};
+  c.names = {std::uint64_t{1} << 32, std::uint64_t{2} << 32,
+             std::uint64_t{3} << 32 | 1};
+  EXPECT_EQ(SurwTarget::encode(c), "0,2*3/1-2.0,3.1");
+}
+
+TEST(SurwTarget, AMalformedTargetInTheEnvironmentNamesTheVariable) {
+  ::setenv("WEFT_SURW_TARGET", "3/x", 1);
+  ExploreOptions o;
+  try {
+    apply_environment(o);
+    ADD_FAILURE() << "accepted a malformed target";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("WEFT_SURW_TARGET='3/x'"),
+              std::string::npos)
+        << e.what();
+  }
+  ::unsetenv("WEFT_SURW_TARGET");
+}
+
+// Three objects, as one schedule touched them: `shared` by strands 1 and 2
+// (1 writes), `mine` by strand 1 alone, `read` by both without a write.
+// Only `shared` passes the paper's filter, so it is every draw's target;
+// strand 1 also took a mutex twice, which its count includes, and strand
+// 0 spawned both, so its count is theirs.
+TEST(SurwTarget, DrawsOnlyAnAtomicThatTwoStrandsTouchAndOneWrote) {
+  int shared = 0, mine = 0, read = 0;
+  SurwTarget t;
+  Rng rng(1);
+  t.begin(rng);
+  EXPECT_FALSE(t.active());  // nothing seen yet
+  t.touched(1, &mine, true);
+  t.touched(1, &shared, true);
+  t.touched(1, &shared, false);
+  t.touched(1, &read, false);
+  t.locked(1);
+  t.locked(1);
+  t.touched(2, &read, false);
+  t.touched(2, &shared, false);
+  t.end({kNoStrand, 0, 0});
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    Rng r(seed);
+    t.begin(r);
+    ASSERT_TRUE(t.active());
+    // shared is strand 1's second object and strand 2's second.
+    EXPECT_EQ(t.choice().names,
+              (std::vector<std::uint64_t>{std::uint64_t{1} << 32 | 1,
+                                          std::uint64_t{2} << 32 | 1}));
+    EXPECT_EQ(t.choice().counts, (std::vector<std::uint32_t>{5, 4, 1}));
+  }
+}
+
+// The target is known by name: in a new schedule, where its address
+// differs, the first strand about to touch its name's object makes that
+// address the target, and not before.
+TEST(SurwTarget, ResolvesTheTargetByNameWhateverItsAddress) {
+  int x = 0, a = 0, b = 0, c = 0;
+  SurwTarget t;
+  Rng rng(1);
+  t.begin(rng);
+  t.touched(1, &x, true);  // strand 1's objects: x, then a
+  t.touched(1, &a, true);
+  t.touched(2, &a, false);  // strand 2's: a
+  t.end({kNoStrand, 0, 0});
+  t.begin(rng);
+  ASSERT_TRUE(t.active());  // a, named (1, 1) and (2, 0)
+  EXPECT_EQ(t.object(), nullptr);
+  EXPECT_FALSE(t.resolve(3, &b));  // strand 3 has no name of it
+  EXPECT_FALSE(t.resolve(1, &b));  // strand 1's first object: x's name
+  t.touched(1, &b, true);
+  EXPECT_EQ(t.object(), nullptr);
+  EXPECT_TRUE(t.resolve(1, &c));  // strand 1's second object: a's name
+  EXPECT_EQ(t.object(), &c);
+  EXPECT_FALSE(t.resolve(2, &b));  // known now: nothing else resolves
+  EXPECT_EQ(t.object(), &c);
+}
+
+}  // namespace
+}  // namespace weft::sim
