@@ -56,6 +56,10 @@ class SurwStrategy final : public Strategy {
   std::uint32_t choose(const ChoicePoint& point) override;
   void end(std::uint64_t choices) override;
   void runnable_changed(StrandId id, bool runnable) override;
+  // Every operation counts towards the profile and the target variables,
+  // those a strand makes alone too (a strand that runs last, alone, still
+  // touches what the others touched).
+  bool sees_forced_points() const override { return true; }
   std::string name() const override { return "surw"; }
   std::string environment() const override;
   std::unique_ptr<Strategy> replica() const override {

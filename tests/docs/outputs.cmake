@@ -12,7 +12,8 @@ weft_doc_output(first_test COMMAND $<TARGET_FILE:example_first_test>)
 weft_doc_output(fixed_counter COMMAND $<TARGET_FILE:example_fixed_counter>)
 weft_doc_output(demo_abba_deadlock COMMAND ${weft} demo abba-deadlock)
 weft_doc_output(first_test_by_seed
-  ENV WEFT_SEED=3 WEFT_ITERATIONS=1 WEFT_STRATEGY=pos
+  ENV WEFT_SEED=1 WEFT_ITERATIONS=1 WEFT_STRATEGY=surw
+      WEFT_SURW_TARGET=4,2*2/1.1,2.0
   COMMAND $<TARGET_FILE:example_first_test>)
 weft_doc_output(bad_strategy EXIT 2 ENV WEFT_STRATEGY=nope
   COMMAND ${weft} demo lost-update)
@@ -52,7 +53,7 @@ set(lost_update "cp ${run_dir}/run_lost_update lost_update")
 weft_doc_output(run_lost_update EXIT 1 COMMAND bash -c
   "${lost_update} && ${weft} run -- ./lost_update")
 weft_doc_output(run_lost_update_replay EXIT 1 COMMAND bash -c
-  "${lost_update} && (${weft} run -- ./lost_update >/dev/null 2>&1 || true) && ${weft} run --replay weft-traces/lost_update-seed1.shrunk.weft -- ./lost_update")
+  "${lost_update} && (${weft} run -- ./lost_update >/dev/null 2>&1 || true) && ${weft} run --replay weft-traces/lost_update-seed2.shrunk.weft -- ./lost_update")
 weft_doc_output(run_lost_update_fixed COMMAND bash -c
   "cp ${run_dir}/run_lost_update_fixed lost_update && ${weft} run -- ./lost_update")
 weft_doc_output(run_static EXIT 2 REQUIRES WEFT_CAN_LINK_STATIC COMMAND bash -c

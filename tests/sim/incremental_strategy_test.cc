@@ -150,6 +150,9 @@ class Untold final : public Strategy {
     return inner_.choose(p);
   }
   void end(std::uint64_t choices) override { inner_.end(choices); }
+  bool sees_forced_points() const override {
+    return inner_.sees_forced_points();
+  }
   std::string name() const override { return inner_.name(); }
   std::string environment() const override { return ""; }
 

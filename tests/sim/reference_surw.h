@@ -21,6 +21,7 @@ class ReferenceSurw final : public Strategy {
  public:
   std::string name() const override { return "surw"; }
   std::string environment() const override { return ""; }
+  bool sees_forced_points() const override { return true; }
 
  private:
   struct StrandState {
