@@ -16,7 +16,8 @@ constexpr std::uint64_t name_of(StrandId id, std::uint32_t ordinal) {
 
 void SurwTarget::begin(Rng& rng, const Choice* fixed) {
   object_ = nullptr;
-  touches_.clear();
+  for (auto& mine : touches_) mine.clear();  // keeps their buckets
+  last_.assign(last_.size(), Last{});
   locks_.clear();
   choice_ = fixed != nullptr ? *fixed : Choice{};
   if (fixed != nullptr) return;
@@ -65,6 +66,7 @@ SurwTarget::Choice SurwTarget::counts_of(const Seen& seen) const {
 
 std::uint32_t SurwTarget::ordinal(StrandId id, const void* object) const {
   if (id >= touches_.size()) return 0;
+  if (last_[id].object == object) return last_[id].touch->ordinal;
   const auto& mine = touches_[id];
   const auto it = mine.find(object);
   return it != mine.end() ? it->second.ordinal
@@ -87,12 +89,21 @@ void SurwTarget::locked(StrandId id) {
 
 void SurwTarget::touched(StrandId id, const void* object, bool write) {
   if (object == nullptr) return;
-  if (id >= touches_.size()) touches_.resize(id + 1);
+  if (id < last_.size() && last_[id].object == object) {
+    ++last_[id].touch->count;
+    last_[id].touch->wrote = last_[id].touch->wrote || write;
+    return;
+  }
+  if (id >= touches_.size()) {
+    touches_.resize(id + 1);
+    last_.resize(id + 1);
+  }
   auto& mine = touches_[id];
   const auto next = static_cast<std::uint32_t>(mine.size());
   Touch& t = mine.try_emplace(object, Touch{next, 0, false}).first->second;
   ++t.count;
   t.wrote = t.wrote || write;
+  last_[id] = Last{object, &t};
 }
 
 void SurwTarget::end(const std::vector<StrandId>& parent) {
@@ -108,6 +119,8 @@ void SurwTarget::end(const std::vector<StrandId>& parent) {
     bool written = false;
   };
   std::unordered_map<const void*, Object> objects;
+  // No choice depends on these maps' orders: the names are sorted, the
+  // counts kept by strand, and a name belongs to one object a schedule.
   for (StrandId id = 0; id < touches_.size(); ++id)
     for (const auto& [object, t] : touches_[id]) {
       Object& o = objects[object];

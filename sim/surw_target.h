@@ -85,6 +85,13 @@ class SurwTarget {
   const void* object_ = nullptr;
   // This schedule's accesses, by strand, then by object.
   std::vector<std::unordered_map<const void*, Touch>> touches_;
+  // By strand: the object it touched last and its entry (a strand mostly
+  // touches one object many times running: no lookup then).
+  struct Last {
+    const void* object = nullptr;
+    Touch* touch = nullptr;
+  };
+  std::vector<Last> last_;
   std::vector<std::uint32_t> locks_;       // this schedule's, by strand
   std::vector<std::uint32_t> most_locks_;  // the most in a schedule
   // Every object seen, by its smallest name in the schedule that saw it.
