@@ -66,7 +66,7 @@ SurwTarget::Choice SurwTarget::counts_of(const Seen& seen) const {
 
 std::uint32_t SurwTarget::ordinal(StrandId id, const void* object) const {
   if (id >= touches_.size()) return 0;
-  if (last_[id].object == object) return last_[id].touch->ordinal;
+  if (last_[id].object == object) return last_[id].pending.ordinal;
   const auto& mine = touches_[id];
   const auto it = mine.find(object);
   return it != mine.end() ? it->second.ordinal
@@ -90,23 +90,35 @@ void SurwTarget::locked(StrandId id) {
 void SurwTarget::touched(StrandId id, const void* object, bool write) {
   if (object == nullptr) return;
   if (id < last_.size() && last_[id].object == object) {
-    ++last_[id].touch->count;
-    last_[id].touch->wrote = last_[id].touch->wrote || write;
+    ++last_[id].pending.count;
+    last_[id].pending.wrote = last_[id].pending.wrote || write;
     return;
   }
   if (id >= touches_.size()) {
     touches_.resize(id + 1);
     last_.resize(id + 1);
   }
+  flush(id);
   auto& mine = touches_[id];
   const auto next = static_cast<std::uint32_t>(mine.size());
-  Touch& t = mine.try_emplace(object, Touch{next, 0, false}).first->second;
-  ++t.count;
-  t.wrote = t.wrote || write;
-  last_[id] = Last{object, &t};
+  const Touch& t =
+      mine.try_emplace(object, Touch{next, 0, false}).first->second;
+  last_[id] = Last{object, Touch{t.ordinal, 1, write}};
+}
+
+// The strand's last object's touches, added to its entry.
+void SurwTarget::flush(StrandId id) {
+  Last& l = last_[id];
+  if (l.object == nullptr || l.pending.count == 0) return;
+  Touch& t = touches_[id].at(l.object);
+  t.count += l.pending.count;
+  t.wrote = t.wrote || l.pending.wrote;
+  l.pending.count = 0;
+  l.pending.wrote = false;
 }
 
 void SurwTarget::end(const std::vector<StrandId>& parent) {
+  for (StrandId id = 0; id < last_.size(); ++id) flush(id);
   parent_ = parent;
   strands_ = std::max(strands_, parent.size());
   if (most_locks_.size() < locks_.size()) most_locks_.resize(locks_.size(), 0);

@@ -85,13 +85,15 @@ class SurwTarget {
   const void* object_ = nullptr;
   // This schedule's accesses, by strand, then by object.
   std::vector<std::unordered_map<const void*, Touch>> touches_;
-  // By strand: the object it touched last and its entry (a strand mostly
-  // touches one object many times running: no lookup then).
+  // By strand: the object it touched last and the touches not yet added
+  // to its entry (a strand mostly touches one object many times running:
+  // no lookup then, and nothing read outside this array).
   struct Last {
     const void* object = nullptr;
-    Touch* touch = nullptr;
+    Touch pending;
   };
   std::vector<Last> last_;
+  void flush(StrandId id);
   std::vector<std::uint32_t> locks_;       // this schedule's, by strand
   std::vector<std::uint32_t> most_locks_;  // the most in a schedule
   // Every object seen, by its smallest name in the schedule that saw it.
