@@ -47,6 +47,10 @@ std::vector<std::string> child_arguments(const std::string& program,
   if (options.ordered) args.push_back("--ordered");
   if (options.timed) args.push_back("--timed");
   if (!options.check) args.push_back("--no-check");
+  if (options.chunk != ReplayOptions{}.chunk) {
+    args.push_back("--chunk");
+    args.push_back(std::to_string(options.chunk));
+  }
   args.push_back(log_path);
   return args;
 }
@@ -285,13 +289,15 @@ int replayer_main(int argc, char** argv) {
       options.check = false;
     else if (a == "--samples" && i + 1 < argc)
       options.samples = static_cast<std::uint32_t>(std::stoul(argv[++i]));
+    else if (a == "--chunk" && i + 1 < argc)
+      options.chunk = static_cast<std::size_t>(std::stoull(argv[++i]));
     else
       path = a;
   }
   if (path.empty()) {
     std::cerr << "usage: weft-alloc-replayer [--ordered] [--timed] "
                  "[--no-check] "
-                 "[--samples N] slots-log\n"
+                 "[--samples N] [--chunk OPS] slots-log\n"
                  "(run by `weft alloc replay`; prints its result as JSON)\n";
     return 2;
   }

@@ -170,7 +170,7 @@ ReplayResult from_json(const std::string& text);
 void print_report(const ReplayResult& r, std::ostream& out);
 
 // The child's main: `weft-alloc-replayer [--ordered] [--timed]
-// [--no-check] [--samples N] log`.
+// [--no-check] [--samples N] [--chunk OPS] log`.
 int replayer_main(int argc, char** argv);
 
 }  // namespace weft::replay

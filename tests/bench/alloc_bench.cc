@@ -1,6 +1,6 @@
 // Allocator-log benchmarks, each beside its baseline in the same run:
 // - replay (no checks) of a slots log beside the same operations written
-//   as a compiled loop (target: at most 1.15x), and that loop reading a
+//   as a compiled loop (target: at most 1.05x), and that loop reading a
 //   word per call beside it (what reading the operations costs);
 // - convert throughput in MB/s of calls log, beside reading the same file
 //   without converting;
@@ -131,7 +131,7 @@ BENCHMARK(BM_ReplayChecked)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 
-// The 1.15x target measured directly: each iteration runs the compiled
+// The 1.05x target measured directly: each iteration runs the compiled
 // loop and then the unchecked replay of the same calls, so a slow spell of
 // the machine weighs on both sides of the ratio. The time shown is the
 // replay's; `ratio` is replay time over compiled time, summed over the

@@ -244,37 +244,44 @@ std::map<std::string, long> read_counts(const std::string& path) {
 }
 
 // Counted by the allocator the replayer drives, so this fails if either
-// loop skips, repeats or mistakes a call, or leaves a block behind.
+// loop skips, repeats or mistakes a call, or leaves a block behind; in
+// chunks of the default size (one chunk here) and of 1, 2 and 3
+// operations (the unchecked loop loads each operation one call ahead, and
+// a chunk's last operation has none after it).
 TEST(AllocReplayCalls, BothModesMakeExactlyTheLoggedCallsAndFreeEveryBlock) {
   const std::string counts_path =
       ::testing::TempDir() + "/counts" + std::to_string(getpid()) + ".txt";
   setenv("WEFT_ALLOC_COUNTS", counts_path.c_str(), 1);
-  for (const bool check : {false, true}) {
-    SCOPED_TRACE(check ? "checked" : "unchecked");
-    const bool huge = !check;
-    const std::string log = write_marked_log(huge);
-    std::remove(counts_path.c_str());
-    ReplayOptions options;
-    options.check = check;
-    const ReplayResult r = replay_in_child(log, WEFT_ALLOC_COUNTING, options);
-    std::remove(log.c_str());
-    ASSERT_TRUE(r.failure.empty()) << r.failure;
-    EXPECT_EQ(r.error_count, 0u) << (r.errors.empty() ? "" : r.errors[0]);
-    EXPECT_EQ(r.operations, huge ? 20u : 18u);
-    const auto counts = read_counts(counts_path);
-    ASSERT_EQ(counts.size(), 9u) << "no counts in " << counts_path;
-    EXPECT_EQ(counts.at("malloc"), huge ? 6 : 5);
-    EXPECT_EQ(counts.at("calloc"), 2);
-    EXPECT_EQ(counts.at("realloc"), 2);
-    EXPECT_EQ(counts.at("posix_memalign"), 1);
-    EXPECT_EQ(counts.at("aligned_alloc"), 1);
-    EXPECT_EQ(counts.at("memalign"), 1);
-    EXPECT_EQ(counts.at("valloc"), 1);
-    // Every block handed out is freed once (slot 1's first went to
-    // realloc): the log's frees, then the replayer's of the 7 still live.
-    EXPECT_EQ(counts.at("free"), huge ? 6 + 7 : 5 + 7);
-    EXPECT_EQ(counts.at("live"), 0);
-  }
+  for (const std::size_t chunk :
+       {ReplayOptions{}.chunk, std::size_t{1}, std::size_t{2}, std::size_t{3}})
+    for (const bool check : {false, true}) {
+      SCOPED_TRACE(std::string(check ? "checked" : "unchecked") + ", chunk " +
+                   std::to_string(chunk));
+      const bool huge = !check;
+      const std::string log = write_marked_log(huge);
+      std::remove(counts_path.c_str());
+      ReplayOptions options;
+      options.check = check;
+      options.chunk = chunk;
+      const ReplayResult r = replay_in_child(log, WEFT_ALLOC_COUNTING, options);
+      std::remove(log.c_str());
+      ASSERT_TRUE(r.failure.empty()) << r.failure;
+      EXPECT_EQ(r.error_count, 0u) << (r.errors.empty() ? "" : r.errors[0]);
+      EXPECT_EQ(r.operations, huge ? 20u : 18u);
+      const auto counts = read_counts(counts_path);
+      ASSERT_EQ(counts.size(), 9u) << "no counts in " << counts_path;
+      EXPECT_EQ(counts.at("malloc"), huge ? 6 : 5);
+      EXPECT_EQ(counts.at("calloc"), 2);
+      EXPECT_EQ(counts.at("realloc"), 2);
+      EXPECT_EQ(counts.at("posix_memalign"), 1);
+      EXPECT_EQ(counts.at("aligned_alloc"), 1);
+      EXPECT_EQ(counts.at("memalign"), 1);
+      EXPECT_EQ(counts.at("valloc"), 1);
+      // Every block handed out is freed once (slot 1's first went to
+      // realloc): the log's frees, then the replayer's of the 7 still live.
+      EXPECT_EQ(counts.at("free"), huge ? 6 + 7 : 5 + 7);
+      EXPECT_EQ(counts.at("live"), 0);
+    }
   unsetenv("WEFT_ALLOC_COUNTS");
   std::remove(counts_path.c_str());
 }
