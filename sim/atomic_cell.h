@@ -91,7 +91,7 @@ class PackedCell {
     const std::uint64_t w = w_.load(o);
     const std::uint64_t v = w & flight::kVersionMask;
     if (!flight::coalesce(id_.peek(), v)) [[unlikely]]
-      flight::record_atomic(flight::Op::kAtomicRead, id_.get(), v, v);
+      flight::record_atomic(flight::Op::kAtomicRead, id_, v, v);
     return value(w);
   }
   T recorded_fetch_add(T d, std::memory_order o) {
@@ -167,7 +167,7 @@ class PackedCell {
     const std::uint64_t v = old & flight::kVersionMask;
     const std::uint64_t left = (v + 1) & flight::kVersionMask;
     if (!flight::coalesce_write(id_.peek(), v, left)) [[unlikely]]
-      flight::record_atomic(flight::Op::kAtomicWrite, id_.get(), v, left);
+      flight::record_atomic(flight::Op::kAtomicWrite, id_, v, left);
   }
 
   std::atomic<std::uint64_t> w_{0};

@@ -108,12 +108,14 @@ inline bool on() { return g_arena.load(std::memory_order_relaxed) != nullptr; }
 // Logs one operation of the calling thread. Call only when on().
 void record(Op op, std::uint64_t object, std::uint64_t version,
             std::uint64_t value = 0);
-// Logs an Atomic's read or write (`object` its id, `left` the version the
-// operation left it at) and remembers it as the thread's newest event,
-// which the thread's next reads of the same object at the same version,
-// and (a write's) its next writes of it with no other write between, are
-// counted in (coalesce(), coalesce_write()).
-void record_atomic(Op op, std::uint64_t object, std::uint64_t version,
+// Logs an Atomic's read or write (`object` its id, named here if it has no
+// id yet: out of line, so that what an Atomic inlines stays small; `left`
+// the version the operation left it at) and remembers it as the thread's
+// newest event, which the thread's next reads of the same object at the
+// same version, and (a write's) its next writes of it with no other write
+// between, are counted in (coalesce(), coalesce_write()).
+class ObjectId;
+void record_atomic(Op op, const ObjectId& object, std::uint64_t version,
                    std::uint64_t left);
 
 // An Atomic event's value: what its thread did next to the same object
@@ -261,7 +263,7 @@ class ObjectTag {
     if (op != Op::kAtomicWrite)
       record(op, id(), w >> 1);
     else if (!coalesce_write(id(), w >> 1, ((w >> 1) + 1) & kVersionMask))
-      record_atomic(op, id(), w >> 1, ((w >> 1) + 1) & kVersionMask);
+      record_atomic(op, id_, w >> 1, ((w >> 1) + 1) & kVersionMask);
     return r;
   }
   // Runs `f` as a read of the object between two writes, and logs which
@@ -276,7 +278,7 @@ class ObjectTag {
       if (op != Op::kAtomicRead)
         record(op, id(), w >> 1);
       else if (!coalesce(id(), (w >> 1) & kVersionMask))
-        record_atomic(op, id(), w >> 1, (w >> 1) & kVersionMask);
+        record_atomic(op, id_, w >> 1, (w >> 1) & kVersionMask);
       return r;
     }
   }
