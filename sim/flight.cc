@@ -20,7 +20,11 @@ struct Ring {
   std::uint64_t pos = 0;
   std::uint32_t thread = kUnbound;
 };
-constinit thread_local Ring t_ring;
+// initial-exec: the engine's objects are compiled position-independent (for
+// weft run's preloaded module), and the default model for that makes each
+// access a call as far as the compiler knows, spilling the hot path's
+// registers; the module is preloaded, never dlopen()ed late.
+__attribute__((tls_model("initial-exec"))) constinit thread_local Ring t_ring;
 // Object ids, process-wide (ObjectId).
 std::atomic<std::uint64_t> g_next_object{0};
 

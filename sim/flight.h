@@ -165,7 +165,10 @@ struct LastAtomic {
   std::uint64_t step = kReadEvent;
   Event* event = nullptr;
 };
-inline constinit thread_local LastAtomic t_last_atomic;
+// (initial-exec: as sim/flight.cc's ring, an access is one load in
+// position-independent code too.)
+__attribute__((tls_model(
+    "initial-exec"))) inline constinit thread_local LastAtomic t_last_atomic;
 
 // A read of the Atomic `id` at `version`: when the thread's newest event
 // is an operation on the same object that left it at that version (no
