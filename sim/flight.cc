@@ -81,10 +81,6 @@ std::atomic<std::uint64_t> g_next_object{0};
   std::memcpy(reinterpret_cast<char*>(&e) + offsetof(Event, thread), &tail,
               sizeof tail);
   s->head.store(h + 1, std::memory_order_release);
-  // The ring's line a few events on, for writing: a ring larger than the
-  // cache would otherwise make the thread's next locked operation wait
-  // for this store's line (it drains the store buffer). Never faults.
-  __builtin_prefetch(&e + 8, 1, 3);
   return &e;
 }
 }  // namespace
