@@ -11,13 +11,17 @@ constexpr std::uint32_t kUnbound = 0xffffffffu;
 // The calling thread's ring: the arena it belongs to (a thread left bound
 // to an earlier arena rebinds), its slot (null: none), its events, where
 // the next event goes (head % capacity, kept here so the hot path divides
-// nothing) and the thread's number. One thread-local block: the hot path
-// finds them all from one address.
+// nothing), the ring's capacity, the head at which it refuses events (the
+// capacity, or never when it wraps) and the thread's number. One
+// thread-local block: the hot path finds them all from one address, and
+// reads nothing of the arena's header but its address.
 struct Ring {
   const Arena* arena = nullptr;
   Slot* slot = nullptr;
   Event* events = nullptr;
   std::uint64_t pos = 0;
+  std::uint64_t capacity = 0;
+  std::uint64_t full_at = 0;
   std::uint32_t thread = kUnbound;
 };
 // initial-exec: the engine's objects are compiled position-independent (for
@@ -43,6 +47,8 @@ std::atomic<std::uint64_t> g_next_object{0};
   r.slot = a->slot(i);
   r.events = a->events(i);
   r.pos = 0;
+  r.capacity = a->capacity;
+  r.full_at = a->wrap != 0 ? ~std::uint64_t{0} : a->capacity;
   r.slot->thread.store(r.thread, std::memory_order_release);
   return true;
 }
@@ -62,13 +68,12 @@ std::atomic<std::uint64_t> g_next_object{0};
   if (s == nullptr) [[unlikely]]
     return nullptr;  // no slot for this thread
   const std::uint64_t h = s->head.load(std::memory_order_relaxed);
-  const std::uint64_t capacity = a->capacity;
-  if (h >= capacity && a->wrap == 0) [[unlikely]] {
+  if (h >= r.full_at) [[unlikely]] {
     s->full.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
   }
   Event& e = r.events[r.pos];
-  r.pos = r.pos + 1 == capacity ? 0 : r.pos + 1;
+  r.pos = r.pos + 1 == r.capacity ? 0 : r.pos + 1;
   e.object = object;
   e.version = version;
   e.value = value;
