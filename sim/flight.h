@@ -170,6 +170,8 @@ struct LastAtomic {
 __attribute__((tls_model(
     "initial-exec"))) inline constinit thread_local LastAtomic t_last_atomic;
 
+// (In coalesce() and coalesce_write() a version is taken modulo 2^31,
+// kVersionMask, as the replay compares them.)
 // A read of the Atomic `id` at `version`: when the thread's newest event
 // is an operation on the same object that left it at that version (no
 // write came between), the read is counted in that event's value instead
@@ -265,7 +267,8 @@ class ObjectTag {
     word_.store(w + 2, std::memory_order_release);
     if (op != Op::kAtomicWrite)
       record(op, id(), w >> 1);
-    else if (!coalesce_write(id(), w >> 1, ((w >> 1) + 1) & kVersionMask))
+    else if (!coalesce_write(id(), (w >> 1) & kVersionMask,
+                             ((w >> 1) + 1) & kVersionMask))
       record_atomic(op, id_, w >> 1, ((w >> 1) + 1) & kVersionMask);
     return r;
   }
