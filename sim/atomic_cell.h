@@ -90,9 +90,8 @@ class PackedCell {
   T recorded_load(std::memory_order o) const {
     const std::uint64_t w = w_.load(o);
     const std::uint64_t v = w & flight::kVersionMask;
-    const std::uint64_t id = id_.get();
-    if (!flight::coalesce(this, id, v))
-      flight::record_atomic(flight::Op::kAtomicRead, this, id, v, v);
+    if (!flight::coalesce(id_.peek(), v)) [[unlikely]]
+      flight::record_atomic(flight::Op::kAtomicRead, id_, v, v);
     return value(w);
   }
   T recorded_fetch_add(T d, std::memory_order o) {
@@ -146,8 +145,9 @@ class PackedCell {
   // which the writer that sees it set clears.
   std::uint64_t add(std::uint64_t d, std::memory_order o) {
     const std::uint64_t w = w_.fetch_add(d | 1, o);
-    if ((w & kGuard) != 0 || (w & flight::kVersionMask) == flight::kVersionMask)
-        [[unlikely]]
+    // The guard set, or the version at its last value: the low 32 bits,
+    // guard and version, at kVersionMask or above.
+    if (static_cast<std::uint32_t>(w) >= flight::kVersionMask) [[unlikely]]
       w_.fetch_and(~kGuard, std::memory_order_relaxed);
     logged(w);
     return w;
@@ -166,9 +166,8 @@ class PackedCell {
   void logged(std::uint64_t old) const {
     const std::uint64_t v = old & flight::kVersionMask;
     const std::uint64_t left = (v + 1) & flight::kVersionMask;
-    const std::uint64_t id = id_.get();
-    if (!flight::coalesce_write(this, id, v, left))
-      flight::record_atomic(flight::Op::kAtomicWrite, this, id, v, left);
+    if (!flight::coalesce_write(id_.peek(), v, left)) [[unlikely]]
+      flight::record_atomic(flight::Op::kAtomicWrite, id_, v, left);
   }
 
   std::atomic<std::uint64_t> w_{0};

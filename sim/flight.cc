@@ -1,5 +1,6 @@
 #include "sim/flight.h"
 
+#include <cstddef>
 #include <cstring>
 
 namespace weft::sim::flight {
@@ -7,31 +8,48 @@ namespace {
 
 constexpr std::uint32_t kUnbound = 0xffffffffu;
 
-// The calling thread's number and ring; the arena they belong to, so a
-// thread left bound to an earlier arena rebinds.
-thread_local std::uint32_t t_thread = kUnbound;
-thread_local Slot* t_slot = nullptr;
-thread_local Event* t_events = nullptr;
-thread_local const Arena* t_arena = nullptr;
-// Where the thread's next event goes in its ring: head % capacity, kept
-// here so the hot path divides nothing.
-thread_local std::uint64_t t_pos = 0;
+// The calling thread's ring: the arena it belongs to (a thread left bound
+// to an earlier arena rebinds), its slot (null: none), its events, where
+// the next event goes (head % capacity, kept here so the hot path divides
+// nothing), the ring's capacity, the head at which it refuses events (the
+// capacity, or never when it wraps) and the thread's number. One
+// thread-local block: the hot path finds them all from one address, and
+// reads nothing of the arena's header but its address.
+struct Ring {
+  const Arena* arena = nullptr;
+  Slot* slot = nullptr;
+  Event* events = nullptr;
+  std::uint64_t pos = 0;
+  std::uint64_t capacity = 0;
+  std::uint64_t full_at = 0;
+  std::uint32_t thread = kUnbound;
+};
+// initial-exec: the engine's objects are compiled position-independent (for
+// weft run's preloaded module), and the default model for that makes each
+// access a call as far as the compiler knows, spilling the hot path's
+// registers; the module is preloaded, never dlopen()ed late.
+__attribute__((tls_model("initial-exec"))) constinit thread_local Ring t_ring;
+// Object ids, process-wide (ObjectId).
+std::atomic<std::uint64_t> g_next_object{0};
 
 // Claims a slot for the calling thread: false when none is left.
-bool claim(Arena* a) {
-  t_arena = a;
-  t_slot = nullptr;
-  if (t_thread == kUnbound)
-    t_thread = a->next_thread.fetch_add(1, std::memory_order_relaxed);
+[[gnu::noinline]] bool claim(Arena* a) {
+  Ring& r = t_ring;
+  r.arena = a;
+  r.slot = nullptr;
+  if (r.thread == kUnbound)
+    r.thread = a->next_thread.fetch_add(1, std::memory_order_relaxed);
   const std::uint32_t i = a->slots_used.fetch_add(1, std::memory_order_relaxed);
   if (i >= a->slots) {
     a->lost_threads.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  t_slot = a->slot(i);
-  t_events = a->events(i);
-  t_pos = 0;
-  t_slot->thread.store(t_thread, std::memory_order_release);
+  r.slot = a->slot(i);
+  r.events = a->events(i);
+  r.pos = 0;
+  r.capacity = a->capacity;
+  r.full_at = a->wrap != 0 ? ~std::uint64_t{0} : a->capacity;
+  r.slot->thread.store(r.thread, std::memory_order_release);
   return true;
 }
 
@@ -41,23 +59,33 @@ bool claim(Arena* a) {
                                             std::uint64_t version,
                                             std::uint64_t value) {
   Arena* a = g_arena.load(std::memory_order_acquire);
-  if (a == nullptr) return nullptr;
-  if (t_arena != a && !claim(a)) return nullptr;
-  if (t_slot == nullptr) return nullptr;  // no slot for this thread
-  const std::uint64_t h = t_slot->head.load(std::memory_order_relaxed);
-  if (h >= a->capacity && a->wrap == 0) {
-    t_slot->full.fetch_add(1, std::memory_order_relaxed);
+  Ring& r = t_ring;
+  // A null arena differs from any a thread claimed in; a thread that never
+  // claimed has no slot.
+  if (r.arena != a) [[unlikely]]
+    if (a == nullptr || !claim(a)) return nullptr;
+  Slot* s = r.slot;
+  if (s == nullptr) [[unlikely]]
+    return nullptr;  // no slot for this thread
+  const std::uint64_t h = s->head.load(std::memory_order_relaxed);
+  if (h >= r.full_at) [[unlikely]] {
+    s->full.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
   }
-  Event& e = t_events[t_pos];
-  if (++t_pos == a->capacity) t_pos = 0;
+  Event& e = r.events[r.pos];
+  r.pos = r.pos + 1 == r.capacity ? 0 : r.pos + 1;
   e.object = object;
   e.version = version;
   e.value = value;
-  e.thread = t_thread;
-  e.op = op;
-  std::memset(e.pad, 0, sizeof e.pad);
-  t_slot->head.store(h + 1, std::memory_order_release);
+  // The thread, the operation and the padding (zeros) in one store.
+  const std::uint64_t tail =
+      r.thread | std::uint64_t{static_cast<std::uint8_t>(op)} << 32;
+  static_assert(offsetof(Event, op) == offsetof(Event, thread) + 4 &&
+                offsetof(Event, pad) == offsetof(Event, op) + 1 &&
+                sizeof(Event) == offsetof(Event, thread) + 8);
+  std::memcpy(reinterpret_cast<char*>(&e) + offsetof(Event, thread), &tail,
+              sizeof tail);
+  s->head.store(h + 1, std::memory_order_release);
   return &e;
 }
 }  // namespace
@@ -78,9 +106,9 @@ void attach(void* memory, std::uint32_t slots, std::uint64_t capacity,
     a->slot(i)->thread.store(0, std::memory_order_relaxed);
     a->slot(i)->full.store(0, std::memory_order_relaxed);
   }
-  t_thread = 0;
+  t_ring.thread = 0;
   claim(a);
-  g_generation.fetch_add(1, std::memory_order_relaxed);
+  g_generation.fetch_add(std::uint64_t{1} << 32, std::memory_order_relaxed);
   t_last_atomic = LastAtomic{};
   g_arena.store(a, std::memory_order_release);
 }
@@ -94,32 +122,42 @@ std::uint32_t new_thread() {
 }
 
 void bind_thread(std::uint32_t thread) {
-  t_thread = thread;
-  t_arena = nullptr;
-  t_slot = nullptr;
+  t_ring.thread = thread;
+  t_ring.arena = nullptr;
+  t_ring.slot = nullptr;
 }
 
 void record(Op op, std::uint64_t object, std::uint64_t version,
             std::uint64_t value) {
-  t_last_atomic.tag = nullptr;
+  t_last_atomic.key = kNoRun;
   append(op, object, version, value);
 }
 
-void record_atomic(Op op, const void* tag, std::uint64_t object,
-                   std::uint64_t version, std::uint64_t left) {
+void record_atomic(Op op, const ObjectId& id, std::uint64_t version,
+                   std::uint64_t left) {
+  const std::uint64_t object = id.get();
   Event* e = append(op, object, version, 0);
   LastAtomic& l = t_last_atomic;
-  if (e == nullptr) {
-    l.tag = nullptr;
+  if (e == nullptr || object == 0) {  // 0: no id (detached meanwhile)
+    l.key = kNoRun;
     return;
   }
-  l.tag = tag;
   l.id = object;
-  l.left = left;
-  l.generation = g_generation.load(std::memory_order_relaxed);
-  l.event = e;
+  l.key = left | g_generation.load(std::memory_order_relaxed);
   l.value = 0;
-  l.write = op == Op::kAtomicWrite;
+  l.step = op == Op::kAtomicWrite ? kFirstWrite : kReadEvent;
+  l.event = e;
+}
+
+bool coalesce_first_write(LastAtomic& l, std::uint64_t key) {
+  if (l.step != kFirstWrite) return false;
+  const std::uint64_t trailing = l.value;  // a write event's first run
+  l.value = kRunOneWrite | trailing << 20;
+  l.step = kRunOneWrite - trailing;
+  std::atomic_ref<std::uint64_t>(l.event->value)
+      .store(l.value, std::memory_order_relaxed);
+  l.key = key;
+  return true;
 }
 
 std::uint64_t ObjectId::assign() const {
@@ -127,7 +165,7 @@ std::uint64_t ObjectId::assign() const {
   Arena* a = g_arena.load(std::memory_order_acquire);
   if (a == nullptr) return 0;
   const std::uint64_t mine =
-      a->next_object.fetch_add(1, std::memory_order_relaxed) + 1;
+      g_next_object.fetch_add(1, std::memory_order_relaxed) + 1;
   if (id_.compare_exchange_strong(id, mine, std::memory_order_acq_rel))
     return mine;
   return id;  // another thread named it first

@@ -71,7 +71,7 @@ struct Arena {
   std::atomic<std::uint32_t> slots_used;
   std::atomic<std::uint32_t> next_thread;
   std::atomic<std::uint32_t> lost_threads;  // threads that found no slot
-  std::atomic<std::uint64_t> next_object;
+  std::atomic<std::uint64_t> next_object;   // unused: ids are process-wide
   std::uint8_t pad[24];
 
   Slot* slot(std::uint32_t i) {
@@ -108,13 +108,15 @@ inline bool on() { return g_arena.load(std::memory_order_relaxed) != nullptr; }
 // Logs one operation of the calling thread. Call only when on().
 void record(Op op, std::uint64_t object, std::uint64_t version,
             std::uint64_t value = 0);
-// Logs an Atomic's read or write (`tag` is its ObjectTag or cell, `left`
+// Logs an Atomic's read or write (`object` its id, named here if it has no
+// id yet: out of line, so that what an Atomic inlines stays small; `left`
 // the version the operation left it at) and remembers it as the thread's
 // newest event, which the thread's next reads of the same object at the
 // same version, and (a write's) its next writes of it with no other write
 // between, are counted in (coalesce(), coalesce_write()).
-void record_atomic(Op op, const void* tag, std::uint64_t object,
-                   std::uint64_t version, std::uint64_t left);
+class ObjectId;
+void record_atomic(Op op, const ObjectId& object, std::uint64_t version,
+                   std::uint64_t left);
 
 // An Atomic event's value: what its thread did next to the same object
 // with no other thread's write between, counted instead of logged (a
@@ -130,6 +132,7 @@ struct AtomicRun {
 };
 inline constexpr std::uint64_t kRunReadsMax = (std::uint64_t{1} << 20) - 1;
 inline constexpr std::uint64_t kRunWritesMax = (std::uint64_t{1} << 24) - 1;
+inline constexpr std::uint64_t kRunOneWrite = std::uint64_t{1} << 40;
 inline constexpr AtomicRun decode_run(std::uint64_t value) {
   return {value & kRunReadsMax, (value >> 20) & kRunReadsMax, value >> 40};
 }
@@ -137,60 +140,81 @@ inline constexpr std::uint64_t encode_run(const AtomicRun& r) {
   return r.trailing | r.reads << 20 | r.writes << 40;
 }
 
-// Bumped by attach(): a thread's remembered event belongs to the
-// recording of its generation only.
+// The recording's generation (bumped by attach()) in bits 32..63, modulo
+// 2^32: a thread's remembered event belongs to the recording of its
+// generation only (bits 0..30 are left for a version: the two are
+// compared as one word).
 inline std::atomic<std::uint64_t> g_generation{0};
-// The calling thread's newest event when it is an Atomic's read or write.
+// The calling thread's newest event when it is an Atomic's read or write:
+// what an operation compares to join its run is two words, the object's
+// id (ids are never reused within a process) and `key`, the version the
+// run left the object at with the generation in bits 32..63 (kNoRun:
+// none: bit 31, never set in a version, is). `step` is what a counted
+// write adds to the value (AtomicRun): (1 << 40) - reads once the run
+// counts writes, which leaves the trailing reads at 0 exactly when they
+// were as many as before each earlier write; kFirstWrite before (a write
+// event: the first counted write sets reads to the trailing reads), and
+// kReadEvent for a read event (no write joins it: the sum's writes stay 0).
+inline constexpr std::uint64_t kNoRun = ~std::uint64_t{0};
+inline constexpr std::uint64_t kFirstWrite = 0;
+inline constexpr std::uint64_t kReadEvent = 1;
 struct LastAtomic {
-  const void* tag = nullptr;
-  std::uint64_t id = 0;    // the object's id: a new object at `tag` differs
-  std::uint64_t left = 0;  // the version the run left the object at
-  std::uint64_t generation = 0;
-  Event* event = nullptr;
+  std::uint64_t id = 0;
+  std::uint64_t key = kNoRun;
   std::uint64_t value = 0;  // the event's value, as last stored
-  bool write = false;       // the event is a write (it may count writes)
+  std::uint64_t step = kReadEvent;
+  Event* event = nullptr;
 };
-inline constinit thread_local LastAtomic t_last_atomic;
+// (initial-exec: as sim/flight.cc's ring, an access is one load in
+// position-independent code too.)
+__attribute__((tls_model(
+    "initial-exec"))) inline constinit thread_local LastAtomic t_last_atomic;
 
-// A read of the Atomic `tag` (object `id`) at `version`: when the thread's
-// newest event is an operation on the same object that left it at that
-// version (no write came between), the read is counted in that event's
-// value instead of logged, and true is returned. The replay does the counted
-// reads right after the event, and a later write waits for them as for logged
-// reads (docs/architecture.md, "Recording real threads").
-inline bool coalesce(const void* tag, std::uint64_t id, std::uint64_t version) {
+// (In coalesce() and coalesce_write() a version is taken modulo 2^31,
+// kVersionMask, as the replay compares them.)
+// A read of the Atomic `id` at `version`: when the thread's newest event
+// is an operation on the same object that left it at that version (no
+// write came between), the read is counted in that event's value instead
+// of logged, and true is returned. The replay does the counted reads right
+// after the event, and a later write waits for them as for logged reads
+// (docs/architecture.md, "Recording real threads").
+inline bool coalesce(std::uint64_t id, std::uint64_t version) {
   LastAtomic& l = t_last_atomic;
-  if (l.tag != tag || l.id != id || l.left != version ||
-      l.generation != g_generation.load(std::memory_order_relaxed))
+  if (l.id != id ||
+      l.key != (version | g_generation.load(std::memory_order_relaxed)))
+      [[unlikely]]
     return false;
-  if ((l.value & kRunReadsMax) == kRunReadsMax) return false;
+  const std::uint64_t value = l.value + 1;
+  if ((value & kRunReadsMax) == 0) [[unlikely]]
+    return false;  // the trailing reads were at their maximum
+  l.value = value;
   std::atomic_ref<std::uint64_t>(l.event->value)
-      .store(++l.value, std::memory_order_relaxed);
+      .store(value, std::memory_order_relaxed);
   return true;
 }
-// A write of the Atomic `tag` (object `id`) at `version`, leaving it at
-// `left`: when the thread's newest event is a write of the same object
-// that (with what is counted in it) left it at `version`, and the reads
-// since its last write are as many as before each earlier one, the write
-// is counted in the event too (AtomicRun) and true is returned. The
-// replay does it in its place, as if logged.
-inline bool coalesce_write(const void* tag, std::uint64_t id,
-                           std::uint64_t version, std::uint64_t left) {
+// The first write counted in a write event (out of line: once a run).
+bool coalesce_first_write(LastAtomic& l, std::uint64_t key);
+// A write of the Atomic `id` at `version`, leaving it at `left`: when the
+// thread's newest event is a write of the same object that (with what is
+// counted in it) left it at `version`, and the reads since its last write
+// are as many as before each earlier one, the write is counted in the
+// event too (AtomicRun) and true is returned. The replay does it in its
+// place, as if logged.
+inline bool coalesce_write(std::uint64_t id, std::uint64_t version,
+                           std::uint64_t left) {
   LastAtomic& l = t_last_atomic;
-  if (!l.write || l.tag != tag || l.id != id || l.left != version ||
-      l.generation != g_generation.load(std::memory_order_relaxed))
+  const std::uint64_t generation = g_generation.load(std::memory_order_relaxed);
+  if (l.id != id || l.key != (version | generation)) [[unlikely]]
     return false;
-  AtomicRun run = decode_run(l.value);
-  if (run.writes == 0)
-    run.reads = run.trailing;
-  else if (run.trailing != run.reads || run.writes == kRunWritesMax)
-    return false;
-  ++run.writes;
-  run.trailing = 0;
-  l.value = encode_run(run);
+  // The trailing reads as many as each earlier write's (low bits 0 after
+  // the step) and the writes below their maximum (no carry out of bit 63).
+  const std::uint64_t value = l.value + l.step;
+  if ((value & kRunReadsMax) != 0 || value < kRunOneWrite) [[unlikely]]
+    return coalesce_first_write(l, left | generation);
+  l.value = value;
   std::atomic_ref<std::uint64_t>(l.event->value)
-      .store(l.value, std::memory_order_relaxed);
-  l.left = left;
+      .store(value, std::memory_order_relaxed);
+  l.key = left | generation;
   return true;
 }
 // A number for a thread about to be spawned; the spawner logs kSpawn with
@@ -203,8 +227,10 @@ void bind_thread(std::uint32_t thread);
 // sim/atomic_cell.h); the replay compares versions modulo 2^31 too.
 inline constexpr std::uint64_t kVersionMask = 0x7fffffff;
 
-// An object's recorded id: handed out at its first recorded operation
-// (one per recording's process counter, Arena::next_object).
+// An object's recorded id: handed out at its first recorded operation from
+// a process-wide counter, so an id names one object in the process (an
+// object recorded before a later attach() keeps its id, and no other
+// object gets it: a thread's run is matched to its object by id alone).
 class ObjectId {
  public:
   constexpr ObjectId() = default;
@@ -212,6 +238,8 @@ class ObjectId {
     const std::uint64_t id = id_.load(std::memory_order_acquire);
     return id != 0 ? id : assign();
   }
+  // The id, 0 before get() handed one out (which no run's id is).
+  std::uint64_t peek() const { return id_.load(std::memory_order_acquire); }
 
  private:
   std::uint64_t assign() const;
@@ -239,8 +267,9 @@ class ObjectTag {
     word_.store(w + 2, std::memory_order_release);
     if (op != Op::kAtomicWrite)
       record(op, id(), w >> 1);
-    else if (!coalesce_write(this, id(), w >> 1, (w >> 1) + 1))
-      record_atomic(op, this, id(), w >> 1, (w >> 1) + 1);
+    else if (!coalesce_write(id(), (w >> 1) & kVersionMask,
+                             ((w >> 1) + 1) & kVersionMask))
+      record_atomic(op, id_, w >> 1, ((w >> 1) + 1) & kVersionMask);
     return r;
   }
   // Runs `f` as a read of the object between two writes, and logs which
@@ -254,8 +283,8 @@ class ObjectTag {
       if (word_.load(std::memory_order_acquire) != w) continue;
       if (op != Op::kAtomicRead)
         record(op, id(), w >> 1);
-      else if (!coalesce(this, id(), w >> 1))
-        record_atomic(op, this, id(), w >> 1, w >> 1);
+      else if (!coalesce(id(), (w >> 1) & kVersionMask))
+        record_atomic(op, id_, w >> 1, (w >> 1) & kVersionMask);
       return r;
     }
   }

@@ -7,7 +7,8 @@
 //    mutex (the service-like workload: a queue and a lock per item);
 //  - an Atomic-heavy loop: 2 threads, each 100,000 fetch_adds and loads
 //    on one shared Atomic<int> (every operation recorded; the events the
-//    rings took are reported), and the same loop on one thread.
+//    rings took are reported), and the same loop on one thread;
+//  - one thread alternating between two Atomics, every operation logged.
 // Each reports wall time and the whole process's CPU time (every thread's:
 // on a shared machine the CPU time is the steadier figure). The arena's
 // size is fixed by its configuration, not by the run: the benchmark
@@ -175,6 +176,35 @@ void BM_AtomicOneThread(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 2 * kOps);
 }
 BENCHMARK(BM_AtomicOneThread)
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond)
+    ->MeasureProcessCPUTime()
+    ->UseRealTime();
+
+// Every operation logged: one thread alternating fetch_adds between two
+// Atomics, so no operation continues its thread's run and each is an
+// event, as when two threads truly run at once on one Atomic (the
+// recorded BM_AtomicHeavy then logs about one event per write): the cost
+// of logging, without depending on how the machine schedules two threads.
+void BM_AtomicEveryOpLogged(benchmark::State& state) {
+  Recording rec(state.range(0) != 0);
+  std::uint64_t events = 0;
+  for (auto _ : state) {
+    rec.start();
+    weft::sim::Atomic<int> a{0};
+    weft::sim::Atomic<int> b{0};
+    for (int i = 0; i < kOps; ++i) {
+      a.fetch_add(1);
+      b.fetch_add(1);
+    }
+    events += rec.events();
+  }
+  state.SetItemsProcessed(state.iterations() * 2 * kOps);
+  state.counters["events"] =
+      static_cast<double>(events) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_AtomicEveryOpLogged)
     ->Arg(0)
     ->Arg(1)
     ->Unit(benchmark::kMillisecond)
