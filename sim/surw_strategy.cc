@@ -396,11 +396,9 @@ void SurwStrategy::end(std::uint64_t) {
   target_.end(parents);
   if (targeted) return;
   std::vector<std::uint32_t> total(strands_.size(), 0);
-  for (std::size_t id = strands_.size(); id-- > 0;) {
-    total[id] += strands_[id].made;
-    const StrandId parent = strands_[id].parent;
-    if (parent != kNoStrand && parent < id) total[parent] += total[id];
-  }
+  for (std::size_t id = 0; id < strands_.size(); ++id)
+    total[id] = strands_[id].made;
+  SurwTarget::add_descendants(total, parents);
   if (profile_.size() < total.size()) profile_.resize(total.size(), 0);
   for (std::size_t id = 0; id < total.size(); ++id)
     profile_[id] = std::max(profile_[id], total[id]);

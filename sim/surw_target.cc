@@ -45,8 +45,7 @@ void SurwTarget::begin(Rng& rng, const Choice* fixed) {
   }
 }
 
-// Each strand's accesses plus its descendants' (a child's id is above its
-// parent's), as the paper counts a thread's forks in.
+// Each strand's accesses and acquisitions, its descendants' included.
 SurwTarget::Choice SurwTarget::counts_of(const Seen& seen) const {
   Choice c;
   c.names = seen.names;
@@ -57,11 +56,16 @@ SurwTarget::Choice SurwTarget::counts_of(const Seen& seen) const {
   for (const auto& [id, count] : seen.counts) c.counts[id] = count;
   for (std::size_t id = 0; id < most_locks_.size(); ++id)
     c.counts[id] += most_locks_[id];
-  for (std::size_t id = c.counts.size(); id-- > 0;) {
-    const StrandId p = id < parent_.size() ? parent_[id] : kNoStrand;
-    if (p != kNoStrand && p < id) c.counts[p] += c.counts[id];
-  }
+  add_descendants(c.counts, parent_);
   return c;
+}
+
+void SurwTarget::add_descendants(std::vector<std::uint32_t>& counts,
+                                 const std::vector<StrandId>& parent) {
+  for (std::size_t id = counts.size(); id-- > 0;) {
+    const StrandId p = id < parent.size() ? parent[id] : kNoStrand;
+    if (p != kNoStrand && p < id) counts[p] += counts[id];
+  }
 }
 
 std::uint32_t SurwTarget::ordinal(StrandId id, const void* object) const {

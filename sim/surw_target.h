@@ -66,6 +66,12 @@ class SurwTarget {
   // and the inverse (throws std::invalid_argument).
   static std::string encode_counts(const std::vector<std::uint32_t>& counts);
   static std::vector<std::uint32_t> decode_counts(const std::string& text);
+  // Adds each strand's count into its parent's, deepest first (a child's
+  // id is above its parent's; `parent` by strand id, kNoStrand for none):
+  // a strand's count then includes its descendants', as the paper counts
+  // a thread's forks in.
+  static void add_descendants(std::vector<std::uint32_t>& counts,
+                              const std::vector<StrandId>& parent);
 
  private:
   struct Touch {
