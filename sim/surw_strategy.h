@@ -76,9 +76,10 @@ class SurwStrategy final : public Strategy {
                           const void* object);
   // With a target variable (sim/surw_target.h): lock operations that
   // acquire their mutex now, and the accesses to `target` (none while it
-  // is null: no strand has been about to touch it yet).
+  // is null: no strand has been about to touch it yet), unless it is
+  // `guarded` (one mutex orders all its writes).
   static bool interesting(const Locksets& locks, const void* target,
-                          ChoiceKind kind, const void* object);
+                          bool guarded, ChoiceKind kind, const void* object);
   // Whether a strand whose next operation was `pending` on `object` and that
   // reached a choice point for `kind` on `now` tries the same operation
   // again (it blocked, or its lock or wait was woken and must retry): the

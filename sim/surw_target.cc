@@ -3,10 +3,14 @@
 #include <algorithm>
 #include <iterator>
 #include <stdexcept>
+#include <string_view>
 
 namespace weft::sim {
 
 namespace {
+
+// Ends a guarded target's encoding.
+constexpr std::string_view kGuarded = "/guarded";
 
 constexpr std::uint64_t name_of(StrandId id, std::uint32_t ordinal) {
   return std::uint64_t{id} << 32 | ordinal;
@@ -49,11 +53,13 @@ void SurwTarget::begin(Rng& rng, const Choice* fixed) {
 SurwTarget::Choice SurwTarget::counts_of(const Seen& seen) const {
   Choice c;
   c.names = seen.names;
+  c.guarded = !seen.racy;
+  const std::map<StrandId, std::uint32_t> none;
+  const auto& counts = c.guarded ? none : seen.counts;
   std::size_t n = std::max(parent_.size(), most_locks_.size());
-  for (const auto& [id, count] : seen.counts)
-    n = std::max<std::size_t>(n, id + 1);
+  for (const auto& [id, count] : counts) n = std::max<std::size_t>(n, id + 1);
   c.counts.assign(n, 0);
-  for (const auto& [id, count] : seen.counts) c.counts[id] = count;
+  for (const auto& [id, count] : counts) c.counts[id] = count;
   for (std::size_t id = 0; id < most_locks_.size(); ++id)
     c.counts[id] += most_locks_[id];
   add_descendants(c.counts, parent_);
@@ -91,10 +97,12 @@ void SurwTarget::locked(StrandId id) {
   ++locks_[id];
 }
 
-void SurwTarget::touched(StrandId id, const void* object, bool write) {
+void SurwTarget::touched(StrandId id, const void* object, bool write,
+                         bool racy) {
   if (object == nullptr) return;
   if (id < last_.size() && last_[id].object == object) {
     ++last_[id].pending.count;
+    last_[id].pending.racy = last_[id].pending.racy || racy;
     last_[id].pending.wrote = last_[id].pending.wrote || write;
     return;
   }
@@ -106,8 +114,8 @@ void SurwTarget::touched(StrandId id, const void* object, bool write) {
   auto& mine = touches_[id];
   const auto next = static_cast<std::uint32_t>(mine.size());
   const Touch& t =
-      mine.try_emplace(object, Touch{next, 0, false}).first->second;
-  last_[id] = Last{object, Touch{t.ordinal, 1, write}};
+      mine.try_emplace(object, Touch{next, 0, false, false}).first->second;
+  last_[id] = Last{object, Touch{t.ordinal, 1, write, racy}};
 }
 
 // The strand's last object's touches, added to its entry.
@@ -117,8 +125,10 @@ void SurwTarget::flush(StrandId id) {
   Touch& t = touches_[id].at(l.object);
   t.count += l.pending.count;
   t.wrote = t.wrote || l.pending.wrote;
+  t.racy = t.racy || l.pending.racy;
   l.pending.count = 0;
   l.pending.wrote = false;
+  l.pending.racy = false;
 }
 
 void SurwTarget::end(const std::vector<StrandId>& parent) {
@@ -133,6 +143,7 @@ void SurwTarget::end(const std::vector<StrandId>& parent) {
     std::vector<std::uint64_t> names;
     std::vector<std::pair<StrandId, std::uint32_t>> counts;
     bool written = false;
+    bool racy = false;
   };
   std::unordered_map<const void*, Object> objects;
   // No choice depends on these maps' orders: the names are sorted, the
@@ -143,6 +154,7 @@ void SurwTarget::end(const std::vector<StrandId>& parent) {
       o.names.push_back(name_of(id, t.ordinal));
       o.counts.emplace_back(id, t.count);
       o.written = o.written || t.wrote;
+      o.racy = o.racy || t.racy;
     }
   for (auto& [object, o] : objects) {
     std::sort(o.names.begin(), o.names.end());
@@ -154,6 +166,7 @@ void SurwTarget::end(const std::vector<StrandId>& parent) {
     for (const auto& [id, n] : o.counts)
       s.counts[id] = std::max(s.counts[id], n);
     s.written = s.written || o.written;
+    s.racy = s.racy || o.racy;
   }
 }
 
@@ -222,6 +235,7 @@ std::string SurwTarget::encode(const Choice& choice) {
     out += '.' + std::to_string(n[i] & 0xffffffffu);
     i = j;
   }
+  if (choice.guarded) out += kGuarded;
   return out;
 }
 
@@ -231,7 +245,11 @@ SurwTarget::Choice SurwTarget::decode(const std::string& text) {
     throw std::invalid_argument("expected '/' between counts and names");
   Choice c;
   c.counts = decode_counts(text.substr(0, semi));
-  const std::string names = text.substr(semi + 1);
+  std::string names = text.substr(semi + 1);
+  if (names.ends_with(kGuarded)) {
+    c.guarded = true;
+    names.resize(names.size() - kGuarded.size());
+  }
   std::size_t pos = 0;
   while (pos < names.size()) {
     const std::uint32_t first = number(names, pos);

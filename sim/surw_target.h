@@ -30,6 +30,10 @@ class SurwTarget {
   struct Choice {
     std::vector<std::uint64_t> names;
     std::vector<std::uint32_t> counts;
+    // One mutex ordered every write of it in every schedule so far: the
+    // order of the critical sections is all there is to sample, so only
+    // the acquisitions are interesting (and counted), not its accesses.
+    bool guarded = false;
     bool empty() const { return names.empty(); }
   };
 
@@ -49,8 +53,9 @@ class SurwTarget {
   // Strand `id` is about to touch `object`: true when that makes `object`
   // the target (it was not known before).
   bool resolve(StrandId id, const void* object);
-  // Strand `id` made an atomic read or write of `object`.
-  void touched(StrandId id, const void* object, bool write);
+  // Strand `id` made an atomic read or write of `object`; `racy`: a write
+  // that no mutex ordered with the object's earlier writes this schedule.
+  void touched(StrandId id, const void* object, bool write, bool racy);
   // Strand `id` acquired a mutex.
   void locked(StrandId id);
   // Ends a schedule: what it touched joins the objects seen; `parent` by
@@ -78,11 +83,13 @@ class SurwTarget {
     std::uint32_t ordinal = 0;
     std::uint32_t count = 0;
     bool wrote = false;
+    bool racy = false;  // a write no mutex ordered with the others
   };
   struct Seen {
     std::vector<std::uint64_t> names;          // sorted
     std::map<StrandId, std::uint32_t> counts;  // the most in a schedule
     bool written = false;
+    bool racy = false;
   };
   std::uint32_t ordinal(StrandId id, const void* object) const;
   Choice counts_of(const Seen& seen) const;

@@ -74,13 +74,15 @@ class ReferenceSurw final : public Strategy {
     if (s.fresh) return false;
     return target_.active()
                ? SurwStrategy::interesting(locksets_, target_.object(),
-                                           s.pending, s.object)
+                                           target_.choice().guarded, s.pending,
+                                           s.object)
                : SurwStrategy::interesting(locksets_, id, s.pending, s.object);
   }
 
   void made(StrandId id, const StrandState& s) {
     if (s.pending == ChoiceKind::kAtomic)
-      target_.touched(id, s.object, s.writes);
+      target_.touched(id, s.object, s.writes,
+                      s.writes && locksets_.write_unordered(id, s.object));
     else if (s.pending == ChoiceKind::kLock)
       target_.locked(id);
     locksets_.made(id, s.pending, s.object, s.object2);

@@ -18,9 +18,11 @@ namespace {
 
 RC_GTEST_PROP(SurwTarget, AChoiceSurvivesItsEncoding,
               (std::vector<std::uint8_t> counts,
-               std::set<std::pair<std::uint8_t, std::uint8_t>> names)) {
+               std::set<std::pair<std::uint8_t, std::uint8_t>> names,
+               bool guarded)) {
   SurwTarget::Choice c;
   c.counts.assign(counts.begin(), counts.end());
+  c.guarded = guarded;
   for (const auto& [strand, ordinal] : names)
     c.names.push_back(std::uint64_t{strand} << 32 | ordinal);
   RC_PRE(!c.names.empty());
@@ -28,6 +30,7 @@ RC_GTEST_PROP(SurwTarget, AChoiceSurvivesItsEncoding,
   const SurwTarget::Choice back = SurwTarget::decode(SurwTarget::encode(c));
   RC_ASSERT(back.counts == c.counts);
   RC_ASSERT(back.names == c.names);
+  RC_ASSERT(back.guarded == c.guarded);
 }
 
 TEST(SurwTarget, AMalformedTargetIsRefusedWithWhere) {
@@ -66,14 +69,14 @@ TEST(SurwTarget, DrawsOnlyAnAtomicThatTwoStrandsTouchAndOneWrote) {
   Rng rng(1);
   t.begin(rng);
   EXPECT_FALSE(t.active());  // nothing seen yet
-  t.touched(1, &mine, true);
-  t.touched(1, &shared, true);
-  t.touched(1, &shared, false);
-  t.touched(1, &read, false);
+  t.touched(1, &mine, true, true);
+  t.touched(1, &shared, true, true);  // a write no mutex ordered
+  t.touched(1, &shared, false, false);
+  t.touched(1, &read, false, false);
   t.locked(1);
   t.locked(1);
-  t.touched(2, &read, false);
-  t.touched(2, &shared, false);
+  t.touched(2, &read, false, false);
+  t.touched(2, &shared, false, false);
   t.end({kNoStrand, 0, 0});
   for (std::uint64_t seed = 0; seed < 20; ++seed) {
     Rng r(seed);
@@ -84,7 +87,36 @@ TEST(SurwTarget, DrawsOnlyAnAtomicThatTwoStrandsTouchAndOneWrote) {
               (std::vector<std::uint64_t>{std::uint64_t{1} << 32 | 1,
                                           std::uint64_t{2} << 32 | 1}));
     EXPECT_EQ(t.choice().counts, (std::vector<std::uint32_t>{5, 4, 1}));
+    EXPECT_FALSE(t.choice().guarded);
   }
+}
+
+// The same schedule with `shared`'s write ordered by a mutex: the target is
+// guarded, so the counts are the acquisitions alone (its accesses add no
+// events), until a schedule writes it with no mutex ordering the write.
+TEST(SurwTarget, AGuardedTargetCountsOnlyTheAcquisitionsUntilAWriteRaces) {
+  int shared = 0;
+  SurwTarget t;
+  Rng rng(1);
+  t.begin(rng);
+  t.locked(1);
+  t.touched(1, &shared, true, false);
+  t.touched(1, &shared, false, false);
+  t.locked(2);
+  t.touched(2, &shared, false, false);
+  t.end({kNoStrand, 0, 0});
+  t.begin(rng);
+  ASSERT_TRUE(t.active());
+  EXPECT_TRUE(t.choice().guarded);
+  EXPECT_EQ(t.choice().counts, (std::vector<std::uint32_t>{2, 1, 1}));
+  t.touched(1, &shared, false, false);  // the same names as before
+  t.locked(2);
+  t.touched(2, &shared, true, true);
+  t.end({kNoStrand, 0, 0});
+  t.begin(rng);
+  ASSERT_TRUE(t.active());
+  EXPECT_FALSE(t.choice().guarded);
+  EXPECT_EQ(t.choice().counts, (std::vector<std::uint32_t>{5, 3, 2}));
 }
 
 // The target is known by name: in a new schedule, where its address
@@ -95,16 +127,16 @@ TEST(SurwTarget, ResolvesTheTargetByNameWhateverItsAddress) {
   SurwTarget t;
   Rng rng(1);
   t.begin(rng);
-  t.touched(1, &x, true);  // strand 1's objects: x, then a
-  t.touched(1, &a, true);
-  t.touched(2, &a, false);  // strand 2's: a
+  t.touched(1, &x, true, true);  // strand 1's objects: x, then a
+  t.touched(1, &a, true, true);
+  t.touched(2, &a, false, false);  // strand 2's: a
   t.end({kNoStrand, 0, 0});
   t.begin(rng);
   ASSERT_TRUE(t.active());  // a, named (1, 1) and (2, 0)
   EXPECT_EQ(t.object(), nullptr);
   EXPECT_FALSE(t.resolve(3, &b));  // strand 3 has no name of it
   EXPECT_FALSE(t.resolve(1, &b));  // strand 1's first object: x's name
-  t.touched(1, &b, true);
+  t.touched(1, &b, true, true);
   EXPECT_EQ(t.object(), nullptr);
   EXPECT_TRUE(t.resolve(1, &c));  // strand 1's second object: a's name
   EXPECT_EQ(t.object(), &c);
