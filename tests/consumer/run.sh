@@ -48,7 +48,7 @@ case "$route" in
     trap 'dpkg -r weft >/dev/null; rm -rf "$work"' EXIT
     "${configure[@]}" >/dev/null ;;
   subdir)
-    "${configure[@]}" -DWEFT_SOURCE_DIR="$src" >/dev/null ;;
+    "${configure[@]}" -DWEFT_SOURCE_DIR="$src" "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O0 -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O0 -DNDEBUG" >/dev/null ;;
   *)
     echo "$0: unknown route '$route' (prefix, deb or subdir)" >&2
     exit 2 ;;
