@@ -32,6 +32,7 @@ TEST(SurwStrategy, AMalformedProfileIsRefusedWithWhere) {
 }
 
 using test::reorder;
+using test::twostage;
 
 // Schedules `strategy` needs to find reorder_n's bug from `seed`, or
 // cap + 1 if it does not within `cap`.
@@ -172,31 +173,51 @@ std::string value_of(const std::string& environment, const std::string& name) {
   return environment.substr(from, environment.find(' ', from) - from);
 }
 
-// Once earlier schedules have shown which atomics are shared, each
-// schedule samples one target variable's accesses; its replay command
-// names the target, and with the seed it makes the failing schedule again.
-TEST(SurwStrategy, ThePrintedTargetAndSeedReplayTheFailure) {
+// Explores `body` with surw from `seed` until it fails, then replays the
+// failing schedule from its printed seed and target alone; returns the
+// printed target.
+std::string printed_target_replays(void (*body)(), std::uint64_t seed) {
   ExploreOptions o;
   o.strategy = "surw";
+  o.seed = seed;
   o.iterations = 2000;
   o.use_environment = false;
   o.print = false;
   o.trace_dir = "";
   o.shrink = false;
-  const auto found = explore(o, [] { reorder(8); });
-  ASSERT_TRUE(found.failed());
+  const auto found = explore(o, body);
+  EXPECT_TRUE(found.failed());
   EXPECT_EQ(found.report.find("WARNING"), std::string::npos) << found.report;
   const std::string target = value_of(found.environment, "WEFT_SURW_TARGET");
-  ASSERT_NE(target, "") << found.environment;
+  EXPECT_NE(target, "") << found.environment;
   EXPECT_GT(found.schedules, 1u);
+  if (!found.failed() || target.empty()) return target;
 
   ExploreOptions again = o;
   again.seed = found.seed;
   again.iterations = 1;
   again.surw_target = SurwTarget::decode(target);
-  const auto replayed = explore(again, [] { reorder(8); });
-  ASSERT_TRUE(replayed.failed());
+  const auto replayed = explore(again, body);
+  EXPECT_TRUE(replayed.failed());
   EXPECT_EQ(replayed.digest, found.digest);
+  return target;
+}
+
+// Once earlier schedules have shown which atomics are shared, each
+// schedule samples one target variable's accesses; its replay command
+// names the target, and with the seed it makes the failing schedule again.
+TEST(SurwStrategy, ThePrintedTargetAndSeedReplayTheFailure) {
+  const std::string target = printed_target_replays([] { reorder(8); }, 0);
+  EXPECT_FALSE(target.ends_with("/guarded")) << target;  // no mutex at all
+}
+
+// The same with a guarded target: twostage's data1 and data2 are written
+// only under their stages' mutexes, so the command's target ends in
+// /guarded (only the acquisitions were sampled), and replays (read as not
+// guarded, it makes another schedule, which passes).
+TEST(SurwStrategy, AGuardedTargetsPrintedCommandReplaysTheFailure) {
+  const std::string target = printed_target_replays([] { twostage(8); }, 5);
+  EXPECT_TRUE(target.ends_with("/guarded")) << target;
 }
 
 }  // namespace
