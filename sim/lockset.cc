@@ -25,7 +25,6 @@ void Locksets::clear() {
   held_.clear();
   holders_.clear();
   candidates_.clear();
-  write_candidates_.clear();
 }
 
 const std::vector<const void*>& Locksets::held(StrandId id) const {
@@ -50,28 +49,6 @@ void Locksets::release(StrandId id, const void* mutex) {
     holders_.erase(c);
 }
 
-namespace {
-
-// Eraser's refinement: `c` keeps the mutexes that `h` holds too.
-void refine(std::vector<const void*>& c, const std::vector<const void*>& h) {
-  c.erase(std::remove_if(c.begin(), c.end(),
-                         [&](const void* m) { return !has(h, m); }),
-          c.end());
-}
-
-}  // namespace
-
-bool Locksets::write_unordered(StrandId id, const void* object) {
-  const std::vector<const void*>& h = held(id);
-  if (h.empty()) {
-    write_candidates_[object].clear();
-    return true;
-  }
-  const auto [it, fresh] = write_candidates_.try_emplace(object, h);
-  if (!fresh) refine(it->second, h);
-  return it->second.empty();
-}
-
 void Locksets::made(StrandId id, ChoiceKind kind, const void* object,
                     const void* object2) {
   if (kind == ChoiceKind::kLock) return acquire(id, object);
@@ -80,7 +57,11 @@ void Locksets::made(StrandId id, ChoiceKind kind, const void* object,
   if (kind != ChoiceKind::kAtomic) return;
   const std::vector<const void*>& h = held(id);
   const auto [it, fresh] = candidates_.try_emplace(object, h);
-  if (!fresh) refine(it->second, h);
+  if (fresh) return;
+  std::vector<const void*>& c = it->second;
+  c.erase(std::remove_if(c.begin(), c.end(),
+                         [&](const void* m) { return !has(h, m); }),
+          c.end());
 }
 
 bool Locksets::free(const void* mutex) const {

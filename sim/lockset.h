@@ -30,10 +30,6 @@ class Locksets {
   // unordered. An object not accessed yet in this run is
   // taken as guarded by the mutexes the strand holds.
   bool unordered(StrandId id, const void* object) const;
-  // Strand `id` writes atomic `object` now: refines the object's
-  // candidate set over its writes alone and says whether it is empty (no
-  // mutex ordered every write made to it so far in this run).
-  bool write_unordered(StrandId id, const void* object);
   // Whether made(id, kind, object, ...) would change `object`'s candidate
   // set, and so what unordered() says of other strands' accesses to it.
   bool changes(StrandId id, ChoiceKind kind, const void* object) const;
@@ -50,7 +46,6 @@ class Locksets {
   std::vector<std::vector<const void*>> held_;  // by strand id
   std::unordered_map<const void*, std::uint32_t> holders_;
   std::unordered_map<const void*, std::vector<const void*>> candidates_;
-  std::unordered_map<const void*, std::vector<const void*>> write_candidates_;
 };
 
 }  // namespace weft::sim

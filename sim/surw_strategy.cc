@@ -23,13 +23,14 @@ bool SurwStrategy::interesting(const Locksets& locks, StrandId id,
 // than making mutexes targets too: twostage_3 11 schedules against 12,
 // token_ring 6 against 10), and of the atomics only the target's accesses
 // are: sampling one variable's accesses uniformly instead of every shared
-// access found work_steal_queue in 9 schedules against 18. A target whose
-// writes one mutex orders (in every schedule so far) adds no events: its
-// accesses only follow the acquisitions of that mutex, and counting them
-// weighed the strands that access it more often, away from uniform over
-// the critical sections' orders (20 trials of the portfolio: twostage_3
-// 13 schedules against 6, token_ring 10 against 5, twostage_100 227
-// against 141; docs/performance.md).
+// access found work_steal_queue in 9 schedules against 18. A target that
+// one mutex guards in every access (in every schedule so far) adds no
+// events: its accesses only follow the acquisitions of that mutex, and
+// counting them weighed the strands that access it more often, away from
+// uniform over the critical sections' orders (20 trials of the portfolio:
+// token_ring 10 schedules against 5, twostage_100 227 against 203;
+// docs/performance.md). Guarded in its writes alone is not enough: a read
+// under another mutex, or none, may land between two writes.
 bool SurwStrategy::interesting(const Locksets& locks, const void* target,
                                bool guarded, ChoiceKind kind,
                                const void* object) {
@@ -103,8 +104,7 @@ bool SurwStrategy::is_interesting(StrandId id) const {
 void SurwStrategy::made(StrandId id, ChoiceKind kind) {
   const StrandState& s = strands_[id];
   if (kind == ChoiceKind::kAtomic)
-    target_.touched(id, s.object, s.writes,
-                    s.writes && locksets_.write_unordered(id, s.object));
+    target_.touched(id, s.object, s.writes, locksets_.unordered(id, s.object));
   else if (kind == ChoiceKind::kLock)
     target_.locked(id);
   std::vector<std::pair<StrandId, bool>> others;

@@ -77,7 +77,7 @@ class SurwStrategy final : public Strategy {
   // With a target variable (sim/surw_target.h): lock operations that
   // acquire their mutex now, and the accesses to `target` (none while it
   // is null: no strand has been about to touch it yet), unless it is
-  // `guarded` (one mutex orders all its writes).
+  // `guarded` (one mutex held at every access to it).
   static bool interesting(const Locksets& locks, const void* target,
                           bool guarded, ChoiceKind kind, const void* object);
   // Whether a strand whose next operation was `pending` on `object` and that

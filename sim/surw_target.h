@@ -30,9 +30,10 @@ class SurwTarget {
   struct Choice {
     std::vector<std::uint64_t> names;
     std::vector<std::uint32_t> counts;
-    // One mutex ordered every write of it in every schedule so far: the
-    // order of the critical sections is all there is to sample, so only
-    // the acquisitions are interesting (and counted), not its accesses.
+    // One mutex was held at every access to it in every schedule so far
+    // (Eraser's lockset): the order of that mutex's critical sections is
+    // all there is to sample, so only the acquisitions are interesting
+    // (and counted), not its accesses.
     bool guarded = false;
     bool empty() const { return names.empty(); }
   };
@@ -53,9 +54,10 @@ class SurwTarget {
   // Strand `id` is about to touch `object`: true when that makes `object`
   // the target (it was not known before).
   bool resolve(StrandId id, const void* object);
-  // Strand `id` made an atomic read or write of `object`; `racy`: a write
-  // that no mutex ordered with the object's earlier writes this schedule.
-  void touched(StrandId id, const void* object, bool write, bool racy);
+  // Strand `id` made an atomic read or write of `object`; `unordered`: no
+  // mutex held at every earlier access to it this schedule is held now
+  // (Locksets::unordered).
+  void touched(StrandId id, const void* object, bool write, bool unordered);
   // Strand `id` acquired a mutex.
   void locked(StrandId id);
   // Ends a schedule: what it touched joins the objects seen; `parent` by
@@ -83,13 +85,13 @@ class SurwTarget {
     std::uint32_t ordinal = 0;
     std::uint32_t count = 0;
     bool wrote = false;
-    bool racy = false;  // a write no mutex ordered with the others
+    bool unordered = false;  // an access no common mutex ordered
   };
   struct Seen {
     std::vector<std::uint64_t> names;          // sorted
     std::map<StrandId, std::uint32_t> counts;  // the most in a schedule
     bool written = false;
-    bool racy = false;
+    bool unordered = false;
   };
   std::uint32_t ordinal(StrandId id, const void* object) const;
   Choice counts_of(const Seen& seen) const;

@@ -50,28 +50,6 @@ TEST(Locksets,
   EXPECT_TRUE(l.unordered(0, &x));
 }
 
-// The writes' own candidate set: twostage's data1, written under stage 1's
-// mutex by every writer and read under stage 2's by each, has racy reads
-// but writes that one mutex orders.
-TEST(Locksets, WritesUnderOneMutexStayOrderedWhateverTheReads) {
-  Locksets l;
-  l.made(0, kLock, &m1);
-  EXPECT_FALSE(l.write_unordered(0, &x));  // x's writes: {m1}
-  l.made(0, kAtomic, &x);
-  l.made(0, kUnlock, &m1);
-  l.made(0, kLock, &m2);
-  l.made(0, kAtomic, &x);  // a read under m2: x's accesses {}
-  EXPECT_TRUE(l.unordered(1, &x));
-  l.made(1, kLock, &m1);
-  EXPECT_FALSE(l.write_unordered(1, &x));  // still {m1}
-  l.made(1, kUnlock, &m1);
-  EXPECT_TRUE(l.write_unordered(1, &x));  // holding none
-  EXPECT_TRUE(l.write_unordered(0, &x));  // empty from then on
-  l.clear();
-  l.made(0, kLock, &m2);
-  EXPECT_FALSE(l.write_unordered(0, &x));  // a new run
-}
-
 TEST(Locksets, NestedMutexesKeepTheCommonOneAndUnlockReleasesOnlyItsOwn) {
   Locksets l;
   l.made(0, kLock, &m1);

@@ -82,7 +82,7 @@ class ReferenceSurw final : public Strategy {
   void made(StrandId id, const StrandState& s) {
     if (s.pending == ChoiceKind::kAtomic)
       target_.touched(id, s.object, s.writes,
-                      s.writes && locksets_.write_unordered(id, s.object));
+                      locksets_.unordered(id, s.object));
     else if (s.pending == ChoiceKind::kLock)
       target_.locked(id);
     locksets_.made(id, s.pending, s.object, s.object2);

@@ -32,7 +32,6 @@ TEST(SurwStrategy, AMalformedProfileIsRefusedWithWhere) {
 }
 
 using test::reorder;
-using test::twostage;
 
 // Schedules `strategy` needs to find reorder_n's bug from `seed`, or
 // cap + 1 if it does not within `cap`.
@@ -120,17 +119,87 @@ TEST(SurwStrategy, FindsTheWorkStealingQueueBugBySamplingOneVariable) {
   EXPECT_LT(total, 250u);
 }
 
-// twostage_3 (two writers, a reader; SCTBench's CS twostage): data1 is read
-// under the second stage's mutex but written only under the first's, and
-// data2 only under the second's. Either as the target is guarded, so only
-// the six acquisitions are sampled, uniformly over their 90 orders, 14 of
-// which fail (6.4 schedules on average). Counting the target's accesses
-// too weighed the writers more and needed 13 (20 trials: 263 schedules).
-TEST(SurwStrategy, FindsTwostageBySamplingTheOrdersOfItsCriticalSections) {
-  const std::uint64_t total = found_in_every_trial("twostage_3", 20, 100);
-  std::cout << "twostage_3, 20 trials: surw found it after " << total
+// token_ring (SCTBench's CS token_ring): three strands pass a value round
+// a ring and a checker, once all three ran, checks it; every access is made
+// under one mutex, so any target is guarded and only the four acquisitions
+// are sampled, uniformly over their 24 orders, 4 of which fail (6
+// schedules on average). Counting the target's accesses too weighed the
+// checker, which reads the three values twice once all are set, and
+// needed 13 (20 trials: 257 schedules; 112 now).
+TEST(SurwStrategy, FindsTokenRingBySamplingTheOrdersOfItsCriticalSections) {
+  const std::uint64_t total = found_in_every_trial("token_ring", 20, 100);
+  std::cout << "token_ring, 20 trials: surw found it after " << total
             << " schedules in all\n";
   EXPECT_LT(total, 180u);
+}
+
+// A writer stores twice under its mutex; a reader reads under another
+// mutex (the wrong one) and fails if it sees the first store. Every write
+// holds the writer's mutex, but the read does not, so the target is not
+// guarded and the read is an event: sampled between the two stores. (As
+// no event, left to priorities, it never landed there: 0 of 20 trials of
+// 10,000 schedules.)
+void wrong_mutex_reader() {
+  Mutex m("m"), other("other");
+  Atomic<int> x{0};
+  auto writer = spawn("writer", [&] {
+    std::lock_guard lk(m);
+    x.store(1);
+    x.store(2);
+  });
+  auto reader = spawn("reader", [&] {
+    std::lock_guard lk(other);
+    WEFT_ASSERT(x.load() != 1);
+  });
+  writer.join();
+  reader.join();
+}
+
+// The same with the read made holding no mutex, between two writers.
+void unlocked_reader() {
+  Mutex m("m");
+  Atomic<int> x{0}, y{0};
+  auto first = spawn("writer", [&] {
+    std::lock_guard lk(m);
+    x.store(1);
+    y.store(1);
+  });
+  auto second = spawn("writer2", [&] {
+    std::lock_guard lk(m);
+    x.store(x.load());
+  });
+  auto reader = spawn("reader", [&] {
+    const int a = x.load();
+    const int b = y.load();
+    WEFT_ASSERT(a == b || a == 0);
+  });
+  first.join();
+  second.join();
+  reader.join();
+}
+
+TEST(SurwStrategy, FindsAReadUnderTheWrongMutexBetweenTwoWrites) {
+  std::uint64_t total = 0;
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    const std::uint64_t found =
+        test::schedules_to_first_bug(wrong_mutex_reader, "surw", seed, 100);
+    EXPECT_NE(found, 0u) << "seed " << seed;
+    total += found;
+  }
+  std::cout << "wrong-mutex reader, 20 trials: surw found it after " << total
+            << " schedules in all\n";
+}
+
+TEST(SurwStrategy, FindsAnUnlockedReadBetweenTwoLockedWrites) {
+  std::uint64_t total = 0;
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    const std::uint64_t found =
+        test::schedules_to_first_bug(unlocked_reader, "surw", seed, 200);
+    EXPECT_NE(found, 0u) << "seed " << seed;
+    total += found;
+  }
+  std::cout << "unlocked reader, 20 trials: surw found it after " << total
+            << " schedules in all\n";
 }
 
 // Three strands each take one mutex once: SURW samples the order of the
@@ -211,12 +280,13 @@ TEST(SurwStrategy, ThePrintedTargetAndSeedReplayTheFailure) {
   EXPECT_FALSE(target.ends_with("/guarded")) << target;  // no mutex at all
 }
 
-// The same with a guarded target: twostage's data1 and data2 are written
-// only under their stages' mutexes, so the command's target ends in
-// /guarded (only the acquisitions were sampled), and replays (read as not
-// guarded, it makes another schedule, which passes).
+// The same with a guarded target: token_ring's atomics are all accessed
+// under one mutex, so the command's target ends in /guarded (only the
+// acquisitions were sampled), and replays (read as not guarded, it makes
+// another schedule, which passes).
 TEST(SurwStrategy, AGuardedTargetsPrintedCommandReplaysTheFailure) {
-  const std::string target = printed_target_replays([] { twostage(8); }, 5);
+  const std::string target =
+      printed_target_replays([] { test::token_ring(test::Variant::kBad); }, 0);
   EXPECT_TRUE(target.ends_with("/guarded")) << target;
 }
 

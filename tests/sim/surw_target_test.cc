@@ -70,7 +70,7 @@ TEST(SurwTarget, DrawsOnlyAnAtomicThatTwoStrandsTouchAndOneWrote) {
   t.begin(rng);
   EXPECT_FALSE(t.active());  // nothing seen yet
   t.touched(1, &mine, true, true);
-  t.touched(1, &shared, true, true);  // a write no mutex ordered
+  t.touched(1, &shared, true, true);  // an access no mutex ordered
   t.touched(1, &shared, false, false);
   t.touched(1, &read, false, false);
   t.locked(1);
@@ -91,10 +91,12 @@ TEST(SurwTarget, DrawsOnlyAnAtomicThatTwoStrandsTouchAndOneWrote) {
   }
 }
 
-// The same schedule with `shared`'s write ordered by a mutex: the target is
-// guarded, so the counts are the acquisitions alone (its accesses add no
-// events), until a schedule writes it with no mutex ordering the write.
-TEST(SurwTarget, AGuardedTargetCountsOnlyTheAcquisitionsUntilAWriteRaces) {
+// The same schedule with every access to `shared` made holding a common
+// mutex: the target is guarded, so the counts are the acquisitions alone
+// (its accesses add no events), until a schedule makes an access to it
+// that no common mutex orders.
+TEST(SurwTarget,
+     AGuardedTargetCountsOnlyTheAcquisitionsUntilAnAccessIsUnordered) {
   int shared = 0;
   SurwTarget t;
   Rng rng(1);
