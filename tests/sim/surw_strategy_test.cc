@@ -5,6 +5,7 @@
 #include <rapidcheck/gtest.h>
 
 #include <cstdint>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -62,22 +63,28 @@ TEST(SurwStrategy, FindsReorderTwentyWhereTheWalkAndPctMostlyDoNot) {
   EXPECT_GT(surw_found, random_found);
 }
 
-// Schedules surw needed in all to find program `name`'s bug in each of
-// `trials` seeded trials of at most `cap`; a trial that does not find it
-// fails the test.
-std::uint64_t found_in_every_trial(const char* name, std::uint64_t trials,
+// Schedules surw needed in all to find `body`'s bug in each of `trials`
+// seeded trials of at most `cap`; a trial that does not find it fails the
+// test.
+std::uint64_t found_in_every_trial(const std::function<void()>& body,
+                                   const char* name, std::uint64_t trials,
                                    std::uint64_t cap) {
-  const auto program = test::find_sct_program(name);
-  EXPECT_TRUE(program.has_value()) << name;
-  if (!program) return 0;
   std::uint64_t total = 0;
   for (std::uint64_t trial = 0; trial < trials; ++trial) {
     const std::uint64_t found =
-        test::schedules_to_first_bug(program->bad, "surw", trial, cap);
+        test::schedules_to_first_bug(body, "surw", trial, cap);
     EXPECT_NE(found, 0u) << name << ", trial " << trial;
     total += found;
   }
   return total;
+}
+
+// The same for the SCTBench program `name`.
+std::uint64_t found_in_every_trial(const char* name, std::uint64_t trials,
+                                   std::uint64_t cap) {
+  const auto program = test::find_sct_program(name);
+  EXPECT_TRUE(program.has_value()) << name;
+  return program ? found_in_every_trial(program->bad, name, trials, cap) : 0;
 }
 
 // deadlock01: two strands take two mutexes in opposite orders, the only
@@ -179,26 +186,15 @@ void unlocked_reader() {
 }
 
 TEST(SurwStrategy, FindsAReadUnderTheWrongMutexBetweenTwoWrites) {
-  std::uint64_t total = 0;
-  for (std::uint64_t seed = 0; seed < 20; ++seed) {
-    const std::uint64_t found =
-        test::schedules_to_first_bug(wrong_mutex_reader, "surw", seed, 100);
-    EXPECT_NE(found, 0u) << "seed " << seed;
-    total += found;
-  }
-  std::cout << "wrong-mutex reader, 20 trials: surw found it after " << total
+  std::cout << "wrong-mutex reader, 20 trials: surw found it after "
+            << found_in_every_trial(wrong_mutex_reader, "wrong-mutex reader",
+                                    20, 100)
             << " schedules in all\n";
 }
 
 TEST(SurwStrategy, FindsAnUnlockedReadBetweenTwoLockedWrites) {
-  std::uint64_t total = 0;
-  for (std::uint64_t seed = 0; seed < 20; ++seed) {
-    const std::uint64_t found =
-        test::schedules_to_first_bug(unlocked_reader, "surw", seed, 200);
-    EXPECT_NE(found, 0u) << "seed " << seed;
-    total += found;
-  }
-  std::cout << "unlocked reader, 20 trials: surw found it after " << total
+  std::cout << "unlocked reader, 20 trials: surw found it after "
+            << found_in_every_trial(unlocked_reader, "unlocked reader", 20, 200)
             << " schedules in all\n";
 }
 
