@@ -164,8 +164,12 @@ Program notify_without_the_mutex(bool notifier_locks) {
               std::unique_lock lk(m);
               while (!flag.load()) {
                 jitter();
-                // Only a lost notify lets the timed wait expire.
-                if (cv.wait_for(lk, notifier_locks ? 2s : 5ms) ==
+                // Only a lost notify lets the timed wait expire. Under
+                // the mutex none is lost, so that wait is long enough
+                // that no stall of a loaded machine ends it: at 2 s, a
+                // real run stalled that long (ThreadSanitizer, two test
+                // processes on two cores) would read as "lost".
+                if (cv.wait_for(lk, notifier_locks ? 120s : 5ms) ==
                     std::cv_status::timeout) {
                   lost = true;
                   break;
