@@ -12,6 +12,14 @@ bool has(const std::vector<const void*>& v, const void* x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
 
+// `into` becomes its intersection with `h`.
+void keep_common(std::vector<const void*>& into,
+                 const std::vector<const void*>& h) {
+  into.erase(std::remove_if(into.begin(), into.end(),
+                            [&](const void* m) { return !has(h, m); }),
+             into.end());
+}
+
 bool meets(const std::vector<const void*>& a,
            const std::vector<const void*>& b) {
   for (const void* x : a)
@@ -25,6 +33,7 @@ void Locksets::clear() {
   held_.clear();
   holders_.clear();
   candidates_.clear();
+  sharing_.clear();
 }
 
 const std::vector<const void*>& Locksets::held(StrandId id) const {
@@ -50,18 +59,44 @@ void Locksets::release(StrandId id, const void* mutex) {
 }
 
 void Locksets::made(StrandId id, ChoiceKind kind, const void* object,
-                    const void* object2) {
+                    const void* object2, bool write) {
   if (kind == ChoiceKind::kLock) return acquire(id, object);
   if (kind == ChoiceKind::kUnlock) return release(id, object);
   if (kind == ChoiceKind::kWait) return release(id, object2);
   if (kind != ChoiceKind::kAtomic) return;
+  share(id, object, write);
   const std::vector<const void*>& h = held(id);
   const auto [it, fresh] = candidates_.try_emplace(object, h);
-  if (fresh) return;
-  std::vector<const void*>& c = it->second;
-  c.erase(std::remove_if(c.begin(), c.end(),
-                         [&](const void* m) { return !has(h, m); }),
-          c.end());
+  if (!fresh) keep_common(it->second, h);
+}
+
+void Locksets::share(StrandId id, const void* object, bool write) {
+  const std::vector<const void*>& h = held(id);
+  const auto [it, fresh] = sharing_.try_emplace(object);
+  Sharing& s = it->second;
+  if (fresh) {
+    s.first = id;
+    s.every = h;
+  }
+  keep_common(s.every, h);
+  if (write && !s.written) {
+    s.writes = h;
+    s.writer = id;
+  }
+  if (write) keep_common(s.writes, h);
+  if (write && s.writer != id) s.writer = kNoStrand;
+  s.written = s.written || write;
+  s.several = s.several || id != s.first;
+}
+
+bool Locksets::races(StrandId id, const void* object, bool write) const {
+  const auto it = sharing_.find(object);
+  if (it == sharing_.end()) return false;
+  const Sharing& s = it->second;
+  if (!s.several && s.first == id) return false;
+  const std::vector<const void*>& h = held(id);
+  if (write) return !meets(s.every, h);
+  return s.written && s.writer != id && !meets(s.writes, h);
 }
 
 bool Locksets::free(const void* mutex) const {

@@ -3,8 +3,9 @@
 // orders, by Eraser's lockset rule within one run (an object's candidate
 // set is the intersection of the mutexes held at each access made to it, so
 // one access made holding none leaves it empty; an access is unordered when
-// its strand holds no mutex or none of the candidates). Objects are compared by
-// address for equality only, and nothing is kept across runs.
+// its strand holds no mutex or none of the candidates), and which accesses
+// conflict with an earlier one that no common mutex orders (races()). Objects
+// are compared by address for equality only, and nothing is kept across runs.
 #pragma once
 
 #include <cstdint>
@@ -21,15 +22,25 @@ class Locksets {
   // Strand `id` made an operation: a lock acquires `object`, an unlock
   // releases it, a condition-variable wait releases `object2` (its mutex,
   // taken again by a lock of its own), an atomic access refines `object`'s
-  // candidate set.
+  // candidate set (and, a `write` or a read, what races() compares).
   void made(StrandId id, ChoiceKind kind, const void* object,
-            const void* object2 = nullptr);
+            const void* object2 = nullptr, bool write = false);
   // Whether no strand holds `mutex` (an unknown one, null, is free).
   bool free(const void* mutex) const;
   // Whether an atomic access by `id` to `object` made now would be
   // unordered. An object not accessed yet in this run is
   // taken as guarded by the mutexes the strand holds.
   bool unordered(StrandId id, const void* object) const;
+  // Whether an atomic access by `id` to `object`, a write or a read, made
+  // now would race with an earlier one: a write with any access, a read
+  // with a write, no mutex held at both (the mutexes held at every earlier
+  // access, or every earlier write, stand for each one's; reads alone
+  // never race). Nothing races while one strand alone has touched the
+  // object, nor does a read of what only its own strand wrote. So a read under
+  // one mutex between writes under another, or an unlocked read between locked
+  // writes, races; a value written under one mutex and read by others under
+  // that mutex, and by its writer under another, does not.
+  bool races(StrandId id, const void* object, bool write) const;
   // Whether made(id, kind, object, ...) would change `object`'s candidate
   // set, and so what unordered() says of other strands' accesses to it.
   bool changes(StrandId id, ChoiceKind kind, const void* object) const;
@@ -46,6 +57,18 @@ class Locksets {
   std::vector<std::vector<const void*>> held_;  // by strand id
   std::unordered_map<const void*, std::uint32_t> holders_;
   std::unordered_map<const void*, std::vector<const void*>> candidates_;
+  // Who touched an object this run, and the mutexes held at every access
+  // and at every write to it.
+  struct Sharing {
+    StrandId first = kNoStrand;
+    bool several = false;  // strands other than `first` touched it
+    bool written = false;
+    StrandId writer = kNoStrand;  // the one strand that wrote it, if one
+    std::vector<const void*> every;
+    std::vector<const void*> writes;
+  };
+  std::unordered_map<const void*, Sharing> sharing_;
+  void share(StrandId id, const void* object, bool write);
 };
 
 }  // namespace weft::sim

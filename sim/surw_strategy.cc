@@ -104,7 +104,8 @@ bool SurwStrategy::is_interesting(StrandId id) const {
 void SurwStrategy::made(StrandId id, ChoiceKind kind) {
   const StrandState& s = strands_[id];
   if (kind == ChoiceKind::kAtomic)
-    target_.touched(id, s.object, s.writes, locksets_.unordered(id, s.object));
+    target_.touched(id, s.object, s.writes,
+                    locksets_.races(id, s.object, s.writes));
   else if (kind == ChoiceKind::kLock)
     target_.locked(id);
   std::vector<std::pair<StrandId, bool>> others;
@@ -120,7 +121,7 @@ void SurwStrategy::made(StrandId id, ChoiceKind kind) {
     if (const auto it = lockers_.find(m); it != lockers_.end())
       for (StrandId o : it->second)
         if (o != id) others.emplace_back(o, fix(o));
-  locksets_.made(id, kind, s.object, s.object2);
+  locksets_.made(id, kind, s.object, s.object2, s.writes);
   for (const auto& [o, was_held] : others) {
     reindex(o);
     unfix(o, was_held);

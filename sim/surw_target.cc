@@ -53,7 +53,7 @@ void SurwTarget::begin(Rng& rng, const Choice* fixed) {
 SurwTarget::Choice SurwTarget::counts_of(const Seen& seen) const {
   Choice c;
   c.names = seen.names;
-  c.guarded = !seen.unordered;
+  c.guarded = !seen.raced;
   const std::map<StrandId, std::uint32_t> none;
   const auto& counts = c.guarded ? none : seen.counts;
   std::size_t n = std::max(parent_.size(), most_locks_.size());
@@ -98,11 +98,11 @@ void SurwTarget::locked(StrandId id) {
 }
 
 void SurwTarget::touched(StrandId id, const void* object, bool write,
-                         bool unordered) {
+                         bool raced) {
   if (object == nullptr) return;
   if (id < last_.size() && last_[id].object == object) {
     ++last_[id].pending.count;
-    last_[id].pending.unordered = last_[id].pending.unordered || unordered;
+    last_[id].pending.raced = last_[id].pending.raced || raced;
     last_[id].pending.wrote = last_[id].pending.wrote || write;
     return;
   }
@@ -115,7 +115,7 @@ void SurwTarget::touched(StrandId id, const void* object, bool write,
   const auto next = static_cast<std::uint32_t>(mine.size());
   const Touch& t =
       mine.try_emplace(object, Touch{next, 0, false, false}).first->second;
-  last_[id] = Last{object, Touch{t.ordinal, 1, write, unordered}};
+  last_[id] = Last{object, Touch{t.ordinal, 1, write, raced}};
 }
 
 // The strand's last object's touches, added to its entry.
@@ -125,10 +125,10 @@ void SurwTarget::flush(StrandId id) {
   Touch& t = touches_[id].at(l.object);
   t.count += l.pending.count;
   t.wrote = t.wrote || l.pending.wrote;
-  t.unordered = t.unordered || l.pending.unordered;
+  t.raced = t.raced || l.pending.raced;
   l.pending.count = 0;
   l.pending.wrote = false;
-  l.pending.unordered = false;
+  l.pending.raced = false;
 }
 
 void SurwTarget::end(const std::vector<StrandId>& parent) {
@@ -143,7 +143,7 @@ void SurwTarget::end(const std::vector<StrandId>& parent) {
     std::vector<std::uint64_t> names;
     std::vector<std::pair<StrandId, std::uint32_t>> counts;
     bool written = false;
-    bool unordered = false;
+    bool raced = false;
   };
   std::unordered_map<const void*, Object> objects;
   // No choice depends on these maps' orders: the names are sorted, the
@@ -154,7 +154,7 @@ void SurwTarget::end(const std::vector<StrandId>& parent) {
       o.names.push_back(name_of(id, t.ordinal));
       o.counts.emplace_back(id, t.count);
       o.written = o.written || t.wrote;
-      o.unordered = o.unordered || t.unordered;
+      o.raced = o.raced || t.raced;
     }
   for (auto& [object, o] : objects) {
     std::sort(o.names.begin(), o.names.end());
@@ -166,7 +166,7 @@ void SurwTarget::end(const std::vector<StrandId>& parent) {
     for (const auto& [id, n] : o.counts)
       s.counts[id] = std::max(s.counts[id], n);
     s.written = s.written || o.written;
-    s.unordered = s.unordered || o.unordered;
+    s.raced = s.raced || o.raced;
   }
 }
 

@@ -30,10 +30,11 @@ class SurwTarget {
   struct Choice {
     std::vector<std::uint64_t> names;
     std::vector<std::uint32_t> counts;
-    // One mutex was held at every access to it in every schedule so far
-    // (Eraser's lockset): the order of that mutex's critical sections is
-    // all there is to sample, so only the acquisitions are interesting
-    // (and counted), not its accesses.
+    // No access to it raced (Locksets::races: a write with any access, a
+    // read with a write, no mutex held at both) in any schedule so far:
+    // the order of the critical sections around its accesses is all there
+    // is to sample, so only the acquisitions are interesting (and
+    // counted), not its accesses.
     bool guarded = false;
     bool empty() const { return names.empty(); }
   };
@@ -54,10 +55,10 @@ class SurwTarget {
   // Strand `id` is about to touch `object`: true when that makes `object`
   // the target (it was not known before).
   bool resolve(StrandId id, const void* object);
-  // Strand `id` made an atomic read or write of `object`; `unordered`: no
-  // mutex held at every earlier access to it this schedule is held now
-  // (Locksets::unordered).
-  void touched(StrandId id, const void* object, bool write, bool unordered);
+  // Strand `id` made an atomic read or write of `object`; `raced`: it
+  // conflicts with an earlier access no common mutex ordered
+  // (Locksets::races).
+  void touched(StrandId id, const void* object, bool write, bool raced);
   // Strand `id` acquired a mutex.
   void locked(StrandId id);
   // Ends a schedule: what it touched joins the objects seen; `parent` by
@@ -85,13 +86,13 @@ class SurwTarget {
     std::uint32_t ordinal = 0;
     std::uint32_t count = 0;
     bool wrote = false;
-    bool unordered = false;  // an access no common mutex ordered
+    bool raced = false;  // an access raced with an earlier one
   };
   struct Seen {
     std::vector<std::uint64_t> names;          // sorted
     std::map<StrandId, std::uint32_t> counts;  // the most in a schedule
     bool written = false;
-    bool unordered = false;
+    bool raced = false;
   };
   std::uint32_t ordinal(StrandId id, const void* object) const;
   Choice counts_of(const Seen& seen) const;

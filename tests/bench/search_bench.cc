@@ -33,6 +33,8 @@ std::map<std::string, std::function<void()>> programs() {
     all["reorder_" + std::to_string(n)] = [n] { test::reorder(n); };
     all["twostage_" + std::to_string(n)] = [n] { test::twostage(n); };
   }
+  // The paper's twostage: one writer and one reader (PERIOD's defaults).
+  all["twostage_2"] = [] { test::twostage(2); };
   all["chain3_25"] = [] { test::preemption_chain(25); };
   return all;
 }
@@ -57,9 +59,9 @@ struct Args {
   int trials = 20;
   std::uint64_t cap = 10'000;
   std::vector<std::string> programs = {
-      "reorder_3",   "reorder_4",   "reorder_5",   "reorder_10",
-      "reorder_20",  "reorder_50",  "reorder_100", "twostage_3",
-      "twostage_20", "twostage_50", "twostage_100"};
+      "reorder_3",  "reorder_4",   "reorder_5",   "reorder_10",
+      "reorder_20", "reorder_50",  "reorder_100", "twostage_2",
+      "twostage_3", "twostage_20", "twostage_50", "twostage_100"};
   std::vector<std::string> strategies = registered();
 };
 

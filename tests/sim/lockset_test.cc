@@ -67,5 +67,53 @@ TEST(Locksets, NestedMutexesKeepTheCommonOneAndUnlockReleasesOnlyItsOwn) {
   EXPECT_TRUE(l.unordered(2, &x));  // cleared: strand 2 holds nothing
 }
 
+TEST(Locksets, NothingRacesWhileOneStrandAloneTouchedTheAtomic) {
+  Locksets l;
+  EXPECT_FALSE(l.races(0, &x, true));  // never touched
+  l.made(0, kAtomic, &x, nullptr, true);
+  EXPECT_FALSE(l.races(0, &x, true));
+  EXPECT_FALSE(l.races(0, &x, false));
+  // Another strand's unlocked read of strand 0's unlocked write does.
+  EXPECT_TRUE(l.races(1, &x, false));
+}
+
+TEST(Locksets, AReadRacesOnlyWithWritesNoCommonMutexOrders) {
+  Locksets l;
+  // twostage's data1: written under m1, read by its writer under m2 and
+  // by another strand under m1. Reads of one another are no race, and
+  // the other strand's read is ordered with the write by m1.
+  l.made(0, kLock, &m1);
+  l.made(0, kAtomic, &x, nullptr, true);
+  l.made(0, kUnlock, &m1);
+  l.made(0, kLock, &m2);
+  EXPECT_FALSE(l.races(0, &x, false));  // what only it wrote
+  l.made(0, kAtomic, &x, nullptr, false);
+  l.made(0, kUnlock, &m2);
+  l.made(1, kLock, &m1);
+  EXPECT_FALSE(l.races(1, &x, false));
+  l.made(1, kAtomic, &x, nullptr, false);
+  l.made(1, kUnlock, &m1);
+  // A read under m2 by a third strand is not ordered with the write.
+  l.made(2, kLock, &m2);
+  EXPECT_TRUE(l.races(2, &x, false));
+  l.made(2, kUnlock, &m2);
+  // A second writer under m1 races with strand 0's read under m2.
+  l.made(2, kLock, &m1);
+  EXPECT_TRUE(l.races(2, &x, true));
+}
+
+TEST(Locksets, AWriteRacesWithAnyAccessNoCommonMutexOrders) {
+  Locksets l;
+  l.made(1, kLock, &m1);
+  l.made(1, kAtomic, &x, nullptr, false);  // a read under m1
+  l.made(1, kUnlock, &m1);
+  l.made(0, kLock, &m1);
+  EXPECT_FALSE(l.races(0, &x, true));  // ordered with it by m1
+  l.made(0, kUnlock, &m1);
+  EXPECT_TRUE(l.races(0, &x, true));  // unlocked
+  l.clear();
+  EXPECT_FALSE(l.races(0, &x, true));  // cleared: untouched
+}
+
 }  // namespace
 }  // namespace weft::sim

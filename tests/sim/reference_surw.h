@@ -82,10 +82,10 @@ class ReferenceSurw final : public Strategy {
   void made(StrandId id, const StrandState& s) {
     if (s.pending == ChoiceKind::kAtomic)
       target_.touched(id, s.object, s.writes,
-                      locksets_.unordered(id, s.object));
+                      locksets_.races(id, s.object, s.writes));
     else if (s.pending == ChoiceKind::kLock)
       target_.locked(id);
-    locksets_.made(id, s.pending, s.object, s.object2);
+    locksets_.made(id, s.pending, s.object, s.object2, s.writes);
   }
 
   // What the point tells: the running strand's next operation, and the

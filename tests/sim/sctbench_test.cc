@@ -119,8 +119,8 @@ TEST(SctBenchTable, NamesEveryProgramOfTheIssueOnceWithBothVariants) {
   for (const char* name :
        {"account", "wronglock", "wronglock_3", "token_ring", "carter01",
         "deadlock01", "lazy01", "circular_buffer", "bluetooth_driver", "stack",
-        "work_steal_queue", "reorder_3", "reorder_100", "twostage_3",
-        "twostage_100", "three_preemptions"})
+        "work_steal_queue", "reorder_3", "reorder_100", "twostage_2",
+        "twostage_3", "twostage_100", "three_preemptions"})
     EXPECT_EQ(names.count(name), 1u) << name;
 }
 
@@ -133,13 +133,15 @@ TEST(SctBenchTable, FindsAnyScaleByNameAndRefusesOthers) {
   EXPECT_EQ(find_sct_program("twostage_20_c10")->paper_key, "CS/twostage_20");
   EXPECT_EQ(find_sct_program("reorder_50_c10")->paper_key, "CS/reorder_50");
   EXPECT_EQ(find_sct_program("twostage_20")->paper_key, "");
-  EXPECT_EQ(find_sct_program("twostage_3")->paper_key, "CS/twostage");
+  // The paper's twostage is PERIOD's, one writer and one reader.
+  EXPECT_EQ(find_sct_program("twostage_2")->paper_key, "CS/twostage");
+  EXPECT_EQ(find_sct_program("twostage_3")->paper_key, "");
   EXPECT_EQ(find_sct_program("reorder_100")->paper_key, "CS/reorder_100");
   const auto split = find_sct_program("reorder_9_c4");
   ASSERT_TRUE(split.has_value());
   EXPECT_EQ(split->name, "reorder_9_c4");
   EXPECT_EQ(split->scale, 9);
-  for (const char* bad : {"reorder_2", "reorder_x", "reorder_1001", "twostage_",
+  for (const char* bad : {"reorder_1", "reorder_x", "reorder_1001", "twostage_",
                           "nothing", "reorder_20_c20", "reorder_20_c0",
                           "reorder_20_c", "twostage_5_cx", "reorder_20_c1x"})
     EXPECT_FALSE(find_sct_program(bad).has_value()) << bad;

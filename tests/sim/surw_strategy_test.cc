@@ -140,6 +140,22 @@ TEST(SurwStrategy, FindsTokenRingBySamplingTheOrdersOfItsCriticalSections) {
   EXPECT_LT(total, 180u);
 }
 
+// twostage_2 (the SURW paper's twostage: one writer, one reader): the bug
+// is one order of the four acquisitions in six (the reader's two critical
+// sections between the writer's two). data1 is written under the first
+// mutex and read by the writer under the second and by the reader under
+// the first: no two accesses conflict without a common mutex, so as a
+// target it is guarded and only the acquisitions are sampled. Under
+// Eraser's rule (one mutex held at every access, reads included) it was
+// not, its accesses were events too, and 20 trials took 255 schedules.
+TEST(SurwStrategy,
+     GuardsATargetWhoseReadsUnderAnotherMutexConflictWithNoWrite) {
+  const std::uint64_t total = found_in_every_trial("twostage_2", 20, 100);
+  std::cout << "twostage_2, 20 trials: surw found it after " << total
+            << " schedules in all\n";
+  EXPECT_LT(total, 225u);
+}
+
 // A writer stores twice under its mutex; a reader reads under another
 // mutex (the wrong one) and fails if it sees the first store. Every write
 // holds the writer's mutex, but the read does not, so the target is not

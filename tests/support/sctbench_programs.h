@@ -69,7 +69,7 @@ struct SctProgram {
 // Every program of the suite, in the order the benchmark prints them.
 const std::vector<SctProgram>& sct_programs();
 // The program named `name`: one of the table, or reorder_N / twostage_N for
-// any N in 3..1000 (N-1 setters or writers, one checker or reader), or
+// any N in 2..1000 (N-1 setters or writers, one checker or reader), or
 // reorder_N_cC / twostage_N_cC (C of the N threads checkers or readers, 1 <=
 // C < N), without published figures unless the table has them.
 std::optional<SctProgram> find_sct_program(std::string_view name);

@@ -66,7 +66,9 @@ SctProgram reorder_program(int n, Published paper, int checkers = 1) {
 SctProgram twostage_program(int n, Published paper, int readers = 1) {
   const std::string name = scaled_name("twostage_", n, readers);
   std::string key = paper_key(paper, name);
-  if (n == 3 && !key.empty()) key = "CS/twostage";
+  // The paper's "twostage" is PERIOD's twostage_bad.c run as it is: one
+  // writer and one reader (its iTThreads = iRThreads = 1).
+  if (n == 2 && !key.empty()) key = "CS/twostage";
   return SctProgram{name,
                     [n, readers] { twostage(n - readers, readers); },
                     [n, readers] { twostage_fixed(n - readers, readers); },
@@ -112,7 +114,8 @@ std::vector<SctProgram> build() {
       reorder_program(50, {}),
       reorder_program(50, {"13 ± 12", "3304 ± 1721*", "-", "-"}, 10),
       reorder_program(100, {"194 ± 214", "-", "-", "-"}),
-      twostage_program(3, {"8 ± 4", "13 ± 14", "15 ± 12", "464 ± 581"}),
+      twostage_program(2, {"8 ± 4", "13 ± 14", "15 ± 12", "464 ± 581"}),
+      twostage_program(3, {}),
       twostage_program(10, {}),
       twostage_program(20, {}),
       twostage_program(20, {"6 ± 3", "159 ± 151", "156 ± 137", "-"}, 10),
@@ -133,7 +136,7 @@ int number_of(std::string_view digits) {
   return n >= 1 && n <= 1000 ? n : 0;
 }
 
-// N and C of "<prefix>N" (C = 1) or "<prefix>N_cC", with N in 3..1000 and
+// N and C of "<prefix>N" (C = 1) or "<prefix>N_cC", with N in 2..1000 and
 // 1 <= C < N; {0, 0} if `name` is neither.
 std::pair<int, int> scale_of(std::string_view name, std::string_view prefix) {
   if (name.substr(0, prefix.size()) != prefix) return {0, 0};
@@ -144,7 +147,7 @@ std::pair<int, int> scale_of(std::string_view name, std::string_view prefix) {
     rest = rest.substr(0, at);
   }
   const int n = number_of(rest);
-  if (n < 3 || c < 1 || c >= n) return {0, 0};
+  if (n < 2 || c < 1 || c >= n) return {0, 0};
   return {n, c};
 }
 
