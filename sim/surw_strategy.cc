@@ -57,7 +57,10 @@ bool SurwStrategy::relock(ChoiceKind ran, ChoiceKind next) {
 void SurwStrategy::begin(std::uint64_t seed) {
   rng_.reseed(seed);
   Rng pick = SurwTarget::draw_for(seed);
-  target_.begin(pick, fixed_target_.empty() ? nullptr : &fixed_target_);
+  const bool every =
+      every_period_ != 0 && begun_ % every_period_ == every_period_ - 1;
+  ++begun_;
+  target_.begin(pick, fixed_target_.empty() ? nullptr : &fixed_target_, every);
   used_ = target_.active() ? target_.choice().counts : profile_;
   strands_.clear();
   locksets_.clear();
@@ -91,7 +94,8 @@ bool SurwStrategy::is_interesting(StrandId id) const {
   const StrandState& s = strands_[id];
   if (s.fresh) return false;
   return target_.active()
-             ? interesting(locksets_, target_.object(),
+             ? interesting(locksets_,
+                           target_.is_target(s.object) ? s.object : nullptr,
                            target_.choice().guarded, s.pending, s.object)
              : interesting(locksets_, id, s.pending, s.object);
 }

@@ -48,9 +48,15 @@ class SurwStrategy final : public Strategy {
   // `profile`: the starting counts by strand id (empty: learn them), for
   // schedules with no target variable; `target`: every schedule's target
   // variable (empty: drawn from what earlier schedules touched).
+  // `every_period` (0: never): the target of each every_period-th
+  // schedule this strategy begins is every candidate atomic that raced so
+  // far, at once (SurwTarget::Choice::every; one drawn if none did).
   explicit SurwStrategy(std::vector<std::uint32_t> profile = {},
-                        SurwTarget::Choice target = {})
-      : profile_(std::move(profile)), fixed_target_(std::move(target)) {}
+                        SurwTarget::Choice target = {},
+                        std::uint32_t every_period = 0)
+      : profile_(std::move(profile)),
+        fixed_target_(std::move(target)),
+        every_period_(every_period) {}
 
   void begin(std::uint64_t seed) override;
   std::uint32_t choose(const ChoicePoint& point) override;
@@ -170,6 +176,8 @@ class SurwStrategy final : public Strategy {
   std::vector<std::uint32_t> profile_;  // learned, for the next schedule
   std::vector<std::uint32_t> used_;     // the profile this schedule uses
   SurwTarget::Choice fixed_target_;
+  std::uint32_t every_period_ = 0;
+  std::uint64_t begun_ = 0;  // schedules begun
   SurwTarget target_;
   std::vector<StrandState> strands_;
   Locksets locksets_;

@@ -9,8 +9,9 @@ namespace weft::sim {
 
 namespace {
 
-// Ends a guarded target's encoding.
+// Ends a guarded target's encoding, or one of every racing candidate.
 constexpr std::string_view kGuarded = "/guarded";
+constexpr std::string_view kEvery = "/every";
 
 constexpr std::uint64_t name_of(StrandId id, std::uint32_t ordinal) {
   return std::uint64_t{id} << 32 | ordinal;
@@ -18,8 +19,9 @@ constexpr std::uint64_t name_of(StrandId id, std::uint32_t ordinal) {
 
 }  // namespace
 
-void SurwTarget::begin(Rng& rng, const Choice* fixed) {
+void SurwTarget::begin(Rng& rng, const Choice* fixed, bool every) {
   object_ = nullptr;
+  objects_.clear();
   for (auto& mine : touches_) mine.clear();  // keeps their buckets
   last_.assign(last_.size(), Last{});
   locks_.clear();
@@ -28,38 +30,69 @@ void SurwTarget::begin(Rng& rng, const Choice* fixed) {
   // The paper's filter: touched by half the strands, at least two, and
   // written by one.
   const std::size_t least = std::max<std::size_t>(2, strands_ / 2);
-  auto candidate = [&](const Seen& s) {
-    return s.written && s.counts.size() >= least;
-  };
-  std::uint64_t total = 0;
-  for (const auto& [name, s] : seen_)
-    if (candidate(s))
-      for (const auto& [id, n] : s.counts) total += n;
-  if (total == 0) return;
-  std::uint64_t r = rng.below(total);
-  for (const auto& [name, s] : seen_) {
-    if (!candidate(s)) continue;
-    std::uint64_t weight = 0;
-    for (const auto& [id, n] : s.counts) weight += n;
-    if (r < weight) {
-      choice_ = counts_of(s);
-      return;
-    }
-    r -= weight;
-  }
+  if (every) choice_ = draw_every(least);
+  if (choice_.empty()) choice_ = draw_one(rng, least);
 }
 
-// Each strand's accesses and acquisitions, its descendants' included.
-SurwTarget::Choice SurwTarget::counts_of(const Seen& seen) const {
+namespace {
+
+bool candidate(bool written, std::size_t strands, std::size_t least) {
+  return written && strands >= least;
+}
+
+}  // namespace
+
+// One candidate, in proportion to its accesses (the paper's draw).
+SurwTarget::Choice SurwTarget::draw_one(Rng& rng, std::size_t least) const {
+  std::uint64_t total = 0;
+  for (const auto& [name, s] : seen_)
+    if (candidate(s.written, s.counts.size(), least))
+      for (const auto& [id, n] : s.counts) total += n;
+  if (total == 0) return {};
+  std::uint64_t r = rng.below(total);
+  for (const auto& [name, s] : seen_) {
+    if (!candidate(s.written, s.counts.size(), least)) continue;
+    std::uint64_t weight = 0;
+    for (const auto& [id, n] : s.counts) weight += n;
+    if (r < weight) return counts_of({&s});
+    r -= weight;
+  }
+  return {};
+}
+
+// Every candidate that raced, at once (none: an empty choice).
+SurwTarget::Choice SurwTarget::draw_every(std::size_t least) const {
+  std::vector<const Seen*> raced;
+  for (const auto& [name, s] : seen_)
+    if (candidate(s.written, s.counts.size(), least) && s.raced)
+      raced.push_back(&s);
+  if (raced.empty()) return {};
+  Choice c = counts_of(raced);
+  c.every = true;
+  return c;
+}
+
+// Each strand's accesses to the objects and acquisitions, its
+// descendants' included.
+SurwTarget::Choice SurwTarget::counts_of(
+    const std::vector<const Seen*>& seen) const {
   Choice c;
-  c.names = seen.names;
-  c.guarded = !seen.raced;
-  const std::map<StrandId, std::uint32_t> none;
-  const auto& counts = c.guarded ? none : seen.counts;
+  c.guarded = true;
+  for (const Seen* s : seen) c.guarded = c.guarded && !s->raced;
   std::size_t n = std::max(parent_.size(), most_locks_.size());
-  for (const auto& [id, count] : counts) n = std::max<std::size_t>(n, id + 1);
+  for (const Seen* s : seen) {
+    std::vector<std::uint64_t> names;
+    std::set_union(c.names.begin(), c.names.end(), s->names.begin(),
+                   s->names.end(), std::back_inserter(names));
+    c.names = std::move(names);
+    if (!c.guarded)
+      for (const auto& [id, count] : s->counts)
+        n = std::max<std::size_t>(n, id + 1);
+  }
   c.counts.assign(n, 0);
-  for (const auto& [id, count] : counts) c.counts[id] = count;
+  if (!c.guarded)
+    for (const Seen* s : seen)
+      for (const auto& [id, count] : s->counts) c.counts[id] += count;
   for (std::size_t id = 0; id < most_locks_.size(); ++id)
     c.counts[id] += most_locks_[id];
   add_descendants(c.counts, parent_);
@@ -84,11 +117,16 @@ std::uint32_t SurwTarget::ordinal(StrandId id, const void* object) const {
 }
 
 bool SurwTarget::resolve(StrandId id, const void* object) {
-  if (!active() || object_ != nullptr || object == nullptr) return false;
+  if (!active() || object == nullptr) return false;
+  if (choice_.every ? is_target(object) : object_ != nullptr) return false;
   if (!std::binary_search(choice_.names.begin(), choice_.names.end(),
                           name_of(id, ordinal(id, object))))
     return false;
-  object_ = object;
+  if (object_ == nullptr) object_ = object;
+  if (choice_.every)
+    objects_.insert(std::lower_bound(objects_.begin(), objects_.end(), object,
+                                     std::less<>()),
+                    object);
   return true;
 }
 
@@ -236,6 +274,7 @@ std::string SurwTarget::encode(const Choice& choice) {
     i = j;
   }
   if (choice.guarded) out += kGuarded;
+  if (choice.every) out += kEvery;
   return out;
 }
 
@@ -249,6 +288,9 @@ SurwTarget::Choice SurwTarget::decode(const std::string& text) {
   if (names.ends_with(kGuarded)) {
     c.guarded = true;
     names.resize(names.size() - kGuarded.size());
+  } else if (names.ends_with(kEvery)) {
+    c.every = true;
+    names.resize(names.size() - kEvery.size());
   }
   std::size_t pos = 0;
   while (pos < names.size()) {

@@ -11,7 +11,9 @@
 // SurwStrategy asks it what is interesting and tells it what was made.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -36,13 +38,18 @@ class SurwTarget {
     // is to sample, so only the acquisitions are interesting (and
     // counted), not its accesses.
     bool guarded = false;
+    // The names are those of every candidate atomic that raced in a
+    // schedule so far, all targets at once (their counts summed), not of
+    // one: each object a strand comes to under one of them is a target.
+    bool every = false;
     bool empty() const { return names.empty(); }
   };
 
   // Starts a schedule: with `fixed` (a replica's, or a replayed one's) when
   // given, else drawn from the objects seen so far with `rng` (none before
-  // any was seen: then active() is false).
-  void begin(Rng& rng, const Choice* fixed = nullptr);
+  // any was seen: then active() is false); with `every`, every candidate
+  // that raced at once (Choice::every), or one drawn if none did.
+  void begin(Rng& rng, const Choice* fixed = nullptr, bool every = false);
   // The generator a schedule of seed `seed` draws its target with: a
   // stream of its own, so a walk given the target makes the same choices.
   static Rng draw_for(std::uint64_t seed) {
@@ -50,10 +57,19 @@ class SurwTarget {
   }
   bool active() const { return !choice_.empty(); }
   const Choice& choice() const { return choice_; }
-  // The target's address once a strand is about to touch it, else null.
+  // The target's address once a strand is about to touch it, else null
+  // (the first one resolved, for Choice::every).
   const void* object() const { return object_; }
+  // Whether `object` is a target resolved this schedule.
+  bool is_target(const void* object) const {
+    return object != nullptr &&
+           (object == object_ ||
+            std::binary_search(objects_.begin(), objects_.end(), object,
+                               std::less<>()));
+  }
   // Strand `id` is about to touch `object`: true when that makes `object`
-  // the target (it was not known before).
+  // a target (it was not known before; with Choice::every, any number of
+  // objects may be).
   bool resolve(StrandId id, const void* object);
   // Strand `id` made an atomic read or write of `object`; `raced`: it
   // conflicts with an earlier access no common mutex ordered
@@ -95,10 +111,15 @@ class SurwTarget {
     bool raced = false;
   };
   std::uint32_t ordinal(StrandId id, const void* object) const;
-  Choice counts_of(const Seen& seen) const;
+  Choice counts_of(const std::vector<const Seen*>& seen) const;
+  Choice draw_one(Rng& rng, std::size_t least) const;
+  Choice draw_every(std::size_t least) const;
 
   Choice choice_;
   const void* object_ = nullptr;
+  // Choice::every's targets resolved so far, ordered by address (for
+  // lookup only: no choice depends on the order).
+  std::vector<const void*> objects_;
   // This schedule's accesses, by strand, then by object.
   std::vector<std::unordered_map<const void*, Touch>> touches_;
   // By strand: the object it touched last and the touches not yet added

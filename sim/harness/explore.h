@@ -21,7 +21,7 @@ namespace weft::sim {
 
 struct ExploreOptions {
   // A name from sim/harness/strategy_registry.h: "portfolio" (surw for
-  // three schedules in four, pctrange for the fourth), "pct", "random", "dfs"
+  // three schedules in four, pos for the fourth), "pct", "random", "dfs"
   // (exhaustive within preemption_bound; it may end the search before
   // `iterations`), ...
   std::string strategy = "portfolio";

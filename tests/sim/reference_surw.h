@@ -73,9 +73,10 @@ class ReferenceSurw final : public Strategy {
     const StrandState& s = strands_[id];
     if (s.fresh) return false;
     return target_.active()
-               ? SurwStrategy::interesting(locksets_, target_.object(),
-                                           target_.choice().guarded, s.pending,
-                                           s.object)
+               ? SurwStrategy::interesting(
+                     locksets_,
+                     target_.is_target(s.object) ? s.object : nullptr,
+                     target_.choice().guarded, s.pending, s.object)
                : SurwStrategy::interesting(locksets_, id, s.pending, s.object);
   }
 

@@ -19,10 +19,11 @@ namespace {
 RC_GTEST_PROP(SurwTarget, AChoiceSurvivesItsEncoding,
               (std::vector<std::uint8_t> counts,
                std::set<std::pair<std::uint8_t, std::uint8_t>> names,
-               bool guarded)) {
+               bool guarded, bool every)) {
   SurwTarget::Choice c;
   c.counts.assign(counts.begin(), counts.end());
   c.guarded = guarded;
+  c.every = every && !guarded;  // every racing candidate: none guarded
   for (const auto& [strand, ordinal] : names)
     c.names.push_back(std::uint64_t{strand} << 32 | ordinal);
   RC_PRE(!c.names.empty());
@@ -31,6 +32,7 @@ RC_GTEST_PROP(SurwTarget, AChoiceSurvivesItsEncoding,
   RC_ASSERT(back.counts == c.counts);
   RC_ASSERT(back.names == c.names);
   RC_ASSERT(back.guarded == c.guarded);
+  RC_ASSERT(back.every == c.every);
 }
 
 TEST(SurwTarget, AMalformedTargetIsRefusedWithWhere) {
@@ -119,6 +121,47 @@ TEST(SurwTarget,
   ASSERT_TRUE(t.active());
   EXPECT_FALSE(t.choice().guarded);
   EXPECT_EQ(t.choice().counts, (std::vector<std::uint32_t>{5, 3, 2}));
+}
+
+// Asked for every racing candidate: `x` and `y` (each touched by strands 1
+// and 2, unlocked, one writing) are targets at once, with their accesses
+// summed; `z`, whose accesses never raced, and `mine`, strand 1's alone,
+// are not. In the next schedule both resolve, each at its own address.
+TEST(SurwTarget, DrawsEveryRacingCandidateAtOnceWithTheirCountsSummed) {
+  int x = 0, y = 0, z = 0, mine = 0, x2 = 0, y2 = 0;
+  SurwTarget t;
+  Rng rng(1);
+  t.begin(rng);
+  t.touched(1, &x, true, false);
+  t.touched(1, &y, false, false);
+  t.touched(1, &z, true, false);
+  t.touched(1, &mine, true, false);
+  t.touched(2, &x, false, true);
+  t.touched(2, &y, true, true);
+  t.touched(2, &y, false, false);
+  t.touched(2, &z, false, false);
+  t.end({kNoStrand, 0, 0});
+  t.begin(rng, nullptr, true);
+  ASSERT_TRUE(t.active());
+  EXPECT_TRUE(t.choice().every);
+  EXPECT_FALSE(t.choice().guarded);
+  // x and y are strand 1's objects 0 and 1 and strand 2's 0 and 1.
+  EXPECT_EQ(t.choice().names,
+            (std::vector<std::uint64_t>{
+                std::uint64_t{1} << 32 | 0, std::uint64_t{1} << 32 | 1,
+                std::uint64_t{2} << 32 | 0, std::uint64_t{2} << 32 | 1}));
+  EXPECT_EQ(t.choice().counts, (std::vector<std::uint32_t>{5, 2, 3}));
+  EXPECT_TRUE(t.resolve(2, &x2));
+  t.touched(2, &x2, false, false);
+  EXPECT_TRUE(t.resolve(2, &y2));  // a second target in one schedule
+  EXPECT_TRUE(t.is_target(&x2));
+  EXPECT_TRUE(t.is_target(&y2));
+  EXPECT_FALSE(t.is_target(&z));
+  EXPECT_FALSE(t.resolve(1, &x2));  // known already
+  // One drawn as before when asked for one.
+  t.end({kNoStrand, 0, 0});
+  t.begin(rng);
+  EXPECT_FALSE(t.choice().every);
 }
 
 // The target is known by name: in a new schedule, where its address
