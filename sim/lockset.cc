@@ -32,8 +32,7 @@ bool meets(const std::vector<const void*>& a,
 void Locksets::clear() {
   held_.clear();
   holders_.clear();
-  candidates_.clear();
-  sharing_.clear();
+  objects_.clear();
 }
 
 const std::vector<const void*>& Locksets::held(StrandId id) const {
@@ -58,45 +57,46 @@ void Locksets::release(StrandId id, const void* mutex) {
     holders_.erase(c);
 }
 
-void Locksets::made(StrandId id, ChoiceKind kind, const void* object,
+bool Locksets::made(StrandId id, ChoiceKind kind, const void* object,
                     const void* object2, bool write) {
-  if (kind == ChoiceKind::kLock) return acquire(id, object);
-  if (kind == ChoiceKind::kUnlock) return release(id, object);
-  if (kind == ChoiceKind::kWait) return release(id, object2);
-  if (kind != ChoiceKind::kAtomic) return;
-  share(id, object, write);
-  const std::vector<const void*>& h = held(id);
-  const auto [it, fresh] = candidates_.try_emplace(object, h);
-  if (!fresh) keep_common(it->second, h);
+  if (kind == ChoiceKind::kLock) acquire(id, object);
+  if (kind == ChoiceKind::kUnlock) release(id, object);
+  if (kind == ChoiceKind::kWait) release(id, object2);
+  return kind == ChoiceKind::kAtomic && accessed(id, object, write);
 }
 
-void Locksets::share(StrandId id, const void* object, bool write) {
+// One lookup: whether it raced, then what it leaves.
+bool Locksets::accessed(StrandId id, const void* object, bool write) {
   const std::vector<const void*>& h = held(id);
-  const auto [it, fresh] = sharing_.try_emplace(object);
-  Sharing& s = it->second;
+  const auto [it, fresh] = objects_.try_emplace(object);
+  Object& o = it->second;
+  const bool raced = !fresh && races(o, id, write, h);
   if (fresh) {
-    s.first = id;
-    s.every = h;
+    o.first = id;
+    o.candidates = h;
   }
-  keep_common(s.every, h);
-  if (write && !s.written) {
-    s.writes = h;
-    s.writer = id;
+  keep_common(o.candidates, h);
+  if (write && !o.written) {
+    o.writes = h;
+    o.writer = id;
   }
-  if (write) keep_common(s.writes, h);
-  if (write && s.writer != id) s.writer = kNoStrand;
-  s.written = s.written || write;
-  s.several = s.several || id != s.first;
+  if (write) keep_common(o.writes, h);
+  if (write && o.writer != id) o.writer = kNoStrand;
+  o.written = o.written || write;
+  o.several = o.several || id != o.first;
+  return raced;
+}
+
+bool Locksets::races(const Object& o, StrandId id, bool write,
+                     const std::vector<const void*>& h) {
+  if (!o.several && o.first == id) return false;
+  if (write) return !meets(o.candidates, h);
+  return o.written && o.writer != id && !meets(o.writes, h);
 }
 
 bool Locksets::races(StrandId id, const void* object, bool write) const {
-  const auto it = sharing_.find(object);
-  if (it == sharing_.end()) return false;
-  const Sharing& s = it->second;
-  if (!s.several && s.first == id) return false;
-  const std::vector<const void*>& h = held(id);
-  if (write) return !meets(s.every, h);
-  return s.written && s.writer != id && !meets(s.writes, h);
+  const auto it = objects_.find(object);
+  return it != objects_.end() && races(it->second, id, write, held(id));
 }
 
 bool Locksets::free(const void* mutex) const {
@@ -106,16 +106,16 @@ bool Locksets::free(const void* mutex) const {
 bool Locksets::unordered(StrandId id, const void* object) const {
   const std::vector<const void*>& h = held(id);
   if (h.empty()) return true;
-  const auto it = candidates_.find(object);
-  return it != candidates_.end() && !meets(it->second, h);
+  const auto it = objects_.find(object);
+  return it != objects_.end() && !meets(it->second.candidates, h);
 }
 
 bool Locksets::changes(StrandId id, ChoiceKind kind, const void* object) const {
   if (kind != ChoiceKind::kAtomic) return false;
-  const auto it = candidates_.find(object);
-  if (it == candidates_.end()) return true;  // its first access names its set
+  const auto it = objects_.find(object);
+  if (it == objects_.end()) return true;  // its first access names its set
   const std::vector<const void*>& h = held(id);
-  for (const void* m : it->second)
+  for (const void* m : it->second.candidates)
     if (!has(h, m)) return true;
   return false;
 }

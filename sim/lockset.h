@@ -23,7 +23,8 @@ class Locksets {
   // releases it, a condition-variable wait releases `object2` (its mutex,
   // taken again by a lock of its own), an atomic access refines `object`'s
   // candidate set (and, a `write` or a read, what races() compares).
-  void made(StrandId id, ChoiceKind kind, const void* object,
+  // Returns whether it was an atomic access that raced (races() before it).
+  bool made(StrandId id, ChoiceKind kind, const void* object,
             const void* object2 = nullptr, bool write = false);
   // Whether no strand holds `mutex` (an unknown one, null, is free).
   bool free(const void* mutex) const;
@@ -56,19 +57,20 @@ class Locksets {
 
   std::vector<std::vector<const void*>> held_;  // by strand id
   std::unordered_map<const void*, std::uint32_t> holders_;
-  std::unordered_map<const void*, std::vector<const void*>> candidates_;
-  // Who touched an object this run, and the mutexes held at every access
-  // and at every write to it.
-  struct Sharing {
+  // Per atomic object this run: its candidate set (the mutexes held at
+  // every access), who touched it and the mutexes held at every write.
+  struct Object {
+    std::vector<const void*> candidates;
     StrandId first = kNoStrand;
     bool several = false;  // strands other than `first` touched it
     bool written = false;
     StrandId writer = kNoStrand;  // the one strand that wrote it, if one
-    std::vector<const void*> every;
     std::vector<const void*> writes;
   };
-  std::unordered_map<const void*, Sharing> sharing_;
-  void share(StrandId id, const void* object, bool write);
+  std::unordered_map<const void*, Object> objects_;
+  bool accessed(StrandId id, const void* object, bool write);
+  static bool races(const Object& o, StrandId id, bool write,
+                    const std::vector<const void*>& held);
 };
 
 }  // namespace weft::sim

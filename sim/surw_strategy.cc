@@ -107,11 +107,7 @@ bool SurwStrategy::is_interesting(StrandId id) const {
 // reindexed after, as observe() does for the strand that runs.
 void SurwStrategy::made(StrandId id, ChoiceKind kind) {
   const StrandState& s = strands_[id];
-  if (kind == ChoiceKind::kAtomic)
-    target_.touched(id, s.object, s.writes,
-                    locksets_.races(id, s.object, s.writes));
-  else if (kind == ChoiceKind::kLock)
-    target_.locked(id);
+  if (kind == ChoiceKind::kLock) target_.locked(id);
   std::vector<std::pair<StrandId, bool>> others;
   if (locksets_.changes(id, kind, s.object)) {
     for (StrandId o = 0; o < strands_.size(); ++o) {
@@ -125,7 +121,9 @@ void SurwStrategy::made(StrandId id, ChoiceKind kind) {
     if (const auto it = lockers_.find(m); it != lockers_.end())
       for (StrandId o : it->second)
         if (o != id) others.emplace_back(o, fix(o));
-  locksets_.made(id, kind, s.object, s.object2, s.writes);
+  const bool raced = locksets_.made(id, kind, s.object, s.object2, s.writes);
+  if (kind == ChoiceKind::kAtomic)
+    target_.touched(id, s.object, s.writes, raced);
   for (const auto& [o, was_held] : others) {
     reindex(o);
     unfix(o, was_held);

@@ -81,12 +81,11 @@ class ReferenceSurw final : public Strategy {
   }
 
   void made(StrandId id, const StrandState& s) {
+    if (s.pending == ChoiceKind::kLock) target_.locked(id);
+    const bool raced =
+        locksets_.made(id, s.pending, s.object, s.object2, s.writes);
     if (s.pending == ChoiceKind::kAtomic)
-      target_.touched(id, s.object, s.writes,
-                      locksets_.races(id, s.object, s.writes));
-    else if (s.pending == ChoiceKind::kLock)
-      target_.locked(id);
-    locksets_.made(id, s.pending, s.object, s.object2, s.writes);
+      target_.touched(id, s.object, s.writes, raced);
   }
 
   // What the point tells: the running strand's next operation, and the
