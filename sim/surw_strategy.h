@@ -50,7 +50,8 @@ class SurwStrategy final : public Strategy {
   // variable (empty: drawn from what earlier schedules touched).
   // `every_period` (0: never): the target of each every_period-th
   // schedule this strategy begins is every candidate atomic that raced so
-  // far, at once (SurwTarget::Choice::every; one drawn if none did).
+  // far, at once (SurwTarget::Choice::every; one drawn if fewer than two
+  // did).
   explicit SurwStrategy(std::vector<std::uint32_t> profile = {},
                         SurwTarget::Choice target = {},
                         std::uint32_t every_period = 0)

@@ -60,13 +60,14 @@ SurwTarget::Choice SurwTarget::draw_one(Rng& rng, std::size_t least) const {
   return {};
 }
 
-// Every candidate that raced, at once (none: an empty choice).
+// Every candidate that raced, at once (an empty choice unless two did:
+// one alone is no more than a draw that always takes it).
 SurwTarget::Choice SurwTarget::draw_every(std::size_t least) const {
   std::vector<const Seen*> raced;
   for (const auto& [name, s] : seen_)
     if (candidate(s.written, s.counts.size(), least) && s.raced)
       raced.push_back(&s);
-  if (raced.empty()) return {};
+  if (raced.size() < 2) return {};
   Choice c = counts_of(raced);
   c.every = true;
   return c;

@@ -48,7 +48,7 @@ class SurwTarget {
   // Starts a schedule: with `fixed` (a replica's, or a replayed one's) when
   // given, else drawn from the objects seen so far with `rng` (none before
   // any was seen: then active() is false); with `every`, every candidate
-  // that raced at once (Choice::every), or one drawn if none did.
+  // that raced at once (Choice::every), or one drawn if fewer than two did.
   void begin(Rng& rng, const Choice* fixed = nullptr, bool every = false);
   // The generator a schedule of seed `seed` draws its target with: a
   // stream of its own, so a walk given the target makes the same choices.

@@ -164,6 +164,30 @@ TEST(SurwTarget, DrawsEveryRacingCandidateAtOnceWithTheirCountsSummed) {
   EXPECT_FALSE(t.choice().every);
 }
 
+// One racing candidate alone is no reason to target every one: asked for
+// every racing candidate, the draw is the usual one (`x` or the guarded
+// `z`, in proportion to their accesses), not `x` every time.
+TEST(SurwTarget, EveryRacingCandidateNeedsTwoOfThem) {
+  int x = 0, z = 0;
+  SurwTarget t;
+  Rng rng(1);
+  t.begin(rng);
+  t.touched(1, &x, true, false);
+  t.touched(1, &z, true, false);
+  t.touched(2, &x, false, true);
+  t.touched(2, &z, false, false);
+  t.end({kNoStrand, 0, 0});
+  bool guarded_drawn = false;
+  for (std::uint64_t seed = 0; seed < 20; ++seed) {
+    Rng r(seed);
+    t.begin(r, nullptr, true);
+    ASSERT_TRUE(t.active());
+    EXPECT_FALSE(t.choice().every);
+    guarded_drawn = guarded_drawn || t.choice().guarded;
+  }
+  EXPECT_TRUE(guarded_drawn);
+}
+
 // The target is known by name: in a new schedule, where its address
 // differs, the first strand about to touch its name's object makes that
 // address the target, and not before.
