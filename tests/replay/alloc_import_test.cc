@@ -15,6 +15,7 @@
 #include "replay/alloc/convert.h"
 #include "replay/alloc/import.h"
 #include "replay/alloc/replay.h"
+#include "tests/support/scratch_dir.h"
 #include "traces/format.h"
 #include "traces/writer.h"
 
@@ -22,8 +23,7 @@ namespace weft::replay {
 namespace {
 
 std::string temp(const std::string& name) {
-  return ::testing::TempDir() + "/import-" + std::to_string(getpid()) + "-" +
-         name;
+  return test::scratch_file("import-" + name);
 }
 
 int shell(const std::string& cmd) {

@@ -26,6 +26,7 @@
 
 #include "replay/alloc/log.h"
 #include "tests/replay/alloc_kill_prog.h"
+#include "tests/support/scratch_dir.h"
 
 namespace weft::replay {
 namespace {
@@ -33,8 +34,7 @@ namespace {
 constexpr unsigned kThreads = 4;
 
 std::string temp(const std::string& name) {
-  return ::testing::TempDir() + "/alloc-kill-" + std::to_string(getpid()) +
-         "-" + name;
+  return test::scratch_file("alloc-kill-" + name);
 }
 
 void pause_us(long us) {

@@ -22,14 +22,14 @@
 #include "replay/alloc/generate.h"
 #include "replay/alloc/log.h"
 #include "replay/alloc/replay.h"
+#include "tests/support/scratch_dir.h"
 #include "traces/writer.h"
 
 namespace weft::replay {
 namespace {
 
 std::string temp(const std::string& name) {
-  return ::testing::TempDir() + "/stream-" + std::to_string(getpid()) + "-" +
-         name;
+  return test::scratch_file("stream-" + name);
 }
 
 SlotRecord op(AllocCall call, std::uint32_t slot, std::uint64_t size,

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/scratch_dir.h"
 #include "traces/checksum.h"
 #include "traces/reader.h"
 #include "traces/writer.h"
@@ -27,9 +28,7 @@ constexpr std::size_t kPerFrame = 5;
 constexpr std::size_t kRecords = 4 * kPerFrame;  // four frames
 
 inline std::string temp(const std::string& name) {
-  return (fs::temp_directory_path() /
-          ("weft-mangle-" + std::to_string(getpid()) + "-" + name))
-      .string();
+  return weft::test::scratch_file("weft-mangle-" + name);
 }
 
 inline std::string slurp(const std::string& path) {

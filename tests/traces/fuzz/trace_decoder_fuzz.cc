@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <system_error>
 
@@ -29,6 +30,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data,
                                       std::size_t size) {
   static const std::string path =
       "/tmp/weft-fuzz-" + std::to_string(getpid()) + ".weft";
+  // The file goes when the fuzzer exits, so runs leave nothing behind.
+  static const int removed_at_exit =
+      std::atexit([] { std::remove(path.c_str()); });
+  (void)removed_at_exit;
   if (std::FILE* f = std::fopen(path.c_str(), "wb")) {
     std::fwrite(data, 1, size, f);
     std::fclose(f);
