@@ -409,6 +409,13 @@ int trace_export(const std::string& path, const std::string& format,
     return 2;
   }
   return guarded("export", [&] {
+    if (output.empty()) {
+      output = path;
+      if (output.size() > 5 && output.ends_with(".weft"))
+        output.resize(output.size() - 5);
+      output += format == "html" ? ".html" : ".json";
+    }
+    if (output != "-") traces::refuse_overwriting(path, output, "trace");
     auto reader = traces::TraceReader::open(path);
     if (reader.header().kind == traces::TraceKind::kAllocLog) {
       std::cerr << "weft trace export: " << path
@@ -425,12 +432,6 @@ int trace_export(const std::string& path, const std::string& format,
     if (output == "-") {
       out << text << std::flush;
       return losses("export", path, reader.summary());
-    }
-    if (output.empty()) {
-      output = path;
-      if (output.size() > 5 && output.ends_with(".weft"))
-        output.resize(output.size() - 5);
-      output += format == "html" ? ".html" : ".json";
     }
     traces::write_file_atomically(output, text);
     out << "wrote " << output << " (" << t.lanes.size() << " strands, "

@@ -139,4 +139,15 @@ void write_file_atomically(const std::string& path, std::string_view bytes) {
   out.commit();
 }
 
+void refuse_overwriting(const std::string& input, const std::string& output,
+                        std::string_view what) {
+  struct stat in {};
+  struct stat out {};
+  if (::stat(input.c_str(), &in) == 0 && ::stat(output.c_str(), &out) == 0 &&
+      in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+    throw std::invalid_argument("the output " + output + " is the " +
+                                std::string(what) +
+                                " being read: writing it would destroy it");
+}
+
 }  // namespace weft::traces

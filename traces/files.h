@@ -48,4 +48,11 @@ class AtomicFile {
 // `bytes` as the whole content of `path`, atomically (AtomicFile).
 void write_file_atomically(const std::string& path, std::string_view bytes);
 
+// Throws std::invalid_argument ("the output OUT is the WHAT being read:
+// writing it would destroy it") if `output` names the same file as `input`
+// (the same device and inode, whatever the paths). A command checks
+// each output against each input before it writes anything.
+void refuse_overwriting(const std::string& input, const std::string& output,
+                        std::string_view what = "file");
+
 }  // namespace weft::traces

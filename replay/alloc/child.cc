@@ -13,6 +13,7 @@
 #include <iostream>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -211,6 +212,34 @@ std::unique_ptr<OpSource> file_source(const std::string& path,
   return std::make_unique<FileSource>(path, options);
 }
 
+namespace {
+
+// `path` if it is a readable ELF shared object. The dynamic loader skips
+// an LD_PRELOAD entry it cannot load with only a warning, and the replay
+// would then measure glibc under the library's name.
+std::string shared_library(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    throw std::system_error(errno, std::generic_category(),
+                            "cannot read allocator library " + path);
+  unsigned char head[18] = {};
+  const ssize_t got = ::read(fd, head, sizeof head);
+  ::close(fd);
+  constexpr unsigned char kMagic[4] = {0x7f, 'E', 'L', 'F'};
+  const bool shared = got == static_cast<ssize_t>(sizeof head) &&
+                      std::memcmp(head, kMagic, 4) == 0 &&
+                      head[5] == 1 /* little-endian */ && head[16] == 3 &&
+                      head[17] == 0 /* ET_DYN */;
+  if (!shared)
+    throw std::runtime_error(
+        "allocator library " + path +
+        " is not an ELF shared object (the dynamic loader would skip it and "
+        "the replay would measure glibc)");
+  return path;
+}
+
+}  // namespace
+
 std::string allocator_library(const std::string& allocator) {
   if (allocator == "glibc" || allocator.empty()) return "";
   const char* dir = "/usr/lib/x86_64-linux-gnu/";
@@ -223,7 +252,7 @@ std::string allocator_library(const std::string& allocator) {
     candidates = {"libtcmalloc_minimal.so.4", "libtcmalloc.so.4"};
   else if (allocator.find('/') != std::string::npos ||
            allocator.find(".so") != std::string::npos)
-    return allocator;
+    return shared_library(allocator);
   else
     throw std::runtime_error("unknown allocator '" + allocator +
                              "': glibc, jemalloc, mimalloc, tcmalloc, or a "

@@ -10,6 +10,7 @@
 
 #include "replay/alloc/convert_stages.h"
 #include "replay/alloc/import.h"
+#include "traces/files.h"
 #include "traces/writer.h"
 
 namespace weft::replay {
@@ -504,7 +505,7 @@ class BackgroundMapper {
 ConvertStats convert(const std::string& input, const std::string& output,
                      ConvertOptions options) {
   ConvertStats stats;
-  refuse_overwriting(input, output);
+  traces::refuse_overwriting(input, output, "log");
   ImportedLog source = open_calls(input);
   traces::TraceHeader header;
   header.kind = traces::TraceKind::kAllocLog;

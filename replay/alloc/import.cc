@@ -389,16 +389,6 @@ traces::Generator<AllocRecord> import_heaptrack(std::string path) {
   if (line_no == 0) throw in.error(0, "empty file: not a heaptrack data file");
 }
 
-void refuse_overwriting(const std::string& input, const std::string& output) {
-  struct stat in {};
-  struct stat out {};
-  if (::stat(input.c_str(), &in) == 0 && ::stat(output.c_str(), &out) == 0 &&
-      in.st_dev == out.st_dev && in.st_ino == out.st_ino)
-    throw std::invalid_argument("the output " + output +
-                                " is the input file: writing it would "
-                                "destroy the log being read");
-}
-
 // Whether a compressed text file holds an mtrace log: by its first line
 // once decompressed (heaptrack's files start "v "). Damage is left for the
 // importer that reads the file to report.
@@ -459,7 +449,7 @@ ImportedLog open_calls(const std::string& path) {
 
 std::uint64_t import_log(const std::string& input, const std::string& output,
                          std::vector<std::string>* losses) {
-  refuse_overwriting(input, output);
+  traces::refuse_overwriting(input, output, "log");
   ImportedLog log = open_calls(input);
   traces::TraceHeader header;
   header.kind = traces::TraceKind::kAllocLog;

@@ -49,9 +49,6 @@ struct ImportedLog {
 // opens it. Throws TraceError at byte 0 for anything else.
 ImportedLog open_calls(const std::string& path);
 
-// Throws std::invalid_argument if `output` names the same file as `input`.
-void refuse_overwriting(const std::string& input, const std::string& output);
-
 // Writes any log open_calls reads as a weft calls log. Returns the number
 // of records.
 // `losses`, if given, gets what reading `input` lost (a weft log's damage,

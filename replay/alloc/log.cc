@@ -75,6 +75,11 @@ std::string SlotRules::check(const SlotRecord& op) {
   if (!frees && op.size > (std::uint64_t{1} << 47))
     return std::string(call_name(op.call)) + " of " + std::to_string(op.size) +
            " bytes: more than a process's address space";
+  if (!frees && op.align > (std::uint64_t{1} << 47))
+    return std::string(call_name(op.call)) + " with alignment " +
+           std::to_string(op.align) +
+           ": more than a process's address space, so it cannot have "
+           "succeeded";
   if (op.call == AllocCall::kPosixMemalign &&
       (!std::has_single_bit(op.align) || op.align < sizeof(void*)))
     return "posix_memalign with alignment " + std::to_string(op.align) +

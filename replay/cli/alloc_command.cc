@@ -20,6 +20,7 @@
 #include "replay/alloc/import.h"
 #include "replay/alloc/record.h"
 #include "replay/alloc/replay.h"
+#include "replay/cli/unsigned_check.h"
 #include "traces/files.h"
 #include "traces/format.h"
 #include "traces/reader.h"
@@ -71,6 +72,7 @@ void add_generate(AllocCommand& c) {
       ->check(CLI::Range(std::uint32_t{1}, kMaxThreads))
       ->capture_default_str();
   c.generate->add_option("--seed", c.seed, "The same seed, the same log")
+      ->check(unsigned_check())
       ->capture_default_str();
 }
 
@@ -206,6 +208,32 @@ std::string beside_self(const std::string& name) {
   return access((dir + name).c_str(), R_OK) == 0 ? dir + name : "";
 }
 
+// Throws std::system_error naming `path` if it could not be written: an
+// existing file this process may not write, or a directory that cannot
+// take a new one. Creates and removes nothing.
+void check_writable(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode))
+      throw std::system_error(EISDIR, std::generic_category(),
+                              "cannot write " + path);
+    if (::access(path.c_str(), W_OK) != 0)
+      throw std::system_error(errno, std::generic_category(),
+                              "cannot write " + path);
+    return;
+  }
+  if (errno != ENOENT)
+    throw std::system_error(errno, std::generic_category(),
+                            "cannot create " + path);
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    throw std::system_error(errno, std::generic_category(),
+                            "cannot create " + path);
+}
+
 std::string absolute(const std::string& path) {
   if (!path.empty() && path[0] == '/') return path;
   char cwd[PATH_MAX];
@@ -236,14 +264,11 @@ int record_command(const AllocCommand& c) {
   if (access(recorder.c_str(), R_OK) != 0)
     throw std::runtime_error("cannot find the recorder library " + recorder +
                              " (set WEFT_ALLOC_RECORDER)");
-  // Find out that the log cannot be written before running the program.
-  const int probe =
-      ::open(c.output.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (probe < 0)
-    throw std::system_error(errno, std::generic_category(),
-                            "cannot create " + c.output);
-  ::close(probe);
-  ::unlink(c.output.c_str());
+  // Find out that the log cannot be written before running the program,
+  // and leave what is there until the program logs its first call: a
+  // program that cannot be run, or logs nothing, replaces nothing.
+  check_writable(c.output);
+  traces::refuse_overwriting(c.program[0], c.output, "program");
   const RecordResult r =
       record_program(absolute(c.output), c.program, c.children, recorder);
   const int rc = r.status;
@@ -397,6 +422,12 @@ int run_alloc_command(const AllocCommand& c) {
       // replay: find a bad one before the first. The outputs start as
       // temporary files, renamed into place only when complete.
       for (const auto& a : c.allocators) allocator_library(a);
+      for (const std::string* out : {&c.csv, &c.html}) {
+        if (out->empty()) continue;
+        traces::refuse_overwriting(c.input, *out, "log");
+        for (const auto& a : c.allocators)
+          traces::refuse_overwriting(a, *out, "allocator");
+      }
       std::optional<traces::AtomicFile> csv, html;
       if (!c.csv.empty()) csv.emplace(c.csv);
       if (!c.html.empty()) html.emplace(c.html);

@@ -7,6 +7,7 @@
 #include "replay/cli/demos.h"
 #include "replay/cli/replay_command.h"
 #include "replay/cli/run_command.h"
+#include "replay/cli/unsigned_check.h"
 #include "replay/trace_command.h"
 #include "sim/harness/explore.h"
 
@@ -49,7 +50,8 @@ int run_demo(const std::string& name, std::uint64_t iterations) {
   if (!r.trace_path.empty())
     std::cout << "look at it on a timeline:\n  "
               << weft::sim::this_program("weft")
-              << " trace export --format html " << r.trace_path
+              << " trace export --format html "
+              << weft::sim::shell_quote(r.trace_path)
               << "\n  (or --format perfetto for ui.perfetto.dev)\n";
   return 0;
 }
@@ -75,6 +77,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   demo->add_option("-n,--iterations", iterations,
                    "Schedules to try (WEFT_ITERATIONS overrides)")
+      ->check(weft::replay::unsigned_check(1))
       ->capture_default_str();
   bool list = false;
   demo->add_flag("--list", list, "List the examples");
@@ -89,6 +92,7 @@ int main(int argc, char** argv) {
   show->add_option("file", file, "The trace file")->required();
   show->add_option("-n,--limit", show_options.limit,
                    "Print at most this many records (0: all)")
+      ->check(weft::replay::unsigned_check())
       ->capture_default_str();
   show->add_flag("--forced", show_options.forced,
                  "Also print picks that had a single alternative");
@@ -99,9 +103,10 @@ int main(int argc, char** argv) {
   stat->add_option("file", file, "The trace file")->required();
   auto* verify = trace->add_subcommand(
       "verify",
-      "Check every frame's checksum and sequence; exit 1 if the file was "
-      "cut short (the complete frames still read), 2 if it is corrupt, "
-      "foreign or unreadable");
+      "Check every frame's checksum and sequence; exit 0 if whole, 3 if "
+      "frames were lost (cut short or damaged: the complete frames still "
+      "read, and what was lost is listed), 2 if it is foreign or "
+      "unreadable");
   verify->add_option("file", file, "The trace file")->required();
   auto* exp = trace->add_subcommand(
       "export",
@@ -120,7 +125,10 @@ int main(int argc, char** argv) {
   auto* replay = app.add_subcommand(
       "replay",
       "Run again what a trace recorded: for a schedule trace, the command "
-      "it names, with WEFT_REPLAY set to the file (exits with its status)");
+      "it names, with WEFT_REPLAY set to the file (exits with its status). "
+      "The command is run by /bin/sh as the trace gives it: replay only "
+      "traces you trust, or run `weft trace show FILE -n 0` first to read "
+      "it");
   std::string replay_file;
   replay->add_option("file", replay_file, "The trace file")->required();
 

@@ -165,6 +165,14 @@ class ConfigError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+// `value` of the variable `name` as an integer from `min` to `max`
+// (decimal or 0x-hexadecimal, nothing else around it). Throws ConfigError
+// naming the variable, the value, `what` it should be and the range. The
+// one parser of weft's numeric variables.
+std::uint64_t parse_env_u64(const char* name, const char* value,
+                            std::uint64_t min, std::uint64_t max,
+                            const char* what);
+
 // Applies WEFT_SEED, WEFT_ITERATIONS, WEFT_STRATEGY, WEFT_PCT_DEPTH,
 // WEFT_PCT_STEPS, WEFT_PCT_MAX_DEPTH, WEFT_DELAY_BOUND,
 // WEFT_PREEMPTION_BOUND, WEFT_MAX_PREEMPTIONS, WEFT_SURW_PROFILE,
@@ -178,6 +186,10 @@ void apply_environment(ExploreOptions& options);
 
 ExploreResult explore(ExploreOptions options,
                       const std::function<void()>& body);
+
+// `s` as one shell word for a printed command: as it is when it is plain,
+// else in single quotes.
+std::string shell_quote(const std::string& s);
 
 // The running binary's path, shell-quoted for a printed command, or
 // `fallback` if it cannot be found. Replay commands start with it.

@@ -15,8 +15,11 @@ const char* env(const char* name) {
   return (v != nullptr && *v != '\0') ? v : nullptr;
 }
 
-std::uint64_t parse_u64(const char* name, const char* value, std::uint64_t min,
-                        std::uint64_t max, const char* what) {
+}  // namespace
+
+std::uint64_t parse_env_u64(const char* name, const char* value,
+                            std::uint64_t min, std::uint64_t max,
+                            const char* what) {
   const std::string s = value;
   std::uint64_t out = 0;
   bool ok = !s.empty();
@@ -55,14 +58,12 @@ std::uint64_t parse_u64(const char* name, const char* value, std::uint64_t min,
   return out;
 }
 
-}  // namespace
-
 void apply_environment(ExploreOptions& o) {
   if (const char* v = env("WEFT_SEED"))
-    o.seed = parse_u64("WEFT_SEED", v, 0, UINT64_MAX, "expected a seed");
+    o.seed = parse_env_u64("WEFT_SEED", v, 0, UINT64_MAX, "expected a seed");
   if (const char* v = env("WEFT_ITERATIONS"))
-    o.iterations = parse_u64("WEFT_ITERATIONS", v, 1, UINT64_MAX,
-                             "expected a number of schedules");
+    o.iterations = parse_env_u64("WEFT_ITERATIONS", v, 1, UINT64_MAX,
+                                 "expected a number of schedules");
   if (const char* v = env("WEFT_STRATEGY")) {
     const std::string s = v;
     if (find_strategy(s) == nullptr)
@@ -73,26 +74,26 @@ void apply_environment(ExploreOptions& o) {
   }
   if (const char* v = env("WEFT_PCT_DEPTH"))
     o.pct_depth = static_cast<int>(
-        parse_u64("WEFT_PCT_DEPTH", v, 1, 32, "expected a PCT bug depth"));
+        parse_env_u64("WEFT_PCT_DEPTH", v, 1, 32, "expected a PCT bug depth"));
   if (const char* v = env("WEFT_PCT_STEPS"))
-    o.pct_steps = parse_u64("WEFT_PCT_STEPS", v, 1, UINT64_MAX,
-                            "expected the PCT schedule length estimate k");
+    o.pct_steps = parse_env_u64("WEFT_PCT_STEPS", v, 1, UINT64_MAX,
+                                "expected the PCT schedule length estimate k");
   if (const char* v = env("WEFT_PREEMPTION_BOUND"))
     o.preemption_bound = static_cast<int>(
-        parse_u64("WEFT_PREEMPTION_BOUND", v, 0, 1000,
-                  "expected the most preemptions a dfs schedule may make"));
+        parse_env_u64("WEFT_PREEMPTION_BOUND", v, 0, 1000,
+                      "expected the most preemptions a dfs schedule may make"));
   if (const char* v = env("WEFT_PCT_MAX_DEPTH"))
-    o.pct_max_depth = static_cast<int>(parse_u64(
+    o.pct_max_depth = static_cast<int>(parse_env_u64(
         "WEFT_PCT_MAX_DEPTH", v, 1, 32, "expected the deepest PCT depth"));
   if (const char* v = env("WEFT_DELAY_BOUND"))
     o.delay_bound = static_cast<int>(
-        parse_u64("WEFT_DELAY_BOUND", v, 0, 1000,
-                  "expected the most delays a schedule may make (dfs, "
-                  "delaybound)"));
+        parse_env_u64("WEFT_DELAY_BOUND", v, 0, 1000,
+                      "expected the most delays a schedule may make (dfs, "
+                      "delaybound)"));
   if (const char* v = env("WEFT_MAX_PREEMPTIONS"))
     o.max_preemptions = static_cast<int>(
-        parse_u64("WEFT_MAX_PREEMPTIONS", v, 0, 1000,
-                  "expected the most preemptions a schedule may make"));
+        parse_env_u64("WEFT_MAX_PREEMPTIONS", v, 0, 1000,
+                      "expected the most preemptions a schedule may make"));
   if (const char* v = env("WEFT_SURW_PROFILE")) {
     try {
       o.surw_profile = SurwStrategy::decode(v);
@@ -116,16 +117,16 @@ void apply_environment(ExploreOptions& o) {
     }
   }
   if (const char* v = env("WEFT_TIME_BUDGET"))
-    o.time_budget_s = parse_u64("WEFT_TIME_BUDGET", v, 1, 1'000'000'000,
-                                "expected a number of seconds");
+    o.time_budget_s = parse_env_u64("WEFT_TIME_BUDGET", v, 1, 1'000'000'000,
+                                    "expected a number of seconds");
   if (const char* v = env("WEFT_JOBS"))
-    o.jobs = parse_u64("WEFT_JOBS", v, 1, kMaxJobs,
-                       "expected a number of local processes");
+    o.jobs = parse_env_u64("WEFT_JOBS", v, 1, kMaxJobs,
+                           "expected a number of local processes");
   if (const char* v = env("WEFT_VERBOSE"))
-    o.verbose = parse_u64("WEFT_VERBOSE", v, 0, 1, "expected 0 or 1") == 1;
+    o.verbose = parse_env_u64("WEFT_VERBOSE", v, 0, 1, "expected 0 or 1") == 1;
   if (const char* v = env("WEFT_MAX_STEPS"))
-    o.limits.max_steps =
-        parse_u64("WEFT_MAX_STEPS", v, 1, UINT64_MAX, "expected a step limit");
+    o.limits.max_steps = parse_env_u64("WEFT_MAX_STEPS", v, 1, UINT64_MAX,
+                                       "expected a step limit");
   if (const char* v = env("WEFT_REPLAY")) o.replay_file = v;
   if (const char* v = env("WEFT_CHECKPOINT")) o.checkpoint_file = v;
   if (const char* v = std::getenv("WEFT_TRACE_DIR")) o.trace_dir = v;
@@ -142,9 +143,9 @@ void apply_environment(ExploreOptions& o) {
                         "in this process)");
   }
   if (const char* v = env("WEFT_WATCHDOG"))
-    o.watchdog_s = parse_u64("WEFT_WATCHDOG", v, 0, 1'000'000,
-                             "expected seconds without a choice point "
-                             "before a schedule counts as hung (0: never)");
+    o.watchdog_s = parse_env_u64("WEFT_WATCHDOG", v, 0, 1'000'000,
+                                 "expected seconds without a choice point "
+                                 "before a schedule counts as hung (0: never)");
   if (const char* v = env("WEFT_CHECK_DETERMINISM")) {
     const std::string s = v;
     if (s != "all" && s != "failing" && s != "off")
@@ -157,8 +158,8 @@ void apply_environment(ExploreOptions& o) {
   }
   if (const char* v = env("WEFT_STACK_SIZE"))
     o.limits.stack_size =
-        parse_u64("WEFT_STACK_SIZE", v, 16 * 1024, std::uint64_t{1} << 30,
-                  "expected a strand stack size in bytes");
+        parse_env_u64("WEFT_STACK_SIZE", v, 16 * 1024, std::uint64_t{1} << 30,
+                      "expected a strand stack size in bytes");
   if (const char* v = env("WEFT_FUZZ_INPUT")) {  // one schedule, by bytes
     o.fuzz_input = v;
     o.strategy = "bytes";

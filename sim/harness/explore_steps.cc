@@ -68,23 +68,6 @@ std::string hex(std::uint64_t v) {
   return buf;
 }
 
-std::string shell_quote(const std::string& s) {
-  bool plain = !s.empty();
-  for (char c : s)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) ||
-          std::string_view("_-./=:,+@%").find(c) != std::string_view::npos))
-      plain = false;
-  if (plain) return s;
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
-  }
-  return out + "'";
-}
-
 std::string next_trace_name(const ExploreOptions& o) {
   std::string base = o.name;
   if (base.empty())
@@ -356,3 +339,24 @@ std::string pass_summary(const ExploreResult& result, const ExploreOptions& o) {
 }
 
 }  // namespace weft::sim::internal
+
+namespace weft::sim {
+
+std::string shell_quote(const std::string& s) {
+  bool plain = !s.empty();
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) ||
+          std::string_view("_-./=:,+@%").find(c) != std::string_view::npos))
+      plain = false;
+  if (plain) return s;
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  return out + "'";
+}
+
+}  // namespace weft::sim

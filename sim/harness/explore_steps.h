@@ -14,7 +14,7 @@
 
 namespace weft::sim::internal {
 
-std::string shell_quote(const std::string& s);
+using sim::shell_quote;
 std::string hex(std::uint64_t v);
 
 // Runs the failing schedule again (a replica of `strategy` with the same

@@ -137,6 +137,44 @@ TEST_F(FlightInput, ARecordingFromAnotherBuildIsRefusedNamingBothBuilds) {
   EXPECT_THAT(r.output, HasSubstr("and this is build "));
 }
 
+// Each malformed variable stops the run before it starts, naming itself,
+// exit 2: a signed or overflowing ring size used to wrap into a ring too
+// small for its own header (a crash), and a replay count of -1 into 2^64
+// replays (a hang).
+TEST_F(FlightInput, MalformedVariablesAreRefusedNamingThemselves) {
+  for (const char* ring : {"-1", "18446744073709551615", "17179869185GiB",
+                           "2TiB", "64 MiB", "64mb", "0", "x"}) {
+    const Ran r = run_program("WEFT_RECORD=" + dir_ +
+                              " WEFT_RECORD_ALL=1 WEFT_RECORD_RING='" + ring +
+                              "' FLAKY_WORK=10 " + kProgram);
+    EXPECT_EQ(r.status, 2) << ring << ": " << r.output;
+    EXPECT_THAT(r.output, HasSubstr("WEFT_RECORD_RING must be a size"));
+  }
+  for (const char* times : {"-1", "10x", "99999999999999999999", "0"}) {
+    const Ran r = run_program(std::string("WEFT_REPLAY_TIMES=") + times +
+                              " WEFT_REPLAY=" + good_ + " " + kProgram);
+    EXPECT_EQ(r.status, 2) << times << ": " << r.output;
+    EXPECT_THAT(r.output, HasSubstr(std::string("WEFT_REPLAY_TIMES='") + times +
+                                    "' is not valid"));
+  }
+  for (const char* var : {"WEFT_SEED=abc", "WEFT_MAX_STEPS=0"}) {
+    const Ran r = run_program(std::string(var) + " WEFT_REPLAY=" + good_ + " " +
+                              kProgram);
+    EXPECT_EQ(r.status, 2) << var << ": " << r.output;
+    EXPECT_THAT(r.output, HasSubstr("is not valid"));
+  }
+}
+
+// A run recorded whole whose recording cannot be written did not do what
+// was asked of it: exit 2, though the program itself passed.
+TEST_F(FlightInput, ALostRecordingOfAPassingRunExitsTwo) {
+  const Ran r =
+      run_program("WEFT_RECORD=" + dir_ +
+                  "/no/such/dir WEFT_RECORD_ALL=1 FLAKY_WORK=10 " + kProgram);
+  EXPECT_EQ(r.status, 2) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("could not write"));
+}
+
 // The number N in "... (N operations)", the supervisor's summary line.
 std::uint64_t operations_written(const std::string& output) {
   const auto at = output.rfind(" operations)");

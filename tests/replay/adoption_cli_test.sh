@@ -5,7 +5,10 @@
 # allocator log; `weft alloc replay|compare` take a calls log directly,
 # converting it on the way; `weft alloc import` knows a compressed mtrace
 # log by its content; an unknown demo, a trace that names no command and
-# an events trace are refused (exit 2), saying what to do instead.
+# an events trace are refused (exit 2), saying what to do instead; no
+# command writes over a file it reads, `alloc record` replaces its output
+# only once the program logs, an allocator library that is not a shared
+# object is refused, and numeric options take no sign and no overflow.
 # Usage: adoption_cli_test.sh WEFT CORPUS (tests/traces/corpus)
 set -uo pipefail
 weft=$1
@@ -83,4 +86,41 @@ printf 'neither mtrace nor heaptrack\n' | gzip -c >other.txt.gz
 expect 2 "other.txt.gz.* at byte 0" "$weft" alloc import other.txt.gz -o o.weft
 head -c 20 m.txt.gz >cut.txt.gz
 expect 2 "cut.txt.gz.* at byte [0-9]" "$weft" alloc import cut.txt.gz -o c.weft
+echo "== an output is never an input, and a failed command replaces nothing"
+cp "$trace" self.weft
+expect 2 "the output self.weft is the trace being read" \
+  "$weft" trace export -o self.weft self.weft
+cmp -s "$trace" self.weft || { echo "FAIL: export overwrote its input"; fail=1; }
+"$weft" alloc convert calls.weft -o slots.weft >/dev/null 2>&1 ||
+  { echo "FAIL: convert"; fail=1; }
+cp slots.weft slots.copy
+expect 2 "the output slots.weft is the log being read" \
+  "$weft" alloc compare slots.weft glibc --csv slots.weft
+cmp -s slots.copy slots.weft || { echo "FAIL: compare overwrote its log"; fail=1; }
+echo precious >keep.txt
+expect 127 "cannot run /no/such/program" \
+  "$weft" alloc record -o keep.txt -- /no/such/program
+grep -qx precious keep.txt || { echo "FAIL: record replaced keep.txt"; fail=1; }
+cp /bin/true mytrue
+expect 2 "the output mytrue is the program being read" \
+  "$weft" alloc record -o mytrue -- ./mytrue
+cmp -s /bin/true mytrue || { echo "FAIL: record replaced mytrue"; fail=1; }
+
+echo "== an allocator library that would not load is refused, not glibc"
+head -c 64 /dev/zero >notelf.so
+expect 2 "notelf.so is not an ELF shared object" \
+  "$weft" alloc replay -a ./notelf.so slots.weft
+expect 2 "cannot read allocator library /no/such.so" \
+  "$weft" alloc replay -a /no/such.so slots.weft
+expect 2 "is not an ELF shared object" \
+  "$weft" alloc compare slots.weft glibc ./notelf.so --csv c.csv
+[ ! -e c.csv ] || { echo "FAIL: compare wrote c.csv"; fail=1; }
+
+echo "== numbers: no sign, no overflow"
+expect 2 "expected an integer from 1 to .*, not '-5'" "$weft" demo -n -5
+expect 2 "expected an integer from 1 to .*, not '0'" "$weft" demo -n 0
+expect 2 "not '-1'" "$weft" trace show "$trace" -n -1
+expect 2 "not '99999999999999999999'" \
+  "$weft" alloc generate -o g.weft --calls 10 --seed 99999999999999999999
+[ ! -e g.weft ] || { echo "FAIL: generate wrote g.weft"; fail=1; }
 exit $fail

@@ -314,6 +314,9 @@ TEST(AllocReplayBadInput, ASlotsLogThatBreaksTheSlotRulesIsRefused) {
       {{op(AllocCall::kPosixMemalign, 0, 64, 3)},
        "operation 0: posix_memalign with alignment 3: not a power of two "
        "multiple of sizeof(void*), so it cannot have succeeded"},
+      {{op(AllocCall::kPosixMemalign, 0, 64, std::uint64_t{1} << 63)},
+       "operation 0: posix_memalign with alignment 9223372036854775808: "
+       "more than a process's address space, so it cannot have succeeded"},
   };
   for (const Case& c : cases) {
     const std::string path = ::testing::TempDir() + "/broken-rules" +

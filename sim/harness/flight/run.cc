@@ -15,6 +15,7 @@
 
 #include "sim/check.h"
 #include "sim/flight.h"
+#include "sim/harness/explore.h"
 #include "sim/harness/flight/flight.h"
 #include "sim/harness/flight/recording.h"
 #include "sim/harness/flight/replayer.h"
@@ -33,21 +34,46 @@ const char* env(const char* name) {
   return v != nullptr && *v != '\0' ? v : nullptr;
 }
 
-// "64MiB", "512KiB", "1GiB", "4096": bytes; nullopt if malformed.
+// "64MiB", "512KiB", "1GiB", "4096": bytes (digits only, then an optional
+// unit); nullopt if malformed or past 2^64 (a sign, a space or an
+// overflow would otherwise size the ring wrongly).
 std::optional<std::uint64_t> parse_size(const std::string& s) {
-  std::size_t used = 0;
   std::uint64_t n = 0;
+  std::size_t i = 0;
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+    const auto digit = static_cast<std::uint64_t>(s[i] - '0');
+    if (n > (UINT64_MAX - digit) / 10) return std::nullopt;
+    n = n * 10 + digit;
+  }
+  if (i == 0) return std::nullopt;
+  const std::string unit = s.substr(i);
+  int shift = 0;
+  if (unit == "KiB" || unit == "K")
+    shift = 10;
+  else if (unit == "MiB" || unit == "M")
+    shift = 20;
+  else if (unit == "GiB" || unit == "G")
+    shift = 30;
+  else if (!unit.empty() && unit != "B")
+    return std::nullopt;
+  if (n > (UINT64_MAX >> shift)) return std::nullopt;
+  return n << shift;
+}
+
+// A count from the variable `name` (`fallback` when unset), from `min` to
+// `max`; nullopt after saying on stderr what is wrong with it.
+std::optional<std::uint64_t> count_from(const char* name,
+                                        std::uint64_t fallback,
+                                        std::uint64_t min, std::uint64_t max,
+                                        const char* what) {
+  const char* v = env(name);
+  if (v == nullptr) return fallback;
   try {
-    n = std::stoull(s, &used);
-  } catch (const std::exception&) {
+    return parse_env_u64(name, v, min, max, what);
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "weft: %s\n", e.what());
     return std::nullopt;
   }
-  const std::string unit = s.substr(used);
-  if (unit.empty() || unit == "B") return n;
-  if (unit == "KiB" || unit == "K") return n << 10;
-  if (unit == "MiB" || unit == "M") return n << 20;
-  if (unit == "GiB" || unit == "G") return n << 30;
-  return std::nullopt;
 }
 
 int run_body(const std::function<void()>& body) {
@@ -80,10 +106,14 @@ int record(const std::string& dir, const std::function<void()>& body) {
       parse_size(env("WEFT_RECORD_RING") ? env("WEFT_RECORD_RING") : "64MiB");
   const auto slots = parse_size(
       env("WEFT_RECORD_THREADS") ? env("WEFT_RECORD_THREADS") : "64");
-  if (!ring || !slots || *slots == 0 || *slots > 65536 || *ring == 0) {
+  // Up to 1 TiB: the ring is mapped whole, and its size times the rings
+  // must not wrap.
+  if (!ring || !slots || *slots == 0 || *slots > 65536 || *ring == 0 ||
+      *ring > (std::uint64_t{1} << 40)) {
     std::fprintf(stderr,
-                 "weft: WEFT_RECORD_RING must be a size (64MiB, 512KiB, ...) "
-                 "and WEFT_RECORD_THREADS a number of rings from 1 to 65536\n");
+                 "weft: WEFT_RECORD_RING must be a size from 1 byte to 1TiB "
+                 "(64MiB, 512KiB, ...) and WEFT_RECORD_THREADS a number of "
+                 "rings from 1 to 65536\n");
     return 2;
   }
   const bool all =
@@ -130,6 +160,7 @@ int record(const std::string& dir, const std::function<void()>& body) {
     } catch (const std::exception& e) {
       std::fprintf(stderr, "weft: could not write %s: %s\n", path.c_str(),
                    e.what());
+      if (code == 0) code = 2;  // the run passed, but its recording is lost
     }
   }
   munmap(mem, bytes);
@@ -160,22 +191,22 @@ int replay(const std::string& file, const std::function<void()>& body) {
   if (!rec.losses.empty())
     std::fprintf(stderr, "weft: the recording lost operations:\n%s\n",
                  rec.losses.c_str());
-  const auto times_arg =
-      parse_size(env("WEFT_REPLAY_TIMES") ? env("WEFT_REPLAY_TIMES") : "1");
-  const std::uint64_t times = times_arg && *times_arg > 0 ? *times_arg : 1;
-  const std::uint64_t seed =
-      env("WEFT_SEED") ? std::strtoull(env("WEFT_SEED"), nullptr, 10) : 1;
+  const auto times = count_from("WEFT_REPLAY_TIMES", 1, 1, 1'000'000,
+                                "expected how many times to replay");
+  const auto seed =
+      count_from("WEFT_SEED", 1, 0, UINT64_MAX, "expected a seed");
+  const auto steps = count_from("WEFT_MAX_STEPS", 100'000, 1, UINT64_MAX,
+                                "expected a step limit");
+  if (!times || !seed || !steps) return 2;
   FlightReplay strategy(rec);
   RunLimits limits;
-  if (const auto steps =
-          parse_size(env("WEFT_MAX_STEPS") ? env("WEFT_MAX_STEPS") : "100000"))
-    limits.max_steps = *steps;
+  limits.max_steps = *steps;
   Scheduler sched(limits);
   sched.set_replay_hooks(&strategy);
   std::unique_ptr<ScheduleRecorder> out;
   if (const char* path = env("WEFT_REPLAY_SCHEDULE")) {
     traces::TraceHeader h;
-    h.metadata = {{"seed", std::to_string(seed)},
+    h.metadata = {{"seed", std::to_string(*seed)},
                   {"strategy", "flight"},
                   {"flight_recording", file}};
     add_build_metadata(h);
@@ -184,8 +215,8 @@ int replay(const std::string& file, const std::function<void()>& body) {
   }
   RunResult first;
   std::uint64_t same = 0;
-  for (std::uint64_t i = 0; i < times; ++i) {
-    RunResult r = sched.run(strategy, seed, body);
+  for (std::uint64_t i = 0; i < *times; ++i) {
+    RunResult r = sched.run(strategy, *seed, body);
     if (i == 0) {
       if (out) {
         sched.set_observer(nullptr);
@@ -220,9 +251,9 @@ int replay(const std::string& file, const std::function<void()>& body) {
   }
   std::printf("weft: the same outcome and schedule in %llu of %llu runs\n",
               static_cast<unsigned long long>(same),
-              static_cast<unsigned long long>(times));
+              static_cast<unsigned long long>(*times));
   std::fflush(stdout);
-  return first.failure || same != times ? 1 : 0;
+  return first.failure || same != *times ? 1 : 0;
 }
 
 }  // namespace
