@@ -464,7 +464,8 @@ int run_alloc_command(const AllocCommand& c) {
     std::cerr << "weft alloc: " << e.what() << "\n";
     return 2;
   } catch (const ConvertError& e) {
-    std::cerr << "weft alloc convert --strict: " << e.what() << "\n";
+    std::cerr << "weft alloc convert --strict: " << c.input << ": "
+              << e.what() << "\n";
     return 1;
   } catch (const std::exception& e) {
     std::cerr << "weft alloc: " << e.what() << "\n";

@@ -138,6 +138,17 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // `weft trace bogus`: CLI11 says only that a command is required.
+    for (const CLI::App* sub : app.get_subcommands()) {
+      const auto left = sub->remaining();
+      if (sub->get_require_subcommand_min() > 0 &&
+          sub->get_subcommands().empty() && !left.empty()) {
+        std::cerr << "weft " << sub->get_name() << ": no command '"
+                  << left.front() << "' (`weft " << sub->get_name()
+                  << " --help` lists them)\n";
+        return 2;
+      }
+    }
     // CLI11's own codes (105, 106, ...) mean nothing to a script: a usage
     // error is 2, and asking for --help or --version is not an error.
     return app.exit(e) == 0 ? 0 : 2;

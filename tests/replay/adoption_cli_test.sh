@@ -53,6 +53,10 @@ expect 2 "schedule.weft names no command to run (metadata 'command' is '')" \
 expect 2 "events.weft is an events trace .*: .weft trace show. prints it" \
   "$weft" replay "$corpus/events.weft"
 
+echo "== unknown commands are named"
+expect 2 "weft trace: no command 'bogus'" "$weft" trace bogus
+expect 2 "weft alloc: no command 'bogus'" "$weft" alloc bogus
+
 echo "== weft demo"
 expect 2 "no example named 'nope'. Examples:" "$weft" demo nope
 expect 2 "^  lost-update" "$weft" demo nope
