@@ -172,7 +172,8 @@ TEST_F(FlightInput, ALostRecordingOfAPassingRunExitsTwo) {
       run_program("WEFT_RECORD=" + dir_ +
                   "/no/such/dir WEFT_RECORD_ALL=1 FLAKY_WORK=10 " + kProgram);
   EXPECT_EQ(r.status, 2) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("could not write"));
+  EXPECT_THAT(r.output, HasSubstr("the recording is lost: cannot write " +
+                                  dir_ + "/no/such/dir/weft-flight-"));
 }
 
 // The number N in "... (N operations)", the supervisor's summary line.

@@ -158,8 +158,8 @@ int record(const std::string& dir, const std::function<void()>& body) {
                    reason.c_str(), path.c_str(),
                    static_cast<unsigned long long>(ops));
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "weft: could not write %s: %s\n", path.c_str(),
-                   e.what());
+      // The writer's message names the file: "cannot write PATH: why".
+      std::fprintf(stderr, "weft: the recording is lost: %s\n", e.what());
       if (code == 0) code = 2;  // the run passed, but its recording is lost
     }
   }
