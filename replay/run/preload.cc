@@ -41,9 +41,10 @@ int explore_main(int argc, char** argv, char** envp) {
     weft::sim::Scheduler::set_isolation(&isolation);
     const weft::sim::ExploreResult r =
         weft::sim::explore(o, [argc, argv, envp] {
-          const int rc = g_main(argc, argv, envp);
-          weft::run::ForkIsolation::finish_child(
-              *weft::sim::Scheduler::current(), rc);
+          weft::sim::Scheduler& s = *weft::sim::Scheduler::current();
+          const int rc = weft::intercept::run_main_thread(
+              s, [&] { return g_main(argc, argv, envp); });
+          weft::run::ForkIsolation::finish_child(s, rc);
         });
     weft::sim::Scheduler::set_isolation(nullptr);
     if (r.failed()) {

@@ -8,6 +8,8 @@
 
 #include <pthread.h>
 
+#include <functional>
+
 #include "sim/scheduler.h"
 
 namespace weft::intercept {
@@ -28,6 +30,12 @@ inline sim::Scheduler* strand_scheduler() {
 // (kSpawn). `*thread` is a handle only the interposed functions understand.
 int create_thread(sim::Scheduler& s, pthread_t* thread, void* (*fn)(void*),
                   void* arg, bool detached);
+
+// Runs a program's main on the current strand as a process runs its main
+// thread: main's value, or, when main calls pthread_exit, 0 once every
+// thread the run created has ended (the process then exits 0, as it would
+// on real threads).
+int run_main_thread(sim::Scheduler& s, const std::function<int()>& main);
 
 // A call weft cannot simulate (fork, exec, pthread_cancel, ...) made on a
 // strand: reports `what` through the handler (weft run ends with status 2)

@@ -255,9 +255,10 @@ int rw_acquire(pthread_rwlock_t* l, bool write, bool try_only,
   s.choice_point(weft::sim::ChoiceKind::kLock,
                  op(weft::sim::ChoiceKind::kLock, &o), !try_only);
   const StrandId me = s.current_strand();
+  // glibc knows its writer, so a writer's relock is EDEADLK; it does not
+  // know its readers, so a reader that asks to write waits for itself
+  // forever: here too, and the run reports the deadlock.
   if (o.owner == me) return EDEADLK;
-  if (write && std::count(o.readers.begin(), o.readers.end(), me) > 0)
-    return EDEADLK;
   auto free = [&o, write] {
     return o.owner == weft::sim::kNoStrand && (!write || o.readers.empty());
   };
@@ -329,6 +330,11 @@ int pthread_rwlock_unlock(pthread_rwlock_t* l) {
              it != o.readers.end()) {
     o.readers.erase(it);
   } else {
+    // Undefined, and in glibc a silent corruption of the lock's counts.
+    if (!s->tearing_down())
+      s->fail(weft::sim::FailureKind::kAssertion,
+              "strand '" + s->strand_name(me) + "' unlocked " + o.describe() +
+                  ", which it does not hold");
     return EPERM;
   }
   o.waiters.wake_all(*s);

@@ -62,6 +62,23 @@ int create_thread(sim::Scheduler& s, pthread_t* thread, void* (*fn)(void*),
   return 0;
 }
 
+int run_main_thread(sim::Scheduler& s, const std::function<int()>& main) {
+  try {
+    return main();
+  } catch (const ThreadExit&) {
+  }
+  internal::run_key_destructors(s);
+  // The threads still running keep the process alive; those they start
+  // meanwhile too (thread_slots() grows as they are created).
+  World& w = World::of(s);
+  for (sim::StrandId id = 0; id < w.thread_slots(); ++id)
+    if (w.thread(id).is_thread && id != s.current_strand()) {
+      const sim::NoUnwindScope no_unwind;
+      s.join(id, {});
+    }
+  return 0;
+}
+
 }  // namespace weft::intercept
 
 using namespace weft::intercept;

@@ -288,7 +288,12 @@ int pthread_once(pthread_once_t* once, void (*init)()) {
   Object& o = World::of(*s).object(
       once, Object::Kind::kOnce,
       [once](Object& ob) { ob.round = (*once & 2) != 0 ? 2 : 0; });
-  s->choice_point(ChoiceKind::kLock, op(ChoiceKind::kLock, &o));
+  // The first caller runs init() with no choice point before it:
+  // libstdc++'s std::call_once (and so std::async and std::future) hands
+  // init its callable through thread-local variables, which every strand
+  // of this thread shares, so a switch before the call let another
+  // strand's call_once replace or clear them (init then called another
+  // flag's function, or null).
   if (o.round == 0) {
     o.round = 1;
     init();
@@ -296,6 +301,7 @@ int pthread_once(pthread_once_t* once, void (*init)()) {
     o.waiters.wake_all(*s);
     return 0;
   }
+  s->choice_point(ChoiceKind::kLock, op(ChoiceKind::kLock, &o));
   while (o.round != 2) {
     o.waiters.add(s->current_strand());
     if (!o.waiters.block_until_woken(*s, ChoiceKind::kLock, &o,

@@ -94,6 +94,8 @@ class World {
     if (threads_.size() <= id) threads_.resize(id + 1);
     return threads_[id];
   }
+  // One past the highest strand id thread() has seen.
+  std::size_t thread_slots() const { return threads_.size(); }
   std::uint32_t next_thread_number() { return ++thread_numbers_; }
   // Keys created on strands in this run (index: key - kFirstKey).
   std::vector<Key>& keys() { return keys_; }

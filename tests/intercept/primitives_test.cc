@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -187,6 +188,55 @@ TEST(InterceptPrimitives, SemaphoreBarrierRwlockAndOnceKeepTheirContracts) {
     pthread_barrier_destroy(&barrier);
     sem_destroy(&sem);
   }));
+}
+
+// libstdc++'s std::call_once hands pthread_once its callable through
+// thread-local variables that every strand shares: two strands on two
+// flags must each run their own function (a switch before the call ran
+// the other flag's, then a null one: a crash), in every schedule.
+TEST(InterceptPrimitives, StdCallOnceOnTwoFlagsRunsEachFlagsOwnFunction) {
+  expect_pass(sim::explore(options(300), [] {
+    static std::once_flag* first;
+    static std::once_flag* second;
+    static int a, b;
+    std::once_flag f1, f2;
+    first = &f1;
+    second = &f2;
+    a = b = 0;
+    pthread_t t = start([](void*) -> void* {
+      std::call_once(*first, [] { ++a; });
+      return nullptr;
+    });
+    std::call_once(*second, [] { ++b; });
+    std::call_once(*first, [] { ++a; });
+    pthread_join(t, nullptr);
+    WEFT_ASSERT(a == 1 && b == 1);
+  }));
+}
+
+// glibc does not track an rwlock's readers: a reader that asks to write
+// waits for itself forever. The run reports that deadlock (it used to be
+// an EDEADLK the program could ignore).
+TEST(InterceptPrimitives, AReaderAskingToWriteDeadlocksAsInGlibc) {
+  const auto r = sim::explore(options(20), [] {
+    static pthread_rwlock_t rw;
+    pthread_rwlock_init(&rw, nullptr);
+    pthread_rwlock_rdlock(&rw);
+    pthread_rwlock_wrlock(&rw);
+    pthread_rwlock_unlock(&rw);
+  });
+  ASSERT_TRUE(r.failed());
+  EXPECT_EQ(r.failure->kind, sim::FailureKind::kDeadlock);
+}
+
+TEST(InterceptPrimitives, UnlockingAnRwlockNotHeldIsReported) {
+  const auto r = sim::explore(options(20), [] {
+    static pthread_rwlock_t rw;
+    pthread_rwlock_init(&rw, nullptr);
+    pthread_rwlock_unlock(&rw);
+  });
+  ASSERT_TRUE(r.failed());
+  EXPECT_THAT(r.failure->message, HasSubstr("which it does not hold"));
 }
 
 TEST(InterceptPrimitives, ErrnoIsKeptPerStrandAcrossSwitches) {

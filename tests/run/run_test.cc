@@ -65,6 +65,10 @@ const BadProgram kPrograms[] = {
      "second stage not done"},
     {"if_not_while", WEFT_RUN_if_not_while, WEFT_RUN_if_not_while_fixed,
      "took from an empty queue"},
+    // main ends with pthread_exit: the run goes on until the worker ends,
+    // and the worker's check comes after main has gone.
+    {"main_exit", WEFT_RUN_main_exit, WEFT_RUN_main_exit_fixed,
+     "Assertion `total == 2' failed"},
 };
 
 class WeftRun : public ::testing::TestWithParam<BadProgram> {};
