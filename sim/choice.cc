@@ -90,7 +90,8 @@ bool dependent(StrandId a, const PendingOp& x, StrandId b, const PendingOp& y) {
 
 std::size_t count_preemptions(std::span<const Choice> schedule) {
   std::size_t n = 0;
-  for (const Choice& c : schedule) n += c.preemption ? 1 : 0;
+  for (const Choice& c : schedule)
+    n += c.preemption && c.kind != ChoiceKind::kYield ? 1 : 0;
   return n;
 }
 

@@ -110,7 +110,10 @@ using Schedule = std::vector<Choice>;
 std::uint64_t digest(std::span<const Choice> schedule);
 
 // Number of preemptions: strand choices that switched away from a strand
-// which could have continued.
+// which could have continued, a yield's switch excepted (the strand gave
+// way itself). As the preemption bounds count them (dfs, dpor and
+// WEFT_MAX_PREEMPTIONS), so a bounded search's summary stays within its
+// bound.
 std::size_t count_preemptions(std::span<const Choice> schedule);
 
 }  // namespace weft::sim

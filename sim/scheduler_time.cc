@@ -81,7 +81,7 @@ bool Scheduler::advance_time() {
          "virtual time would pass " + format_time(limits_.max_time) +
              " (next deadline " + format_time(deadline) +
              "). This is often a livelock of timers re-arming each other; "
-             "raise ExploreOptions::max_time if the test is simply long.");
+             "raise ExploreOptions::limits.max_time if the test is simply long.");
     return false;
   }
   now_ = std::max(now_, deadline);

@@ -69,7 +69,8 @@ std::string describe(FailureKind kind, const ExploreResult& r,
                                  "; what it does now is outside weft)";
   switch (kind) {
     case FailureKind::kStackOverflow:
-      return "the strand" + in +
+      return (strand.empty() ? std::string("a strand")
+                             : "strand '" + strand + "'") +
              " overflowed its stack (a fault in its guard page). Raise "
              "ExploreOptions::limits.stack_size or WEFT_STACK_SIZE (bytes), "
              "or look for unbounded recursion.";

@@ -368,6 +368,35 @@ TEST(ExploreSummary, AnExhaustiveSearchSaysItsBound) {
   EXPECT_THAT(r.summary, HasSubstr(": every schedule within 1 preemptions"));
 }
 
+// A switch at a yield is the strand giving way, not a preemption: the
+// bound does not count it, so neither does the summary (it printed "at
+// most 4 preemptions" beside "every schedule within 2 preemptions").
+TEST(ExploreSummary, YieldsDoNotCountAsPreemptionsAgainstTheBound) {
+  ExploreOptions o;
+  o.strategy = "dfs";
+  o.preemption_bound = 0;
+  o.iterations = 1'000'000;
+  o.use_environment = false;
+  o.print = false;
+  const auto r = explore(o, [] {
+    Atomic<int> x{0};
+    auto yielder = [&x] {
+      for (int i = 0; i < 3; ++i) {
+        x.fetch_add(1);
+        yield_now();
+      }
+    };
+    JoinHandle a = spawn("a", yielder);
+    JoinHandle b = spawn("b", yielder);
+    a.join();
+    b.join();
+  });
+  ASSERT_TRUE(r.exhausted);
+  EXPECT_GT(r.schedules, 1u);  // the yields switched: several orders
+  EXPECT_EQ(r.max_preemptions, 0u);
+  EXPECT_THAT(r.summary, HasSubstr("at most 0 preemptions"));
+}
+
 TEST(ExploreSummary, ATimeBudgetEndsTheSearchAndSaysSo) {
   ExploreOptions o;
   o.iterations = UINT64_MAX;  // only the budget can end it
