@@ -127,8 +127,8 @@ int main(int argc, char** argv) {
       "Run again what a trace recorded: for a schedule trace, the command "
       "it names, with WEFT_REPLAY set to the file (exits with its status). "
       "The command is run by /bin/sh as the trace gives it: replay only "
-      "traces you trust, or run `weft trace show FILE -n 0` first to read "
-      "it");
+      "traces you trust (`weft trace show FILE -n 1` prints the command in "
+      "its header)");
   std::string replay_file;
   replay->add_option("file", replay_file, "The trace file")->required();
 

@@ -5,6 +5,8 @@
 // waiter is a value choice. Internal to sim/intercept.
 #include <semaphore.h>
 
+#include <mutex>
+
 #include "sim/intercept/real.h"
 #include "sim/intercept/world.h"
 
@@ -279,6 +281,29 @@ int pthread_barrier_wait(pthread_barrier_t* b) {
   return 0;
 }
 
+}  // extern "C"
+
+namespace {
+
+// libstdc++'s call_once state of the calling thread (<mutex>), saved and
+// put back; nothing with another standard library.
+struct OnceCallable {
+#if defined(__GLIBCXX__) && defined(_GLIBCXX_HAVE_TLS)
+  void* callable = std::__once_callable;
+  void (*call)() = std::__once_call;
+  void restore() const {
+    std::__once_callable = callable;
+    std::__once_call = call;
+  }
+#else
+  void restore() const {}
+#endif
+};
+
+}  // namespace
+
+extern "C" {
+
 int pthread_once(pthread_once_t* once, void (*init)()) {
   Scheduler* s = strand_scheduler();
   if (s == nullptr) [[likely]]
@@ -288,12 +313,16 @@ int pthread_once(pthread_once_t* once, void (*init)()) {
   Object& o = World::of(*s).object(
       once, Object::Kind::kOnce,
       [once](Object& ob) { ob.round = (*once & 2) != 0 ? 2 : 0; });
-  // The first caller runs init() with no choice point before it:
-  // libstdc++'s std::call_once (and so std::async and std::future) hands
-  // init its callable through thread-local variables, which every strand
-  // of this thread shares, so a switch before the call let another
-  // strand's call_once replace or clear them (init then called another
-  // flag's function, or null).
+  {
+    // libstdc++'s std::call_once (and so std::async and std::future)
+    // hands init its callable through thread-local variables, which every
+    // strand of this thread shares: another strand's call_once during the
+    // switch replaces or clears them, and init would then call another
+    // flag's function, or null. They are this strand's again after it.
+    const OnceCallable mine;
+    s->choice_point(ChoiceKind::kLock, op(ChoiceKind::kLock, &o));
+    mine.restore();
+  }
   if (o.round == 0) {
     o.round = 1;
     init();
@@ -301,7 +330,6 @@ int pthread_once(pthread_once_t* once, void (*init)()) {
     o.waiters.wake_all(*s);
     return 0;
   }
-  s->choice_point(ChoiceKind::kLock, op(ChoiceKind::kLock, &o));
   while (o.round != 2) {
     o.waiters.add(s->current_strand());
     if (!o.waiters.block_until_woken(*s, ChoiceKind::kLock, &o,
