@@ -353,14 +353,19 @@ TEST(ExploreSummary, ACrowdedProgramGivesPosTurnsToPctrange) {
   EXPECT_EQ(r.by_strategy.at("surw"), 32u);
 }
 
-TEST(ExploreSummary, AnExhaustiveSearchSaysItsBound) {
+// dfs within `bound` preemptions, to its end, quietly.
+ExploreOptions exhaustive(int bound) {
   ExploreOptions o;
   o.strategy = "dfs";
-  o.preemption_bound = 1;
+  o.preemption_bound = bound;
   o.iterations = 1'000'000;
   o.use_environment = false;
   o.print = false;
-  const auto r = explore(o, two_lockers);
+  return o;
+}
+
+TEST(ExploreSummary, AnExhaustiveSearchSaysItsBound) {
+  const auto r = explore(exhaustive(1), two_lockers);
   ASSERT_TRUE(r.exhausted);
   // Every dfs schedule is a different path of the tree.
   EXPECT_EQ(r.distinct, r.schedules);
@@ -372,13 +377,7 @@ TEST(ExploreSummary, AnExhaustiveSearchSaysItsBound) {
 // bound does not count it, so neither does the summary (it printed "at
 // most 4 preemptions" beside "every schedule within 2 preemptions").
 TEST(ExploreSummary, YieldsDoNotCountAsPreemptionsAgainstTheBound) {
-  ExploreOptions o;
-  o.strategy = "dfs";
-  o.preemption_bound = 0;
-  o.iterations = 1'000'000;
-  o.use_environment = false;
-  o.print = false;
-  const auto r = explore(o, [] {
+  const auto r = explore(exhaustive(0), [] {
     Atomic<int> x{0};
     auto yielder = [&x] {
       for (int i = 0; i < 3; ++i) {
