@@ -13,6 +13,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <span>
 #include <stdexcept>
 #include <vector>
 
@@ -61,7 +62,21 @@ void copy_text(char* to, std::size_t size, const std::string& from) {
 }
 
 // Appends the strategy calls of a run to the log: the parent plays them
-// into its own strategy. Fixed-size records, no allocation per call.
+// into its own strategy. A choice point's strands and pending operations
+// are written only where they differ from the last choice point's (each
+// is an array over every strand: written whole, a run of many threads
+// wrote megabytes per schedule, the square of its threads).
+//
+// A choice: 32 bytes of header (byte 3: kSameStrands when the strands are
+// the last ones), the strands unless the same, then the changed pending
+// operations: their number, then each one's index and value.
+constexpr char kSameStrands = 1;
+
+bool same_op(const PendingOp& a, const PendingOp& b) {
+  return a.kind == b.kind && a.access == b.access && a.object == b.object &&
+         a.object2 == b.object2 && a.strand == b.strand && a.name == b.name;
+}
+
 class LoggingStrategy final : public sim::ForwardingStrategy {
  public:
   LoggingStrategy(sim::Strategy& inner, LogHeader* log)
@@ -70,10 +85,14 @@ class LoggingStrategy final : public sim::ForwardingStrategy {
     const std::uint32_t answer = inner()->choose(p);
     const auto n = static_cast<std::uint32_t>(p.strands.size());
     const auto m = static_cast<std::uint32_t>(p.pending_ops.size());
+    const bool same_strands =
+        n == strands_.size() &&
+        std::equal(p.strands.begin(), p.strands.end(), strands_.begin());
     char head[32];
     head[0] = 'c';
     head[1] = static_cast<char>(p.kind);
     head[2] = p.is_value ? 1 : 0;
+    head[3] = same_strands ? kSameStrands : 0;
     std::memcpy(head + 4, &p.count, 4);
     std::memcpy(head + 8, &p.current, 4);
     std::memcpy(head + 12, &p.step, 8);
@@ -81,8 +100,11 @@ class LoggingStrategy final : public sim::ForwardingStrategy {
     std::memcpy(head + 24, &m, 4);
     std::memcpy(head + 28, &answer, 4);
     put(head, sizeof head);
-    put(p.strands.data(), n * sizeof(StrandId));
-    put(p.pending_ops.data(), m * sizeof(PendingOp));
+    if (!same_strands) {
+      put(p.strands.data(), n * sizeof(StrandId));
+      strands_.assign(p.strands.begin(), p.strands.end());
+    }
+    put_changed_ops(p.pending_ops);
     return answer;
   }
   void runnable_changed(StrandId id, bool runnable) override {
@@ -93,6 +115,19 @@ class LoggingStrategy final : public sim::ForwardingStrategy {
   }
 
  private:
+  void put_changed_ops(std::span<const PendingOp> ops) {
+    changed_.clear();
+    for (std::uint32_t i = 0; i < ops.size(); ++i)
+      if (i >= pending_.size() || !same_op(ops[i], pending_[i]))
+        changed_.push_back(i);
+    const auto k = static_cast<std::uint32_t>(changed_.size());
+    put(&k, sizeof k);
+    for (const std::uint32_t i : changed_) {
+      put(&i, sizeof i);
+      put(&ops[i], sizeof(PendingOp));
+    }
+    pending_.assign(ops.begin(), ops.end());
+  }
   void put(const void* data, std::size_t size) {
     if (size == 0 || log_->overflow) return;
     if (log_->used + size > kLogBytes - sizeof(LogHeader)) {
@@ -103,6 +138,9 @@ class LoggingStrategy final : public sim::ForwardingStrategy {
     log_->used += size;
   }
   LogHeader* log_;
+  std::vector<StrandId> strands_;   // the last choice point's
+  std::vector<PendingOp> pending_;  // the last choice point's
+  std::vector<std::uint32_t> changed_;
 };
 
 // Plays the child's log into the parent's strategy; false if it could not
@@ -110,10 +148,14 @@ class LoggingStrategy final : public sim::ForwardingStrategy {
 bool replay_log(const LogHeader* log, sim::Strategy& strategy) {
   const char* p = reinterpret_cast<const char*>(log + 1);
   const char* end = p + log->used;
+  // A log that overflowed ends inside a record: stop before it.
+  auto fits = [&p, end](std::size_t bytes) {
+    return static_cast<std::size_t>(end - p) >= bytes;
+  };
   std::vector<StrandId> strands;
   std::vector<PendingOp> pending;
   bool same = !log->overflow;
-  while (p < end) {
+  while (fits(8)) {
     if (*p == 'r') {
       StrandId id;
       std::memcpy(&id, p + 4, 4);
@@ -121,6 +163,7 @@ bool replay_log(const LogHeader* log, sim::Strategy& strategy) {
       p += 8;
       continue;
     }
+    if (!fits(32)) break;
     std::uint32_t count, n, m, answer;
     StrandId current;
     std::uint64_t step;
@@ -132,14 +175,27 @@ bool replay_log(const LogHeader* log, sim::Strategy& strategy) {
     std::memcpy(&answer, p + 28, 4);
     const auto kind = static_cast<sim::ChoiceKind>(p[1]);
     const bool is_value = p[2] != 0;
+    const bool same_strands = (p[3] & kSameStrands) != 0;
     p += 32;
-    strands.resize(n);
+    if (!same_strands) {
+      if (!fits(std::size_t{n} * sizeof(StrandId))) break;
+      strands.resize(n);
+      if (n > 0) std::memcpy(strands.data(), p, n * sizeof(StrandId));
+      p += n * sizeof(StrandId);
+    }
     pending.resize(m);
-    if (n > 0) std::memcpy(strands.data(), p, n * sizeof(StrandId));
-    p += n * sizeof(StrandId);
-    if (m > 0)
-      std::memcpy(static_cast<void*>(pending.data()), p, m * sizeof(PendingOp));
-    p += m * sizeof(PendingOp);
+    std::uint32_t k;
+    if (!fits(4)) break;
+    std::memcpy(&k, p, 4);
+    p += 4;
+    if (!fits(std::size_t{k} * (4 + sizeof(PendingOp)))) break;
+    for (std::uint32_t c = 0; c < k; ++c) {
+      std::uint32_t i;
+      std::memcpy(&i, p, 4);
+      if (i < m)
+        std::memcpy(static_cast<void*>(&pending[i]), p + 4, sizeof(PendingOp));
+      p += 4 + sizeof(PendingOp);
+    }
     const ChoicePoint point{kind,    is_value, count,  strands,
                             current, step,     pending};
     try {
