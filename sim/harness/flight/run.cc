@@ -38,15 +38,9 @@ const char* env(const char* name) {
 // unit); nullopt if malformed or past 2^64 (a sign, a space or an
 // overflow would otherwise size the ring wrongly).
 std::optional<std::uint64_t> parse_size(const std::string& s) {
-  std::uint64_t n = 0;
-  std::size_t i = 0;
-  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
-    const auto digit = static_cast<std::uint64_t>(s[i] - '0');
-    if (n > (UINT64_MAX - digit) / 10) return std::nullopt;
-    n = n * 10 + digit;
-  }
-  if (i == 0) return std::nullopt;
-  const std::string unit = s.substr(i);
+  const std::size_t digits = s.find_first_not_of("0123456789");
+  const std::string number = s.substr(0, digits);
+  const std::string unit = digits == std::string::npos ? "" : s.substr(digits);
   int shift = 0;
   if (unit == "KiB" || unit == "K")
     shift = 10;
@@ -56,7 +50,12 @@ std::optional<std::uint64_t> parse_size(const std::string& s) {
     shift = 30;
   else if (!unit.empty() && unit != "B")
     return std::nullopt;
-  if (n > (UINT64_MAX >> shift)) return std::nullopt;
+  std::uint64_t n = 0;
+  try {
+    n = parse_env_u64("", number.c_str(), 0, UINT64_MAX >> shift, "");
+  } catch (const ConfigError&) {
+    return std::nullopt;  // empty, or past 2^64 once the unit applies
+  }
   return n << shift;
 }
 
