@@ -108,7 +108,9 @@ weft_doc_output(alloc_budget_test EXIT 1
 
 # "Reproducing a production failure": the flaky reactor pool run under the
 # flight recorder until a run fails, its recording replayed 100 times, the
-# replay written as a schedule trace and drawn, the same for the
+# replay written as a schedule trace and drawn (the loops widen the race
+# window with FLAKY_PAUSE_US, as the guide shows, so that they end within a
+# few runs on a loaded machine too), the same for the
 # clock-decided timeout and the call_after watchdog, and the recording
 # replayed by the fixed program.
 # (A ';' would split the command: the loops end their lines instead.)
@@ -116,9 +118,9 @@ set(flaky $<TARGET_FILE:flight_flaky_pool>)
 set(deadline $<TARGET_FILE:flight_deadline>)
 set(until_fails "\ndo :\ndone")
 set(record_flaky
-  "mkdir rec && while WEFT_RECORD=rec ${flaky} >/dev/null 2>&1${until_fails}")
+  "mkdir rec && while FLAKY_PAUSE_US=100 WEFT_RECORD=rec ${flaky} >/dev/null 2>&1${until_fails}")
 weft_doc_output(flight_record COMMAND bash -c
-  "mkdir rec && while WEFT_RECORD=rec ${flaky}${until_fails}")
+  "mkdir rec && while FLAKY_PAUSE_US=100 WEFT_RECORD=rec ${flaky}${until_fails}")
 weft_doc_output(flight_replay EXIT 1 COMMAND bash -c
   "${record_flaky} && WEFT_REPLAY=$(ls rec/*.trace) WEFT_REPLAY_TIMES=100 ${flaky}")
 weft_doc_output(flight_timeline COMMAND bash -c

@@ -30,7 +30,7 @@ void body() {
     auto timeout = std::make_shared<weft::runtime::DelayedCall>();
     reactor
         .defer_to_thread([] {
-          busy_for(200us);
+          busy_for(1000us);
           return 42;
         })
         .add_callback([&, timeout](const int&) {
