@@ -158,14 +158,15 @@ bool Mutex::try_lock(SourceLocation where) {
   return true;
 }
 
-void Mutex::release(Scheduler& s) {
+void Mutex::release(Scheduler& s, SourceLocation where) {
   const StrandId me = s.current_strand();
   if (owner_ != me && !s.tearing_down()) {
     // No throw: unlock runs in destructors. The run ends at the next
     // choice point.
     s.fail(FailureKind::kAssertion, "strand '" + s.strand_name(me) +
                                         "' unlocked " + name_.label("mutex") +
-                                        ", which it does not hold");
+                                        ", which it does not hold, at " +
+                                        where.to_string());
     return;
   }
   owner_ = kNoStrand;
@@ -183,7 +184,7 @@ void Mutex::unlock(SourceLocation where) {
   // still held, an interleaving real threads reach.
   s->choice_point(ChoiceKind::kUnlock, pending_op(ChoiceKind::kUnlock, this),
                   /*may_unwind=*/false);
-  release(*s);
+  release(*s, where);
   name_.note(*s, ChoiceKind::kUnlock, "unlock", "mutex", where);
 }
 
@@ -199,6 +200,7 @@ std::string Mutex::describe() const {
 
 void CondVar::wait(std::unique_lock<Mutex>& lock, SourceLocation where) {
   Scheduler* s = Scheduler::current();
+  if (s != nullptr && !holds(*s, lock, where)) return;
   Mutex& m = *lock.mutex();
   if (s == nullptr) {
     std::unique_lock<std::mutex> inner(m.real_, std::adopt_lock);
@@ -216,7 +218,7 @@ void CondVar::wait(std::unique_lock<Mutex>& lock, SourceLocation where) {
                   pending_op(ChoiceKind::kWait, this, Access::kWrite, &m));
   const StrandId me = s->current_strand();
   waiters_.add(me);
-  m.release(*s);
+  m.release(*s, where);
   const bool spurious = s->limits().spurious_wakeups &&
                         s->choose_value(ChoiceKind::kWait, 2) == 1;
   if (spurious) {
@@ -236,6 +238,8 @@ std::cv_status CondVar::wait_until(std::unique_lock<Mutex>& lock,
                                    Clock::time_point deadline,
                                    SourceLocation where) {
   Scheduler* s = Scheduler::current();
+  if (s != nullptr && !holds(*s, lock, where))
+    return std::cv_status::no_timeout;
   Mutex& m = *lock.mutex();
   if (s == nullptr) {
     std::unique_lock<std::mutex> inner(m.real_, std::adopt_lock);
@@ -257,7 +261,7 @@ std::cv_status CondVar::wait_until(std::unique_lock<Mutex>& lock,
                   pending_op(ChoiceKind::kWait, this, Access::kWrite, &m));
   const StrandId me = s->current_strand();
   waiters_.add(me);
-  m.release(*s);
+  m.release(*s, where);
   const Nanos until = deadline.time_since_epoch();
   const bool notified = waiters_.block_until_woken(
       *s, ChoiceKind::kWait, this, "be notified by", where, &until);
@@ -298,6 +302,21 @@ void CondVar::recorded_return(Mutex& m, bool timed_out) {
   m.tag_.exclusive_write(flight::Op::kLock);
 }
 
+bool CondVar::holds(Scheduler& s, const std::unique_lock<Mutex>& lock,
+                    SourceLocation where) const {
+  const Mutex* m = lock.mutex();
+  if ((m != nullptr && m->owner_ == s.current_strand()) || s.tearing_down())
+    return true;
+  s.fail(FailureKind::kAssertion,
+         "strand '" + s.strand_name(s.current_strand()) + "' waited on " +
+             name_.label("condvar") +
+             (m == nullptr ? std::string(" with a lock that has no mutex")
+                           : " with " + m->name_.label("mutex") +
+                                 ", which it does not hold") +
+             ", at " + where.to_string());
+  return false;
+}
+
 std::optional<bool> CondVar::replayed_wait(Scheduler& s, Mutex& m,
                                            SourceLocation where) {
   flight::ReplayHooks* h = s.replay_hooks();
@@ -306,7 +325,7 @@ std::optional<bool> CondVar::replayed_wait(Scheduler& s, Mutex& m,
   // recording says it did (the replay holds the lock back until then).
   s.choice_point(ChoiceKind::kWait,
                  pending_op(ChoiceKind::kWait, this, Access::kWrite, &m));
-  m.release(s);
+  m.release(s, where);
   const bool timed_out = h->on_op(flight::Op::kCvWait, this, 0) == 1;
   m.lock(where);
   return timed_out;

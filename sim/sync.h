@@ -107,8 +107,9 @@ class Mutex final : public Waitable {
  private:
   friend class CondVar;
   // Releases without a choice point: CondVar::wait releases and waits as
-  // one step, as std::condition_variable does.
-  void release(Scheduler& s);
+  // one step, as std::condition_variable does. `where` is the caller's,
+  // for the report when the strand does not hold the mutex.
+  void release(Scheduler& s, SourceLocation where);
 
   std::mutex real_;
   flight::ObjectTag tag_;  // recording on real threads (sim/flight.h)
@@ -182,6 +183,10 @@ class CondVar final : public Waitable {
   // (whether it timed out); nullopt otherwise.
   std::optional<bool> replayed_wait(Scheduler& s, Mutex& m,
                                     SourceLocation where);
+  // False, and the schedule failed, when the strand waits without holding
+  // the lock's mutex (std::condition_variable's undefined behaviour).
+  bool holds(Scheduler& s, const std::unique_lock<Mutex>& lock,
+             SourceLocation where) const;
   std::function<std::string()> more_;
   std::condition_variable real_;
   flight::ObjectTag tag_;

@@ -216,7 +216,32 @@ TEST(Mutex, UnlockingOneNotHeldFailsTheSchedule) {
   auto r = weft::testing::find_failure(options("random", 1),
                                        [] { Mutex("m").unlock(); });
   ASSERT_TRUE(r.failed());
-  EXPECT_THAT(r.failure->message, HasSubstr("which it does not hold"));
+  EXPECT_THAT(r.failure->message,
+              HasSubstr("which it does not hold, at " __FILE__ ":"));
+}
+
+TEST(CondVar, WaitingWithoutHoldingTheMutexFailsTheScheduleSayingWhere) {
+  auto r = weft::testing::find_failure(options("random", 1), [] {
+    Mutex m("m");
+    CondVar cv("c");
+    std::unique_lock lock(m, std::defer_lock);
+    cv.wait(lock);
+  });
+  ASSERT_TRUE(r.failed());
+  EXPECT_THAT(r.failure->message,
+              HasSubstr("waited on condvar 'c' with mutex 'm', which it does "
+                        "not hold, at " __FILE__ ":"));
+}
+
+TEST(CondVar, WaitingForATimeOnALockWithNoMutexFailsTheSchedule) {
+  auto r = weft::testing::find_failure(options("random", 1), [] {
+    CondVar cv("c");
+    std::unique_lock<Mutex> lock;
+    cv.wait_for(lock, std::chrono::seconds(1));
+  });
+  ASSERT_TRUE(r.failed());
+  EXPECT_THAT(r.failure->message,
+              HasSubstr("waited on condvar 'c' with a lock that has no mutex"));
 }
 
 // --- condition variables ----------------------------------------------------
