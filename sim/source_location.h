@@ -7,6 +7,8 @@
 
 namespace weft::sim {
 
+// A location with line 0 and a non-empty `file` is described in words
+// instead (sim/intercept's callers: a function and an address in a file).
 struct SourceLocation {
   const char* file = "";
   unsigned line = 0;
@@ -17,8 +19,8 @@ struct SourceLocation {
   }
 
   std::string to_string() const {
-    return line == 0 ? std::string("unknown location")
-                     : std::string(file) + ":" + std::to_string(line);
+    if (line != 0) return std::string(file) + ":" + std::to_string(line);
+    return *file != '\0' ? std::string(file) : std::string("unknown location");
   }
 };
 

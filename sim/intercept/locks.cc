@@ -28,7 +28,7 @@ bool wait_for(Scheduler& s, Object& o, Ready ready, const char* what,
               const Nanos* deadline) {
   while (!ready()) {
     o.waiters.add(s.current_strand());
-    if (!o.waiters.block_until_woken(s, ChoiceKind::kLock, &o, what, {},
+    if (!o.waiters.block_until_woken(s, ChoiceKind::kLock, &o, what, caller(s),
                                      deadline)) {
       if (deadline != nullptr && s.now() >= *deadline && !ready()) return false;
       if (s.tearing_down()) return false;
@@ -75,9 +75,10 @@ std::uint32_t release_mutex_for_wait(Scheduler& s, Object& m) {
 
 namespace {
 
-int lock_mutex(pthread_mutex_t* m, const Nanos* deadline, const char* what) {
+int lock_mutex(pthread_mutex_t* m, const Nanos* deadline, const char* what,
+               const void* from) {
   Scheduler& s = *strand_scheduler();
-  Call call(s, what);
+  Call call(s, what, from);
   Object& o = mutex_object(s, m);
   s.choice_point(ChoiceKind::kLock, op(ChoiceKind::kLock, &o));
   return acquire_mutex(s, o, deadline);
@@ -110,8 +111,8 @@ WEFT_REAL_SLOT(pthread_rwlock_unlock);
 WEFT_REAL_SLOT(pthread_rwlock_init);
 WEFT_REAL_SLOT(pthread_rwlock_destroy);
 
-int unlock_mutex(Scheduler& s, pthread_mutex_t* m) {
-  Call call(s, "pthread_mutex_unlock");
+int unlock_mutex(Scheduler& s, pthread_mutex_t* m, const void* from) {
+  Call call(s, "pthread_mutex_unlock", from);
   Object& o = mutex_object(s, m);
   // Before the release: the critical section's last writes are visible
   // to racy readers while the mutex is still held.
@@ -122,7 +123,8 @@ int unlock_mutex(Scheduler& s, pthread_mutex_t* m) {
     if (!s.tearing_down())
       s.fail(weft::sim::FailureKind::kAssertion,
              "strand '" + s.strand_name(s.current_strand()) + "' unlocked " +
-                 o.describe() + ", which it does not hold");
+                 o.describe() + ", which it does not hold, at " +
+                 caller(s).to_string());
     return 0;  // no throw: unlock runs in destructors
   }
   if (--o.depth > 0) return 0;
@@ -136,7 +138,7 @@ extern "C" {
 
 int pthread_mutex_lock(pthread_mutex_t* m) {
   if (strand_scheduler() != nullptr) [[unlikely]]
-    return lock_mutex(m, nullptr, "pthread_mutex_lock");
+    return lock_mutex(m, nullptr, "pthread_mutex_lock", WEFT_CALLER);
   return WEFT_REAL(pthread_mutex_lock)(m);
 }
 
@@ -144,7 +146,7 @@ int pthread_mutex_trylock(pthread_mutex_t* m) {
   Scheduler* s = strand_scheduler();
   if (s == nullptr) [[likely]]
     return WEFT_REAL(pthread_mutex_trylock)(m);
-  Call call(*s, "pthread_mutex_trylock");
+  Call call(*s, "pthread_mutex_trylock", WEFT_CALLER);
   Object& o = mutex_object(*s, m);
   s->choice_point(weft::sim::ChoiceKind::kLock,
                   op(weft::sim::ChoiceKind::kLock, &o), /*may_unwind=*/false);
@@ -164,7 +166,7 @@ int pthread_mutex_timedlock(pthread_mutex_t* m, const timespec* abs) {
   if (strand_scheduler() == nullptr) [[likely]]
     return WEFT_REAL(pthread_mutex_timedlock)(m, abs);
   const Nanos deadline = virtual_deadline(CLOCK_REALTIME, *abs);
-  return lock_mutex(m, &deadline, "pthread_mutex_timedlock");
+  return lock_mutex(m, &deadline, "pthread_mutex_timedlock", WEFT_CALLER);
 }
 
 int pthread_mutex_clocklock(pthread_mutex_t* m, clockid_t clock,
@@ -172,12 +174,12 @@ int pthread_mutex_clocklock(pthread_mutex_t* m, clockid_t clock,
   if (strand_scheduler() == nullptr) [[likely]]
     return WEFT_REAL(pthread_mutex_clocklock)(m, clock, abs);
   const Nanos deadline = virtual_deadline(clock, *abs);
-  return lock_mutex(m, &deadline, "pthread_mutex_clocklock");
+  return lock_mutex(m, &deadline, "pthread_mutex_clocklock", WEFT_CALLER);
 }
 
 int pthread_mutex_unlock(pthread_mutex_t* m) {
   if (Scheduler* s = strand_scheduler()) [[unlikely]]
-    return unlock_mutex(*s, m);
+    return unlock_mutex(*s, m, WEFT_CALLER);
   return WEFT_REAL(pthread_mutex_unlock)(m);
 }
 
@@ -201,7 +203,7 @@ int pthread_spin_lock(pthread_spinlock_t* l) {
   Scheduler* s = strand_scheduler();
   if (s == nullptr) [[likely]]
     return WEFT_REAL(pthread_spin_lock)(l);
-  Call call(*s, "pthread_spin_lock");
+  Call call(*s, "pthread_spin_lock", WEFT_CALLER);
   Object& o = World::of(*s).object(const_cast<int*>(l), Object::Kind::kSpin,
                                    [](Object&) {});
   s->choice_point(weft::sim::ChoiceKind::kLock,
@@ -213,7 +215,7 @@ int pthread_spin_trylock(pthread_spinlock_t* l) {
   Scheduler* s = strand_scheduler();
   if (s == nullptr) [[likely]]
     return WEFT_REAL(pthread_spin_trylock)(l);
-  Call call(*s, "pthread_spin_trylock");
+  Call call(*s, "pthread_spin_trylock", WEFT_CALLER);
   Object& o = World::of(*s).object(const_cast<int*>(l), Object::Kind::kSpin,
                                    [](Object&) {});
   s->choice_point(weft::sim::ChoiceKind::kLock,
@@ -228,7 +230,7 @@ int pthread_spin_unlock(pthread_spinlock_t* l) {
   Scheduler* s = strand_scheduler();
   if (s == nullptr) [[likely]]
     return WEFT_REAL(pthread_spin_unlock)(l);
-  Call call(*s, "pthread_spin_unlock");
+  Call call(*s, "pthread_spin_unlock", WEFT_CALLER);
   Object& o = World::of(*s).object(const_cast<int*>(l), Object::Kind::kSpin,
                                    [](Object&) {});
   s->choice_point(weft::sim::ChoiceKind::kUnlock,
@@ -248,9 +250,9 @@ Object& rwlock(Scheduler& s, pthread_rwlock_t* l) {
 }
 
 int rw_acquire(pthread_rwlock_t* l, bool write, bool try_only,
-               const Nanos* deadline, const char* what) {
+               const Nanos* deadline, const char* what, const void* from) {
   Scheduler& s = *strand_scheduler();
-  Call call(s, what);
+  Call call(s, what, from);
   Object& o = rwlock(s, l);
   s.choice_point(weft::sim::ChoiceKind::kLock,
                  op(weft::sim::ChoiceKind::kLock, &o), !try_only);
@@ -266,8 +268,8 @@ int rw_acquire(pthread_rwlock_t* l, bool write, bool try_only,
   while (!free()) {
     o.waiters.add(me);
     if (!o.waiters.block_until_woken(s, weft::sim::ChoiceKind::kLock, &o,
-                                     write ? "write-lock" : "read-lock", {},
-                                     deadline) &&
+                                     write ? "write-lock" : "read-lock",
+                                     caller(s), deadline) &&
         !free() && (deadline != nullptr || s.tearing_down()))
       return ETIMEDOUT;
   }
@@ -285,41 +287,47 @@ extern "C" {
 int pthread_rwlock_rdlock(pthread_rwlock_t* l) {
   if (strand_scheduler() == nullptr) [[likely]]
     return WEFT_REAL(pthread_rwlock_rdlock)(l);
-  return rw_acquire(l, false, false, nullptr, "pthread_rwlock_rdlock");
+  return rw_acquire(l, false, false, nullptr, "pthread_rwlock_rdlock",
+                    WEFT_CALLER);
 }
 int pthread_rwlock_tryrdlock(pthread_rwlock_t* l) {
   if (strand_scheduler() == nullptr) [[likely]]
     return WEFT_REAL(pthread_rwlock_tryrdlock)(l);
-  return rw_acquire(l, false, true, nullptr, "pthread_rwlock_tryrdlock");
+  return rw_acquire(l, false, true, nullptr, "pthread_rwlock_tryrdlock",
+                    WEFT_CALLER);
 }
 int pthread_rwlock_timedrdlock(pthread_rwlock_t* l, const timespec* abs) {
   if (strand_scheduler() == nullptr) [[likely]]
     return WEFT_REAL(pthread_rwlock_timedrdlock)(l, abs);
   const Nanos d = virtual_deadline(CLOCK_REALTIME, *abs);
-  return rw_acquire(l, false, false, &d, "pthread_rwlock_timedrdlock");
+  return rw_acquire(l, false, false, &d, "pthread_rwlock_timedrdlock",
+                    WEFT_CALLER);
 }
 int pthread_rwlock_wrlock(pthread_rwlock_t* l) {
   if (strand_scheduler() == nullptr) [[likely]]
     return WEFT_REAL(pthread_rwlock_wrlock)(l);
-  return rw_acquire(l, true, false, nullptr, "pthread_rwlock_wrlock");
+  return rw_acquire(l, true, false, nullptr, "pthread_rwlock_wrlock",
+                    WEFT_CALLER);
 }
 int pthread_rwlock_trywrlock(pthread_rwlock_t* l) {
   if (strand_scheduler() == nullptr) [[likely]]
     return WEFT_REAL(pthread_rwlock_trywrlock)(l);
-  return rw_acquire(l, true, true, nullptr, "pthread_rwlock_trywrlock");
+  return rw_acquire(l, true, true, nullptr, "pthread_rwlock_trywrlock",
+                    WEFT_CALLER);
 }
 int pthread_rwlock_timedwrlock(pthread_rwlock_t* l, const timespec* abs) {
   if (strand_scheduler() == nullptr) [[likely]]
     return WEFT_REAL(pthread_rwlock_timedwrlock)(l, abs);
   const Nanos d = virtual_deadline(CLOCK_REALTIME, *abs);
-  return rw_acquire(l, true, false, &d, "pthread_rwlock_timedwrlock");
+  return rw_acquire(l, true, false, &d, "pthread_rwlock_timedwrlock",
+                    WEFT_CALLER);
 }
 
 int pthread_rwlock_unlock(pthread_rwlock_t* l) {
   Scheduler* s = strand_scheduler();
   if (s == nullptr) [[likely]]
     return WEFT_REAL(pthread_rwlock_unlock)(l);
-  Call call(*s, "pthread_rwlock_unlock");
+  Call call(*s, "pthread_rwlock_unlock", WEFT_CALLER);
   Object& o = rwlock(*s, l);
   s->choice_point(weft::sim::ChoiceKind::kUnlock,
                   op(weft::sim::ChoiceKind::kUnlock, &o), false);
@@ -334,7 +342,7 @@ int pthread_rwlock_unlock(pthread_rwlock_t* l) {
     if (!s->tearing_down())
       s->fail(weft::sim::FailureKind::kAssertion,
               "strand '" + s->strand_name(me) + "' unlocked " + o.describe() +
-                  ", which it does not hold");
+                  ", which it does not hold, at " + caller(*s).to_string());
     return EPERM;
   }
   o.waiters.wake_all(*s);

@@ -125,7 +125,7 @@ int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
   Scheduler* s = strand_scheduler();
   if (s == nullptr) [[likely]]
     return WEFT_REAL(pthread_create)(thread, attr, fn, arg);
-  Call call(*s, "pthread_create");
+  Call call(*s, "pthread_create", WEFT_CALLER);
   int detach = PTHREAD_CREATE_JOINABLE;
   if (attr != nullptr) pthread_attr_getdetachstate(attr, &detach);
   // pthread_create is noexcept: torn down after a failure at the spawn's
@@ -138,7 +138,7 @@ int pthread_join(pthread_t t, void** result) {
   Scheduler* s = strand_scheduler();
   if (s == nullptr) [[likely]]
     return WEFT_REAL(pthread_join)(t, result);
-  Call call(*s, "pthread_join");
+  Call call(*s, "pthread_join", WEFT_CALLER);
   int error = 0;
   const weft::sim::StrandId id = joinable_strand(*s, t, error);
   if (error != 0) return error;
@@ -148,7 +148,7 @@ int pthread_join(pthread_t t, void** result) {
     // ended (as the lock calls return rather than unwind): unwinding the
     // caller past a joinable std::thread would call std::terminate.
     const weft::sim::NoUnwindScope no_unwind;
-    s->join(id, {});
+    s->join(id, caller(*s));
   }
   if (result != nullptr) *result = World::of(*s).thread(id).result;
   return 0;
@@ -158,7 +158,7 @@ int pthread_detach(pthread_t t) {
   Scheduler* s = strand_scheduler();
   if (s == nullptr) [[likely]]
     return WEFT_REAL(pthread_detach)(t);
-  Call call(*s, "pthread_detach");
+  Call call(*s, "pthread_detach", WEFT_CALLER);
   int error = 0;
   const weft::sim::StrandId id = joinable_strand(*s, t, error);
   if (error != 0 && error != EDEADLK) return error;
@@ -209,7 +209,7 @@ int pthread_kill(pthread_t t, int sig) noexcept {
 // from here (a spin loop would otherwise never end).
 int sched_yield() {
   if (Scheduler* s = strand_scheduler()) [[unlikely]] {
-    Call call(*s, "sched_yield");
+    Call call(*s, "sched_yield", WEFT_CALLER);
     s->choice_point(weft::sim::ChoiceKind::kYield);
     return 0;
   }

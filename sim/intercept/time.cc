@@ -25,9 +25,10 @@ Nanos duration(const timespec& ts) {
                ts.tv_nsec};
 }
 
-void sleep_until(Scheduler& s, Nanos deadline, const char* what) {
-  Call call(s, what);
-  s.sleep_until(deadline, {});
+void sleep_until(Scheduler& s, Nanos deadline, const char* what,
+                 const void* from) {
+  Call call(s, what, from);
+  s.sleep_until(deadline, caller(s));
 }
 
 }  // namespace
@@ -66,7 +67,7 @@ int nanosleep(const timespec* req, timespec* rem) {
   Scheduler* s = strand_scheduler();
   if (s == nullptr) [[likely]]
     return WEFT_REAL(nanosleep)(req, rem);
-  sleep_until(*s, s->now() + duration(*req), "nanosleep");
+  sleep_until(*s, s->now() + duration(*req), "nanosleep", WEFT_CALLER);
   if (rem != nullptr) *rem = timespec{};
   return 0;
 }
@@ -79,7 +80,7 @@ int clock_nanosleep(clockid_t clock, int flags, const timespec* req,
   const Nanos deadline = (flags & TIMER_ABSTIME) != 0
                              ? virtual_deadline(clock, *req)
                              : s->now() + duration(*req);
-  sleep_until(*s, deadline, "clock_nanosleep");
+  sleep_until(*s, deadline, "clock_nanosleep", WEFT_CALLER);
   if (rem != nullptr) *rem = timespec{};
   return 0;
 }
@@ -88,7 +89,8 @@ int usleep(useconds_t us) {
   Scheduler* s = strand_scheduler();
   if (s == nullptr) [[likely]]
     return WEFT_REAL(usleep)(us);
-  sleep_until(*s, s->now() + std::chrono::microseconds(us), "usleep");
+  sleep_until(*s, s->now() + std::chrono::microseconds(us), "usleep",
+              WEFT_CALLER);
   return 0;
 }
 
@@ -96,7 +98,8 @@ unsigned sleep(unsigned seconds) {
   Scheduler* s = strand_scheduler();
   if (s == nullptr) [[likely]]
     return WEFT_REAL(sleep)(seconds);
-  sleep_until(*s, s->now() + std::chrono::seconds(seconds), "sleep");
+  sleep_until(*s, s->now() + std::chrono::seconds(seconds), "sleep",
+              WEFT_CALLER);
   return 0;
 }
 

@@ -43,9 +43,9 @@ Object& cond_object(Scheduler& s, pthread_cond_t* c) {
 }
 
 int cond_wait(pthread_cond_t* c, pthread_mutex_t* m, const Nanos* deadline,
-              const char* what) {
+              const char* what, const void* from) {
   Scheduler& s = *strand_scheduler();
-  Call call(s, what);
+  Call call(s, what, from);
   Object& cv = cond_object(s, c);
   Object& mx = mutex_object(s, m);
   if (mx.owner != s.current_strand() && !s.tearing_down())
@@ -65,8 +65,8 @@ int cond_wait(pthread_cond_t* c, pthread_mutex_t* m, const Nanos* deadline,
     s.choice_point(ChoiceKind::kWait,
                    op(ChoiceKind::kWait, &cv, weft::sim::Access::kWrite, &mx));
   } else {
-    notified = cv.waiters.block_until_woken(s, ChoiceKind::kWait, &cv,
-                                            "be signalled by", {}, deadline);
+    notified = cv.waiters.block_until_woken(
+        s, ChoiceKind::kWait, &cv, "be signalled by", caller(s), deadline);
   }
   s.choice_point(ChoiceKind::kLock, op(ChoiceKind::kLock, &mx));
   acquire_mutex(s, mx, nullptr);
@@ -74,8 +74,8 @@ int cond_wait(pthread_cond_t* c, pthread_mutex_t* m, const Nanos* deadline,
   return notified ? 0 : ETIMEDOUT;
 }
 
-int cond_signal(Scheduler& s, pthread_cond_t* c, bool all) {
-  Call call(s, all ? "pthread_cond_broadcast" : "pthread_cond_signal");
+int cond_signal(Scheduler& s, pthread_cond_t* c, bool all, const void* from) {
+  Call call(s, all ? "pthread_cond_broadcast" : "pthread_cond_signal", from);
   Object& cv = cond_object(s, c);
   s.choice_point(ChoiceKind::kNotify, op(ChoiceKind::kNotify, &cv), false);
   if (cv.waiters.empty()) return 0;
@@ -97,9 +97,9 @@ Object& sem_object(Scheduler& s, sem_t* sem) {
 }
 
 int sem_acquire(sem_t* sem, bool try_only, const Nanos* deadline,
-                const char* what) {
+                const char* what, const void* from) {
   Scheduler& s = *strand_scheduler();
-  Call call(s, what);
+  Call call(s, what, from);
   Object& o = sem_object(s, sem);
   s.choice_point(ChoiceKind::kAcquire, op(ChoiceKind::kAcquire, &o), !try_only);
   while (o.count == 0) {
@@ -108,8 +108,8 @@ int sem_acquire(sem_t* sem, bool try_only, const Nanos* deadline,
       return -1;
     }
     o.waiters.add(s.current_strand());
-    if (!o.waiters.block_until_woken(s, ChoiceKind::kAcquire, &o, "acquire", {},
-                                     deadline) &&
+    if (!o.waiters.block_until_woken(s, ChoiceKind::kAcquire, &o, "acquire",
+                                     caller(s), deadline) &&
         o.count == 0 && (deadline != nullptr || s.tearing_down())) {
       call.set_errno(ETIMEDOUT);
       return -1;
@@ -126,7 +126,7 @@ extern "C" {
 int pthread_cond_wait(pthread_cond_t* c, pthread_mutex_t* m) {
   if (strand_scheduler() == nullptr) [[likely]]
     return WEFT_REAL(pthread_cond_wait)(c, m);
-  return cond_wait(c, m, nullptr, "pthread_cond_wait");
+  return cond_wait(c, m, nullptr, "pthread_cond_wait", WEFT_CALLER);
 }
 
 int pthread_cond_timedwait(pthread_cond_t* c, pthread_mutex_t* m,
@@ -137,7 +137,7 @@ int pthread_cond_timedwait(pthread_cond_t* c, pthread_mutex_t* m,
   const bool mono = cond_object(*s, c).monotonic;
   const Nanos d =
       virtual_deadline(mono ? CLOCK_MONOTONIC : CLOCK_REALTIME, *abs);
-  return cond_wait(c, m, &d, "pthread_cond_timedwait");
+  return cond_wait(c, m, &d, "pthread_cond_timedwait", WEFT_CALLER);
 }
 
 int pthread_cond_clockwait(pthread_cond_t* c, pthread_mutex_t* m,
@@ -145,18 +145,18 @@ int pthread_cond_clockwait(pthread_cond_t* c, pthread_mutex_t* m,
   if (strand_scheduler() == nullptr) [[likely]]
     return WEFT_REAL(pthread_cond_clockwait)(c, m, clock, abs);
   const Nanos d = virtual_deadline(clock, *abs);
-  return cond_wait(c, m, &d, "pthread_cond_clockwait");
+  return cond_wait(c, m, &d, "pthread_cond_clockwait", WEFT_CALLER);
 }
 
 int pthread_cond_signal(pthread_cond_t* c) {
   if (Scheduler* s = strand_scheduler()) [[unlikely]]
-    return cond_signal(*s, c, false);
+    return cond_signal(*s, c, false, WEFT_CALLER);
   return WEFT_REAL(pthread_cond_signal)(c);
 }
 
 int pthread_cond_broadcast(pthread_cond_t* c) {
   if (Scheduler* s = strand_scheduler()) [[unlikely]]
-    return cond_signal(*s, c, true);
+    return cond_signal(*s, c, true, WEFT_CALLER);
   return WEFT_REAL(pthread_cond_broadcast)(c);
 }
 
@@ -177,34 +177,34 @@ int pthread_cond_destroy(pthread_cond_t* c) {
 int sem_wait(sem_t* sem) {
   if (strand_scheduler() == nullptr) [[likely]]
     return WEFT_REAL(sem_wait)(sem);
-  return sem_acquire(sem, false, nullptr, "sem_wait");
+  return sem_acquire(sem, false, nullptr, "sem_wait", WEFT_CALLER);
 }
 
 int sem_trywait(sem_t* sem) {
   if (strand_scheduler() == nullptr) [[likely]]
     return WEFT_REAL(sem_trywait)(sem);
-  return sem_acquire(sem, true, nullptr, "sem_trywait");
+  return sem_acquire(sem, true, nullptr, "sem_trywait", WEFT_CALLER);
 }
 
 int sem_timedwait(sem_t* sem, const timespec* abs) {
   if (strand_scheduler() == nullptr) [[likely]]
     return WEFT_REAL(sem_timedwait)(sem, abs);
   const Nanos d = virtual_deadline(CLOCK_REALTIME, *abs);
-  return sem_acquire(sem, false, &d, "sem_timedwait");
+  return sem_acquire(sem, false, &d, "sem_timedwait", WEFT_CALLER);
 }
 
 int sem_clockwait(sem_t* sem, clockid_t clock, const timespec* abs) {
   if (strand_scheduler() == nullptr) [[likely]]
     return WEFT_REAL(sem_clockwait)(sem, clock, abs);
   const Nanos d = virtual_deadline(clock, *abs);
-  return sem_acquire(sem, false, &d, "sem_clockwait");
+  return sem_acquire(sem, false, &d, "sem_clockwait", WEFT_CALLER);
 }
 
 int sem_post(sem_t* sem) {
   Scheduler* s = strand_scheduler();
   if (s == nullptr) [[likely]]
     return WEFT_REAL(sem_post)(sem);
-  Call call(*s, "sem_post");
+  Call call(*s, "sem_post", WEFT_CALLER);
   Object& o = sem_object(*s, sem);
   s->choice_point(ChoiceKind::kRelease, op(ChoiceKind::kRelease, &o), false);
   ++o.count;
@@ -216,7 +216,7 @@ int sem_getvalue(sem_t* sem, int* value) {
   Scheduler* s = strand_scheduler();
   if (s == nullptr) [[likely]]
     return WEFT_REAL(sem_getvalue)(sem, value);
-  Call call(*s, "sem_getvalue");
+  Call call(*s, "sem_getvalue", WEFT_CALLER);
   Object& o = sem_object(*s, sem);
   s->choice_point(ChoiceKind::kAcquire,
                   op(ChoiceKind::kAcquire, &o, weft::sim::Access::kRead));
@@ -257,7 +257,7 @@ int pthread_barrier_wait(pthread_barrier_t* b) {
   Scheduler* s = strand_scheduler();
   if (s == nullptr) [[likely]]
     return WEFT_REAL(pthread_barrier_wait)(b);
-  Call call(*s, "pthread_barrier_wait");
+  Call call(*s, "pthread_barrier_wait", WEFT_CALLER);
   Object& o = World::of(*s).object(b, Object::Kind::kBarrier, [b](Object& ob) {
     // glibc's barrier: unsigned in, current_round, count, ...
     unsigned count = 0;
@@ -275,7 +275,8 @@ int pthread_barrier_wait(pthread_barrier_t* b) {
   const std::uint64_t round = o.round;
   while (o.round == round) {
     o.waiters.add(s->current_strand());
-    if (!o.waiters.block_until_woken(*s, ChoiceKind::kWait, &o, "pass", {}))
+    if (!o.waiters.block_until_woken(*s, ChoiceKind::kWait, &o, "pass",
+                                     caller(*s)))
       break;
   }
   return 0;
@@ -308,7 +309,7 @@ int pthread_once(pthread_once_t* once, void (*init)()) {
   Scheduler* s = strand_scheduler();
   if (s == nullptr) [[likely]]
     return WEFT_REAL(pthread_once)(once, init);
-  Call call(*s, "pthread_once");
+  Call call(*s, "pthread_once", WEFT_CALLER);
   // glibc marks a completed once control with bit 1: done before the run.
   Object& o = World::of(*s).object(
       once, Object::Kind::kOnce,
@@ -333,7 +334,7 @@ int pthread_once(pthread_once_t* once, void (*init)()) {
   while (o.round != 2) {
     o.waiters.add(s->current_strand());
     if (!o.waiters.block_until_woken(*s, ChoiceKind::kLock, &o,
-                                     "wait for the initialiser of", {}))
+                                     "wait for the initialiser of", caller(*s)))
       break;
   }
   return 0;

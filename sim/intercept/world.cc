@@ -1,6 +1,7 @@
 #include "sim/intercept/world.h"
 
 #include "sim/check.h"
+#include "sim/intercept/code_address.h"
 
 namespace weft::intercept {
 namespace {
@@ -94,8 +95,14 @@ timespec to_timespec(clockid_t clock, Nanos virtual_time) {
 
 void misuse(Scheduler& s, const std::string& what) {
   s.fail(sim::FailureKind::kAssertion,
-         "strand '" + s.strand_name(s.current_strand()) + "' " + what);
+         "strand '" + s.strand_name(s.current_strand()) + "' " + what +
+             ", at " + caller(s).to_string());
   throw sim::StrandAborted{};
+}
+
+sim::SourceLocation caller(Scheduler& s) {
+  return {describe_code_address(World::of(s).thread(s.current_strand()).caller),
+          0};
 }
 
 }  // namespace internal

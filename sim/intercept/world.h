@@ -59,6 +59,9 @@ struct Thread {
   // pthread_setspecific values of this strand, in the order first set
   // (strands share one OS thread, so the real values would be shared).
   std::vector<std::pair<pthread_key_t, void*>> specific;
+  // The program's code that made the interposed call this strand is in
+  // (its return address; Call keeps it), for the reports of its waits.
+  const void* caller = nullptr;
 };
 
 // A pthread key created on a strand: simulated, numbered from kFirstKey
@@ -116,10 +119,18 @@ void run_key_destructors(Scheduler& s);
 
 // Keeps the strand's errno across a call that may switch strands (strands
 // share the OS thread's errno), and tells the watchdog what it does.
+// `caller` is the exported function's return address (WEFT_CALLER), the
+// strand's caller() until the call returns (a call nested in it, as
+// pthread_once's init makes, has its own).
 class Call {
  public:
-  Call(Scheduler& s, const char* what) : s_(s), what_(what), saved_(errno) {
+  Call(Scheduler& s, const char* what, const void* caller)
+      : s_(s),
+        what_(what),
+        saved_(errno),
+        caller_(World::of(s).thread(s.current_strand()).caller) {
     s.set_activity(what);
+    World::of(s).thread(s.current_strand()).caller = caller;
   }
   ~Call() {
     if (s_.tearing_down()) {
@@ -127,6 +138,7 @@ class Call {
     } else {
       s_.set_activity(what_);
     }
+    World::of(s_).thread(s_.current_strand()).caller = caller_;
     errno = saved_;
   }
   Call(const Call&) = delete;
@@ -138,7 +150,15 @@ class Call {
   Scheduler& s_;
   const char* what_;
   int saved_;
+  const void* caller_;  // the enclosing call's, restored on return
 };
+
+// In an exported interposed function: where the program called it.
+#define WEFT_CALLER __builtin_return_address(0)
+
+// Where the running strand's interposed call was made, for a report
+// ("forward+0x1d in prog+0x11b5", sim/intercept/code_address.h).
+sim::SourceLocation caller(Scheduler& s);
 
 // The pending operation of an interposed call's choice point.
 inline sim::PendingOp op(sim::ChoiceKind kind, const void* object,

@@ -61,6 +61,8 @@ weft_doc_output(run_static EXIT 2 REQUIRES WEFT_CAN_LINK_STATIC COMMAND bash -c
 weft_doc_output(run_missing EXIT 2 COMMAND ${weft} run -- ./not_there)
 weft_doc_output(run_forks EXIT 2 COMMAND bash -c
   "cp ${run_dir}/run_forks forks && ${weft} run -- ./forks")
+weft_doc_output(run_lock_order EXIT 1 COMMAND bash -c
+  "cp ${run_dir}/run_lock_order lock_order && ${weft} run -- ./lock_order")
 weft_doc_output(run_keys COMMAND bash -c
   "cp ${run_dir}/run_keys keys && ${weft} run -- ./keys")
 

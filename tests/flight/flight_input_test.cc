@@ -215,21 +215,28 @@ TEST(FlightRing, ARingHoldsNoMoreThanItsConfiguredSizeAndReportsTheRest) {
 // SIGKILL at a random moment, WEFT_FLIGHT_KILLS times (default 3; the long
 // opt-in run sets 100), and replays what the supervisor saved: every
 // recorded operation checks, the summary says at which step the recording
-// ran out, then the tail strategy finishes the run. The kill moments come
-// from a seeded generator, not the clock.
+// ran out, then the tail strategy finishes the run. The kill moments are
+// seeded fractions (10% to 90%) of how long one whole run takes on this
+// machine, measured first: inside the run on a fast machine and a slow one.
 TEST(FlightKill, AProcessKilledAtRandomMomentsReplaysUpToWhereItStopped) {
   const char* env = std::getenv("WEFT_FLIGHT_KILLS");
   const int kills = env ? std::atoi(env) : 3;
   sim::Rng rng(17);
   int replayed = 0, empty = 0;
+  const std::string run =
+      " WEFT_RECORD_RING=256MiB FLAKY_FIXED=1"
+      " FLAKY_ROUNDS=5000 exec " +
+      kProgram;
+  const std::string whole_dir = fresh_dir("kill-whole");
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(run_program("WEFT_RECORD=" + whole_dir + run).status, 0);
+  const auto whole = std::chrono::steady_clock::now() - start;
+  std::filesystem::remove_all(whole_dir);
   for (int k = 0; k < kills; ++k) {
     const std::string dir = fresh_dir("kill");
     // Rings that hold each thread's whole run: nothing wraps, so every
     // thread is checked.
-    const std::string cmd = "WEFT_RECORD=" + dir +
-                            " WEFT_RECORD_RING=256MiB FLAKY_FIXED=1"
-                            " FLAKY_ROUNDS=5000 exec " +
-                            kProgram;
+    const std::string cmd = "WEFT_RECORD=" + dir + run;
     const pid_t shell = fork();
     ASSERT_GE(shell, 0);
     if (shell == 0) {
@@ -237,7 +244,7 @@ TEST(FlightKill, AProcessKilledAtRandomMomentsReplaysUpToWhereItStopped) {
       _exit(127);
     }
     // The supervisor is `shell` (exec'd); the recorded process its child.
-    std::this_thread::sleep_for(std::chrono::milliseconds(5 + rng.below(100)));
+    std::this_thread::sleep_for(whole * (10 + rng.below(81)) / 100);
     std::string children;
     std::ifstream("/proc/" + std::to_string(shell) + "/task/" +
                   std::to_string(shell) + "/children") >>

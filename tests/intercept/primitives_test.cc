@@ -236,7 +236,13 @@ TEST(InterceptPrimitives, UnlockingAnRwlockNotHeldIsReported) {
     pthread_rwlock_unlock(&rw);
   });
   ASSERT_TRUE(r.failed());
-  EXPECT_THAT(r.failure->message, HasSubstr("which it does not hold"));
+  // Said where: the caller of pthread_rwlock_unlock, this test's lambda
+  // (or the std::function it is inlined into).
+  EXPECT_THAT(r.failure->message, HasSubstr("which it does not hold, at "));
+  EXPECT_THAT(
+      r.failure->message,
+      HasSubstr("InterceptPrimitives_UnlockingAnRwlockNotHeldIsReported_"
+                "Test::TestBody()"));
 }
 
 TEST(InterceptPrimitives, ErrnoIsKeptPerStrandAcrossSwitches) {

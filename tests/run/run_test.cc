@@ -98,6 +98,22 @@ INSTANTIATE_TEST_SUITE_P(Programs, WeftRun, ::testing::ValuesIn(kPrograms),
                            return std::string(i.param.name);
                          });
 
+// A deadlock report says where each thread waits in the program's own
+// code: the function that called pthread_mutex_lock (static, so named by
+// the executable's symbol table only) and the address in the file that
+// addr2line takes.
+TEST(WeftRunDeadlock, TheReportNamesTheFunctionEachThreadWaitsIn) {
+  const Outcome o = weft_run(WEFT_RUN_lock_order, "WEFT_ITERATIONS=1000");
+  ASSERT_EQ(o.status, 1) << o.output;
+  EXPECT_THAT(o.output, ::testing::ContainsRegex(
+                            R"(waits to lock pthread mutex#[0-9]+ held by )"
+                            R"(strand '[^']+' at forward\+0x[0-9a-f]+ in )"
+                            R"(run_lock_order\+0x[0-9a-f]+)"));
+  EXPECT_THAT(o.output,
+              ::testing::ContainsRegex(R"(at backward\+0x[0-9a-f]+ in )"));
+  EXPECT_THAT(o.output, ::testing::Not(HasSubstr("unknown location")));
+}
+
 TEST(WeftRunDeterminism, OneSeedTwiceGivesTheSameDigest) {
   const std::string env = "WEFT_SEED=7 WEFT_ITERATIONS=1000";
   const Outcome a = weft_run(WEFT_RUN_two_stage, env);

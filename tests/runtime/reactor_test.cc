@@ -50,11 +50,13 @@ TEST(Reactor, TimersFireInDeadlineOrderAndACancelledOneNever) {
   on_threads_and_simulated([] {
     Reactor r;
     std::vector<int> fired;
-    r.call_later(30ms, [&] { fired.push_back(3); });
-    r.call_later(10ms, [&] { fired.push_back(1); });
-    DelayedCall never = r.call_later(20ms, [&] { fired.push_back(99); });
-    r.call_later(20ms, [&] { fired.push_back(2); });
-    r.call_later(40ms, [&] { r.stop(); });
+    // 50 ms apart: on real threads a stall of that long between two of
+    // these lines would reorder the deadlines.
+    r.call_later(150ms, [&] { fired.push_back(3); });
+    r.call_later(50ms, [&] { fired.push_back(1); });
+    DelayedCall never = r.call_later(100ms, [&] { fired.push_back(99); });
+    r.call_later(100ms, [&] { fired.push_back(2); });
+    r.call_later(200ms, [&] { r.stop(); });
     WEFT_ASSERT(never.active());
     WEFT_ASSERT(never.cancel());
     WEFT_ASSERT(!never.cancel());

@@ -36,12 +36,14 @@ std::vector<StateMachine::State> states(sim::Clock::duration busy_timeout) {
 TEST(StateMachine, LeavingAGuardedStateCancelsItsDeadline) {
   on_threads_and_simulated([] {
     Reactor r;
-    StateMachine m(r, "job", states(20ms), kIdle);
+    // On real threads a stall of 75 ms between the move and the
+    // call_later would let the deadline pass first.
+    StateMachine m(r, "job", states(100ms), kIdle);
     bool timed_out = false;
     m.set_on_timeout([&](StateMachine::StateId) { timed_out = true; });
     m.move(kBusy, "start");
-    r.call_later(5ms, [&] { m.move(kIdle, "finished"); });
-    r.call_later(60ms, [&] { r.stop(); });
+    r.call_later(25ms, [&] { m.move(kIdle, "finished"); });
+    r.call_later(150ms, [&] { r.stop(); });
     r.run();
     WEFT_ASSERT(m.in(kIdle));
     WEFT_ASSERT(!timed_out);
