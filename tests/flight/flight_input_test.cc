@@ -216,8 +216,9 @@ TEST(FlightRing, ARingHoldsNoMoreThanItsConfiguredSizeAndReportsTheRest) {
 // opt-in run sets 100), and replays what the supervisor saved: every
 // recorded operation checks, the summary says at which step the recording
 // ran out, then the tail strategy finishes the run. The kill moments are
-// seeded fractions (10% to 90%) of how long one whole run takes on this
-// machine, measured first: inside the run on a fast machine and a slow one.
+// seeded fractions (5% to 60%) of how long one whole run takes on this
+// machine, measured first, counted from the recorded process's start:
+// inside the run on a fast machine and a slow one.
 TEST(FlightKill, AProcessKilledAtRandomMomentsReplaysUpToWhereItStopped) {
   const char* env = std::getenv("WEFT_FLIGHT_KILLS");
   const int kills = env ? std::atoi(env) : 3;
@@ -236,20 +237,31 @@ TEST(FlightKill, AProcessKilledAtRandomMomentsReplaysUpToWhereItStopped) {
     const std::string dir = fresh_dir("kill");
     // Rings that hold each thread's whole run: nothing wraps, so every
     // thread is checked.
-    const std::string cmd = "WEFT_RECORD=" + dir + run;
+    const std::string said = dir + "/supervisor.txt";
+    const std::string cmd = "WEFT_RECORD=" + dir + run + " 2>" + said;
     const pid_t shell = fork();
     ASSERT_GE(shell, 0);
     if (shell == 0) {
       execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
-    // The supervisor is `shell` (exec'd); the recorded process its child.
-    std::this_thread::sleep_for(whole * (10 + rng.below(81)) / 100);
+    // The supervisor is `shell` (exec'd); the recorded process its child,
+    // killed once it has run for a seeded fraction of a whole run.
     std::string children;
-    std::ifstream("/proc/" + std::to_string(shell) + "/task/" +
-                  std::to_string(shell) + "/children") >>
-        children;
+    for (int polls = 0; children.empty() && polls < 30000; ++polls) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      std::ifstream("/proc/" + std::to_string(shell) + "/task/" +
+                    std::to_string(shell) + "/children") >>
+          children;
+    }
+    const auto moment = whole * (5 + rng.below(56)) / 100;
+    std::this_thread::sleep_for(moment);
     if (!children.empty()) ::kill(std::stoi(children), SIGKILL);
+    std::printf(
+        "kill %d: %lld ms after the recorded process started\n", k,
+        static_cast<long long>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(moment)
+                .count()));
     int status = 0;
     waitpid(shell, &status, 0);
     const auto files = recordings(dir);
@@ -257,9 +269,17 @@ TEST(FlightKill, AProcessKilledAtRandomMomentsReplaysUpToWhereItStopped) {
     if (children.empty() || files.empty() ||
         traces::TraceReader::open(files.front()).header().get("reason") !=
             "killed by signal 9 (SIGKILL)") {
+      std::printf("kill %d: the run %s before it\n", k,
+                  children.empty() ? "had not started" : "had ended");
       std::filesystem::remove_all(dir);
       continue;
     }
+    std::ifstream said_file(said);
+    const std::string supervisor{std::istreambuf_iterator<char>(said_file), {}};
+    EXPECT_THAT(supervisor,
+                HasSubstr("weft: flight recording of a run that was killed by "
+                          "signal 9 (SIGKILL): " +
+                          files.front()));
     const Ran r = run_program("WEFT_REPLAY=" + files.front() +
                               " WEFT_MAX_STEPS=10000000 FLAKY_FIXED=1"
                               " FLAKY_ROUNDS=5000 " +

@@ -151,10 +151,13 @@ int record(const std::string& dir, const std::function<void()>& body) {
     try {
       const std::uint64_t ops =
           write_recording(*static_cast<Arena*>(mem), path, reason, g_command);
+      // "ended with exit status 1", "was killed by signal 9 (SIGKILL)".
+      const std::string how =
+          (reason.rfind("killed", 0) == 0 ? "was " : "ended with ") + reason;
       std::fprintf(stderr,
-                   "weft: flight recording of a run that ended with %s: %s "
+                   "weft: flight recording of a run that %s: %s "
                    "(%llu operations)\n",
-                   reason.c_str(), path.c_str(),
+                   how.c_str(), path.c_str(),
                    static_cast<unsigned long long>(ops));
     } catch (const std::exception& e) {
       // The writer's message names the file: "cannot write PATH: why".
