@@ -7,11 +7,13 @@
 
 namespace weft::sim {
 
-// A location with line 0 and a non-empty `file` is described in words
-// instead (sim/intercept's callers: a function and an address in a file).
 struct SourceLocation {
   const char* file = "";
   unsigned line = 0;
+  // Without a line: a return address in code weft did not build (an
+  // interposed call's caller, sim/intercept), described only when shown
+  // by `describe_code`, which sim/intercept installs.
+  const void* code = nullptr;
 
   static constexpr SourceLocation current(const char* file = __builtin_FILE(),
                                           unsigned line = __builtin_LINE()) {
@@ -20,8 +22,12 @@ struct SourceLocation {
 
   std::string to_string() const {
     if (line != 0) return std::string(file) + ":" + std::to_string(line);
-    return *file != '\0' ? std::string(file) : std::string("unknown location");
+    if (code != nullptr && describe_code != nullptr)
+      if (std::string d = describe_code(code); !d.empty()) return d;
+    return "unknown location";
   }
+
+  static inline std::string (*describe_code)(const void* code) = nullptr;
 };
 
 }  // namespace weft::sim

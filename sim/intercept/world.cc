@@ -100,10 +100,20 @@ void misuse(Scheduler& s, const std::string& what) {
   throw sim::StrandAborted{};
 }
 
+// Described only when a report shows it: reading a file's symbols at
+// every blocked call would cost each of `weft run`'s forked schedules.
 sim::SourceLocation caller(Scheduler& s) {
-  return {describe_code_address(World::of(s).thread(s.current_strand()).caller),
-          0};
+  return {"", 0, World::of(s).thread(s.current_strand()).caller};
 }
+
+namespace {
+[[maybe_unused]] const bool g_describes_code = [] {
+  sim::SourceLocation::describe_code = [](const void* code) {
+    return std::string(describe_code_address(code));
+  };
+  return true;
+}();
+}  // namespace
 
 }  // namespace internal
 }  // namespace weft::intercept

@@ -21,8 +21,8 @@ namespace {
 
 // Work the simulation does not see: it only widens the real race window.
 void busy(int n) {
-  volatile int sink = 0;
-  for (int i = 0; i < n; ++i) sink = sink + i;
+  volatile unsigned sink = 0;  // unsigned: the sum wraps, defined
+  for (int i = 0; i < n; ++i) sink = sink + static_cast<unsigned>(i);
 }
 
 // `rounds` rounds of two jobs on one reactor, each round started when the
