@@ -158,17 +158,7 @@ bool Mutex::try_lock(SourceLocation where) {
   return true;
 }
 
-void Mutex::release(Scheduler& s, SourceLocation where) {
-  const StrandId me = s.current_strand();
-  if (owner_ != me && !s.tearing_down()) {
-    // No throw: unlock runs in destructors. The run ends at the next
-    // choice point.
-    s.fail(FailureKind::kAssertion, "strand '" + s.strand_name(me) +
-                                        "' unlocked " + name_.label("mutex") +
-                                        ", which it does not hold, at " +
-                                        where.to_string());
-    return;
-  }
+void Mutex::release(Scheduler& s) {
   owner_ = kNoStrand;
   waiters_.wake_all(s);
 }
@@ -184,7 +174,16 @@ void Mutex::unlock(SourceLocation where) {
   // still held, an interleaving real threads reach.
   s->choice_point(ChoiceKind::kUnlock, pending_op(ChoiceKind::kUnlock, this),
                   /*may_unwind=*/false);
-  release(*s, where);
+  // Not holding it fails the run without a throw (unlock runs in
+  // destructors): the run ends at the next choice point.
+  const StrandId me = s->current_strand();
+  if (owner_ == me || s->tearing_down())
+    release(*s);
+  else
+    s->fail(FailureKind::kAssertion, "strand '" + s->strand_name(me) +
+                                         "' unlocked " + name_.label("mutex") +
+                                         ", which it does not hold, at " +
+                                         where.to_string());
   name_.note(*s, ChoiceKind::kUnlock, "unlock", "mutex", where);
 }
 
@@ -218,7 +217,7 @@ void CondVar::wait(std::unique_lock<Mutex>& lock, SourceLocation where) {
                   pending_op(ChoiceKind::kWait, this, Access::kWrite, &m));
   const StrandId me = s->current_strand();
   waiters_.add(me);
-  m.release(*s, where);
+  m.release(*s);
   const bool spurious = s->limits().spurious_wakeups &&
                         s->choose_value(ChoiceKind::kWait, 2) == 1;
   if (spurious) {
@@ -261,7 +260,7 @@ std::cv_status CondVar::wait_until(std::unique_lock<Mutex>& lock,
                   pending_op(ChoiceKind::kWait, this, Access::kWrite, &m));
   const StrandId me = s->current_strand();
   waiters_.add(me);
-  m.release(*s, where);
+  m.release(*s);
   const Nanos until = deadline.time_since_epoch();
   const bool notified = waiters_.block_until_woken(
       *s, ChoiceKind::kWait, this, "be notified by", where, &until);
@@ -325,7 +324,7 @@ std::optional<bool> CondVar::replayed_wait(Scheduler& s, Mutex& m,
   // recording says it did (the replay holds the lock back until then).
   s.choice_point(ChoiceKind::kWait,
                  pending_op(ChoiceKind::kWait, this, Access::kWrite, &m));
-  m.release(s, where);
+  m.release(s);
   const bool timed_out = h->on_op(flight::Op::kCvWait, this, 0) == 1;
   m.lock(where);
   return timed_out;

@@ -107,9 +107,9 @@ class Mutex final : public Waitable {
  private:
   friend class CondVar;
   // Releases without a choice point: CondVar::wait releases and waits as
-  // one step, as std::condition_variable does. `where` is the caller's,
-  // for the report when the strand does not hold the mutex.
-  void release(Scheduler& s, SourceLocation where);
+  // one step, as std::condition_variable does. Its callers have checked
+  // that the strand holds it (unlock, CondVar::holds).
+  void release(Scheduler& s);
 
   std::mutex real_;
   flight::ObjectTag tag_;  // recording on real threads (sim/flight.h)

@@ -125,12 +125,11 @@ void run_key_destructors(Scheduler& s);
 class Call {
  public:
   Call(Scheduler& s, const char* what, const void* caller)
-      : s_(s),
-        what_(what),
-        saved_(errno),
-        caller_(World::of(s).thread(s.current_strand()).caller) {
+      : s_(s), what_(what), saved_(errno) {
     s.set_activity(what);
-    World::of(s).thread(s.current_strand()).caller = caller;
+    const void*& slot = World::of(s).thread(s.current_strand()).caller;
+    caller_ = slot;
+    slot = caller;
   }
   ~Call() {
     if (s_.tearing_down()) {
@@ -150,7 +149,7 @@ class Call {
   Scheduler& s_;
   const char* what_;
   int saved_;
-  const void* caller_;  // the enclosing call's, restored on return
+  const void* caller_ = nullptr;  // the enclosing call's, put back on return
 };
 
 // In an exported interposed function: where the program called it.
