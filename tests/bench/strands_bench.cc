@@ -7,8 +7,9 @@
 //    the last is spawned), each making K atomic stores, K * N ~ 262k;
 //  - BM_StepCostReorder: whole schedules of reorder_N (N-1 setters and a
 //    checker, tests/support/sctbench.h), spawning included.
-//  - BM_RawFiberWalk: the baseline for what memory costs, N raw fibers
-//    switching at random with no scheduler.
+//  - BM_RawFiberWalk, BM_RawFiberWalkDeep: the baseline for what memory
+//    costs, N raw fibers on the scheduler's stacks switching at random
+//    with no scheduler, from their own function or two frames below it.
 // surw_scan is SURW as it was before its choices cost O(log n)
 // (tests/sim/reference_surw.h), the baseline of surw in the same run.
 // The counter ns_per_step is CPU time over scheduler steps.
@@ -95,16 +96,22 @@ void BM_StepCostReorder(benchmark::State& state, const char* strategy) {
   run_steps(state, strategy, [n] { weft::test::reorder(n); });
 }
 
-// Baseline, the hardware's share: N raw Boost.Context fibers, each jumping
+// Baseline, the hardware's share: N raw Boost.Context fibers on the
+// scheduler's own stacks (its StackPool, so the same layout), each jumping
 // straight to one drawn at random (staying put when it draws itself), as a
 // random walk switches strands, with no scheduler at all. What touching N
-// stacks in turn costs: no scheduler can go below it.
+// stacks in turn costs: no scheduler can go below it. BM_RawFiberWalk
+// jumps from the fiber's own function, as shallow as a jump can be;
+// BM_RawFiberWalkDeep from two frames below it (each with 64 bytes of
+// locals), as a strand of BM_StepCost jumps from inside Atomic::store and
+// Atomic::point: the lines a resumed fiber reads on its way back out.
 struct RawWalk {
   std::vector<boost::context::fiber> conts;  // by fiber; the last: main
   std::size_t from = 0;
+  std::size_t n = 0;
   std::uint64_t x = 0x9e3779b97f4a7c15ULL;
   std::int64_t left = 0;
-  std::size_t next(std::size_t n) {
+  std::size_t next() {
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
@@ -113,25 +120,50 @@ struct RawWalk {
   }
 };
 
-void BM_RawFiberWalk(benchmark::State& state) {
+[[gnu::noinline]] void jump_from(RawWalk& w, std::size_t i, int frames) {
+  volatile std::uint64_t locals[8];
+  locals[0] = i;
+  if (frames > 0) {
+    jump_from(w, i, frames - 1);
+  } else {
+    const std::size_t to = w.next();
+    if (to != i) {
+      w.from = i;
+      auto back = std::move(w.conts[to]).resume();
+      w.conts[w.from] = std::move(back);
+    }
+  }
+  locals[1] = locals[0];
+}
+
+void raw_walk(benchmark::State& state, int frames) {
   const auto n = static_cast<std::size_t>(state.range(0));
   std::int64_t steps = 0;
+  weft::sim::internal::StackPool pool(weft::sim::kDefaultStackSize);
+  pool.reserve(n);  // mapped once, as the scheduler's pool is
   for (auto _ : state) {
     RawWalk w;
+    w.n = n;
     w.left = kStepsPerRun;
     w.conts.reserve(n + 1);
     for (std::size_t i = 0; i < n; ++i)
-      w.conts.emplace_back([&w, i, n](boost::context::fiber&& caller) {
-        w.conts[w.from] = std::move(caller);
-        while (w.left-- > 0) {
-          const std::size_t to = w.next(n);
-          if (to == i) continue;
-          w.from = i;
-          auto back = std::move(w.conts[to]).resume();
-          w.conts[w.from] = std::move(back);
-        }
-        return std::move(w.conts[n]);
-      });
+      w.conts.emplace_back(std::allocator_arg,
+                           weft::sim::internal::PooledStackAllocator{&pool},
+                           [&w, i, frames](boost::context::fiber&& caller) {
+                             w.conts[w.from] = std::move(caller);
+                             while (w.left-- > 0) {
+                               if (frames > 0) {
+                                 jump_from(w, i, frames - 1);
+                                 continue;
+                               }
+                               const std::size_t to = w.next();
+                               if (to == i) continue;
+                               w.from = i;
+                               auto back = std::move(w.conts[to]).resume();
+                               w.conts[w.from] = std::move(back);
+                             }
+                             return std::move(w.conts[w.n]);
+                           });
     w.conts.emplace_back();
     w.from = n;
     w.conts[n] = std::move(w.conts[0]).resume();
@@ -144,6 +176,8 @@ void BM_RawFiberWalk(benchmark::State& state) {
       static_cast<double>(steps),
       benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
+void BM_RawFiberWalk(benchmark::State& state) { raw_walk(state, 0); }
+void BM_RawFiberWalkDeep(benchmark::State& state) { raw_walk(state, 2); }
 
 void strands(benchmark::internal::Benchmark* b) {
   for (int n : {1, 2, 10, 100, 1000}) b->Arg(n);
@@ -156,6 +190,7 @@ void reorder_sizes(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK(BM_RawFiberWalk)->Apply(strands);
+BENCHMARK(BM_RawFiberWalkDeep)->Apply(strands);
 BENCHMARK_CAPTURE(BM_StepCost, random, "random")->Apply(strands);
 BENCHMARK_CAPTURE(BM_StepCost, pct, "pct")->Apply(strands);
 BENCHMARK_CAPTURE(BM_StepCost, portfolio, "portfolio")->Apply(strands);
