@@ -2,6 +2,7 @@
 // choice (kChoose) that the strategies explore, traces keep, replays make
 // again and shrinking lowers; outside one, real randomness.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <set>
@@ -60,7 +61,8 @@ TEST(Choose, DfsTriesEveryValueExactlyOnce) {
 }
 
 TEST(Choose, ATraceFileRecordsTheValuesAndReplaysThem) {
-  const auto dir = std::filesystem::temp_directory_path() / "weft-choose-test";
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("weft-choose-test-" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);
   weft::ExploreOptions o = quiet("random");
   o.trace_dir = dir.string();

@@ -7,6 +7,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -183,8 +184,9 @@ TEST(WeftJobs, ACrashInAJobIsContainedAndReportedAsInOneProcess) {
 TEST(WeftJobs, ASearchInJobsRunInSlicesThroughCheckpointsEndsWithTheWhole) {
   const auto body = program("reorder_3").fixed;
   for (const char* strategy : {"dfs", "dpor"}) {
-    const std::string path =
-        ::testing::TempDir() + "weft-jobs-test-" + strategy + ".ckpt";
+    const std::string path = ::testing::TempDir() + "weft-jobs-test-" +
+                             std::to_string(getpid()) + "-" + strategy +
+                             ".ckpt";
     for (int j = 0; j < 3; ++j)
       std::remove((path + "." + std::to_string(j)).c_str());
     const auto whole = explore(options(strategy, 3), body);
