@@ -6,9 +6,12 @@
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <system_error>
 
 #include "sim/harness/gtest.h"
 #include "sim/harness/rapidcheck.h"
@@ -36,8 +39,28 @@ weft::ExploreOptions options(const std::string& name, const fs::path& dir) {
   return o;
 }
 
+// The directories lie under one per test process, so that two runs of the
+// binary at once (two builds' suites on one host) do not share them. It is
+// removed when the process that made it exits: not by a schedule's child
+// or any other fork that calls exit().
+const fs::path& glue_root() {
+  static const pid_t owner = getpid();
+  static const fs::path root =
+      fs::temp_directory_path() / ("weft-glue-" + std::to_string(owner));
+  static const bool removed_at_exit = [] {
+    std::atexit([] {
+      if (getpid() != owner) return;
+      std::error_code ignored;
+      fs::remove_all(root, ignored);
+    });
+    return true;
+  }();
+  (void)removed_at_exit;
+  return root;
+}
+
 fs::path fresh_dir(const std::string& leaf) {
-  const fs::path dir = fs::temp_directory_path() / ("weft-glue-" + leaf);
+  const fs::path dir = glue_root() / leaf;
   fs::remove_all(dir);
   return dir;
 }
