@@ -226,10 +226,11 @@ TEST(FlightKill, AProcessKilledAtRandomMomentsReplaysUpToWhereItStopped) {
     const std::string dir = fresh_dir("kill");
     // Rings that hold each thread's whole run: nothing wraps, so every
     // thread is checked.
+    const std::string said = dir + "/supervisor.txt";
     const std::string cmd = "WEFT_RECORD=" + dir +
                             " WEFT_RECORD_RING=256MiB FLAKY_FIXED=1"
                             " FLAKY_ROUNDS=5000 exec " +
-                            kProgram;
+                            kProgram + " 2>" + said;
     const pid_t shell = fork();
     ASSERT_GE(shell, 0);
     if (shell == 0) {
@@ -253,6 +254,10 @@ TEST(FlightKill, AProcessKilledAtRandomMomentsReplaysUpToWhereItStopped) {
       std::filesystem::remove_all(dir);
       continue;
     }
+    EXPECT_THAT(read_file(said),
+                HasSubstr("weft: flight recording of a run that was killed by "
+                          "signal 9 (SIGKILL): " +
+                          files.front()));
     const Ran r = run_program("WEFT_REPLAY=" + files.front() +
                               " WEFT_MAX_STEPS=10000000 FLAKY_FIXED=1"
                               " FLAKY_ROUNDS=5000 " +
