@@ -56,7 +56,7 @@ TEST(SimNetwork, OneSeedGivesOneScheduleFaultsIncluded) {
   test_support::expect_same_schedule_per_seed(simulated({.clients = 3}), 200);
 }
 
-std::string temp_dir(const std::string& name) {
+std::string faults_temp_dir(const std::string& name) {
   const auto d = std::filesystem::temp_directory_path() /
                  ("weft-net-" + name + "-" + std::to_string(::getpid()));
   std::filesystem::create_directories(d);
@@ -64,7 +64,7 @@ std::string temp_dir(const std::string& name) {
 }
 
 TEST(SimNetwork, AFailingTraceHoldsItsFaultsAsChoicesAndNetRecords) {
-  const std::string dir = temp_dir("trace");
+  const std::string dir = faults_temp_dir("trace");
   sim::ExploreOptions o = quiet_random(400);
   o.trace_dir = dir;
   const auto found = weft::testing::find_failure(

@@ -31,7 +31,7 @@ std::string file_bytes(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), {}};
 }
 
-void lost_update() {
+void lost_update_body() {
   Atomic<int> counter{0};
   auto inc = [&] {
     const int seen = counter.load();
@@ -68,7 +68,7 @@ class ScopedEnv {
 TEST(ScheduleTrace,
      TheFailingScheduleAndItsShrunkFormAreWrittenBesideEachOther) {
   const std::string dir = temp_dir("traces");
-  const auto r = explore(quiet(dir), lost_update);
+  const auto r = explore(quiet(dir), lost_update_body);
   ASSERT_TRUE(r.failed());
   ASSERT_TRUE(r.shrunk);
   EXPECT_EQ(fs::path(r.trace_path).parent_path(), fs::absolute(dir));
@@ -97,13 +97,13 @@ TEST(ScheduleTrace,
 
 TEST(ScheduleTrace, WeftReplayReproducesTheFailureFromEitherFile) {
   const std::string dir = temp_dir("replay");
-  const auto found = explore(quiet(dir), lost_update);
+  const auto found = explore(quiet(dir), lost_update_body);
   ASSERT_TRUE(found.failed());
   for (const std::string& file : {found.trace_path, found.shrunk_trace_path}) {
     ScopedEnv replay("WEFT_REPLAY", file);
     ExploreOptions o = quiet(dir + "-again");
     o.use_environment = true;  // as the printed command runs it
-    const auto again = explore(o, lost_update);
+    const auto again = explore(o, lost_update_body);
     ASSERT_TRUE(again.failed()) << file;
     EXPECT_EQ(again.failure->kind, FailureKind::kAssertion);
     EXPECT_EQ(again.schedules, 1u);
@@ -119,7 +119,7 @@ TEST(ScheduleTrace, WeftReplayReproducesTheFailureFromEitherFile) {
 
 TEST(ScheduleTrace, ReplayingAgainstChangedCodeNamesTheFirstDivergence) {
   const std::string dir = temp_dir("diverge");
-  const auto found = explore(quiet(dir), lost_update);
+  const auto found = explore(quiet(dir), lost_update_body);
   ASSERT_TRUE(found.failed());
   ScopedEnv replay("WEFT_REPLAY", found.trace_path);
   ExploreOptions o = quiet(dir);
@@ -155,7 +155,7 @@ TEST(ScheduleTrace, ABadReplayFileIsAnErrorNamingTheFileAndOffset) {
   ExploreOptions o = quiet(dir);
   o.use_environment = true;
   try {
-    explore(o, lost_update);
+    explore(o, lost_update_body);
     FAIL() << "a foreign replay file was accepted";
   } catch (const ConfigError& e) {
     EXPECT_THAT(e.what(), HasSubstr("WEFT_REPLAY"));
@@ -177,7 +177,7 @@ TEST(ScheduleTrace, ATraceHoldsEveryStrandEveryChoiceAndTheFailure) {
   for (;; ++seed) {
     ScheduleRecorder recorder(path, traces::TraceHeader{});
     sched.set_observer(&recorder);
-    run = sched.run(random, seed, lost_update);
+    run = sched.run(random, seed, lost_update_body);
     sched.set_observer(nullptr);
     recorder.close();
     EXPECT_EQ(recorder.choices(), run.schedule.size());
@@ -252,8 +252,8 @@ TEST(ScheduleTrace, WakeUpsAndVirtualTimeAreRecorded) {
 TEST(ScheduleTrace, RecordingTheSameSeedTwiceGivesTheSameBytes) {
   const std::string a = temp_dir("same-a");
   const std::string b = temp_dir("same-b");
-  const auto ra = explore(quiet(a), lost_update);
-  const auto rb = explore(quiet(b), lost_update);
+  const auto ra = explore(quiet(a), lost_update_body);
+  const auto rb = explore(quiet(b), lost_update_body);
   ASSERT_TRUE(ra.failed());
   ASSERT_TRUE(rb.failed());
   EXPECT_EQ(file_bytes(ra.trace_path), file_bytes(rb.trace_path));

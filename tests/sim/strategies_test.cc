@@ -48,7 +48,7 @@ std::uint64_t total_to_bug(const std::function<void()>& body,
                            std::uint64_t cap, int* found = nullptr) {
   std::uint64_t total = 0;
   for (int t = 0; t < seeds; ++t) {
-    const auto n = test::schedules_to_first_bug(body, strategy, t, cap);
+    const auto n = weft::test::schedules_to_first_bug(body, strategy, t, cap);
     total += n != 0 ? n : cap;
     if (found != nullptr) *found += n != 0;
   }
@@ -64,7 +64,7 @@ TEST(NewStrategies, EachMakesTheSameSchedulesFromTheSameSeeds) {
     auto two = make(name);
     auto budgeted = with_preemption_budget(make(name), 1);
     auto budgeted_again = with_preemption_budget(make(name), 1);
-    const auto body = [] { test::reorder(5); };
+    const auto body = [] { weft::test::reorder(5); };
     const auto first = digests(*one, 100, 40, body);
     EXPECT_EQ(first, digests(*two, 100, 40, body)) << name;
     EXPECT_GT(std::set<std::uint64_t>(first.begin(), first.end()).size(), 1u)
@@ -85,7 +85,7 @@ TEST(PctRange, DrawsEveryDepthFromOneToTheMaximumAndNoOther) {
 }
 
 TEST(PctRange, FindsABugOfDepthFourThatPctOfDepthThreeNeverFinds) {
-  const auto chain = [] { test::preemption_chain(10, 5, 2); };
+  const auto chain = [] { weft::test::preemption_chain(10, 5, 2); };
   int range_found = 0, pct_found = 0;
   const auto range = total_to_bug(chain, "pctrange", 3, 30'000, &range_found);
   total_to_bug(chain, "pct", 3, 5'000, &pct_found);
@@ -104,7 +104,7 @@ TEST(PctRange, ThePrintedPctCommandReplaysTheFailure) {
   o.print = false;
   o.trace_dir = "";
   o.shrink = false;
-  const auto body = [] { test::preemption_chain(10, 5, 2); };
+  const auto body = [] { weft::test::preemption_chain(10, 5, 2); };
   const auto found = explore(o, body);
   ASSERT_TRUE(found.failed());
   EXPECT_EQ(found.strategy, "pctrange");
@@ -125,7 +125,7 @@ TEST(PctRange, ThePrintedPctCommandReplaysTheFailure) {
 // --- delaybound ----------------------------------------------------------
 
 TEST(DelayBound, FindsAHandoffAmongSixteenWorkersFasterThanPctAndTheWalk) {
-  const auto body = [] { test::handoff(16, 10); };
+  const auto body = [] { weft::test::handoff(16, 10); };
   int delay_found = 0, random_found = 0;
   const auto delay = total_to_bug(body, "delaybound", 6, 5'000, &delay_found);
   const auto pct = total_to_bug(body, "pct", 6, 5'000);
@@ -140,12 +140,12 @@ TEST(DelayBound, FindsAHandoffAmongSixteenWorkersFasterThanPctAndTheWalk) {
 
 TEST(DelayBound, WithNoDelaysEverySeedMakesTheOneRoundRobinSchedule) {
   DelayBoundStrategy none(0);
-  const auto all = digests(none, 0, 20, [] { test::twostage(4); });
+  const auto all = digests(none, 0, 20, [] { weft::test::twostage(4); });
   EXPECT_EQ(std::set<std::uint64_t>(all.begin(), all.end()).size(), 1u);
   Scheduler sched(RunLimits{});
-  EXPECT_EQ(
-      count_preemptions(sched.run(none, 3, [] { test::reorder(4); }).schedule),
-      0u);
+  EXPECT_EQ(count_preemptions(
+                sched.run(none, 3, [] { weft::test::reorder(4); }).schedule),
+            0u);
 }
 
 RC_GTEST_PROP(DelayBound, AScheduleNeverPreemptsMoreOftenThanItsDelays,
@@ -153,7 +153,7 @@ RC_GTEST_PROP(DelayBound, AScheduleNeverPreemptsMoreOftenThanItsDelays,
   const int delays = *rc::gen::inRange(0, 5);
   DelayBoundStrategy strategy(delays, 40);
   Scheduler sched(RunLimits{});
-  const auto r = sched.run(strategy, seed, [] { test::reorder(4); });
+  const auto r = sched.run(strategy, seed, [] { weft::test::reorder(4); });
   RC_ASSERT(count_preemptions(r.schedule) <= static_cast<std::size_t>(delays));
   RC_ASSERT(strategy.delays_made() <= delays);
 }
@@ -168,7 +168,8 @@ RC_GTEST_PROP(PreemptionBudget, NoScheduleOfAnyStrategyPassesTheBudget,
   auto strategy = with_preemption_budget(entry.make(ExploreOptions{}), budget);
   Scheduler sched(RunLimits{});
   for (int i = 0; i < 3; ++i) {
-    const auto r = sched.run(*strategy, seed + i, [] { test::reorder(5); });
+    const auto r =
+        sched.run(*strategy, seed + i, [] { weft::test::reorder(5); });
     RC_ASSERT(count_preemptions(r.schedule) <=
               static_cast<std::size_t>(budget));
   }
@@ -211,7 +212,7 @@ TEST(PreemptionBudget, LowersTheBoundOfAnExhaustiveSearch) {
   o.use_environment = false;
   o.print = false;
   o.max_preemptions = 0;
-  const auto r = explore(o, [] { test::reorder(3); });
+  const auto r = explore(o, [] { weft::test::reorder(3); });
   EXPECT_TRUE(r.exhausted);
   EXPECT_EQ(r.max_preemptions, 0u);
   EXPECT_THAT(r.summary, ::testing::HasSubstr("within 0 preemptions"));
@@ -240,7 +241,7 @@ TEST(PreemptionBudget, AMalformedBudgetOrBoundNamesItsVariable) {
 // --- portfolio (the default) ---------------------------------------------
 
 TEST(Portfolio, FindsReorderTwentyFasterThanTheFormerDefaultPctwalk) {
-  const auto body = [] { test::reorder(20); };
+  const auto body = [] { weft::test::reorder(20); };
   int found = 0, default_found = 0;
   const auto mine = total_to_bug(body, "portfolio", 5, 1'000, &found);
   const auto theirs = total_to_bug(body, "pctwalk", 5, 1'000, &default_found);
