@@ -20,7 +20,7 @@
 namespace weft::replay {
 namespace {
 
-constexpr std::uint32_t kNone = 0xffffffffu;
+constexpr std::uint32_t kNoStrand = 0xffffffffu;
 
 // "\rweft: reading run.weft 45%" on a terminal, for files big enough to
 // wait for; nothing otherwise.
@@ -138,7 +138,7 @@ int trace_show(const std::string& path, const ShowOptions& options,
     Progress progress(path, reader.summary().file_bytes);
     std::map<std::uint32_t, std::string> names;
     auto name = [&](std::uint32_t id) -> std::string {
-      if (id == kNone) return "-";
+      if (id == kNoStrand) return "-";
       auto it = names.find(id);
       return "'" + (it == names.end() ? "#" + std::to_string(id) : it->second) +
              "'";

@@ -10,7 +10,7 @@ namespace {
 
 // The head byte: bits 0-2 the call, then which fields follow.
 constexpr unsigned kCallBits = 0x07;
-constexpr unsigned kTimed = 0x08;     // a time step follows
+constexpr unsigned kTimeStep = 0x08;  // a time step follows
 constexpr unsigned kThread = 0x10;    // the thread follows (it changed)
 constexpr unsigned kSeq = 0x20;       // a sequence step follows (not +1)
 constexpr unsigned kAux = 0x40;       // release_delta (realloc) or align
@@ -48,7 +48,7 @@ bool usual(const AllocRecord& r, std::uint64_t last_address) {
 // A record's head and varints, coded straight into the frame's buffer
 // (appending each record's few bytes to a string was the recording
 // process's largest cost after zstd).
-struct Row {
+struct FrameRow {
   char* bytes;
   std::size_t size = 1;
   void put(std::uint64_t v) {
@@ -83,7 +83,7 @@ bool get_address(ByteReader& in, std::uint64_t& field, std::uint64_t& last) {
 void AllocFrameEncoder::add(const AllocRecord& r) {
   if (body_.size() < used_ + kMaxRecord)
     body_.resize(std::max(2 * body_.size(), used_ + kMaxRecord));
-  Row row{body_.data() + used_};
+  FrameRow row{body_.data() + used_};
   unsigned head = static_cast<std::uint8_t>(r.call) & kCallBits;
   if (r.thread != last_.thread) {
     head |= kThread;
@@ -117,7 +117,7 @@ void AllocFrameEncoder::add(const AllocRecord& r) {
     if (r.result != 0) last_.address = r.result;
   }
   if (r.timed) {
-    head |= kTimed;
+    head |= kTimeStep;
     row.put(step(r.time_ns, last_.time_ns));
     last_.time_ns = r.time_ns;
   }
@@ -183,7 +183,7 @@ bool AllocFrameDecoder::next(AllocRecord& r) {
       (reallocs ? r.release_delta : r.align) = aux;
     }
   }
-  if ((head & kTimed) != 0) {
+  if ((head & kTimeStep) != 0) {
     const auto v = in_.varint();
     if (!v) return fail("bad time step in an alloc record");
     r.timed = true;

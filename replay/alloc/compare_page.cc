@@ -22,7 +22,7 @@ namespace {
 const char* const kColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
                                 "#ff7f0e", "#8c564b", "#e377c2", "#17becf"};
 
-std::string format(const char* fmt, double v) {
+std::string number_text(const char* fmt, double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, fmt, v);
   return buf;
@@ -69,29 +69,29 @@ std::string bytes_label(double b, double top) {
                      : scale == 1048576.0 ? "MiB"
                                           : "GiB";
   if (b == 0) return "0";
-  return format("%.3g ", b / scale) + unit;
+  return number_text("%.3g ", b / scale) + unit;
 }
 
 // "0", "250k", "1.5M".
 std::string count_label(double n) {
-  if (n >= 1e6) return format("%.3gM", n / 1e6);
-  if (n >= 1e3) return format("%.3gk", n / 1e3);
-  return format("%.0f", n);
+  if (n >= 1e6) return number_text("%.3gM", n / 1e6);
+  if (n >= 1e3) return number_text("%.3gk", n / 1e3);
+  return number_text("%.0f", n);
 }
 
 // "20 ns", "1.5 us", "3 ms".
 std::string ns_label(double ns) {
-  if (ns >= 1e6) return format("%.3g ms", ns / 1e6);
-  if (ns >= 1e3) return format("%.3g us", ns / 1e3);
-  return format("%.3g ns", ns);
+  if (ns >= 1e6) return number_text("%.3g ms", ns / 1e6);
+  if (ns >= 1e3) return number_text("%.3g us", ns / 1e3);
+  return number_text("%.3g ns", ns);
 }
 
 std::string ratio_text(double v, double base) {
   if (base <= 0 || v <= 0) return "-";
-  return format("%.2fx", v / base);
+  return number_text("%.2fx", v / base);
 }
 
-double mib(std::uint64_t b) { return static_cast<double>(b) / 1048576.0; }
+double in_mib(std::uint64_t b) { return static_cast<double>(b) / 1048576.0; }
 
 struct Frame {
   double w, h, left, right, top, bottom;
@@ -146,10 +146,10 @@ void memory_chart(const std::vector<ReplayResult>& results, std::ostream& out) {
     const auto& r = results[k];
     std::string live, rss;
     for (const auto& s : r.series) {
-      live += format("%.1f,", x(static_cast<double>(s.op))) +
-              format("%.1f ", y(static_cast<double>(s.live_bytes)));
-      rss += format("%.1f,", x(static_cast<double>(s.op))) +
-             format("%.1f ", y(static_cast<double>(s.rss_bytes)));
+      live += number_text("%.1f,", x(static_cast<double>(s.op))) +
+              number_text("%.1f ", y(static_cast<double>(s.live_bytes)));
+      rss += number_text("%.1f,", x(static_cast<double>(s.op))) +
+             number_text("%.1f ", y(static_cast<double>(s.rss_bytes)));
     }
     const char* c = kColours[k % 8];
     out << "<polyline class=\"rss\" data-allocator=\"" << escape(r.allocator)
@@ -168,8 +168,8 @@ void memory_chart(const std::vector<ReplayResult>& results, std::ostream& out) {
 // "0", "1.5 s", "250 ms".
 std::string seconds_label(double ns) {
   if (ns == 0) return "0";
-  if (ns >= 1e9) return format("%.3g s", ns / 1e9);
-  return format("%.3g ms", ns / 1e6);
+  if (ns >= 1e9) return number_text("%.3g s", ns / 1e9);
+  return number_text("%.3g ms", ns / 1e6);
 }
 
 // Charts over the replay's time (decoding excluded): bytes or latency
@@ -236,8 +236,8 @@ class TimePlot {
     std::string pts;
     for (const auto& s : results_[k].series)
       if (!busy_only || s.p99_ns > 0)
-        pts += format("%.1f,", x(static_cast<double>(s.time_ns))) +
-               format("%.1f ", value(s));
+        pts += number_text("%.1f,", x(static_cast<double>(s.time_ns))) +
+               number_text("%.1f ", value(s));
     out_ << "<polyline class=\"" << cls << "\" data-allocator=\""
          << escape(results_[k].allocator) << "\" fill=\"none\" stroke=\""
          << kColours[k % 8] << "\" stroke-width=\"2\""
@@ -334,8 +334,9 @@ void throughput_chart(const std::vector<ReplayResult>& results,
         << x(r.ops_per_second()) - f.x0() << "\" height=\"" << bar
         << "\" fill=\"" << kColours[k % 8] << "\"/><text class=\"value\" x=\""
         << x(r.ops_per_second()) + 6 << "\" y=\"" << y + bar * 0.7
-        << "\" font-size=\"12\">" << format("%.0f ops/s", r.ops_per_second())
-        << " (" << ratio_text(r.ops_per_second(), base) << ")</text>\n";
+        << "\" font-size=\"12\">"
+        << number_text("%.0f ops/s", r.ops_per_second()) << " ("
+        << ratio_text(r.ops_per_second(), base) << ")</text>\n";
   }
   out << "<text x=\"" << (f.x0() + f.x1()) / 2 << "\" y=\"" << f.h - 6
       << "\" font-size=\"12\" text-anchor=\"middle\">operations per "
@@ -435,16 +436,16 @@ void table(const std::vector<ReplayResult>& results, std::ostream& out) {
     auto ratio = [&](double v, double base) {
       out << "<td class=\"ratio\">" << ratio_text(v, base) << "</td>";
     };
-    cell(format("%.0f", r.ops_per_second()));
+    cell(number_text("%.0f", r.ops_per_second()));
     ratio(r.ops_per_second(), b.ops_per_second());
-    cell(format("%.2f", mib(r.peak_rss)));
+    cell(number_text("%.2f", in_mib(r.peak_rss)));
     ratio(static_cast<double>(r.peak_rss), static_cast<double>(b.peak_rss));
-    cell(format("%.2f", mib(r.final_rss)));
+    cell(number_text("%.2f", in_mib(r.final_rss)));
     ratio(static_cast<double>(r.final_rss), static_cast<double>(b.final_rss));
-    cell(format("%.2f", mib(r.peak_live)));
-    cell(format("%.2f", r.fragmentation()));
-    cell(format("%.2f", r.max_fragmentation));
-    cell(format("%.0f", r.latency[m].p99));
+    cell(number_text("%.2f", in_mib(r.peak_live)));
+    cell(number_text("%.2f", r.fragmentation()));
+    cell(number_text("%.2f", r.max_fragmentation));
+    cell(number_text("%.0f", r.latency[m].p99));
     ratio(r.latency[m].p99, b.latency[m].p99);
     cell(std::to_string(r.error_count));
     out << "</tr>\n";
