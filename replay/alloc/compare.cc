@@ -3,21 +3,15 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "replay/alloc/number_text.h"
+
 namespace weft::replay {
 namespace {
 
-std::string format(const char* fmt, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, fmt, v);
-  return buf;
-}
-
 std::string ratio(double v, double base) {
   if (base <= 0 || v <= 0) return "    -";
-  return format("%5.2fx", v / base);
+  return number_text("%5.2fx", v / base);
 }
-
-double mib(std::uint64_t b) { return static_cast<double>(b) / 1048576.0; }
 
 // Checked runs: fragmentation over the run and the spread of the series'
 // per-window p99 latency (the whole series is in --html).
@@ -36,7 +30,7 @@ void print_over_the_run(const std::vector<ReplayResult>& results,
         hi = std::max(hi, s.p99_ns);
       }
     const std::string end = r.final_live * 10 >= r.peak_live && r.final_live > 0
-                                ? format("%9.2f", r.end_fragmentation())
+                                ? number_text("%9.2f", r.end_fragmentation())
                                 : std::string(8, ' ') + "-";
     std::snprintf(line, sizeof line, "%-12s %9.2f %s %12.0f %12.0f\n",
                   r.allocator.substr(0, 12).c_str(), r.max_fragmentation,
@@ -73,11 +67,11 @@ void print_comparison(const std::vector<ReplayResult>& results,
         "%-12s %12.0f %7s %10.2f %7s %10.2f %7s %9.2f %10.0f %7s %6llu\n",
         r.allocator.substr(0, 12).c_str(), r.ops_per_second(),
         ratio(r.ops_per_second(), base.ops_per_second()).c_str(),
-        mib(r.peak_rss),
+        in_mib(r.peak_rss),
         ratio(static_cast<double>(r.peak_rss),
               static_cast<double>(base.peak_rss))
             .c_str(),
-        mib(r.final_rss),
+        in_mib(r.final_rss),
         ratio(static_cast<double>(r.final_rss),
               static_cast<double>(base.final_rss))
             .c_str(),

@@ -8,25 +8,19 @@
 // numbers (1, 2 or 5 times a power of ten) and carry their unit.
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "replay/alloc/compare.h"
 #include "replay/alloc/log.h"
+#include "replay/alloc/number_text.h"
 
 namespace weft::replay {
 namespace {
 
 const char* const kColours[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
                                 "#ff7f0e", "#8c564b", "#e377c2", "#17becf"};
-
-std::string number_text(const char* fmt, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, fmt, v);
-  return buf;
-}
 
 std::string escape(const std::string& s) {
   std::string out;
@@ -90,8 +84,6 @@ std::string ratio_text(double v, double base) {
   if (base <= 0 || v <= 0) return "-";
   return number_text("%.2fx", v / base);
 }
-
-double in_mib(std::uint64_t b) { return static_cast<double>(b) / 1048576.0; }
 
 struct Frame {
   double w, h, left, right, top, bottom;
