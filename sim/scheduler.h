@@ -305,6 +305,12 @@ class Scheduler {
     return tearing_down_ && current_id_ != kNoStrand &&
            strands_[current_id_]->cancelled;
   }
+  // Ends the running strand, resumed by the teardown (abandoning()), where
+  // its frames must not be unwound: code not written for weft, whose
+  // noexcept frames (std::latch::wait, a destructor that relocks) would
+  // turn StrandCancelled into std::terminate. The strand is never resumed;
+  // its stack and what its frames own are leaked, not destroyed.
+  [[noreturn]] void park_torn_down_strand();
 
   // --- virtual time ------------------------------------------------------
   Nanos now() const { return now_; }
@@ -373,6 +379,7 @@ class Scheduler {
     State state = State::kRunnable;
     bool system = false;
     bool cancelled = false;
+    bool parked = false;             // see park_torn_down_strand()
     int no_unwind = 0;               // NoUnwindScope depth
     const char* activity = nullptr;  // see set_activity()
     const Waitable* waiting_on = nullptr;
@@ -387,6 +394,7 @@ class Scheduler {
 
   StrandId spawn_internal(std::string name, std::function<void()> body,
                           bool system);
+  static void leak_parked(Strand& s);
   internal::Context& context_of(StrandId id);
   void switch_to(StrandId next);
   void after_resume(bool may_unwind = true);

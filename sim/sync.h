@@ -58,6 +58,8 @@ class WaitQueue {
   bool contains(StrandId id) const;
   bool empty() const { return ids_.empty(); }
   std::size_t size() const { return ids_.size(); }
+  // The waiter at `index`, in order of arrival.
+  StrandId at(std::size_t index) const { return ids_[index]; }
   // Wakes every waiter (they retry; the strategy picks who wins).
   void wake_all(Scheduler& s);
   // Removes and wakes the waiter at `index`.

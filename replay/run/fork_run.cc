@@ -245,13 +245,12 @@ void on_teardown(sim::Scheduler& s) {
   end_child(s.schedule_so_far(), s.failure(), s.step());
 }
 
-void on_unsupported(sim::Scheduler& s, const char* what) {
+void on_unsupported(sim::Scheduler& s, const char* what, const char* why) {
   ResultRecord& r = *g_child.result;
   copy_text(r.message, sizeof r.message,
             std::string("the program called ") + what + " in thread '" +
                 s.strand_name(s.current_strand()) +
-                "', which weft run does not support: a program under weft "
-                "must not fork, exec, or cancel or signal its threads");
+                "', which weft run does not support: " + why);
   r.state.store(2);
   end_child(s.schedule_so_far(), s.failure(), s.step());
 }

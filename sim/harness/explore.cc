@@ -86,11 +86,18 @@ void report_failure(Scheduler& sched, Strategy& strategy,
   // A nondeterminism failure is about two runs: neither a re-run nor
   // shrinking (which looks for one run failing alike) applies to it.
   const bool single_run = result.failure->kind != FailureKind::kNondeterminism;
+  // Every run of a hung schedule waits out the watchdog in real time: the
+  // re-run and shrinking's tens of runs would leave the user waiting for
+  // minutes with nothing printed. Its trace is still written.
+  const bool hung = result.failure->kind == FailureKind::kHang;
   std::string determinism;
-  if (o.check_determinism && !replaying && single_run)
+  if (o.check_determinism && !replaying && single_run && !hung)
     determinism = internal::check_determinism(sched, strategy, result, body);
   std::string notes;
-  if (o.shrink && !replaying && single_run)
+  if (o.shrink && !replaying && single_run && hung)
+    notes += "  not shrunk: every run of a hung schedule waits " +
+             std::to_string(o.watchdog_s) + " s of real time (WEFT_WATCHDOG)\n";
+  else if (o.shrink && !replaying && single_run)
     notes += internal::shrink_failure(result, o, body);
   if (!replaying && !o.trace_dir.empty())
     notes += internal::write_traces(sched, o, result, body);

@@ -37,19 +37,29 @@ int create_thread(sim::Scheduler& s, pthread_t* thread, void* (*fn)(void*),
 // on real threads).
 int run_main_thread(sim::Scheduler& s, const std::function<int()>& main);
 
-// A call weft cannot simulate (fork, exec, pthread_cancel, ...) made on a
-// strand: reports `what` through the handler (weft run ends with status 2)
-// or, by default, fails the schedule naming the call. The call then
-// returns an error (ENOSYS) and the strand stops at its next choice point:
-// most of these functions are declared noexcept, so nothing is thrown.
-void unsupported(sim::Scheduler& s, const char* what);
-using UnsupportedHandler = void (*)(sim::Scheduler& s, const char* what);
+// A call weft cannot simulate (fork, exec, pthread_cancel, a futex
+// operation other than wait and wake, ...) made on a strand: reports
+// `what` and `why` (what a program under weft must not do; by default
+// kNoProcessCalls) through the handler (weft run ends with status 2) or,
+// by default, fails the schedule naming the call. The call then returns an
+// error (ENOSYS) and the strand stops at its next choice point: most of
+// these functions are declared noexcept, so nothing is thrown.
+inline constexpr const char* kNoProcessCalls =
+    "a program under weft must not fork, exec, or cancel or signal its "
+    "threads";
+void unsupported(sim::Scheduler& s, const char* what,
+                 const char* why = kNoProcessCalls);
+using UnsupportedHandler = void (*)(sim::Scheduler& s, const char* what,
+                                    const char* why);
 void set_unsupported_handler(UnsupportedHandler handler);
 
 // Called when a strand is resumed inside an interposed call to be torn
-// down at the end of a failed run, before anything unwinds (null: unwind
-// as usual). `weft run` ends its per-schedule process there: a C program's
-// frames are never unwound.
+// down at the end of a failed run, before anything unwinds. `weft run`
+// ends its per-schedule process there. If the hook returns (or there is
+// none, as in a linked test), the strand is parked, not unwound
+// (Scheduler::park_torn_down_strand): a C program's frames cannot be
+// unwound, and the noexcept frames of std::latch::wait or of a destructor
+// that relocks a mutex would turn the unwinding into std::terminate.
 using TeardownHook = void (*)(sim::Scheduler& s);
 void set_teardown_hook(TeardownHook hook);
 TeardownHook teardown_hook();

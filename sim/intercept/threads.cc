@@ -8,6 +8,10 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#if __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#define WEFT_HAS_SINGLE_THREADED 1
+#endif
 
 #include "sim/intercept/real.h"
 #include "sim/intercept/world.h"
@@ -42,6 +46,13 @@ struct ThreadExit {
 int create_thread(sim::Scheduler& s, pthread_t* thread, void* (*fn)(void*),
                   void* arg, bool detached) {
   World& w = World::of(s);
+#ifdef WEFT_HAS_SINGLE_THREADED
+  // glibc clears this flag in its first pthread_create, and libstdc++ reads
+  // it to leave out work only another thread needs: std::stop_token's
+  // requester skips releasing a callback's waiter while it reads true. A
+  // strand is another thread to the program, though no OS thread is made.
+  __libc_single_threaded = 0;
+#endif
   const std::string name = "thread-" + std::to_string(w.next_thread_number());
   sim::Scheduler* sched = &s;
   // The id the strand gets is known only after spawn; the body reads it.

@@ -6,13 +6,11 @@
 namespace weft::intercept {
 namespace {
 
-void fail_schedule(sim::Scheduler& s, const char* what) {
+void fail_schedule(sim::Scheduler& s, const char* what, const char* why) {
   if (s.has_failed() || s.tearing_down()) return;
   s.fail(sim::FailureKind::kAssertion,
          std::string("strand '") + s.strand_name(s.current_strand()) +
-             "' called " + what +
-             ", which weft cannot simulate: a program under weft must not "
-             "fork, exec, cancel or signal threads");
+             "' called " + what + ", which weft cannot simulate: " + why);
 }
 
 UnsupportedHandler g_unsupported = fail_schedule;
@@ -27,8 +25,8 @@ void set_unsupported_handler(UnsupportedHandler handler) {
   g_unsupported = handler != nullptr ? handler : fail_schedule;
 }
 
-void unsupported(sim::Scheduler& s, const char* what) {
-  g_unsupported(s, what);
+void unsupported(sim::Scheduler& s, const char* what, const char* why) {
+  g_unsupported(s, what, why);
   errno = ENOSYS;
 }
 
@@ -52,8 +50,8 @@ World& World::of(Scheduler& s) {
 
 std::string Object::describe() const {
   static constexpr const char* kNames[] = {
-      "pthread mutex",   "pthread condvar", "pthread rwlock",  "semaphore",
-      "pthread barrier", "pthread_once",    "pthread spinlock"};
+      "pthread mutex",   "pthread condvar", "pthread rwlock",   "semaphore",
+      "pthread barrier", "pthread_once",    "pthread spinlock", "futex"};
   std::string d =
       std::string(kNames[static_cast<int>(kind)]) + "#" + std::to_string(id);
   const Scheduler* s = Scheduler::current();

@@ -33,7 +33,8 @@ struct Object : sim::Waitable {
     kSem,
     kBarrier,
     kOnce,
-    kSpin
+    kSpin,
+    kFutex
   };
   Kind kind = Kind::kMutex;
   std::uint32_t id = 0;
@@ -62,6 +63,9 @@ struct Thread {
   // The program's code that made the interposed call this strand is in
   // (its return address; Call keeps it), for the reports of its waits.
   const void* caller = nullptr;
+  // While the strand waits in futex(FUTEX_WAIT_BITSET): its bit mask
+  // (a plain FUTEX_WAIT's is every bit).
+  std::uint32_t futex_mask = ~0U;
 };
 
 // A pthread key created on a strand: simulated, numbered from kFirstKey
@@ -133,7 +137,10 @@ class Call {
   }
   ~Call() {
     if (s_.tearing_down()) {
+      // The program's frames above are not unwound: C frames cannot be,
+      // and the standard library's noexcept ones would terminate.
       if (TeardownHook hook = teardown_hook()) hook(s_);
+      s_.park_torn_down_strand();
     } else {
       s_.set_activity(what_);
     }
