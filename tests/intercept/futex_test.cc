@@ -28,23 +28,14 @@
 #include "sim/check.h"
 #include "sim/harness/explore.h"
 #include "sim/intercept/intercept.h"
+#include "tests/intercept/in_process_options.h"
 
 namespace weft::intercept::futex_tests {
 namespace {
 
 using sim::ExploreOptions;
+using test::options;
 using ::testing::HasSubstr;
-
-ExploreOptions options(std::uint64_t iterations = 200) {
-  ExploreOptions o;
-  o.use_environment = false;
-  o.iterations = iterations;
-  o.print = false;
-  o.trace_dir.clear();
-  o.contain = ExploreOptions::Contain::kOff;
-  o.shrink = false;
-  return o;
-}
 
 long futex(int* word, int op, int value, const timespec* timeout = nullptr,
            std::uint32_t mask = 0) {

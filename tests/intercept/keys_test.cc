@@ -9,23 +9,13 @@
 
 #include "sim/check.h"
 #include "sim/harness/explore.h"
+#include "tests/intercept/in_process_options.h"
 
 namespace weft::intercept {
 namespace {
 
 using sim::ExploreOptions;
 using ::testing::HasSubstr;
-
-ExploreOptions keys_options(std::uint64_t iterations) {
-  ExploreOptions o;
-  o.use_environment = false;
-  o.iterations = iterations;
-  o.print = false;
-  o.trace_dir.clear();
-  o.contain = ExploreOptions::Contain::kOff;
-  o.shrink = false;
-  return o;
-}
 
 pthread_key_t g_key;
 int g_destroyed = 0;
@@ -51,7 +41,7 @@ void* keeper(void* arg) {
 // 300 schedules of the default portfolio: every interleaving of the two
 // threads' set, yield and read that it reaches keeps each value its own.
 TEST(InterceptKeys, ValuesArePerStrandAndDestructorsRunWhenAThreadEnds) {
-  const sim::ExploreResult r = sim::explore(keys_options(300), [] {
+  const sim::ExploreResult r = sim::explore(test::options(300), [] {
     g_destroyed = 0;
     WEFT_ASSERT(pthread_key_create(&g_key, destroy) == 0);
     pthread_setspecific(g_key, &g_values[0]);
@@ -82,7 +72,7 @@ TEST(InterceptKeys, AKeyMadeOutsideTheSimulationIsPerStrandToo) {
   int outside = 0, inside = 0;
   pthread_setspecific(key, &outside);
   g_real_destroyed = 0;
-  const sim::ExploreResult r = sim::explore(keys_options(50), [&] {
+  const sim::ExploreResult r = sim::explore(test::options(50), [&] {
     WEFT_ASSERT(pthread_getspecific(key) == &outside);
     pthread_setspecific(key, &inside);
     pthread_t t;
@@ -109,7 +99,7 @@ TEST(InterceptKeys, AKeyMadeOutsideTheSimulationIsPerStrandToo) {
 // More runs than a process has real keys (PTHREAD_KEYS_MAX, 1024), each
 // making one: a simulated key lasts for its run only.
 TEST(InterceptKeys, KeysMadeOnStrandsDoNotOutliveTheirRun) {
-  const sim::ExploreResult r = sim::explore(keys_options(1100), [] {
+  const sim::ExploreResult r = sim::explore(test::options(1100), [] {
     pthread_key_t key;
     WEFT_ASSERT(pthread_key_create(&key, nullptr) == 0);
     WEFT_ASSERT(pthread_setspecific(key, &key) == 0);
@@ -119,7 +109,7 @@ TEST(InterceptKeys, KeysMadeOnStrandsDoNotOutliveTheirRun) {
 }
 
 TEST(InterceptKeys, SignallingAThreadFailsTheScheduleNamingTheCall) {
-  const sim::ExploreResult r = sim::explore(keys_options(1), [] {
+  const sim::ExploreResult r = sim::explore(test::options(1), [] {
     pthread_t t;
     pthread_create(
         &t, nullptr, [](void*) -> void* { return nullptr; }, nullptr);
