@@ -72,9 +72,9 @@ long futex_wait(Scheduler& s, Call& call, const FutexCall& f) {
   if (!o.waiters.block_until_woken(
           s, ChoiceKind::kWait, &o, "be woken through", caller(s),
           f.timeout != nullptr ? &deadline : nullptr)) {
-    // Torn down: an interrupted wait, which callers retry (libstdc++ throws
-    // on any other error than EINTR and EAGAIN).
-    call.set_errno(s.abandoning() ? EINTR : ETIMEDOUT);
+    // The deadline passed. (A wait torn down at the end of a failed run
+    // never returns to its caller: ~Call parks the strand.)
+    call.set_errno(ETIMEDOUT);
     return -1;
   }
   return 0;
