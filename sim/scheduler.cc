@@ -118,6 +118,7 @@ RunResult Scheduler::run_here(Strategy& strategy, std::uint64_t seed,
   main_finished_ = false;
   tearing_down_ = false;
   step_ = 0;
+  switches_ = 0;
   now_ = Nanos{0};
   timer_seq_ = 0;
   timers_.clear();
@@ -248,6 +249,7 @@ boost::context::fiber Scheduler::strand_entry(StrandId id,
   if (!tearing_down_ && !failure_) next = pick(ChoiceKind::kExit);
   internal::Context& to = context_of(next);
   current_id_ = next;
+  ++switches_;
   switch_from_ = nullptr;  // this context never resumes
   internal::set_running_strand(
       next == kNoStrand ? "main" : strands_[next]->name.c_str(), &step_);
@@ -431,6 +433,14 @@ std::uint32_t Scheduler::choose_value(ChoiceKind kind, std::uint32_t count) {
       Choice{kind, true, current_id_, count, value, value, false, step_});
   if (observer_) observer_->on_choice(schedule_.back(), now_);
   return value;
+}
+
+bool Scheduler::spurious_wakeup(ChoiceKind kind) {
+  if (!limits_.spurious_wakeups) return false;
+  Strand& s = *strands_[current_id_];
+  if (s.spurious_at == switches_ || choose_value(kind, 2) != 1) return false;
+  s.spurious_at = switches_;
+  return true;
 }
 
 bool Scheduler::block(ChoiceKind kind, const Waitable* on, const char* op,

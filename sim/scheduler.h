@@ -289,6 +289,13 @@ class Scheduler {
                     bool may_unwind = true);
   // Asks the strategy for a value in [0, count), recorded like any choice.
   std::uint32_t choose_value(ChoiceKind kind, std::uint32_t count);
+  // Whether the running strand's wait returns spuriously now: a value
+  // choice (kind) when RunLimits::spurious_wakeups is set, offered to a
+  // strand again only once another strand has run since its last one.
+  // Spurious wake-ups on end with nothing else running are no schedule of
+  // real threads, and a search whose preemptions are spent would follow
+  // them into the step limit and report a livelock.
+  bool spurious_wakeup(ChoiceKind kind);
   // Suspends the current strand until wake(); returns false when the wait
   // must be abandoned because the run is being torn down while unwinding.
   bool block(ChoiceKind kind, const Waitable* on, const char* op,
@@ -385,6 +392,8 @@ class Scheduler {
     const Waitable* waiting_on = nullptr;
     const char* wait_op = nullptr;
     SourceLocation wait_where;
+    // switches_ when it last woke spuriously (see spurious_wakeup()).
+    std::uint64_t spurious_at = ~std::uint64_t{0};
     std::vector<StrandId> joiners;
   };
   struct TimerEntry {
@@ -444,6 +453,7 @@ class Scheduler {
   bool tearing_down_ = false;
 
   std::uint64_t step_ = 0;
+  std::uint64_t switches_ = 0;  // from one strand to another, this run
   Nanos now_{0};
   std::uint64_t timer_seq_ = 0;
   std::map<TimerKey, TimerEntry> timers_;
@@ -476,6 +486,7 @@ WEFT_UNINSTRUMENTED inline void Scheduler::switch_to(StrandId next) {
   internal::Context& from = context_of(me);
   internal::Context& to = context_of(next);
   current_id_ = next;
+  ++switches_;
   switch_from_ = &from;
   internal::set_running_strand(
       next == kNoStrand ? "main" : strands_[next]->name.c_str(), &step_);

@@ -218,9 +218,7 @@ void CondVar::wait(std::unique_lock<Mutex>& lock, SourceLocation where) {
   const StrandId me = s->current_strand();
   waiters_.add(me);
   m.release(*s);
-  const bool spurious = s->limits().spurious_wakeups &&
-                        s->choose_value(ChoiceKind::kWait, 2) == 1;
-  if (spurious) {
+  if (s->spurious_wakeup(ChoiceKind::kWait)) {
     waiters_.remove(me);
     name_.note(*s, ChoiceKind::kWait, "woken spuriously from", "condvar",
                where);

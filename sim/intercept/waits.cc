@@ -59,8 +59,7 @@ int cond_wait(pthread_cond_t* c, pthread_mutex_t* m, const Nanos* deadline,
   cv.waiters.add(me);
   const std::uint32_t depth = release_mutex_for_wait(s, mx);
   bool notified = true;
-  if (s.limits().spurious_wakeups && deadline == nullptr &&
-      s.choose_value(ChoiceKind::kWait, 2) == 1) {
+  if (deadline == nullptr && s.spurious_wakeup(ChoiceKind::kWait)) {
     cv.waiters.remove(me);
     s.choice_point(ChoiceKind::kWait,
                    op(ChoiceKind::kWait, &cv, weft::sim::Access::kWrite, &mx));

@@ -76,6 +76,44 @@ TEST(DfsStrategy, FindsTheLostUpdateInEverySchedulesTree) {
   EXPECT_LT(lost, dfs.schedules());
 }
 
+// A consumer waiting in a loop for a producer's item. With spurious
+// wake-ups offered and the preemption bound spent, a search that let the
+// waiter wake spuriously again and again, the producer never running,
+// reported a livelock (the step limit) that no real thread can have: a
+// strand that has run on alone since its last spurious wake-up is not
+// offered another.
+TEST(DfsStrategy, ABoundedSearchOfAWaitLoopFindsNoLivelock) {
+  for (int bound : {0, 1, 2}) {
+    DfsStrategy dfs(bound);
+    RunLimits limits;
+    limits.max_steps = 2000;
+    Scheduler sched(limits);
+    std::uint64_t runs = 0;
+    while (!dfs.finished()) {
+      const RunResult r = sched.run(dfs, 0, [] {
+        Mutex m;
+        CondVar cv;
+        bool ready = false;
+        auto consumer = spawn("consumer", [&] {
+          std::unique_lock<Mutex> lock(m);
+          while (!ready) cv.wait(lock);
+        });
+        auto producer = spawn("producer", [&] {
+          std::lock_guard<Mutex> lock(m);
+          ready = true;
+          cv.notify_one();
+        });
+        consumer.join();
+        producer.join();
+      });
+      ASSERT_FALSE(r.failed()) << "bound " << bound << ", schedule " << runs
+                               << ": " << r.failure->message;
+      ++runs;
+    }
+    EXPECT_GT(runs, 1u) << "bound " << bound;
+  }
+}
+
 TEST(DfsStrategy, ADelayBoundOfZeroRunsTheOneRoundRobinSchedule) {
   DfsStrategy none(DfsStrategy::kUnbounded, 0);
   std::uint64_t runs = 0;
