@@ -209,8 +209,10 @@ StrandId Scheduler::spawn_internal(std::string name, std::function<void()> body,
   return id;
 }
 
-StrandId Scheduler::spawn(std::string name, std::function<void()> body) {
+StrandId Scheduler::spawn(std::string name, std::function<void()> body,
+                          const std::function<void(StrandId)>& created) {
   const StrandId id = spawn_internal(std::move(name), std::move(body), false);
+  if (created) created(id);
   if (flight::ReplayHooks* h = replay_hooks())
     h->on_op(flight::Op::kSpawn, nullptr, id);
   // The spawn is done: what follows touches nothing until the next point.
@@ -509,6 +511,15 @@ void Scheduler::wake_from(StrandId waker, StrandId id) {
 }
 
 void Scheduler::join(StrandId id, SourceLocation where) {
+  join_strand(id, nullptr, where);
+}
+
+bool Scheduler::join_until(StrandId id, Nanos deadline, SourceLocation where) {
+  return join_strand(id, &deadline, where);
+}
+
+bool Scheduler::join_strand(StrandId id, const Nanos* deadline,
+                            SourceLocation where) {
   choice_point(ChoiceKind::kJoin, PendingOp{ChoiceKind::kJoin, Access::kNone,
                                             nullptr, nullptr, id});
   struct JoinTarget final : Waitable {
@@ -521,8 +532,16 @@ void Scheduler::join(StrandId id, SourceLocation where) {
   target.sched = this;
   target.id = id;
   while (strands_[id]->state != State::kFinished) {
-    strands_[id]->joiners.push_back(current_id_);
-    if (!block(ChoiceKind::kJoin, &target, "join", where)) return;
+    std::vector<StrandId>& joiners = strands_[id]->joiners;
+    joiners.push_back(current_id_);
+    const bool woken =
+        deadline == nullptr
+            ? block(ChoiceKind::kJoin, &target, "join", where)
+            : block_until(ChoiceKind::kJoin, &target, "join", where, *deadline);
+    if (!woken) {  // the deadline passed, or the run is torn down
+      std::erase(joiners, current_id_);
+      return false;
+    }
   }
   note_op([&] {
     return OpNote{ChoiceKind::kJoin,
@@ -533,6 +552,7 @@ void Scheduler::join(StrandId id, SourceLocation where) {
                   "join strand '" + strand_name(id) + "'",
                   where};
   });
+  return true;
 }
 
 // --- failures ----------------------------------------------------------------

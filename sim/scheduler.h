@@ -257,10 +257,17 @@ class Scheduler {
   // --- strands -----------------------------------------------------------
   StrandId current_strand() const { return current_id_; }
   const std::string& strand_name(StrandId id) const;
-  // Creates a runnable strand; a choice point (kSpawn) follows.
-  StrandId spawn(std::string name, std::function<void()> body);
+  // Creates a runnable strand; a choice point (kSpawn) follows, where the
+  // new strand may already run. `created`, if given, is called with its id
+  // before that point (what the creator must publish first, as
+  // pthread_create stores the new thread's handle before it starts).
+  StrandId spawn(std::string name, std::function<void()> body,
+                 const std::function<void(StrandId)>& created = {});
   // Blocks until strand `id` finished (choice point kJoin).
   void join(StrandId id, SourceLocation where);
+  // As join(), giving up at virtual time `deadline`: whether the strand
+  // finished before it (false also when the run is torn down).
+  bool join_until(StrandId id, Nanos deadline, SourceLocation where);
   bool finished(StrandId id) const;
   // What the running strand last told weft it was doing (an interposed
   // call's name, sim/intercept/), for the watchdog's report of a strand
@@ -411,6 +418,7 @@ class Scheduler {
   // " Strand 'x' was about to read atomic 'y'." for a strand whose next
   // operation is on an atomic; "" otherwise.
   std::string about_to(StrandId id) const;
+  bool join_strand(StrandId id, const Nanos* deadline, SourceLocation where);
   StrandId pick(ChoiceKind kind);
   StrandId choose_strand(ChoiceKind kind, std::span<const StrandId> enabled,
                          bool current_enabled);

@@ -107,6 +107,8 @@ WEFT_REAL_SLOT(pthread_rwlock_timedrdlock);
 WEFT_REAL_SLOT(pthread_rwlock_wrlock);
 WEFT_REAL_SLOT(pthread_rwlock_trywrlock);
 WEFT_REAL_SLOT(pthread_rwlock_timedwrlock);
+WEFT_REAL_SLOT(pthread_rwlock_clockrdlock);
+WEFT_REAL_SLOT(pthread_rwlock_clockwrlock);
 WEFT_REAL_SLOT(pthread_rwlock_unlock);
 WEFT_REAL_SLOT(pthread_rwlock_init);
 WEFT_REAL_SLOT(pthread_rwlock_destroy);
@@ -303,6 +305,14 @@ int pthread_rwlock_timedrdlock(pthread_rwlock_t* l, const timespec* abs) {
   return rw_acquire(l, false, false, &d, "pthread_rwlock_timedrdlock",
                     WEFT_CALLER);
 }
+int pthread_rwlock_clockrdlock(pthread_rwlock_t* l, clockid_t clock,
+                               const timespec* abs) {
+  if (strand_scheduler() == nullptr) [[likely]]
+    return WEFT_REAL(pthread_rwlock_clockrdlock)(l, clock, abs);
+  const Nanos d = virtual_deadline(clock, *abs);
+  return rw_acquire(l, false, false, &d, "pthread_rwlock_clockrdlock",
+                    WEFT_CALLER);
+}
 int pthread_rwlock_wrlock(pthread_rwlock_t* l) {
   if (strand_scheduler() == nullptr) [[likely]]
     return WEFT_REAL(pthread_rwlock_wrlock)(l);
@@ -320,6 +330,14 @@ int pthread_rwlock_timedwrlock(pthread_rwlock_t* l, const timespec* abs) {
     return WEFT_REAL(pthread_rwlock_timedwrlock)(l, abs);
   const Nanos d = virtual_deadline(CLOCK_REALTIME, *abs);
   return rw_acquire(l, true, false, &d, "pthread_rwlock_timedwrlock",
+                    WEFT_CALLER);
+}
+int pthread_rwlock_clockwrlock(pthread_rwlock_t* l, clockid_t clock,
+                               const timespec* abs) {
+  if (strand_scheduler() == nullptr) [[likely]]
+    return WEFT_REAL(pthread_rwlock_clockwrlock)(l, clock, abs);
+  const Nanos d = virtual_deadline(clock, *abs);
+  return rw_acquire(l, true, false, &d, "pthread_rwlock_clockwrlock",
                     WEFT_CALLER);
 }
 

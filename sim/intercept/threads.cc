@@ -55,8 +55,7 @@ int create_thread(sim::Scheduler& s, pthread_t* thread, void* (*fn)(void*),
 #endif
   const std::string name = "thread-" + std::to_string(w.next_thread_number());
   sim::Scheduler* sched = &s;
-  // The id the strand gets is known only after spawn; the body reads it.
-  const sim::StrandId id = s.spawn(name, [sched, fn, arg] {
+  const auto body = [sched, fn, arg] {
     void* result = nullptr;
     try {
       result = fn(arg);
@@ -65,11 +64,16 @@ int create_thread(sim::Scheduler& s, pthread_t* thread, void* (*fn)(void*),
     }
     internal::run_key_destructors(*sched);
     World::of(*sched).thread(sched->current_strand()).result = result;
+  };
+  // Before the spawn's choice point, where the thread may start: glibc too
+  // stores the handle first, and a thread that detaches or names itself
+  // at once must find itself a thread.
+  s.spawn(name, body, [&w, thread, detached](sim::StrandId id) {
+    internal::Thread& t = w.thread(id);
+    t.is_thread = true;
+    t.detached = detached;
+    *thread = handle_of(id);
   });
-  internal::Thread& t = w.thread(id);
-  t.is_thread = true;
-  t.detached = detached;
-  *thread = handle_of(id);
   return 0;
 }
 
@@ -98,6 +102,10 @@ using namespace weft::intercept::internal;
 namespace {
 WEFT_REAL_SLOT(pthread_create);
 WEFT_REAL_SLOT(pthread_join);
+WEFT_REAL_SLOT(pthread_tryjoin_np);
+WEFT_REAL_SLOT(pthread_timedjoin_np);
+WEFT_REAL_SLOT(pthread_clockjoin_np);
+WEFT_REAL_SLOT(pthread_getname_np);
 WEFT_REAL_SLOT(pthread_detach);
 WEFT_REAL_SLOT(pthread_exit);
 WEFT_REAL_SLOT(pthread_self);
@@ -127,6 +135,47 @@ weft::sim::StrandId joinable_strand(Scheduler& s, pthread_t t, int& error) {
   return id;
 }
 
+// How long a join may wait: not at all (try), until a virtual deadline,
+// or until the thread ends.
+struct JoinLimit {
+  bool try_only = false;
+  const Nanos* deadline = nullptr;
+};
+
+int join_thread(Scheduler& s, pthread_t t, void** result, JoinLimit limit,
+                const char* what, const void* from) {
+  Call call(s, what, from);
+  int error = 0;
+  const weft::sim::StrandId id = joinable_strand(s, t, error);
+  if (error != 0) return error;
+  if (limit.try_only) {
+    // A look at the thread's state, ordered like any other operation.
+    s.choice_point(weft::sim::ChoiceKind::kJoin);
+    if (!s.finished(id)) return EBUSY;
+  }
+  {
+    // Torn down after a failure, the wait returns as though the thread had
+    // ended (as the lock calls return rather than unwind): unwinding the
+    // caller past a joinable std::thread would call std::terminate.
+    const weft::sim::NoUnwindScope no_unwind;
+    if (limit.deadline == nullptr)
+      s.join(id, caller(s));
+    else if (!s.join_until(id, *limit.deadline, caller(s)) && !s.tearing_down())
+      return ETIMEDOUT;
+  }
+  World::of(s).thread(id).joined = true;
+  if (result != nullptr) *result = World::of(s).thread(id).result;
+  return 0;
+}
+
+int clock_join(Scheduler& s, pthread_t t, void** result, clockid_t clock,
+               const timespec* abs, const char* what, const void* from) {
+  if (abs == nullptr || abs->tv_nsec < 0 || abs->tv_nsec >= 1'000'000'000L)
+    return EINVAL;
+  const Nanos deadline = virtual_deadline(clock, *abs);
+  return join_thread(s, t, result, JoinLimit{false, &deadline}, what, from);
+}
+
 }  // namespace
 
 extern "C" {
@@ -149,20 +198,32 @@ int pthread_join(pthread_t t, void** result) {
   Scheduler* s = strand_scheduler();
   if (s == nullptr) [[likely]]
     return WEFT_REAL(pthread_join)(t, result);
-  Call call(*s, "pthread_join", WEFT_CALLER);
-  int error = 0;
-  const weft::sim::StrandId id = joinable_strand(*s, t, error);
-  if (error != 0) return error;
-  World::of(*s).thread(id).joined = true;
-  {
-    // Torn down after a failure, the wait returns as though the thread had
-    // ended (as the lock calls return rather than unwind): unwinding the
-    // caller past a joinable std::thread would call std::terminate.
-    const weft::sim::NoUnwindScope no_unwind;
-    s->join(id, caller(*s));
-  }
-  if (result != nullptr) *result = World::of(*s).thread(id).result;
-  return 0;
+  return join_thread(*s, t, result, JoinLimit{}, "pthread_join", WEFT_CALLER);
+}
+
+int pthread_tryjoin_np(pthread_t t, void** result) {
+  Scheduler* s = strand_scheduler();
+  if (s == nullptr) [[likely]]
+    return WEFT_REAL(pthread_tryjoin_np)(t, result);
+  return join_thread(*s, t, result, JoinLimit{true, nullptr},
+                     "pthread_tryjoin_np", WEFT_CALLER);
+}
+
+int pthread_timedjoin_np(pthread_t t, void** result, const timespec* abs) {
+  Scheduler* s = strand_scheduler();
+  if (s == nullptr) [[likely]]
+    return WEFT_REAL(pthread_timedjoin_np)(t, result, abs);
+  return clock_join(*s, t, result, CLOCK_REALTIME, abs, "pthread_timedjoin_np",
+                    WEFT_CALLER);
+}
+
+int pthread_clockjoin_np(pthread_t t, void** result, clockid_t clock,
+                         const timespec* abs) {
+  Scheduler* s = strand_scheduler();
+  if (s == nullptr) [[likely]]
+    return WEFT_REAL(pthread_clockjoin_np)(t, result, clock, abs);
+  return clock_join(*s, t, result, clock, abs, "pthread_clockjoin_np",
+                    WEFT_CALLER);
 }
 
 int pthread_detach(pthread_t t) {
@@ -195,6 +256,21 @@ pthread_t pthread_self() noexcept {
 int pthread_setname_np(pthread_t t, const char* name) noexcept {
   if (strand_scheduler() != nullptr) return 0;  // strands keep weft's names
   return WEFT_REAL(pthread_setname_np)(t, name);
+}
+
+// A strand's handle is no pointer to a thread: libc's would read through it.
+int pthread_getname_np(pthread_t t, char* name, size_t size) noexcept {
+  Scheduler* s = strand_scheduler();
+  if (s == nullptr) [[likely]]
+    return WEFT_REAL(pthread_getname_np)(t, name, size);
+  const weft::sim::StrandId id = strand_of(t);
+  if (id == weft::sim::kNoStrand || id >= World::of(*s).thread_slots())
+    return ESRCH;
+  const std::string& n = s->strand_name(id);
+  if (size < n.size() + 1) return ERANGE;
+  n.copy(name, n.size());
+  name[n.size()] = '\0';
+  return 0;
 }
 
 int pthread_cancel(pthread_t t) {

@@ -12,6 +12,8 @@
 #include <chrono>
 #include <mutex>
 #include <set>
+#include <shared_mutex>
+#include <string>
 #include <thread>
 
 #include "sim/check.h"
@@ -91,6 +93,78 @@ TEST(InterceptPrimitives, TimedlockTimesOutInVirtualTime) {
     pthread_join(t, nullptr);
     pthread_mutex_unlock(&m);
   }));
+}
+
+// libstdc++ times std::shared_timed_mutex's waits on the steady clock with
+// pthread_rwlock_clockwrlock and _clockrdlock, which glibc's own rwlock
+// took for real behind the simulation (the unlock was then reported as a
+// misuse).
+TEST(InterceptPrimitives, SharedTimedMutexWaitsTimeOutInVirtualTime) {
+  expect_pass(sim::explore(options(50), [] {
+    static std::shared_timed_mutex m;
+    m.lock();
+    pthread_t t = start([](void*) -> void* {
+      const auto t0 = std::chrono::steady_clock::now();
+      WEFT_ASSERT(!m.try_lock_for(std::chrono::seconds(3)));
+      WEFT_ASSERT(!m.try_lock_shared_for(std::chrono::seconds(2)));
+      WEFT_ASSERT(std::chrono::steady_clock::now() - t0 ==
+                  std::chrono::seconds(5));
+      return nullptr;
+    });
+    pthread_join(t, nullptr);
+    m.unlock();
+    WEFT_ASSERT(m.try_lock_shared_for(std::chrono::seconds(1)));
+    m.unlock_shared();
+  }));
+}
+
+// A strand's handle is no pointer to a thread: pthread_getname_np answers
+// with the strand's name instead of reading through it.
+TEST(InterceptPrimitives, AThreadsNameIsItsStrandsName) {
+  expect_pass(sim::explore(options(5), [] {
+    pthread_t t = start([](void*) -> void* {
+      char name[16];
+      WEFT_ASSERT(pthread_getname_np(pthread_self(), name, sizeof name) == 0);
+      WEFT_ASSERT(std::string(name) == "thread-1");
+      WEFT_ASSERT(pthread_getname_np(pthread_self(), name, 4) == ERANGE);
+      return nullptr;
+    });
+    pthread_join(t, nullptr);
+  }));
+}
+
+// pthread_create publishes the new thread's handle before the thread can
+// run, as glibc does: a thread that starts at once (dfs takes that branch)
+// reads its handle from the creator's variable and detaches itself. The
+// handle was stored, and the thread made a thread, only once the creator
+// went on (ESRCH from the detach, a garbage handle).
+TEST(InterceptPrimitives, AThreadThatRunsAtOnceFindsItselfCreated) {
+  static pthread_t handle;
+  static sem_t done;
+  int first = 0;
+  ExploreOptions o = options();
+  o.strategy = "dfs";
+  o.iterations = 1000;
+  expect_pass(sim::explore(o, [&first] {
+    static bool child_ran;
+    child_ran = false;
+    handle = pthread_t{};
+    sem_init(&done, 0, 0);
+    pthread_create(
+        &handle, nullptr,
+        [](void*) -> void* {
+          child_ran = true;
+          WEFT_ASSERT(pthread_equal(handle, pthread_self()));
+          WEFT_ASSERT(pthread_detach(pthread_self()) == 0);
+          sem_post(&done);
+          return nullptr;
+        },
+        nullptr);
+    if (child_ran) ++first;
+    sem_wait(&done);
+    sem_destroy(&done);
+  }));
+  EXPECT_GT(first, 0) << "no schedule ran the thread before its creator";
 }
 
 TEST(InterceptPrimitives, StdSleepsAndSteadyClockFollowVirtualTime) {
