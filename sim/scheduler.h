@@ -275,6 +275,11 @@ class Scheduler {
   void set_activity(const char* what) {
     strands_[current_id_]->activity = what;
   }
+  // The usable stack of strand `id`: its lowest address and its size.
+  std::pair<const void*, std::size_t> strand_stack(StrandId id) const {
+    const internal::Context& c = strands_[id]->ctx;
+    return {c.stack_bottom, c.stack_size};
+  }
   const char* activity(StrandId id) const {
     return id < strands_.size() ? strands_[id]->activity : nullptr;
   }

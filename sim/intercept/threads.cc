@@ -19,22 +19,9 @@
 namespace weft::intercept {
 namespace {
 
+using internal::handle_of;
+using internal::strand_of;
 using internal::World;
-
-// Handles of strands: a tag no real pthread_t (a pointer) carries.
-constexpr std::uint64_t kHandleTag = 0x5745'4654'0000'0000ULL;  // "WEFT"
-constexpr std::uint64_t kHandleMask = 0xffff'ffff'0000'0000ULL;
-
-pthread_t handle_of(sim::StrandId id) {
-  return static_cast<pthread_t>(kHandleTag | id);
-}
-
-// The strand of a handle, or kNoStrand if it is not one of ours.
-sim::StrandId strand_of(pthread_t t) {
-  const auto v = static_cast<std::uint64_t>(t);
-  if ((v & kHandleMask) != kHandleTag) return sim::kNoStrand;
-  return static_cast<sim::StrandId>(v & ~kHandleMask);
-}
 
 // Thrown by pthread_exit on a strand; caught where the strand started.
 struct ThreadExit {
@@ -105,7 +92,6 @@ WEFT_REAL_SLOT(pthread_join);
 WEFT_REAL_SLOT(pthread_tryjoin_np);
 WEFT_REAL_SLOT(pthread_timedjoin_np);
 WEFT_REAL_SLOT(pthread_clockjoin_np);
-WEFT_REAL_SLOT(pthread_getname_np);
 WEFT_REAL_SLOT(pthread_detach);
 WEFT_REAL_SLOT(pthread_exit);
 WEFT_REAL_SLOT(pthread_self);
@@ -256,21 +242,6 @@ pthread_t pthread_self() noexcept {
 int pthread_setname_np(pthread_t t, const char* name) noexcept {
   if (strand_scheduler() != nullptr) return 0;  // strands keep weft's names
   return WEFT_REAL(pthread_setname_np)(t, name);
-}
-
-// A strand's handle is no pointer to a thread: libc's would read through it.
-int pthread_getname_np(pthread_t t, char* name, size_t size) noexcept {
-  Scheduler* s = strand_scheduler();
-  if (s == nullptr) [[likely]]
-    return WEFT_REAL(pthread_getname_np)(t, name, size);
-  const weft::sim::StrandId id = strand_of(t);
-  if (id == weft::sim::kNoStrand || id >= World::of(*s).thread_slots())
-    return ESRCH;
-  const std::string& n = s->strand_name(id);
-  if (size < n.size() + 1) return ERANGE;
-  n.copy(name, n.size());
-  name[n.size()] = '\0';
-  return 0;
 }
 
 int pthread_cancel(pthread_t t) {

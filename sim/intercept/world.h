@@ -5,6 +5,8 @@
 // run, so a run never sees another's lock owners or waiters. Internal.
 #pragma once
 
+#include <pthread.h>
+
 #include <cerrno>
 #include <cstdint>
 #include <ctime>
@@ -171,6 +173,22 @@ inline sim::PendingOp op(sim::ChoiceKind kind, const void* object,
                          sim::Access access = sim::Access::kWrite,
                          const void* object2 = nullptr) {
   return sim::PendingOp{kind, access, object, object2, sim::kNoStrand};
+}
+
+// Thread handles of strands (pthread_create, pthread_self on a strand): a
+// tag no real pthread_t (a pointer) carries, and the strand id.
+constexpr std::uint64_t kHandleTag = 0x5745'4654'0000'0000ULL;  // "WEFT"
+constexpr std::uint64_t kHandleMask = 0xffff'ffff'0000'0000ULL;
+
+inline pthread_t handle_of(StrandId id) {
+  return static_cast<pthread_t>(kHandleTag | id);
+}
+
+// The strand of a handle, or kNoStrand if it is not one of ours.
+inline StrandId strand_of(pthread_t t) {
+  const auto v = static_cast<std::uint64_t>(t);
+  if ((v & kHandleMask) != kHandleTag) return sim::kNoStrand;
+  return static_cast<StrandId>(v & ~kHandleMask);
 }
 
 // Virtual time from an absolute timespec on `clock`, and back.

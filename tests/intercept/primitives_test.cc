@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <mutex>
 #include <set>
 #include <shared_mutex>
@@ -118,17 +119,38 @@ TEST(InterceptPrimitives, SharedTimedMutexWaitsTimeOutInVirtualTime) {
   }));
 }
 
-// A strand's handle is no pointer to a thread: pthread_getname_np answers
-// with the strand's name instead of reading through it.
-TEST(InterceptPrimitives, AThreadsNameIsItsStrandsName) {
+// A strand's handle is no pointer to a thread: the functions that take one
+// answer for the strand (its name, its own stack) or for the OS thread the
+// strands share (affinity, scheduling), instead of reading through it
+// (SIGSEGV in libc's).
+TEST(InterceptPrimitives, AThreadHandleAnswersForItsStrand) {
   expect_pass(sim::explore(options(5), [] {
     pthread_t t = start([](void*) -> void* {
       char name[16];
       WEFT_ASSERT(pthread_getname_np(pthread_self(), name, sizeof name) == 0);
       WEFT_ASSERT(std::string(name) == "thread-1");
       WEFT_ASSERT(pthread_getname_np(pthread_self(), name, 4) == ERANGE);
+      pthread_attr_t attr;
+      WEFT_ASSERT(pthread_getattr_np(pthread_self(), &attr) == 0);
+      void* bottom = nullptr;
+      size_t size = 0;
+      pthread_attr_getstack(&attr, &bottom, &size);
+      pthread_attr_destroy(&attr);
+      const auto here = reinterpret_cast<std::uintptr_t>(&size);
+      const auto low = reinterpret_cast<std::uintptr_t>(bottom);
+      WEFT_ASSERT(size > 0 && here >= low && here < low + size);
       return nullptr;
     });
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    WEFT_ASSERT(pthread_getaffinity_np(t, sizeof set, &set) == 0);
+    WEFT_ASSERT(CPU_COUNT(&set) > 0);
+    WEFT_ASSERT(pthread_setaffinity_np(t, sizeof set, &set) == 0);
+    int policy = -1;
+    sched_param param{};
+    WEFT_ASSERT(pthread_getschedparam(t, &policy, &param) == 0);
+    WEFT_ASSERT(pthread_setschedparam(t, policy, &param) == 0);
+    WEFT_ASSERT(pthread_setschedprio(t, param.sched_priority) == 0);
     pthread_join(t, nullptr);
   }));
 }
