@@ -139,17 +139,21 @@ int join_thread(Scheduler& s, pthread_t t, void** result, JoinLimit limit,
     s.choice_point(weft::sim::ChoiceKind::kJoin);
     if (!s.finished(id)) return EBUSY;
   }
+  // Joined from the start of the wait: a second join meanwhile is EINVAL.
+  World::of(s).thread(id).joined = true;
   {
     // Torn down after a failure, the wait returns as though the thread had
     // ended (as the lock calls return rather than unwind): unwinding the
     // caller past a joinable std::thread would call std::terminate.
     const weft::sim::NoUnwindScope no_unwind;
-    if (limit.deadline == nullptr)
+    if (limit.deadline == nullptr) {
       s.join(id, caller(s));
-    else if (!s.join_until(id, *limit.deadline, caller(s)) && !s.tearing_down())
+    } else if (!s.join_until(id, *limit.deadline, caller(s)) &&
+               !s.tearing_down()) {
+      World::of(s).thread(id).joined = false;  // it may be joined again
       return ETIMEDOUT;
+    }
   }
-  World::of(s).thread(id).joined = true;
   if (result != nullptr) *result = World::of(s).thread(id).result;
   return 0;
 }
