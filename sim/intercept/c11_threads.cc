@@ -5,6 +5,8 @@
 // pthread function it stands for, called by its public name, so on a
 // strand it is the simulated one and elsewhere libc's; the types are
 // glibc's pthread types under other names, and errors map as glibc's do.
+// (thrd_equal is left to libc: it compares the handles, and <threads.h>
+// defines it inline when optimising, so a definition here clashes.)
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -82,8 +84,6 @@ void thrd_exit(int res) {
 }
 
 thrd_t thrd_current() { return pthread_self(); }
-
-int thrd_equal(thrd_t a, thrd_t b) { return a == b ? 1 : 0; }
 
 void thrd_yield() { sched_yield(); }
 
