@@ -40,8 +40,14 @@ bool wait_for(Scheduler& s, Object& o, Ready ready, const char* what,
 }  // namespace
 
 Object& mutex_object(Scheduler& s, pthread_mutex_t* m) {
-  return World::of(s).object(m, Object::Kind::kMutex,
-                             [m](Object& o) { o.type = mutex_type(m); });
+  Object& o = World::of(s).object(m, Object::Kind::kMutex,
+                                  [m](Object& ob) { ob.type = mutex_type(m); });
+  // Free, it may be a new mutex at a freed one's address (std::mutex and
+  // std::recursive_mutex are made with no init call): its type is the
+  // memory's (a recursive mutex where a normal one was had its relock
+  // reported as a misuse).
+  if (o.owner == kNoStrand && o.waiters.empty()) o.type = mutex_type(m);
+  return o;
 }
 
 int acquire_mutex(Scheduler& s, Object& m, const Nanos* deadline) {

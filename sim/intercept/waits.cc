@@ -285,6 +285,9 @@ int pthread_barrier_wait(pthread_barrier_t* b) {
 
 namespace {
 
+// glibc's bit of a completed pthread_once_t (__PTHREAD_ONCE_DONE).
+constexpr pthread_once_t kOnceDone = 2;
+
 // libstdc++'s call_once state of the calling thread (<mutex>), saved and
 // put back; nothing with another standard library.
 struct OnceCallable {
@@ -312,7 +315,12 @@ int pthread_once(pthread_once_t* once, void (*init)()) {
   // glibc marks a completed once control with bit 1: done before the run.
   Object& o = World::of(*s).object(
       once, Object::Kind::kOnce,
-      [once](Object& ob) { ob.round = (*once & 2) != 0 ? 2 : 0; });
+      [once](Object& ob) { ob.round = (*once & kOnceDone) != 0 ? 2 : 0; });
+  // Done here, yet the word is clear: it was freed and the address reused
+  // for a new control (std::once_flag starts at 0 with no init call), whose
+  // function must run (a std::future's state reused a finished one's
+  // address, and its get() waited forever).
+  if (o.round == 2 && (*once & kOnceDone) == 0) o.round = 0;
   {
     // libstdc++'s std::call_once (and so std::async and std::future)
     // hands init its callable through thread-local variables, which every
@@ -327,6 +335,9 @@ int pthread_once(pthread_once_t* once, void (*init)()) {
     o.round = 1;
     init();
     o.round = 2;
+    // As glibc's: the word says done, to this run and to libc's
+    // pthread_once after it.
+    __atomic_store_n(once, *once | kOnceDone, __ATOMIC_RELEASE);
     o.waiters.wake_all(*s);
     return 0;
   }

@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <new>
 #include <set>
 #include <shared_mutex>
 #include <string>
@@ -298,6 +300,36 @@ TEST(InterceptPrimitives, StdCallOnceOnTwoFlagsRunsEachFlagsOwnFunction) {
     std::call_once(*first, [] { ++a; });
     pthread_join(t, nullptr);
     WEFT_ASSERT(a == 1 && b == 1);
+  }));
+}
+
+// A once control or a mutex made where a destroyed one was (placement new
+// here; the heap does it for a std::future's shared state) is a new one:
+// the side table, which finds objects by address, kept the old one's
+// "done" (the function never ran, and a deferred std::future's get()
+// waited forever) and its type (a recursive mutex's relock was reported
+// as a misuse of a normal one).
+TEST(InterceptPrimitives, ANewObjectAtAFreedOnesAddressStartsAfresh) {
+  expect_pass(sim::explore(options(20), [] {
+    alignas(std::max_align_t) static unsigned char
+        place[sizeof(std::recursive_mutex) + sizeof(std::once_flag)];
+    for (int round = 0; round < 2; ++round) {
+      auto* flag = new (place) std::once_flag;
+      int calls = 0;
+      std::call_once(*flag, [&calls] { ++calls; });
+      WEFT_ASSERT(calls == 1);
+      flag->~once_flag();
+    }
+    auto* plain = new (place) std::mutex;
+    plain->lock();
+    plain->unlock();
+    plain->~mutex();
+    auto* recursive = new (place) std::recursive_mutex;
+    recursive->lock();
+    recursive->lock();
+    recursive->unlock();
+    recursive->unlock();
+    recursive->~recursive_mutex();
   }));
 }
 
