@@ -6,12 +6,14 @@
 // process (ForkIsolation), prints explore's report and the failing
 // schedule's output, and exits 0 (pass), 1 (a failure) or 2 (bad input).
 #include <dlfcn.h>
+#include <link.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "replay/run/fork_run.h"
 #include "sim/check.h"
@@ -23,7 +25,41 @@ namespace {
 using MainFn = int (*)(int, char**, char**);
 MainFn g_main = nullptr;
 
+// The path of the first loaded object whose name has `part` in it, or "".
+std::string loaded_object(const char* part) {
+  std::pair<const char*, std::string> look{part, {}};
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* data) {
+        auto& l = *static_cast<std::pair<const char*, std::string>*>(data);
+        if (info->dlpi_name == nullptr ||
+            std::strstr(info->dlpi_name, l.first) == nullptr)
+          return 0;
+        l.second = info->dlpi_name;
+        return 1;
+      },
+      &look);
+  return look.second;
+}
+
+// Why weft run cannot take the program as it is loaded, or "". GCC's
+// OpenMP runtime waits in system calls of its own (inline, not through
+// libc's syscall()), which no interposer sees: every schedule would hang,
+// and a hang is reported as the program's failure.
+std::string unsupported_runtime() {
+  const std::string gomp = loaded_object("libgomp.so");
+  if (gomp.empty()) return "";
+  return "the program loads " + gomp +
+         " (GCC's OpenMP runtime), whose threads wait with system calls of "
+         "their own that weft run cannot see: weft run does not support "
+         "OpenMP";
+}
+
 int explore_main(int argc, char** argv, char** envp) {
+  if (const std::string why = unsupported_runtime(); !why.empty()) {
+    std::fprintf(stderr, "weft run: %s\n", why.c_str());
+    std::fflush(nullptr);
+    _exit(2);
+  }
   using weft::sim::ExploreOptions;
   ExploreOptions o;
   const char* name = std::strrchr(argv[0], '/');

@@ -216,6 +216,18 @@ TEST(WeftRunBadInput, AFutexOperationOtherThanWaitOrWakeIsStatusTwo) {
                         "support: weft simulates only the futex operations"));
 }
 
+#ifdef WEFT_RUN_openmp
+// Refused before any schedule: libgomp's own futex calls would hang them
+// all, and a hang is reported as the program's failure (status 1).
+TEST(WeftRunBadInput, AnOpenMpProgramIsStatusTwoNamingLibgomp) {
+  const Outcome o = weft_run(WEFT_RUN_openmp, "WEFT_WATCHDOG=2");
+  EXPECT_EQ(o.status, 2) << o.output;
+  EXPECT_THAT(o.output, ::testing::ContainsRegex(
+                            "weft run: the program loads [^ ]*libgomp\\.so"));
+  EXPECT_THAT(o.output, HasSubstr("weft run does not support OpenMP"));
+}
+#endif
+
 TEST(WeftRunBadInput, NotAProgramIsStatusTwo) {
   const Outcome o = weft_run("/etc/hostname");
   EXPECT_EQ(o.status, 2);
