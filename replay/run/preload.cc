@@ -7,8 +7,10 @@
 // schedule's output, and exits 0 (pass), 1 (a failure) or 2 (bad input).
 #include <dlfcn.h>
 #include <link.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -54,6 +56,19 @@ std::string unsupported_runtime() {
          "OpenMP";
 }
 
+// The stack a thread gets from glibc by default, the soft RLIMIT_STACK
+// (8 MiB if unlimited), between weft's bounds: a program that recursed
+// deep on a thread worked on real threads and overflowed a strand's 256
+// KiB. Untouched pages of a strand's stack cost no memory.
+std::size_t thread_stack_size() {
+  constexpr rlim_t kLow = 256 * 1024, kHigh = rlim_t{1} << 30;
+  rlimit r{};
+  rlim_t size = 8 * 1024 * 1024;
+  if (getrlimit(RLIMIT_STACK, &r) == 0 && r.rlim_cur != RLIM_INFINITY)
+    size = r.rlim_cur;
+  return static_cast<std::size_t>(std::clamp(size, kLow, kHigh));
+}
+
 int explore_main(int argc, char** argv, char** envp) {
   if (const std::string why = unsupported_runtime(); !why.empty()) {
     std::fprintf(stderr, "weft run: %s\n", why.c_str());
@@ -70,6 +85,7 @@ int explore_main(int argc, char** argv, char** envp) {
     // Each schedule is a fork already: no containment around them.
     unsetenv("WEFT_CONTAIN");
     o.contain = ExploreOptions::Contain::kOff;
+    o.limits.stack_size = thread_stack_size();
     ExploreOptions probe = o;  // explore() applies WEFT_* itself
     weft::sim::apply_environment(probe);
     weft::run::ForkIsolation isolation(probe.limits.max_steps,

@@ -164,6 +164,20 @@ TEST(WeftRunJoins, TryTimedAndClockJoinsKeepTheirContractsInVirtualTime) {
   EXPECT_THAT(o.output, HasSubstr("300 schedules passed"));
 }
 
+// A strand's stack under weft run is what glibc gives a thread (the soft
+// RLIMIT_STACK): tests/run/programs/deep_stack.c recurses about 1.5 MiB
+// deep on a thread and in main, and overflowed weft's 256 KiB default.
+// WEFT_STACK_SIZE still sets it.
+TEST(WeftRunStacks, AThreadHasTheStackARealThreadHas) {
+  const Outcome o = weft_run(WEFT_RUN_deep_stack, "WEFT_ITERATIONS=20");
+  EXPECT_EQ(o.status, 0) << o.output;
+  EXPECT_THAT(o.output, HasSubstr("20 schedules passed"));
+  const Outcome small = weft_run(WEFT_RUN_deep_stack,
+                                 "WEFT_ITERATIONS=20 WEFT_STACK_SIZE=262144");
+  EXPECT_EQ(small.status, 1) << small.output;
+  EXPECT_THAT(small.output, HasSubstr("overflowed its stack"));
+}
+
 // A thread blocked in a real read is a hang named by the watchdog (one
 // second of real time here), not a run that never ends.
 TEST(WeftRunWatchdog, NamesTheThreadBlockedInACallWeftDoesNotControl) {
