@@ -50,8 +50,9 @@ World& World::of(Scheduler& s) {
 
 std::string Object::describe() const {
   static constexpr const char* kNames[] = {
-      "pthread mutex",   "pthread condvar", "pthread rwlock",   "semaphore",
-      "pthread barrier", "pthread_once",    "pthread spinlock", "futex"};
+      "pthread mutex",    "pthread condvar", "pthread rwlock",
+      "semaphore",        "pthread barrier", "pthread_once",
+      "pthread spinlock", "futex",           "signals"};
   std::string d =
       std::string(kNames[static_cast<int>(kind)]) + "#" + std::to_string(id);
   const Scheduler* s = Scheduler::current();

@@ -36,7 +36,8 @@ struct Object : sim::Waitable {
     kBarrier,
     kOnce,
     kSpin,
-    kFutex
+    kFutex,
+    kSignals
   };
   Kind kind = Kind::kMutex;
   std::uint32_t id = 0;

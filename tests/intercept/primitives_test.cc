@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -331,6 +332,27 @@ TEST(InterceptPrimitives, ANewObjectAtAFreedOnesAddressStartsAfresh) {
     recursive->unlock();
     recursive->~recursive_mutex();
   }));
+}
+
+// No signal comes in a simulation: sigtimedwait gives EAGAIN at its
+// virtual deadline, and a strand left waiting in sigwait, with nothing
+// else to run, is a deadlock that names the wait.
+TEST(InterceptPrimitives, SignalWaitsWaitInVirtualTimeAndForGood) {
+  const auto r = sim::explore(options(5), [] {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    const auto t0 = std::chrono::steady_clock::now();
+    const timespec two{2, 0};
+    WEFT_ASSERT(sigtimedwait(&set, nullptr, &two) == -1 && errno == EAGAIN);
+    WEFT_ASSERT(std::chrono::steady_clock::now() - t0 ==
+                std::chrono::seconds(2));
+    int sig = 0;
+    sigwait(&set, &sig);
+  });
+  ASSERT_TRUE(r.failed());
+  EXPECT_EQ(r.failure->kind, sim::FailureKind::kDeadlock) << r.report;
+  EXPECT_THAT(r.failure->message, HasSubstr("waits to receive a signal"));
 }
 
 // glibc does not track an rwlock's readers: a reader that asks to write

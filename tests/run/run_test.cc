@@ -164,6 +164,16 @@ TEST(WeftRunJoins, TryTimedAndClockJoinsKeepTheirContractsInVirtualTime) {
   EXPECT_THAT(o.output, HasSubstr("300 schedules passed"));
 }
 
+// A signal-handling thread in sigwait waits as a strand (no signal comes in
+// a simulation) while the others work: tests/run/programs/signal_thread.c
+// passes. The real sigwait blocked the OS thread: every schedule hung.
+TEST(WeftRunSignals, ASigwaitThreadWaitsAsAStrandWhileTheOthersWork) {
+  const Outcome o =
+      weft_run(WEFT_RUN_signal_thread, "WEFT_ITERATIONS=200 WEFT_WATCHDOG=2");
+  EXPECT_EQ(o.status, 0) << o.output;
+  EXPECT_THAT(o.output, HasSubstr("200 schedules passed"));
+}
+
 // A strand's stack under weft run is what glibc gives a thread (the soft
 // RLIMIT_STACK): tests/run/programs/deep_stack.c recurses about 1.5 MiB
 // deep on a thread and in main, and overflowed weft's 256 KiB default.
