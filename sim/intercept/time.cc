@@ -1,6 +1,10 @@
 // Clocks and sleeps, interposed: on a strand every clock reads the run's
 // virtual time (see the bases in intercept.h) and every sleep is a sleep
 // of the scheduler (kSleep), which moves virtual time, never real time.
+// poll and select with no descriptors, the portable sleeps, are sleeps too;
+// with descriptors they are real I/O, outside weft's control.
+#include <poll.h>
+#include <sys/select.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +23,8 @@ WEFT_REAL_SLOT(nanosleep);
 WEFT_REAL_SLOT(clock_nanosleep);
 WEFT_REAL_SLOT(usleep);
 WEFT_REAL_SLOT(sleep);
+WEFT_REAL_SLOT(poll);
+WEFT_REAL_SLOT(select);
 
 Nanos duration(const timespec& ts) {
   return Nanos{static_cast<long long>(ts.tv_sec) * 1'000'000'000LL +
@@ -100,6 +106,28 @@ unsigned sleep(unsigned seconds) {
     return WEFT_REAL(sleep)(seconds);
   sleep_until(*s, s->now() + std::chrono::seconds(seconds), "sleep",
               WEFT_CALLER);
+  return 0;
+}
+
+int poll(pollfd* fds, nfds_t n, int timeout_ms) {
+  Scheduler* s = strand_scheduler();
+  if (s == nullptr || n != 0 || timeout_ms < 0) [[likely]]
+    return WEFT_REAL(poll)(fds, n, timeout_ms);
+  sleep_until(*s, s->now() + std::chrono::milliseconds(timeout_ms), "poll",
+              WEFT_CALLER);
+  return 0;
+}
+
+int select(int n, fd_set* read, fd_set* write, fd_set* except,
+           timeval* timeout) {
+  Scheduler* s = strand_scheduler();
+  if (s == nullptr || n != 0 || timeout == nullptr) [[likely]]
+    return WEFT_REAL(select)(n, read, write, except, timeout);
+  sleep_until(*s,
+              s->now() + std::chrono::seconds(timeout->tv_sec) +
+                  std::chrono::microseconds(timeout->tv_usec),
+              "select", WEFT_CALLER);
+  *timeout = timeval{};  // what is left of it, as Linux says
   return 0;
 }
 

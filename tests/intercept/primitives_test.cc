@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <sys/select.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -190,6 +192,25 @@ TEST(InterceptPrimitives, AThreadThatRunsAtOnceFindsItselfCreated) {
     sem_destroy(&done);
   }));
   EXPECT_GT(first, 0) << "no schedule ran the thread before its creator";
+}
+
+// poll and select with no descriptors, the portable sleeps, sleep in
+// virtual time like the others (they slept in real time, the virtual
+// clock standing still).
+TEST(InterceptPrimitives, PollAndSelectWithNoDescriptorsSleepInVirtualTime) {
+  const auto real_start = std::chrono::steady_clock::now();
+  expect_pass(sim::explore(options(5), [] {
+    const auto t0 = std::chrono::steady_clock::now();
+    WEFT_ASSERT(poll(nullptr, 0, 1500) == 0);
+    timeval tv{2, 500000};
+    WEFT_ASSERT(select(0, nullptr, nullptr, nullptr, &tv) == 0);
+    WEFT_ASSERT(tv.tv_sec == 0 && tv.tv_usec == 0);
+    WEFT_ASSERT(std::chrono::steady_clock::now() - t0 ==
+                std::chrono::seconds(4));
+  }));
+  // Twenty virtual seconds took no real minute.
+  EXPECT_LT(std::chrono::steady_clock::now() - real_start,
+            std::chrono::minutes(1));
 }
 
 TEST(InterceptPrimitives, StdSleepsAndSteadyClockFollowVirtualTime) {
