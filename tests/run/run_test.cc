@@ -144,35 +144,46 @@ TEST(WeftRunDeterminism, ThePrintedReplayCommandReproducesTheFailure) {
   EXPECT_THAT(again.output, HasSubstr("Assertion `counter == 2' failed"));
 }
 
-// Threads' pthread_setspecific values are their own though all strands
-// share one OS thread: 1,000 portfolio schedules of tests/run/programs/
-// keys.c, whose assert fails in any schedule where one thread reads the
-// other's value (as it would with the real, per-OS-thread values).
-TEST(WeftRunThreadSpecificData, EachThreadKeepsItsOwnValueOfAKey) {
-  const Outcome o = weft_run(WEFT_RUN_keys, "WEFT_ITERATIONS=1000");
-  EXPECT_EQ(o.status, 0) << o.output;
-  EXPECT_THAT(o.output, HasSubstr("1000 schedules passed"));
-}
+// Programs that are correct in every schedule, each passing its
+// schedules under weft run, and what went wrong before weft simulated
+// what they use:
+//  - keys.c: threads' pthread_setspecific values are their own though all
+//    strands share one OS thread; its assert fails in any schedule where
+//    one thread reads the other's value (as with the real, per-OS-thread
+//    values).
+//  - joins.c: the GNU try, timed and clock joins in virtual time, each
+//    result and the virtual clock at each return asserted; libc's read
+//    through weft's thread handles (SIGSEGV in the first schedule).
+//  - signal_thread.c: a signal-handling thread in sigwait waits as a strand
+//    (no signal comes in a simulation) while the others work; the real
+//    sigwait blocked the OS thread and every schedule hung.
+struct PassingProgram {
+  const char* name;
+  const char* path;
+  int schedules;
+};
 
-// The GNU join variants wait in virtual time (tests/run/programs/joins.c
-// asserts each result and the virtual clock at each return) in every
-// schedule; libc's would have read through weft's thread handles
-// (SIGSEGV in the first schedule).
-TEST(WeftRunJoins, TryTimedAndClockJoinsKeepTheirContractsInVirtualTime) {
-  const Outcome o = weft_run(WEFT_RUN_joins, "WEFT_ITERATIONS=300");
-  EXPECT_EQ(o.status, 0) << o.output;
-  EXPECT_THAT(o.output, HasSubstr("300 schedules passed"));
-}
+const PassingProgram kPassing[] = {
+    {"keys", WEFT_RUN_keys, 1000},
+    {"joins", WEFT_RUN_joins, 300},
+    {"signal_thread", WEFT_RUN_signal_thread, 200},
+};
 
-// A signal-handling thread in sigwait waits as a strand (no signal comes in
-// a simulation) while the others work: tests/run/programs/signal_thread.c
-// passes. The real sigwait blocked the OS thread: every schedule hung.
-TEST(WeftRunSignals, ASigwaitThreadWaitsAsAStrandWhileTheOthersWork) {
+class WeftRunPasses : public ::testing::TestWithParam<PassingProgram> {};
+
+TEST_P(WeftRunPasses, EverySchedule) {
+  const PassingProgram& p = GetParam();
+  const std::string n = std::to_string(p.schedules);
   const Outcome o =
-      weft_run(WEFT_RUN_signal_thread, "WEFT_ITERATIONS=200 WEFT_WATCHDOG=2");
+      weft_run(p.path, "WEFT_ITERATIONS=" + n + " WEFT_WATCHDOG=2");
   EXPECT_EQ(o.status, 0) << o.output;
-  EXPECT_THAT(o.output, HasSubstr("200 schedules passed"));
+  EXPECT_THAT(o.output, HasSubstr(n + " schedules passed"));
 }
+
+INSTANTIATE_TEST_SUITE_P(Programs, WeftRunPasses, ::testing::ValuesIn(kPassing),
+                         [](const ::testing::TestParamInfo<PassingProgram>& i) {
+                           return std::string(i.param.name);
+                         });
 
 // A strand's stack under weft run is what glibc gives a thread (the soft
 // RLIMIT_STACK): tests/run/programs/deep_stack.c recurses about 1.5 MiB
