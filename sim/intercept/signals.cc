@@ -26,9 +26,9 @@ WEFT_REAL_SLOT(pause);
 // What a strand waiting for a signal waits on: one object per run.
 const int g_signals = 0;
 
-// Waits until `deadline` (null: for good); false, with errno EAGAIN, when
-// it passes.
-bool wait_for_signal(Scheduler& s, const Nanos* deadline, const char* what,
+// Waits until `deadline` (null: for good); returns with errno EAGAIN when
+// it passes (nothing else ends the wait).
+void wait_for_signal(Scheduler& s, const Nanos* deadline, const char* what,
                      const void* from) {
   Call call(s, what, from);
   Object& o =
@@ -39,7 +39,6 @@ bool wait_for_signal(Scheduler& s, const Nanos* deadline, const char* what,
   o.waiters.block_until_woken(s, weft::sim::ChoiceKind::kWait, &o,
                               "receive a signal through", caller(s), deadline);
   call.set_errno(EAGAIN);
-  return false;
 }
 
 }  // namespace
